@@ -1,0 +1,105 @@
+//! The command line: `serve`, and user management from the shell.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
+use crate::domain::Secret;
+
+#[derive(Debug, Parser)]
+#[command(name = "hookline", version, about = "Outgoing webhooks for a project-portfolio platform")]
+pub struct Cli {
+    /// SQLite database file, created if missing.
+    #[arg(long, env = "HOOKLINE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `hookline=debug`.
+    #[arg(long, env = "HOOKLINE_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (applies database migrations first).
+    Serve(ServeArgs),
+    /// Manage users from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "HOOKLINE_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+
+    /// Public address of Hookline (e.g. https://hooks.example.com); https makes cookies Secure.
+    #[arg(long, env = "HOOKLINE_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// Email of the first administrator, created when the database has no user.
+    #[arg(long, env = "HOOKLINE_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Password of the first administrator (environment only, never a flag).
+    #[arg(skip)]
+    pub admin_password: Option<Secret>,
+
+    /// Minutes without activity after which a session ends.
+    #[arg(long, env = "HOOKLINE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    pub session_idle_minutes: u64,
+
+    /// Hours after sign-in after which a session ends, active or not.
+    #[arg(long, env = "HOOKLINE_SESSION_ABSOLUTE_HOURS", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
+    pub session_absolute_hours: u64,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "HOOKLINE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. A password is generated and printed once, unless --password-stdin is given.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role name, e.g. Administrator, "Webhook manager", Viewer; repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user a new generated password, to be changed at next sign-in; ends their
+    /// sessions and lifts any sign-in throttling.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+impl ServeArgs {
+    pub fn into_settings(self, database_url: String) -> anyhow::Result<Settings> {
+        let settings = Settings {
+            bind: self.bind,
+            database_url,
+            public_url: self.public_url,
+            admin_email: self.admin_email,
+            admin_password: self.admin_password.or_else(|| std::env::var("HOOKLINE_ADMIN_PASSWORD").ok().map(Secret::new)),
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
+            workers: self.workers,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}

@@ -1,0 +1,80 @@
+//! Settings: command-line flags over `HOOKLINE_*` environment variables over defaults,
+//! validated once at start.
+
+use std::time::Duration;
+
+use anyhow::{bail, ensure};
+use url::Url;
+
+use crate::domain::Secret;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hookline.db";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address and port to listen on; port 0 picks a free one (tests).
+    pub bind: String,
+    pub database_url: String,
+    /// The address people use to reach Hookline; decides the Secure cookie flag and the
+    /// origin that forms must come from.
+    pub public_url: Option<Url>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    /// HTTP worker threads; the number of cores when unset.
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    /// Settings for a server on `bind` over `database_url`, everything else at its default.
+    pub fn new(bind: impl Into<String>, database_url: impl Into<String>) -> Self {
+        Self {
+            bind: bind.into(),
+            database_url: database_url.into(),
+            public_url: None,
+            admin_email: None,
+            admin_password: None,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(8 * 3600),
+            workers: None,
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(!self.session_idle.is_zero(), "the session idle timeout must be at least one minute");
+        ensure!(
+            self.session_idle <= self.session_absolute,
+            "the session idle timeout cannot be longer than the absolute timeout"
+        );
+        if let Some(url) = &self.public_url {
+            ensure!(
+                matches!(url.scheme(), "http" | "https") && url.host().is_some(),
+                "HOOKLINE_PUBLIC_URL must be an http(s) URL with a host, such as https://hooks.example.com"
+            );
+        }
+        match (&self.admin_email, &self.admin_password) {
+            (Some(_), None) | (None, Some(_)) => bail!(
+                "set both HOOKLINE_ADMIN_EMAIL and HOOKLINE_ADMIN_PASSWORD, or neither"
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+    }
+
+    /// Where to tell people to sign in.
+    pub fn sign_in_url(&self, port: u16) -> String {
+        match &self.public_url {
+            Some(url) => format!("{}/sign-in", url.as_str().trim_end_matches('/')),
+            None => {
+                let host = self.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+                let host = if host == "0.0.0.0" || host == "[::]" { "localhost" } else { host };
+                format!("http://{host}:{port}/sign-in")
+            }
+        }
+    }
+}

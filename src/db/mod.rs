@@ -1,0 +1,56 @@
+//! Storage: one module per table group, free functions over a pool or a transaction.
+//! Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
+//! instead of failing with "database is locked" when a read lock cannot be upgraded.
+
+pub mod roles;
+pub mod sessions;
+pub mod settings;
+pub mod throttle;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub type Tx = Transaction<'static, Sqlite>;
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
+    if !database_url.starts_with("sqlite:") {
+        bail!("unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)");
+    }
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| format!("invalid database URL {database_url:?}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a committed change survives power loss, not only a process crash.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {database_url:?}"))
+}
+
+pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations")
+        .run(pool)
+        .await
+        .context("cannot apply database migrations")
+}
+
+pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<Tx> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,125 @@
+//! Roles and the rights they bundle.
+
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+
+use super::Tx;
+use crate::domain::{Right, RightSet};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RoleRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+}
+
+impl RoleRow {
+    pub fn is_administrator(&self) -> bool {
+        self.kind == "administrator"
+    }
+
+    pub fn is_editable(&self) -> bool {
+        self.kind == "custom"
+    }
+}
+
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RoleRow>> {
+    sqlx::query_as("SELECT id, name, description, kind FROM roles ORDER BY id")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<RoleRow>> {
+    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = ?1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find_by_name(db: impl SqliteExecutor<'_>, name: &str) -> sqlx::Result<Option<RoleRow>> {
+    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = ?1")
+        .bind(name)
+        .fetch_optional(db)
+        .await
+}
+
+/// The rights a role grants; the Administrator role grants every right.
+pub async fn rights(db: impl SqliteExecutor<'_>, role: &RoleRow) -> sqlx::Result<RightSet> {
+    if role.is_administrator() {
+        return Ok(RightSet::all());
+    }
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = ?1")
+            .bind(role.id)
+            .fetch_all(db)
+            .await?;
+    Ok(codes.iter().filter_map(|c| Right::from_code(c)).collect())
+}
+
+/// Every right a user holds through their roles.
+pub async fn rights_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<RightSet> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT r.kind, rr.right_code FROM user_roles ur
+         JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN role_rights rr ON rr.role_id = r.id
+         WHERE ur.user_id = ?1",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    if rows.iter().any(|(kind, _)| kind == "administrator") {
+        return Ok(RightSet::all());
+    }
+    Ok(rows
+        .iter()
+        .filter_map(|(_, code)| code.as_deref().and_then(Right::from_code))
+        .collect())
+}
+
+pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO roles (name, description) VALUES (?1, ?2) RETURNING id")
+        .bind(name)
+        .bind(description)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+pub async fn update(tx: &mut Tx, id: i64, name: &str, description: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE roles SET name = ?2, description = ?3 WHERE id = ?1 AND kind = 'custom'")
+        .bind(id)
+        .bind(name)
+        .bind(description)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn replace_rights(tx: &mut Tx, role_id: i64, rights: RightSet) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM role_rights WHERE role_id = ?1")
+        .bind(role_id)
+        .execute(&mut **tx)
+        .await?;
+    for right in rights.iter() {
+        sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES (?1, ?2)")
+            .bind(role_id)
+            .bind(right.code())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn holders(db: impl SqliteExecutor<'_>, role_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = ?1")
+        .bind(role_id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM roles WHERE id = ?1 AND kind = 'custom'")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

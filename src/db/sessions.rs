@@ -1,0 +1,76 @@
+//! Signed-in sessions, looked up by the SHA-256 of the token the browser holds.
+
+use sqlx::{FromRow, SqlitePool};
+
+use super::Tx;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub email: String,
+    pub display_name: String,
+    pub active: bool,
+    pub must_change_password: bool,
+}
+
+pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
+    sqlx::query_as(
+        "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
+                u.must_change_password
+         FROM auth_sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ?1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn touch(pool: &SqlitePool, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth_sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
+        .bind(token_hash)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = ?1")
+        .bind(token_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends a user's sessions, all of them or all but one.
+pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&[u8]>) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM auth_sessions WHERE user_id = ?1 AND token_hash IS NOT ?2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired(pool: &SqlitePool, idle_before: i64, created_before: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < ?1 OR created_at < ?2")
+        .bind(idle_before)
+        .bind(created_before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,18 @@
+//! Types that validate on construction. Nothing here knows about HTTP or SQL: the web forms,
+//! the command line and (later) the API all build these through the same constructors.
+
+mod display_name;
+mod email;
+mod field_errors;
+mod password;
+mod right;
+mod role_name;
+mod secret;
+
+pub use display_name::DisplayName;
+pub use email::Email;
+pub use field_errors::FieldErrors;
+pub use password::{NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+pub use right::{Right, RightSet};
+pub use role_name::RoleName;
+pub use secret::Secret;

@@ -1,0 +1,119 @@
+//! The web layer's error: each kind maps to a status code and a friendly page. Internal
+//! details go to the log with a short reference that the page shows too, never to the user.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::domain::Right;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("a new password must be chosen first")]
+    PasswordChangeRequired,
+    #[error("missing right: {0}")]
+    Forbidden(Right),
+    #[error("missing or invalid form token")]
+    Csrf,
+    #[error("cross-site request refused")]
+    CrossSite,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("internal error: {0}")]
+    Internal(std::sync::Arc<anyhow::Error>),
+}
+
+impl AppError {
+    pub fn internal(message: &'static str) -> Self {
+        AppError::Internal(std::sync::Arc::new(anyhow::anyhow!(message)))
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(std::sync::Arc::new(e))
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        anyhow::Error::new(e).into()
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        anyhow::Error::new(e).into()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: String,
+    reference: Option<String>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::SignInRequired { .. } | AppError::PasswordChangeRequired => StatusCode::SEE_OTHER,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message, reference) = match self {
+            AppError::SignInRequired { next } => {
+                let location = format!("/sign-in?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                return redirect(&location);
+            }
+            AppError::PasswordChangeRequired => return redirect("/account/password"),
+            AppError::Forbidden(right) => (
+                "Access denied",
+                format!("You do not have the right \u{201c}{}\u{201d} needed for this page. Ask an administrator to give it to one of your roles.", right.label()),
+                None,
+            ),
+            AppError::Csrf => (
+                "Form expired",
+                "This form has expired or was not sent from Hookline. Go back, reload the page and try again.".to_owned(),
+                None,
+            ),
+            AppError::CrossSite => (
+                "Request refused",
+                "This request came from another site and was refused.".to_owned(),
+                None,
+            ),
+            AppError::NotFound => ("Not found", "There is nothing at this address.".to_owned(), None),
+            AppError::BadRequest(message) => ("Bad request", message.clone(), None),
+            AppError::Internal(error) => {
+                let reference = crate::random::reference();
+                tracing::error!(reference = %reference, error = ?error, "request failed");
+                (
+                    "Technical error",
+                    "A technical error has occurred. Please contact your administrator.".to_owned(),
+                    Some(reference),
+                )
+            }
+        };
+        let page = ErrorPage { title, message, reference };
+        let body = page.render().unwrap_or_else(|_| "A technical error has occurred. Please contact your administrator.".to_owned());
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

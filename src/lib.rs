@@ -1,0 +1,14 @@
+//! Hookline: outgoing webhooks for a project-portfolio platform.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod random;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,139 @@
+//! Users: create, modify, (de)activate, change and reset passwords.
+
+use crate::db::{self, users::NewUser};
+use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Secret};
+use crate::state::AppState;
+
+use super::{ServiceError, is_unique_violation};
+
+pub struct UserInput {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub role_ids: Vec<i64>,
+}
+
+pub struct NewUserInput {
+    pub user: UserInput,
+    pub password: NewPassword,
+    pub must_change_password: bool,
+}
+
+const EMAIL_TAKEN: &str = "A user with this email already exists.";
+const LAST_ADMIN: &str = "Hookline needs at least one active user with the Administrator role.";
+
+pub async fn create_user(state: &AppState, input: NewUserInput) -> Result<i64, ServiceError> {
+    check_roles_exist(state, &input.user.role_ids).await?;
+    let hash = state.passwords.hash(input.password.secret()).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    let new = NewUser {
+        email: input.user.email.as_ref(),
+        display_name: input.user.display_name.as_ref(),
+        password_hash: &hash,
+        must_change_password: input.must_change_password,
+    };
+    let id = match db::users::insert(&mut tx, &new, db::now_ms()).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("email", EMAIL_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    db::users::replace_roles(&mut tx, id, &input.user.role_ids).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = id, "user created");
+    Ok(id)
+}
+
+pub async fn update_user(
+    state: &AppState,
+    actor_id: i64,
+    id: i64,
+    input: UserInput,
+    active: bool,
+) -> Result<(), ServiceError> {
+    if actor_id == id && !active {
+        return Err(ServiceError::field("active", "You cannot deactivate your own account."));
+    }
+    check_roles_exist(state, &input.role_ids).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    db::users::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let now = db::now_ms();
+    match db::users::update_details(&mut tx, id, input.email.as_ref(), input.display_name.as_ref(), now).await {
+        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("email", EMAIL_TAKEN)),
+        other => other?,
+    }
+    db::users::replace_roles(&mut tx, id, &input.role_ids).await?;
+    if db::users::set_active(&mut tx, id, active, now).await? && !active {
+        db::sessions::delete_for_user(&mut tx, id, None).await?;
+    }
+    if db::users::active_administrators(&mut *tx).await? == 0 {
+        return Err(ServiceError::field("roles", LAST_ADMIN));
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = id, actor_id, "user modified");
+    Ok(())
+}
+
+pub async fn set_active(state: &AppState, actor_id: i64, id: i64, active: bool) -> Result<(), ServiceError> {
+    if actor_id == id && !active {
+        return Err(ServiceError::field("active", "You cannot deactivate your own account."));
+    }
+    let mut tx = db::begin_write(&state.pool).await?;
+    db::users::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    if db::users::set_active(&mut tx, id, active, db::now_ms()).await? && !active {
+        db::sessions::delete_for_user(&mut tx, id, None).await?;
+    }
+    if db::users::active_administrators(&mut *tx).await? == 0 {
+        return Err(ServiceError::field("active", LAST_ADMIN));
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = id, actor_id, active, "user activation changed");
+    Ok(())
+}
+
+/// The user's own change: checks the current password, ends their other sessions.
+pub async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    keep_session: &[u8],
+    current: &Secret,
+    new: NewPassword,
+) -> Result<(), ServiceError> {
+    let stored = db::users::password_hash(&state.pool, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    if !state.passwords.verify(current, Some(&stored)).await? {
+        errors.add("current_password", "The current password is incorrect.");
+    } else if current.expose() == new.secret().expose() {
+        errors.add("new_password", "The new password must differ from the current one.");
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let hash = state.passwords.hash(new.secret()).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    db::users::set_password(&mut tx, user_id, &hash, false, db::now_ms()).await?;
+    db::sessions::delete_for_user(&mut tx, user_id, Some(keep_session)).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, "password changed");
+    Ok(())
+}
+
+/// An administrator's reset (from the shell): a new password to change at next sign-in.
+pub async fn reset_password(state: &AppState, email: &Email, new: &Secret) -> Result<(), ServiceError> {
+    let hash = state.passwords.hash(new).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    let user = db::users::find_by_email(&mut *tx, email.as_ref()).await?.ok_or(ServiceError::NotFound)?;
+    db::users::set_password(&mut tx, user.id, &hash, true, db::now_ms()).await?;
+    db::sessions::delete_for_user(&mut tx, user.id, None).await?;
+    db::throttle::clear(&mut *tx, email.as_ref()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = user.id, "password reset");
+    Ok(())
+}
+
+async fn check_roles_exist(state: &AppState, role_ids: &[i64]) -> Result<(), ServiceError> {
+    for id in role_ids {
+        if db::roles::find(&state.pool, *id).await?.is_none() {
+            return Err(ServiceError::field("roles", "One of the chosen roles does not exist."));
+        }
+    }
+    Ok(())
+}

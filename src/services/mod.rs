@@ -1,0 +1,50 @@
+//! The user actions, one function each and one transaction each. The web UI, the command line
+//! and (later) the API all call these.
+
+pub mod accounts;
+pub mod bootstrap;
+pub mod roles;
+pub mod sign_in;
+
+use crate::domain::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Internal(e.into())
+    }
+}
+
+impl ServiceError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        ServiceError::Invalid(errors)
+    }
+}
+
+impl From<ServiceError> for crate::error::AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => crate::error::AppError::NotFound,
+            ServiceError::Internal(e) => e.into(),
+            ServiceError::Invalid(errors) => {
+                let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();
+                crate::error::AppError::BadRequest(text.join(" "))
+            }
+        }
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}

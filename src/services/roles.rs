@@ -1,0 +1,61 @@
+//! Custom roles: create, modify, delete. Built-in roles are read-only.
+
+use crate::db;
+use crate::domain::{RightSet, RoleName};
+use crate::state::AppState;
+
+use super::{ServiceError, is_unique_violation};
+
+pub struct RoleInput {
+    pub name: RoleName,
+    pub description: String,
+    pub rights: RightSet,
+}
+
+pub const DESCRIPTION_MAX_CHARS: usize = 500;
+const NAME_TAKEN: &str = "A role with this name already exists.";
+
+pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let id = match db::roles::insert(&mut tx, input.name.as_ref(), &input.description).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
+        Err(e) => return Err(e.into()),
+    };
+    db::roles::replace_rights(&mut tx, id, input.rights).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<(), ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let role = db::roles::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    if !role.is_editable() {
+        return Err(ServiceError::field("name", "Built-in roles cannot be changed."));
+    }
+    match db::roles::update(&mut tx, id, input.name.as_ref(), &input.description).await {
+        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
+        other => other?,
+    }
+    db::roles::replace_rights(&mut tx, id, input.rights).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_role(state: &AppState, id: i64) -> Result<(), ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let role = db::roles::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    if !role.is_editable() {
+        return Err(ServiceError::field("name", "Built-in roles cannot be deleted."));
+    }
+    let holders = db::roles::holders(&mut *tx, id).await?;
+    if holders > 0 {
+        return Err(ServiceError::field(
+            "name",
+            format!("This role is held by {holders} user(s); take it away from them first."),
+        ));
+    }
+    db::roles::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Building the application: database, first administrator, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::auth::Passwords;
+use crate::config::Settings;
+use crate::services::bootstrap::{InitialAdmin, ensure_first_admin};
+use crate::state::AppState;
+use crate::{db, web as pages};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+    /// Set when this start created the first administrator.
+    pub initial_admin: Option<InitialAdmin>,
+}
+
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let pool = db::connect(&settings.database_url).await?;
+        db::migrate(&pool).await?;
+        let state = AppState { pool, settings: Arc::new(settings), passwords: Passwords::new()? };
+        let initial_admin = ensure_first_admin(&state).await?;
+        let key = Key::try_from(db::settings::session_key(&state.pool).await?.as_slice())
+            .context("the stored session key is unusable")?;
+        let listener = TcpListener::bind(&state.settings.bind)
+            .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = server(listener, state.clone(), key)?;
+        Ok(Self { port, server, state, initial_admin })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Server> {
+    let secure = state.settings.secure_cookies();
+    let workers = state.settings.workers;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("hookline_session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Strict)
+            .cookie_secure(secure)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default())
+            .build();
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(crate::auth::csrf::MAX_FORM_BYTES))
+            .configure(pages::routes)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound) }))
+            .wrap(from_fn(pages::middleware::refuse_cross_site))
+            .wrap(sessions)
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
+            )
+            .wrap(from_fn(pages::middleware::log_request))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,46 @@
+//! The server-rendered UI: handlers by area, the page chrome, and the middleware around them.
+
+mod account;
+mod assets;
+mod chrome;
+mod home;
+pub mod middleware;
+mod roles;
+mod sign_in;
+mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+pub use chrome::{Area, Chrome};
+
+use crate::error::AppError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::home))
+        .route("/healthz", web::get().to(home::health))
+        .route("/static/app.css", web::get().to(assets::stylesheet))
+        .route("/static/app.js", web::get().to(assets::script))
+        .configure(sign_in::routes)
+        .configure(account::routes)
+        .configure(users::routes)
+        .configure(roles::routes);
+}
+
+/// Renders a page with a status; 422 for a form sent back with errors.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(page.render()?))
+}
+
+pub fn page(page: &impl Template) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, page)
+}
+
+/// Reads a numeric id sent in a form, such as a role picked in a list.
+pub fn parse_ids(values: &[String]) -> Option<Vec<i64>> {
+    values.iter().map(|v| v.trim().parse().ok()).collect()
+}

@@ -1,0 +1,191 @@
+//! Users: list, create, modify, activate and deactivate (right: Manage users and roles).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Area, Chrome, parse_ids};
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db;
+use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, PASSWORD_MIN_CHARS, Right};
+use crate::error::{AppError, redirect};
+use crate::services::ServiceError;
+use crate::services::accounts::{self, NewUserInput, UserInput};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users", web::get().to(list))
+        .route("/users/new", web::get().to(new_form))
+        .route("/users/new", web::post().to(create))
+        .route("/users/{id}", web::get().to(edit_form))
+        .route("/users/{id}", web::post().to(update))
+        .route("/users/{id}/activate", web::post().to(activate))
+        .route("/users/{id}/deactivate", web::post().to(deactivate));
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    users: Vec<db::users::UserListRow>,
+    me: i64,
+}
+
+pub struct RoleChoice {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub checked: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UserForm {
+    email: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+    must_change_password: Option<String>,
+    active: Option<String>,
+    roles: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    /// None for a new user.
+    id: Option<i64>,
+    form: UserForm,
+    roles: Vec<RoleChoice>,
+    errors: FieldErrors,
+    min_chars: usize,
+}
+
+async fn list(state: web::Data<AppState>, user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    let users = db::users::list_with_roles(&state.pool).await?;
+    super::page(&ListPage { chrome: Chrome::new(&user, &session, Area::Users), users, me: user.id })
+}
+
+async fn new_form(state: web::Data<AppState>, user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    let form = UserForm { must_change_password: Some("on".into()), active: Some("on".into()), ..UserForm::default() };
+    show_form(&state, &user, &session, None, form, FieldErrors::new(), StatusCode::OK).await
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    let id = id.into_inner();
+    let target = db::users::find(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let roles = db::users::role_ids(&state.pool, id).await?;
+    let form = UserForm {
+        email: target.email,
+        display_name: target.display_name,
+        active: target.active.then(|| "on".into()),
+        roles: roles.iter().map(i64::to_string).collect(),
+        ..UserForm::default()
+    };
+    show_form(&state, &user, &session, Some(id), form, FieldErrors::new(), StatusCode::OK).await
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    let mut errors = FieldErrors::new();
+    let details = parse_details(&form, &mut errors);
+    let password = errors.check("password", NewPassword::parse(&form.password, &form.password_confirm));
+    if let (Some(details), Some(password), true) = (details, password, errors.is_empty()) {
+        let input = NewUserInput { user: details, password, must_change_password: form.must_change_password.is_some() };
+        match accounts::create_user(&state, input).await {
+            Ok(_) => {
+                session.flash(FlashKind::Success, format!("User {} created.", form.email.trim()));
+                return Ok(redirect("/users"));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    show_form(&state, &user, &session, None, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    let id = id.into_inner();
+    let mut errors = FieldErrors::new();
+    if let (Some(details), true) = (parse_details(&form, &mut errors), errors.is_empty()) {
+        match accounts::update_user(&state, user.id, id, details, form.active.is_some()).await {
+            Ok(()) => {
+                session.flash(FlashKind::Success, "User saved.");
+                return Ok(redirect("/users"));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    show_form(&state, &user, &session, Some(id), form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+async fn activate(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, _: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
+    set_active(state, user, session, id.into_inner(), true).await
+}
+
+async fn deactivate(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, _: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
+    set_active(state, user, session, id.into_inner(), false).await
+}
+
+async fn set_active(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: i64, active: bool) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    match accounts::set_active(&state, user.id, id, active).await {
+        Ok(()) => session.flash(FlashKind::Success, if active { "User activated." } else { "User deactivated: their sessions have ended." }),
+        Err(ServiceError::Invalid(errors)) => {
+            for (_, message) in errors.iter() {
+                session.flash(FlashKind::Error, message);
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/users"))
+}
+
+fn parse_details(form: &UserForm, errors: &mut FieldErrors) -> Option<UserInput> {
+    let email = errors.check("email", Email::parse(&form.email));
+    let display_name = errors.check("display_name", DisplayName::parse(&form.display_name));
+    let role_ids = errors.check("roles", parse_ids(&form.roles).ok_or_else(|| "Choose roles from the list.".to_owned()));
+    Some(UserInput { email: email?, display_name: display_name?, role_ids: role_ids? })
+}
+
+async fn show_form(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &TypedSession,
+    id: Option<i64>,
+    form: UserForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let roles = db::roles::list(&state.pool)
+        .await?
+        .into_iter()
+        .map(|r| RoleChoice { checked: form.roles.contains(&r.id.to_string()), id: r.id, name: r.name, description: r.description })
+        .collect();
+    let page = FormPage { chrome: Chrome::new(user, session, Area::Users), id, form, roles, errors, min_chars: PASSWORD_MIN_CHARS };
+    super::render(status, &page)
+}
