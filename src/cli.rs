@@ -9,7 +9,11 @@ use crate::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
 use crate::domain::Secret;
 
 #[derive(Debug, Parser)]
-#[command(name = "hookline", version, about = "Outgoing webhooks for a project-portfolio platform")]
+#[command(
+    name = "hookline",
+    version,
+    about = "Outgoing webhooks for a project-portfolio platform"
+)]
 pub struct Cli {
     /// SQLite database file, created if missing.
     #[arg(long, env = "HOOKLINE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -94,7 +98,11 @@ impl ServeArgs {
             database_url,
             public_url: self.public_url,
             admin_email: self.admin_email,
-            admin_password: self.admin_password.or_else(|| std::env::var("HOOKLINE_ADMIN_PASSWORD").ok().map(Secret::new)),
+            admin_password: self.admin_password.or_else(|| {
+                std::env::var("HOOKLINE_ADMIN_PASSWORD")
+                    .ok()
+                    .map(Secret::new)
+            }),
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
             workers: self.workers,

@@ -43,7 +43,10 @@ impl Settings {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        ensure!(!self.session_idle.is_zero(), "the session idle timeout must be at least one minute");
+        ensure!(
+            !self.session_idle.is_zero(),
+            "the session idle timeout must be at least one minute"
+        );
         ensure!(
             self.session_idle <= self.session_absolute,
             "the session idle timeout cannot be longer than the absolute timeout"
@@ -55,15 +58,17 @@ impl Settings {
             );
         }
         match (&self.admin_email, &self.admin_password) {
-            (Some(_), None) | (None, Some(_)) => bail!(
-                "set both HOOKLINE_ADMIN_EMAIL and HOOKLINE_ADMIN_PASSWORD, or neither"
-            ),
+            (Some(_), None) | (None, Some(_)) => {
+                bail!("set both HOOKLINE_ADMIN_EMAIL and HOOKLINE_ADMIN_PASSWORD, or neither")
+            }
             _ => Ok(()),
         }
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
     }
 
     /// Where to tell people to sign in.
@@ -72,7 +77,11 @@ impl Settings {
             Some(url) => format!("{}/sign-in", url.as_str().trim_end_matches('/')),
             None => {
                 let host = self.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
-                let host = if host == "0.0.0.0" || host == "[::]" { "localhost" } else { host };
+                let host = if host == "0.0.0.0" || host == "[::]" {
+                    "localhost"
+                } else {
+                    host
+                };
                 format!("http://{host}:{port}/sign-in")
             }
         }

@@ -62,7 +62,9 @@ struct ErrorPage<'a> {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::SignInRequired { .. } | AppError::PasswordChangeRequired => StatusCode::SEE_OTHER,
+            AppError::SignInRequired { .. } | AppError::PasswordChangeRequired => {
+                StatusCode::SEE_OTHER
+            }
             AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -104,8 +106,14 @@ impl ResponseError for AppError {
                 )
             }
         };
-        let page = ErrorPage { title, message, reference };
-        let body = page.render().unwrap_or_else(|_| "A technical error has occurred. Please contact your administrator.".to_owned());
+        let page = ErrorPage {
+            title,
+            message,
+            reference,
+        };
+        let body = page.render().unwrap_or_else(|_| {
+            "A technical error has occurred. Please contact your administrator.".to_owned()
+        });
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .body(body)

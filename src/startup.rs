@@ -26,15 +26,18 @@ pub struct Application {
     pub initial_admin: Option<InitialAdmin>,
 }
 
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         let pool = db::connect(&settings.database_url).await?;
         db::migrate(&pool).await?;
-        let state = AppState { pool, settings: Arc::new(settings), passwords: Passwords::new()? };
+        let state = AppState {
+            pool,
+            settings: Arc::new(settings),
+            passwords: Passwords::new()?,
+        };
         let initial_admin = ensure_first_admin(&state).await?;
         let key = Key::try_from(db::settings::session_key(&state.pool).await?.as_slice())
             .context("the stored session key is unusable")?;
@@ -42,7 +45,12 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = server(listener, state.clone(), key)?;
-        Ok(Self { port, server, state, initial_admin })
+        Ok(Self {
+            port,
+            server,
+            state,
+            initial_admin,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -71,7 +79,9 @@ fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Se
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(crate::auth::csrf::MAX_FORM_BYTES))
             .configure(pages::routes)
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound) }))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound)
+            }))
             .wrap(from_fn(pages::middleware::refuse_cross_site))
             .wrap(sessions)
             .wrap(

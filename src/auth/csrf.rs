@@ -42,7 +42,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 }
 
 fn check_token(session: &TypedSession, body: &[u8]) -> Result<(), AppError> {
-    let fields: Vec<(String, String)> = serde_html_form::from_bytes(body).map_err(|_| AppError::Csrf)?;
+    let fields: Vec<(String, String)> =
+        serde_html_form::from_bytes(body).map_err(|_| AppError::Csrf)?;
     let sent = fields
         .iter()
         .find(|(name, _)| name == FIELD)

@@ -6,8 +6,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::TypedSession;
-use crate::domain::{Right, RightSet};
 use crate::db;
+use crate::domain::{Right, RightSet};
 use crate::error::AppError;
 use crate::state::AppState;
 

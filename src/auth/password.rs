@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -34,8 +36,11 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
 }
 
 fn verify_now(password: &str, stored: &str) -> anyhow::Result<bool> {
-    let parsed = PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored hash is unreadable: {e}"))?;
-    Ok(hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+    let parsed =
+        PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored hash is unreadable: {e}"))?;
+    Ok(hasher()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
 }
 
 impl Passwords {
@@ -60,7 +65,8 @@ impl Passwords {
         let password = password.clone();
         let known = stored.is_some();
         let stored = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
-        let ok = tokio::task::spawn_blocking(move || verify_now(password.expose(), &stored)).await??;
+        let ok =
+            tokio::task::spawn_blocking(move || verify_now(password.expose(), &stored)).await??;
         Ok(known && ok)
     }
 }

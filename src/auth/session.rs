@@ -47,8 +47,10 @@ impl TypedSession {
         self.insert(TOKEN, token);
     }
 
+    /// Forgets everything and changes the cookie identity; a flash may follow.
     pub fn sign_out(&self) {
-        self.0.purge();
+        self.0.clear();
+        self.0.renew();
     }
 
     /// The synchronizer token for this session's forms, made on first use.
@@ -67,7 +69,10 @@ impl TypedSession {
 
     pub fn flash(&self, kind: FlashKind, text: impl Into<String>) {
         let mut all: Vec<Flash> = self.0.get(FLASH).ok().flatten().unwrap_or_default();
-        all.push(Flash { kind, text: text.into() });
+        all.push(Flash {
+            kind,
+            text: text.into(),
+        });
         self.insert(FLASH, &all);
     }
 

@@ -22,7 +22,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
     if !database_url.starts_with("sqlite:") {
-        bail!("unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)");
+        bail!(
+            "unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)"
+        );
     }
     let options = SqliteConnectOptions::from_str(database_url)
         .with_context(|| format!("invalid database URL {database_url:?}"))?

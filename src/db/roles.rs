@@ -36,7 +36,10 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<R
         .await
 }
 
-pub async fn find_by_name(db: impl SqliteExecutor<'_>, name: &str) -> sqlx::Result<Option<RoleRow>> {
+pub async fn find_by_name(
+    db: impl SqliteExecutor<'_>,
+    name: &str,
+) -> sqlx::Result<Option<RoleRow>> {
     sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = ?1")
         .bind(name)
         .fetch_optional(db)

@@ -66,7 +66,11 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&[u8]>) -> 
     Ok(())
 }
 
-pub async fn delete_expired(pool: &SqlitePool, idle_before: i64, created_before: i64) -> sqlx::Result<u64> {
+pub async fn delete_expired(
+    pool: &SqlitePool,
+    idle_before: i64,
+    created_before: i64,
+) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < ?1 OR created_at < ?2")
         .bind(idle_before)
         .bind(created_before)

@@ -30,7 +30,9 @@ pub struct NewUser<'a> {
 }
 
 pub async fn count(pool: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<i64> {
@@ -76,7 +78,10 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<U
     .await
 }
 
-pub async fn find_by_email(db: impl SqliteExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn find_by_email(
+    db: impl SqliteExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE email = ?1",
@@ -85,7 +90,6 @@ pub async fn find_by_email(db: impl SqliteExecutor<'_>, email: &str) -> sqlx::Re
     .fetch_optional(db)
     .await
 }
-
 
 /// Changes email and display name; bumps the change version only when a value differs.
 pub async fn update_details(

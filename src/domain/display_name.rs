@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn trims_and_limits() {
-        assert_eq!(DisplayName::parse("  Ann Lee ").unwrap().as_ref(), "Ann Lee");
+        assert_eq!(
+            DisplayName::parse("  Ann Lee ").unwrap().as_ref(),
+            "Ann Lee"
+        );
         assert!(DisplayName::parse(" ").is_err());
         assert!(DisplayName::parse(&"x".repeat(101)).is_err());
         assert!(DisplayName::parse("a\nb").is_err());

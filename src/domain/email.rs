@@ -16,7 +16,9 @@ impl Email {
             return Err("Email is required.".into());
         }
         if value.chars().count() > EMAIL_MAX_CHARS {
-            return Err(format!("Email must be at most {EMAIL_MAX_CHARS} characters."));
+            return Err(format!(
+                "Email must be at most {EMAIL_MAX_CHARS} characters."
+            ));
         }
         if !value.validate_email() {
             return Err("Enter a valid email address, such as name@example.com.".into());
@@ -43,7 +45,10 @@ mod tests {
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_ref(), "ann@example.com");
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_ref(),
+            "ann@example.com"
+        );
     }
 
     #[test]
@@ -53,7 +58,16 @@ mod tests {
 
     #[test]
     fn refuses_bad_addresses() {
-        for bad in ["", "   ", "plain", "a@", "@b.c", "a b@c.d", "a@b@c", "a@b.c\r\nBcc: x@y.z"] {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "a@",
+            "@b.c",
+            "a b@c.d",
+            "a@b@c",
+            "a@b.c\r\nBcc: x@y.z",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let long = format!("{}@example.com", "a".repeat(250));

@@ -13,10 +13,14 @@ impl NewPassword {
     pub fn parse(input: &str, confirmation: &str) -> Result<Self, String> {
         let chars = input.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(format!("Password must be at least {PASSWORD_MIN_CHARS} characters."));
+            return Err(format!(
+                "Password must be at least {PASSWORD_MIN_CHARS} characters."
+            ));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
+            return Err(format!(
+                "Password must be at most {PASSWORD_MAX_CHARS} characters."
+            ));
         }
         if input.trim().is_empty() {
             return Err("Password cannot be only spaces.".into());

@@ -120,7 +120,9 @@ mod tests {
 
     #[test]
     fn set_holds_what_was_inserted() {
-        let set: RightSet = [Right::ViewWebhooks, Right::ManageUsers].into_iter().collect();
+        let set: RightSet = [Right::ViewWebhooks, Right::ManageUsers]
+            .into_iter()
+            .collect();
         assert!(set.contains(Right::ViewWebhooks));
         assert!(!set.contains(Right::CreateWebhook));
     }

@@ -14,7 +14,9 @@ impl RoleName {
             return Err("Name is required.".into());
         }
         if value.chars().count() > ROLE_NAME_MAX_CHARS {
-            return Err(format!("Name must be at most {ROLE_NAME_MAX_CHARS} characters."));
+            return Err(format!(
+                "Name must be at most {ROLE_NAME_MAX_CHARS} characters."
+            ));
         }
         if value.chars().any(char::is_control) {
             return Err("Name cannot contain control characters.".into());

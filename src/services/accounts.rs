@@ -50,13 +50,26 @@ pub async fn update_user(
     active: bool,
 ) -> Result<(), ServiceError> {
     if actor_id == id && !active {
-        return Err(ServiceError::field("active", "You cannot deactivate your own account."));
+        return Err(ServiceError::field(
+            "active",
+            "You cannot deactivate your own account.",
+        ));
     }
     check_roles_exist(state, &input.role_ids).await?;
     let mut tx = db::begin_write(&state.pool).await?;
-    db::users::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    db::users::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let now = db::now_ms();
-    match db::users::update_details(&mut tx, id, input.email.as_ref(), input.display_name.as_ref(), now).await {
+    match db::users::update_details(
+        &mut tx,
+        id,
+        input.email.as_ref(),
+        input.display_name.as_ref(),
+        now,
+    )
+    .await
+    {
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("email", EMAIL_TAKEN)),
         other => other?,
     }
@@ -72,12 +85,22 @@ pub async fn update_user(
     Ok(())
 }
 
-pub async fn set_active(state: &AppState, actor_id: i64, id: i64, active: bool) -> Result<(), ServiceError> {
+pub async fn set_active(
+    state: &AppState,
+    actor_id: i64,
+    id: i64,
+    active: bool,
+) -> Result<(), ServiceError> {
     if actor_id == id && !active {
-        return Err(ServiceError::field("active", "You cannot deactivate your own account."));
+        return Err(ServiceError::field(
+            "active",
+            "You cannot deactivate your own account.",
+        ));
     }
     let mut tx = db::begin_write(&state.pool).await?;
-    db::users::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    db::users::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if db::users::set_active(&mut tx, id, active, db::now_ms()).await? && !active {
         db::sessions::delete_for_user(&mut tx, id, None).await?;
     }
@@ -97,12 +120,17 @@ pub async fn change_password(
     current: &Secret,
     new: NewPassword,
 ) -> Result<(), ServiceError> {
-    let stored = db::users::password_hash(&state.pool, user_id).await?.ok_or(ServiceError::NotFound)?;
+    let stored = db::users::password_hash(&state.pool, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut errors = FieldErrors::new();
     if !state.passwords.verify(current, Some(&stored)).await? {
         errors.add("current_password", "The current password is incorrect.");
     } else if current.expose() == new.secret().expose() {
-        errors.add("new_password", "The new password must differ from the current one.");
+        errors.add(
+            "new_password",
+            "The new password must differ from the current one.",
+        );
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
@@ -117,10 +145,16 @@ pub async fn change_password(
 }
 
 /// An administrator's reset (from the shell): a new password to change at next sign-in.
-pub async fn reset_password(state: &AppState, email: &Email, new: &Secret) -> Result<(), ServiceError> {
+pub async fn reset_password(
+    state: &AppState,
+    email: &Email,
+    new: &Secret,
+) -> Result<(), ServiceError> {
     let hash = state.passwords.hash(new).await?;
     let mut tx = db::begin_write(&state.pool).await?;
-    let user = db::users::find_by_email(&mut *tx, email.as_ref()).await?.ok_or(ServiceError::NotFound)?;
+    let user = db::users::find_by_email(&mut *tx, email.as_ref())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     db::users::set_password(&mut tx, user.id, &hash, true, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user.id, None).await?;
     db::throttle::clear(&mut *tx, email.as_ref()).await?;
@@ -132,7 +166,10 @@ pub async fn reset_password(state: &AppState, email: &Email, new: &Secret) -> Re
 async fn check_roles_exist(state: &AppState, role_ids: &[i64]) -> Result<(), ServiceError> {
     for id in role_ids {
         if db::roles::find(&state.pool, *id).await?.is_none() {
-            return Err(ServiceError::field("roles", "One of the chosen roles does not exist."));
+            return Err(ServiceError::field(
+                "roles",
+                "One of the chosen roles does not exist.",
+            ));
         }
     }
     Ok(())

@@ -24,7 +24,11 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<Initi
     let settings = &state.settings;
     let (email, password, generated) = match (&settings.admin_email, &settings.admin_password) {
         (Some(email), Some(password)) => (email.clone(), password.clone(), false),
-        _ => (DEFAULT_ADMIN_EMAIL.to_owned(), Secret::new(random::password(20)), true),
+        _ => (
+            DEFAULT_ADMIN_EMAIL.to_owned(),
+            Secret::new(random::password(20)),
+            true,
+        ),
     };
     let email = Email::parse(&email).map_err(|e| anyhow!("HOOKLINE_ADMIN_EMAIL: {e}"))?;
     let new_password = NewPassword::parse(password.expose(), password.expose())
@@ -38,6 +42,12 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<Initi
         password: new_password,
         must_change_password: generated,
     };
-    create_user(state, input).await.map_err(|e| anyhow!("{e:?}")).context("cannot create the first administrator")?;
-    Ok(Some(InitialAdmin { email: email.to_string(), generated_password: generated.then_some(password) }))
+    create_user(state, input)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))
+        .context("cannot create the first administrator")?;
+    Ok(Some(InitialAdmin {
+        email: email.to_string(),
+        generated_password: generated.then_some(password),
+    }))
 }

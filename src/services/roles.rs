@@ -29,9 +29,14 @@ pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, Serv
 
 pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    let role = db::roles::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let role = db::roles::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if !role.is_editable() {
-        return Err(ServiceError::field("name", "Built-in roles cannot be changed."));
+        return Err(ServiceError::field(
+            "name",
+            "Built-in roles cannot be changed.",
+        ));
     }
     match db::roles::update(&mut tx, id, input.name.as_ref(), &input.description).await {
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
@@ -44,9 +49,14 @@ pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<
 
 pub async fn delete_role(state: &AppState, id: i64) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    let role = db::roles::find(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let role = db::roles::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if !role.is_editable() {
-        return Err(ServiceError::field("name", "Built-in roles cannot be deleted."));
+        return Err(ServiceError::field(
+            "name",
+            "Built-in roles cannot be deleted.",
+        ));
     }
     let holders = db::roles::holders(&mut *tx, id).await?;
     if holders > 0 {

@@ -15,8 +15,13 @@ const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 #[derive(Debug)]
 pub enum SignInOutcome {
-    SignedIn { token: String, must_change_password: bool },
-    Throttled { retry_after_secs: i64 },
+    SignedIn {
+        token: String,
+        must_change_password: bool,
+    },
+    Throttled {
+        retry_after_secs: i64,
+    },
     Refused,
 }
 
@@ -27,16 +32,26 @@ pub fn block_for(failures: i64) -> Option<Duration> {
         return None;
     }
     let doublings = (failures - FREE_FAILURES).min(16) as u32;
-    Some(FIRST_BLOCK.saturating_mul(1 << doublings).min(LONGEST_BLOCK))
+    Some(
+        FIRST_BLOCK
+            .saturating_mul(1 << doublings)
+            .min(LONGEST_BLOCK),
+    )
 }
 
-pub async fn sign_in(state: &AppState, email: &str, password: &Secret) -> anyhow::Result<SignInOutcome> {
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &Secret,
+) -> anyhow::Result<SignInOutcome> {
     let key = email.trim().to_lowercase();
     let now = db::now_ms();
     if let Some(until) = db::throttle::blocked_until(&state.pool, &key).await?
         && until > now
     {
-        return Ok(SignInOutcome::Throttled { retry_after_secs: (until - now + 999) / 1000 });
+        return Ok(SignInOutcome::Throttled {
+            retry_after_secs: (until - now + 999) / 1000,
+        });
     }
     let credentials = db::users::credentials_by_email(&state.pool, &key).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
@@ -49,7 +64,10 @@ pub async fn sign_in(state: &AppState, email: &str, password: &Secret) -> anyhow
             db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = c.id, "signed in");
-            Ok(SignInOutcome::SignedIn { token, must_change_password: c.must_change_password })
+            Ok(SignInOutcome::SignedIn {
+                token,
+                must_change_password: c.must_change_password,
+            })
         }
         _ => record_failure(state, &key, now).await,
     }
@@ -62,7 +80,9 @@ async fn record_failure(state: &AppState, key: &str, now: i64) -> anyhow::Result
     match block_for(failures) {
         Some(block) => {
             db::throttle::block(&state.pool, key, now + block.as_millis() as i64).await?;
-            Ok(SignInOutcome::Throttled { retry_after_secs: block.as_secs() as i64 })
+            Ok(SignInOutcome::Throttled {
+                retry_after_secs: block.as_secs() as i64,
+            })
         }
         None => Ok(SignInOutcome::Refused),
     }

@@ -55,7 +55,10 @@ async fn submit(
     if form.current_password.is_empty() {
         errors.add("current_password", "Enter your current password.");
     }
-    let new = errors.check("new_password", NewPassword::parse(&form.new_password, &form.new_password_confirm));
+    let new = errors.check(
+        "new_password",
+        NewPassword::parse(&form.new_password, &form.new_password_confirm),
+    );
     if let (Some(new), true) = (new, errors.is_empty()) {
         let current = Secret::new(form.current_password);
         match accounts::change_password(&state, user.id, &user.token_hash, &current, new).await {

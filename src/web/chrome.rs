@@ -27,14 +27,19 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 1] = [(Area::Users, "/users", "Users & roles", Right::ManageUsers)];
+const NAV: [(Area, &str, &str, Right); 1] =
+    [(Area::Users, "/users", "Users & roles", Right::ManageUsers)];
 
 impl Chrome {
     pub fn new(user: &SignedIn, session: &TypedSession, area: Area) -> Self {
         let nav = NAV
             .iter()
             .filter(|(_, _, _, right)| user.can(*right))
-            .map(|(a, href, label, _)| NavItem { href, label, current: *a == area })
+            .map(|(a, href, label, _)| NavItem {
+                href,
+                label,
+                current: *a == area,
+            })
             .collect();
         Self {
             user_name: user.display_name.clone(),
@@ -46,6 +51,8 @@ impl Chrome {
 
     /// The first area this user may open, for the home page.
     pub fn first_area(user: &SignedIn) -> Option<&'static str> {
-        NAV.iter().find(|(_, _, _, right)| user.can(*right)).map(|(_, href, _, _)| *href)
+        NAV.iter()
+            .find(|(_, _, _, right)| user.can(*right))
+            .map(|(_, href, _, _)| *href)
     }
 }

@@ -16,7 +16,9 @@ struct Home {
 pub async fn home(user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
     match Chrome::first_area(&user) {
         Some(href) => Ok(redirect(href)),
-        None => super::page(&Home { chrome: Chrome::new(&user, &session, Area::Home) }),
+        None => super::page(&Home {
+            chrome: Chrome::new(&user, &session, Area::Home),
+        }),
     }
 }
 

@@ -56,9 +56,12 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
 }
 
 fn expected_origin(req: &ServiceRequest) -> String {
-    let public = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.settings.public_url.as_ref().map(|u| u.origin().ascii_serialization()));
+    let public = req.app_data::<web::Data<AppState>>().and_then(|s| {
+        s.settings
+            .public_url
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization())
+    });
     public.unwrap_or_else(|| {
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())

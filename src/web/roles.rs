@@ -62,46 +62,106 @@ struct FormPage {
     errors: FieldErrors,
 }
 
-async fn list(state: web::Data<AppState>, user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let mut roles = Vec::new();
     for role in db::roles::list(&state.pool).await? {
-        let rights = db::roles::rights(&state.pool, &role).await?.iter().map(Right::label).collect();
+        let rights = db::roles::rights(&state.pool, &role)
+            .await?
+            .iter()
+            .map(Right::label)
+            .collect();
         roles.push(RoleSummary { role, rights });
     }
-    super::page(&ListPage { chrome: Chrome::new(&user, &session, Area::Users), roles })
+    super::page(&ListPage {
+        chrome: Chrome::new(&user, &session, Area::Users),
+        roles,
+    })
 }
 
 async fn new_form(user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    show_form(&user, &session, None, true, RoleForm::default(), FieldErrors::new(), StatusCode::OK)
+    show_form(
+        &user,
+        &session,
+        None,
+        true,
+        RoleForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
 }
 
-async fn edit_form(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn edit_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let role = db::roles::find(&state.pool, *id).await?.ok_or(AppError::NotFound)?;
+    let role = db::roles::find(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let rights = db::roles::rights(&state.pool, &role).await?;
-    let form = RoleForm { rights: rights.iter().map(|r| r.code().to_owned()).collect(), name: role.name.clone(), description: role.description.clone() };
-    show_form(&user, &session, Some(role.id), role.is_editable(), form, FieldErrors::new(), StatusCode::OK)
+    let form = RoleForm {
+        rights: rights.iter().map(|r| r.code().to_owned()).collect(),
+        name: role.name.clone(),
+        description: role.description.clone(),
+    };
+    show_form(
+        &user,
+        &session,
+        Some(role.id),
+        role.is_editable(),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
 }
 
-async fn create(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, CsrfForm(form): CsrfForm<RoleForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &mut errors) {
         match service::create_role(&state, input).await {
             Ok(_) => {
-                session.flash(FlashKind::Success, format!("Role {} created.", form.name.trim()));
+                session.flash(
+                    FlashKind::Success,
+                    format!("Role {} created.", form.name.trim()),
+                );
                 return Ok(redirect("/roles"));
             }
             Err(ServiceError::Invalid(e)) => errors = e,
             Err(e) => return Err(e.into()),
         }
     }
-    show_form(&user, &session, None, true, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
+    show_form(
+        &user,
+        &session,
+        None,
+        true,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
 }
 
-async fn update(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, CsrfForm(form): CsrfForm<RoleForm>) -> Result<HttpResponse, AppError> {
+async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let id = id.into_inner();
     let mut errors = FieldErrors::new();
@@ -115,14 +175,30 @@ async fn update(state: web::Data<AppState>, user: CurrentUser, session: TypedSes
             Err(e) => return Err(e.into()),
         }
     }
-    show_form(&user, &session, Some(id), true, form, errors, StatusCode::UNPROCESSABLE_ENTITY)
+    show_form(
+        &user,
+        &session,
+        Some(id),
+        true,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
 }
 
-async fn delete(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, _: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
+async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     match service::delete_role(&state, *id).await {
         Ok(()) => session.flash(FlashKind::Success, "Role deleted."),
-        Err(ServiceError::Invalid(errors)) => errors.iter().for_each(|(_, m)| session.flash(FlashKind::Error, m)),
+        Err(ServiceError::Invalid(errors)) => errors
+            .iter()
+            .for_each(|(_, m)| session.flash(FlashKind::Error, m)),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect("/roles"))
@@ -132,21 +208,50 @@ fn parse(form: &RoleForm, errors: &mut FieldErrors) -> Option<RoleInput> {
     let name = errors.check("name", RoleName::parse(&form.name));
     let description = form.description.trim().to_owned();
     if description.chars().count() > DESCRIPTION_MAX_CHARS {
-        errors.add("description", format!("Description must be at most {DESCRIPTION_MAX_CHARS} characters."));
+        errors.add(
+            "description",
+            format!("Description must be at most {DESCRIPTION_MAX_CHARS} characters."),
+        );
     }
     let rights: Option<RightSet> = form.rights.iter().map(|c| Right::from_code(c)).collect();
-    let rights = errors.check("rights", rights.ok_or_else(|| "Choose rights from the list.".to_owned()));
+    let rights = errors.check(
+        "rights",
+        rights.ok_or_else(|| "Choose rights from the list.".to_owned()),
+    );
     if !errors.is_empty() {
         return None;
     }
-    Some(RoleInput { name: name?, description, rights: rights? })
+    Some(RoleInput {
+        name: name?,
+        description,
+        rights: rights?,
+    })
 }
 
-fn show_form(user: &CurrentUser, session: &TypedSession, id: Option<i64>, editable: bool, form: RoleForm, errors: FieldErrors, status: StatusCode) -> Result<HttpResponse, AppError> {
+fn show_form(
+    user: &CurrentUser,
+    session: &TypedSession,
+    id: Option<i64>,
+    editable: bool,
+    form: RoleForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let rights = Right::ALL
         .iter()
-        .map(|r| RightChoice { code: r.code(), label: r.label(), checked: form.rights.iter().any(|c| c == r.code()) })
+        .map(|r| RightChoice {
+            code: r.code(),
+            label: r.label(),
+            checked: form.rights.iter().any(|c| c == r.code()),
+        })
         .collect();
-    let page = FormPage { chrome: Chrome::new(user, session, Area::Users), id, editable, form, rights, errors };
+    let page = FormPage {
+        chrome: Chrome::new(user, session, Area::Users),
+        id,
+        editable,
+        form,
+        rights,
+        errors,
+    };
     super::render(status, &page)
 }

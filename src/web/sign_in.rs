@@ -42,7 +42,10 @@ pub struct SignInForm {
     next: String,
 }
 
-async fn show(session: TypedSession, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+async fn show(
+    session: TypedSession,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let page = SignInPage {
         csrf: session.csrf_token(),
         email: String::new(),
@@ -60,12 +63,22 @@ async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let password = Secret::new(form.password);
     let (status, message) = match sign_in(&state, &form.email, &password).await? {
-        SignInOutcome::SignedIn { token, must_change_password } => {
+        SignInOutcome::SignedIn {
+            token,
+            must_change_password,
+        } => {
             session.sign_in(&token);
-            let target = if must_change_password { "/account/password" } else { safe_next(&form.next) };
+            let target = if must_change_password {
+                "/account/password"
+            } else {
+                safe_next(&form.next)
+            };
             return Ok(redirect(target));
         }
-        SignInOutcome::Refused => (StatusCode::UNAUTHORIZED, "Incorrect email or password.".to_owned()),
+        SignInOutcome::Refused => (
+            StatusCode::UNAUTHORIZED,
+            "Incorrect email or password.".to_owned(),
+        ),
         SignInOutcome::Throttled { retry_after_secs } => (
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -100,7 +113,11 @@ async fn leave(
 /// Only a path on this site: never `//host` or an absolute URL (no open redirect).
 fn safe_next(next: &str) -> &str {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local && !next.chars().any(char::is_control) { next } else { "/" }
+    if local && !next.chars().any(char::is_control) {
+        next
+    } else {
+        "/"
+    }
 }
 
 fn wait_text(secs: i64) -> String {
@@ -118,7 +135,14 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next("/users?x=1"), "/users?x=1");
-        for bad in ["", "https://evil.example", "//evil.example", "/\\evil.example", "users", "/a\nb"] {
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "users",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }

@@ -64,16 +64,41 @@ struct FormPage {
     min_chars: usize,
 }
 
-async fn list(state: web::Data<AppState>, user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let users = db::users::list_with_roles(&state.pool).await?;
-    super::page(&ListPage { chrome: Chrome::new(&user, &session, Area::Users), users, me: user.id })
+    super::page(&ListPage {
+        chrome: Chrome::new(&user, &session, Area::Users),
+        users,
+        me: user.id,
+    })
 }
 
-async fn new_form(state: web::Data<AppState>, user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+async fn new_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let form = UserForm { must_change_password: Some("on".into()), active: Some("on".into()), ..UserForm::default() };
-    show_form(&state, &user, &session, None, form, FieldErrors::new(), StatusCode::OK).await
+    let form = UserForm {
+        must_change_password: Some("on".into()),
+        active: Some("on".into()),
+        ..UserForm::default()
+    };
+    show_form(
+        &state,
+        &user,
+        &session,
+        None,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn edit_form(
@@ -84,7 +109,9 @@ async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let id = id.into_inner();
-    let target = db::users::find(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let target = db::users::find(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let roles = db::users::role_ids(&state.pool, id).await?;
     let form = UserForm {
         email: target.email,
@@ -93,7 +120,16 @@ async fn edit_form(
         roles: roles.iter().map(i64::to_string).collect(),
         ..UserForm::default()
     };
-    show_form(&state, &user, &session, Some(id), form, FieldErrors::new(), StatusCode::OK).await
+    show_form(
+        &state,
+        &user,
+        &session,
+        Some(id),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn create(
@@ -105,19 +141,38 @@ async fn create(
     user.require(Right::ManageUsers)?;
     let mut errors = FieldErrors::new();
     let details = parse_details(&form, &mut errors);
-    let password = errors.check("password", NewPassword::parse(&form.password, &form.password_confirm));
+    let password = errors.check(
+        "password",
+        NewPassword::parse(&form.password, &form.password_confirm),
+    );
     if let (Some(details), Some(password), true) = (details, password, errors.is_empty()) {
-        let input = NewUserInput { user: details, password, must_change_password: form.must_change_password.is_some() };
+        let input = NewUserInput {
+            user: details,
+            password,
+            must_change_password: form.must_change_password.is_some(),
+        };
         match accounts::create_user(&state, input).await {
             Ok(_) => {
-                session.flash(FlashKind::Success, format!("User {} created.", form.email.trim()));
+                session.flash(
+                    FlashKind::Success,
+                    format!("User {} created.", form.email.trim()),
+                );
                 return Ok(redirect("/users"));
             }
             Err(ServiceError::Invalid(e)) => errors = e,
             Err(e) => return Err(e.into()),
         }
     }
-    show_form(&state, &user, &session, None, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    show_form(
+        &state,
+        &user,
+        &session,
+        None,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 async fn update(
@@ -140,21 +195,55 @@ async fn update(
             Err(e) => return Err(e.into()),
         }
     }
-    show_form(&state, &user, &session, Some(id), form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+    show_form(
+        &state,
+        &user,
+        &session,
+        Some(id),
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
-async fn activate(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, _: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
+async fn activate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
     set_active(state, user, session, id.into_inner(), true).await
 }
 
-async fn deactivate(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: web::Path<i64>, _: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
+async fn deactivate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
     set_active(state, user, session, id.into_inner(), false).await
 }
 
-async fn set_active(state: web::Data<AppState>, user: CurrentUser, session: TypedSession, id: i64, active: bool) -> Result<HttpResponse, AppError> {
+async fn set_active(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: i64,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     match accounts::set_active(&state, user.id, id, active).await {
-        Ok(()) => session.flash(FlashKind::Success, if active { "User activated." } else { "User deactivated: their sessions have ended." }),
+        Ok(()) => session.flash(
+            FlashKind::Success,
+            if active {
+                "User activated."
+            } else {
+                "User deactivated: their sessions have ended."
+            },
+        ),
         Err(ServiceError::Invalid(errors)) => {
             for (_, message) in errors.iter() {
                 session.flash(FlashKind::Error, message);
@@ -168,8 +257,15 @@ async fn set_active(state: web::Data<AppState>, user: CurrentUser, session: Type
 fn parse_details(form: &UserForm, errors: &mut FieldErrors) -> Option<UserInput> {
     let email = errors.check("email", Email::parse(&form.email));
     let display_name = errors.check("display_name", DisplayName::parse(&form.display_name));
-    let role_ids = errors.check("roles", parse_ids(&form.roles).ok_or_else(|| "Choose roles from the list.".to_owned()));
-    Some(UserInput { email: email?, display_name: display_name?, role_ids: role_ids? })
+    let role_ids = errors.check(
+        "roles",
+        parse_ids(&form.roles).ok_or_else(|| "Choose roles from the list.".to_owned()),
+    );
+    Some(UserInput {
+        email: email?,
+        display_name: display_name?,
+        role_ids: role_ids?,
+    })
 }
 
 async fn show_form(
@@ -184,8 +280,20 @@ async fn show_form(
     let roles = db::roles::list(&state.pool)
         .await?
         .into_iter()
-        .map(|r| RoleChoice { checked: form.roles.contains(&r.id.to_string()), id: r.id, name: r.name, description: r.description })
+        .map(|r| RoleChoice {
+            checked: form.roles.contains(&r.id.to_string()),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+        })
         .collect();
-    let page = FormPage { chrome: Chrome::new(user, session, Area::Users), id, form, roles, errors, min_chars: PASSWORD_MIN_CHARS };
+    let page = FormPage {
+        chrome: Chrome::new(user, session, Area::Users),
+        id,
+        form,
+        roles,
+        errors,
+        min_chars: PASSWORD_MIN_CHARS,
+    };
     super::render(status, &page)
 }

@@ -1,1 +1,10 @@
-fn main(){}
+//! Hookline's integration tests: one binary, each test with its own app and database.
+
+mod browser;
+mod cli;
+mod csrf;
+mod helpers;
+mod rights;
+mod sessions;
+mod sign_in;
+mod users;

@@ -1,0 +1,198 @@
+//! Test helpers: a fresh app per test on a random port over its own SQLite file, and a
+//! client that keeps cookies and shows redirects instead of following them.
+
+use std::sync::LazyLock;
+
+use hookline::config::Settings;
+use hookline::domain::Secret;
+use hookline::startup::Application;
+use hookline::state::AppState;
+use reqwest::{Client, Response, StatusCode, redirect};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "first admin password";
+pub const USER_PASSWORD: &str = "a long user password";
+
+/// Built-in role ids, as the first migration creates them.
+pub const ADMINISTRATOR: i64 = 1;
+pub const WEBHOOK_MANAGER: i64 = 2;
+pub const VIEWER: i64 = 3;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        hookline::telemetry::init("info");
+    }
+});
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub generated_password: Option<Secret>,
+    pub dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// An app with the first administrator from the environment-style settings, after `tune`.
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = base_settings(&dir);
+    settings.admin_email = Some(ADMIN_EMAIL.into());
+    settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    tune(&mut settings);
+    start(settings, dir).await
+}
+
+pub fn base_settings(dir: &TempDir) -> Settings {
+    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    let mut settings = Settings::new("127.0.0.1:0", url);
+    settings.workers = Some(1);
+    settings
+}
+
+pub async fn start(settings: Settings, dir: TempDir) -> TestApp {
+    LazyLock::force(&TRACING);
+    let app = Application::build(settings).await.expect("the app builds");
+    let port = app.port();
+    let state = app.state.clone();
+    let generated_password = app
+        .initial_admin
+        .as_ref()
+        .and_then(|a| a.generated_password.clone());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        state,
+        generated_password,
+        dir,
+    }
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn location(res: &Response) -> &str {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The CSRF token of the forms in `html`.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field in the page") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, client: &Client, path: &str) -> String {
+        let res = self.get(client, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    /// The session's CSRF token, read from a page any visitor may open.
+    pub async fn csrf(&self, client: &Client) -> String {
+        let res = self.get(client, "/account/password").await;
+        let html = if res.status() == StatusCode::OK {
+            res.text().await.unwrap()
+        } else {
+            self.get_html(client, "/sign-in").await
+        };
+        csrf_in(&html)
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf(client).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(client, path, &all).await
+    }
+
+    pub async fn post_raw(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_html_form::to_string(fields).unwrap();
+        client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.post(
+            client,
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// A client signed in as the first administrator.
+    pub async fn admin(&self) -> Client {
+        let client = client();
+        let res = self.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "admin sign-in");
+        client
+    }
+
+    /// Creates a user holding `role` (no forced password change) and returns their id.
+    pub async fn create_user(&self, admin: &Client, email: &str, role: i64) -> i64 {
+        let role = role.to_string();
+        let res = self
+            .post(
+                admin,
+                "/users/new",
+                &[
+                    ("email", email),
+                    ("display_name", "Test User"),
+                    ("password", USER_PASSWORD),
+                    ("password_confirm", USER_PASSWORD),
+                    ("roles", &role),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "create user {email}: {}",
+            res.text().await.unwrap()
+        );
+        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?1")
+            .bind(email)
+            .fetch_one(&self.state.pool)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A client signed in as a new user holding `role`.
+    pub async fn signed_in_as(&self, role: i64) -> (Client, i64) {
+        let admin = self.admin().await;
+        let email = format!("role{role}-{}@example.com", hookline::random::reference());
+        let id = self.create_user(&admin, &email, role).await;
+        let client = client();
+        let res = self.sign_in(&client, &email, USER_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        (client, id)
+    }
+}
