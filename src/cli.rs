@@ -34,6 +34,21 @@ pub enum Command {
     /// Manage users from the shell.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the integrity of the webhook history.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Fill the database with generated webhooks, for demos and benchmarks.
+    Seed {
+        /// How many webhooks to add.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        webhooks: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain of the webhook history; exits with 1 if it is broken.
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +80,14 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "HOOKLINE_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Refuse webhook URLs that are not https.
+    #[arg(long, env = "HOOKLINE_REQUIRE_HTTPS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_https: bool,
+
+    /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
+    #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
+    pub languages: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +129,8 @@ impl ServeArgs {
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
             workers: self.workers,
+            require_https: self.require_https,
+            second_language: Settings::parse_languages(&self.languages)?,
         };
         settings.validate()?;
         Ok(settings)

@@ -25,6 +25,10 @@ pub struct Settings {
     pub session_absolute: Duration,
     /// HTTP worker threads; the number of cores when unset.
     pub workers: Option<usize>,
+    /// Webhook URLs must be https.
+    pub require_https: bool,
+    /// The second language of multilingual configuration (HOOKLINE_LANGUAGES="en,fr" → fr).
+    pub second_language: Option<String>,
 }
 
 impl Settings {
@@ -39,6 +43,29 @@ impl Settings {
             session_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(8 * 3600),
             workers: None,
+            require_https: false,
+            second_language: None,
+        }
+    }
+
+    /// Reads `HOOKLINE_LANGUAGES`: one or two language codes, the second one multilingual.
+    pub fn parse_languages(input: &str) -> anyhow::Result<Option<String>> {
+        let codes: Vec<&str> = input
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        for code in &codes {
+            ensure!(
+                (2..=8).contains(&code.len())
+                    && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "HOOKLINE_LANGUAGES: {code:?} is not a language code such as en or fr"
+            );
+        }
+        match codes.as_slice() {
+            [] | [_] => Ok(None),
+            [_, second] => Ok(Some((*second).to_owned())),
+            _ => bail!("HOOKLINE_LANGUAGES names at most two languages, such as en,fr"),
         }
     }
 

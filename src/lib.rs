@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod random;
 pub mod services;
 pub mod startup;

@@ -1,4 +1,5 @@
-// Small progressive enhancements; every page works without them.
+// Small progressive enhancements; every page works without them, and the server checks
+// every rule again.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -7,4 +8,85 @@ document.addEventListener("submit", (event) => {
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }
+});
+
+function webhookForm(form) {
+  const sync = form.querySelector("#synchronous");
+  const tx = form.querySelector("#in_transaction");
+  const object = form.querySelector("#event_object");
+  const projectFilter = form.querySelector("#project_filter");
+  const testButton = form.querySelector("#test-button");
+  const dialog = form.querySelector("#test-dialog");
+  const rows = form.querySelector(".header-rows");
+  const addHeader = form.querySelector(".add-header");
+
+  // Transaction execution is only possible with Synchronous.
+  const syncChanged = () => {
+    tx.disabled = !sync.checked;
+    if (!sync.checked) tx.checked = false;
+  };
+  // No project filter for User events.
+  const objectChanged = () => {
+    projectFilter.disabled = object.value === "user";
+    if (projectFilter.disabled) projectFilter.value = "";
+  };
+  // Test appears once the four required fields (*) are filled.
+  const required = ["#wording", "#url", "#verb", "#event_action", "#event_object"].map((s) => form.querySelector(s));
+  const refreshTest = () => {
+    if (testButton) testButton.hidden = !required.every((f) => f && f.value.trim() !== "");
+  };
+
+  sync.addEventListener("change", syncChanged);
+  object.addEventListener("change", objectChanged);
+  form.addEventListener("input", refreshTest);
+  form.addEventListener("change", refreshTest);
+  syncChanged();
+  objectChanged();
+  refreshTest();
+
+  if (testButton && dialog) {
+    testButton.addEventListener("click", () => dialog.showModal());
+    dialog.querySelector(".close-dialog").addEventListener("click", () => dialog.close());
+  }
+
+  // Header rows: add and remove.
+  let next = rows.children.length + 1;
+  const renumber = (row) => {
+    const n = next++;
+    row.querySelectorAll("input, select, label").forEach((el) => {
+      for (const attr of ["id", "for"]) {
+        const value = el.getAttribute(attr);
+        if (value) el.setAttribute(attr, value.replace(/-\d+$/, "-" + n));
+      }
+    });
+  };
+  rows.addEventListener("click", (event) => {
+    if (!event.target.classList.contains("remove-header")) return;
+    const row = event.target.closest(".header-row");
+    if (rows.children.length > 1) {
+      row.remove();
+    } else {
+      row.querySelectorAll("input").forEach((i) => { i.value = ""; });
+    }
+  });
+  addHeader.hidden = false;
+  addHeader.addEventListener("click", () => {
+    const template = rows.lastElementChild;
+    const row = template.cloneNode(true);
+    row.querySelectorAll("input").forEach((i) => { i.value = ""; i.type = "text"; i.placeholder = i.name === "header_name" ? "Name, e.g. Authorization" : "Value"; });
+    row.querySelector("select").value = "plain";
+    renumber(row);
+    rows.appendChild(row);
+    row.querySelector("input").focus();
+  });
+  rows.addEventListener("change", (event) => {
+    if (event.target.name !== "header_kind") return;
+    const value = event.target.closest(".header-row").querySelector("[name=header_value]");
+    value.type = event.target.value === "secret" ? "password" : "text";
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("webhook-form");
+  if (form) webhookForm(form);
 });

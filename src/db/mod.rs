@@ -2,11 +2,14 @@
 //! Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
 //! instead of failing with "database is locked" when a read lock cannot be upgraded.
 
+pub mod history;
+pub mod list_filters;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -8,6 +8,7 @@ mod password;
 mod right;
 mod role_name;
 mod secret;
+pub mod webhook;
 
 pub use display_name::DisplayName;
 pub use email::Email;

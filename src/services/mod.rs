@@ -2,9 +2,12 @@
 //! and (later) the API all call these.
 
 pub mod accounts;
+pub mod audit;
 pub mod bootstrap;
 pub mod roles;
+pub mod seed;
 pub mod sign_in;
+pub mod webhooks;
 
 use crate::domain::FieldErrors;
 
@@ -14,6 +17,9 @@ pub enum ServiceError {
     Invalid(FieldErrors),
     #[error("not found")]
     NotFound,
+    /// Someone else changed the object since it was read.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -36,6 +42,7 @@ impl From<ServiceError> for crate::error::AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => crate::error::AppError::NotFound,
+            ServiceError::Conflict(message) => crate::error::AppError::BadRequest(message),
             ServiceError::Internal(e) => e.into(),
             ServiceError::Invalid(errors) => {
                 let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();
@@ -48,4 +55,11 @@ impl From<ServiceError> for crate::error::AppError {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
+}
+
+/// Who makes a change, as the history records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
 }

@@ -27,8 +27,10 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 1] =
-    [(Area::Users, "/users", "Users & roles", Right::ManageUsers)];
+const NAV: [(Area, &str, &str, Right); 2] = [
+    (Area::Webhooks, "/webhooks", "Webhooks", Right::ViewWebhooks),
+    (Area::Users, "/users", "Users & roles", Right::ManageUsers),
+];
 
 impl Chrome {
     pub fn new(user: &SignedIn, session: &TypedSession, area: Area) -> Self {

@@ -3,11 +3,13 @@
 mod account;
 mod assets;
 mod chrome;
+pub mod format;
 mod home;
 pub mod middleware;
 mod roles;
 mod sign_in;
 mod users;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -25,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(sign_in::routes)
         .configure(account::routes)
         .configure(users::routes)
-        .configure(roles::routes);
+        .configure(roles::routes)
+        .configure(webhooks::routes);
 }
 
 /// Renders a page with a status; 422 for a form sent back with errors.

@@ -1,0 +1,110 @@
+//! Saved filters of the webhook list, and each user's active one.
+
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SavedFilter {
+    pub id: i64,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub name: String,
+    pub public: bool,
+    pub criteria: String,
+}
+
+/// The user's own filters and everyone's public ones.
+pub async fn visible_to(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<SavedFilter>> {
+    sqlx::query_as(
+        "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
+         FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
+         WHERE f.owner_id = ?1 OR f.public = 1
+         ORDER BY f.name COLLATE NOCASE, f.id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find_visible(
+    pool: &SqlitePool,
+    user_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<SavedFilter>> {
+    sqlx::query_as(
+        "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
+         FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
+         WHERE f.id = ?2 AND (f.owner_id = ?1 OR f.public = 1)",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert(
+    pool: &SqlitePool,
+    owner_id: i64,
+    name: &str,
+    public: bool,
+    criteria: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+        .bind(owner_id)
+        .bind(name)
+        .bind(public)
+        .bind(criteria)
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn delete_own(pool: &SqlitePool, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = ?2 AND owner_id = ?1")
+        .bind(owner_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ActiveFilter {
+    pub filter_id: Option<i64>,
+    pub name: Option<String>,
+    pub criteria: String,
+}
+
+pub async fn active(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Option<ActiveFilter>> {
+    sqlx::query_as(
+        "SELECT a.filter_id, f.name, a.criteria FROM webhook_list_active_filter a
+         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = ?1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn set_active(
+    pool: &SqlitePool,
+    user_id: i64,
+    filter_id: Option<i64>,
+    criteria: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id) DO UPDATE SET filter_id = excluded.filter_id, criteria = excluded.criteria",
+    )
+    .bind(user_id)
+    .bind(filter_id)
+    .bind(criteria)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_active(pool: &SqlitePool, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = ?1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

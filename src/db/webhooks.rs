@@ -1,0 +1,297 @@
+//! The `webhooks` table and its headers.
+
+use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor, SqlitePool};
+
+use super::Tx;
+use crate::domain::webhook::ListCriteria;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub wording: String,
+    pub description: String,
+    pub active: bool,
+    pub url: String,
+    pub verb: String,
+    pub body: String,
+    pub synchronous: bool,
+    pub in_transaction: bool,
+    pub event_action: String,
+    pub event_object: String,
+    pub project_filter_id: Option<i64>,
+    pub second_label: Option<String>,
+    pub initiator_user_id: Option<i64>,
+    pub excluded_fields: String,
+    pub exclude_payload: bool,
+    pub valid_until: Option<String>,
+    pub signing_secret: String,
+    pub version: i64,
+    pub last_execution_at: Option<i64>,
+    pub last_status: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct HeaderRow {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// The columns a user sets, for insert and update.
+pub struct WebhookFields<'a> {
+    pub wording: &'a str,
+    pub description: &'a str,
+    pub active: bool,
+    pub url: &'a str,
+    pub verb: &'a str,
+    pub body: &'a str,
+    pub synchronous: bool,
+    pub in_transaction: bool,
+    pub event_action: &'a str,
+    pub event_object: &'a str,
+    pub project_filter_id: Option<i64>,
+    pub second_label: Option<&'a str>,
+    pub initiator_user_id: Option<i64>,
+    pub excluded_fields: &'a str,
+    pub exclude_payload: bool,
+    pub valid_until: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, wording, description, active, url, verb, body, synchronous, in_transaction,
+    event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
+    exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status";
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<WebhookRow>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn headers(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Vec<HeaderRow>> {
+    sqlx::query_as(
+        "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = ?1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    f: &WebhookFields<'_>,
+    signing_secret: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous, in_transaction,
+             event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
+             exclude_payload, valid_until, signing_secret, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+         RETURNING id",
+    )
+    .bind(f.wording)
+    .bind(f.description)
+    .bind(f.active)
+    .bind(f.url)
+    .bind(f.verb)
+    .bind(f.body)
+    .bind(f.synchronous)
+    .bind(f.in_transaction)
+    .bind(f.event_action)
+    .bind(f.event_object)
+    .bind(f.project_filter_id)
+    .bind(f.second_label)
+    .bind(f.initiator_user_id)
+    .bind(f.excluded_fields)
+    .bind(f.exclude_payload)
+    .bind(&f.valid_until)
+    .bind(signing_secret)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Updates a webhook made from `version`; false when someone changed it meanwhile.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    version: i64,
+    f: &WebhookFields<'_>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhooks SET wording = ?3, description = ?4, active = ?5, url = ?6, verb = ?7, body = ?8,
+             synchronous = ?9, in_transaction = ?10, event_action = ?11, event_object = ?12,
+             project_filter_id = ?13, second_label = ?14, initiator_user_id = ?15, excluded_fields = ?16,
+             exclude_payload = ?17, valid_until = ?18, updated_at = ?19, version = version + 1
+         WHERE id = ?1 AND version = ?2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(f.wording)
+    .bind(f.description)
+    .bind(f.active)
+    .bind(f.url)
+    .bind(f.verb)
+    .bind(f.body)
+    .bind(f.synchronous)
+    .bind(f.in_transaction)
+    .bind(f.event_action)
+    .bind(f.event_object)
+    .bind(f.project_filter_id)
+    .bind(f.second_label)
+    .bind(f.initiator_user_id)
+    .bind(f.excluded_fields)
+    .bind(f.exclude_payload)
+    .bind(&f.valid_until)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn replace_headers(tx: &mut Tx, id: i64, headers: &[HeaderRow]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (position, h) in headers.iter().enumerate() {
+        sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(&h.name)
+            .bind(&h.value)
+            .bind(h.secret)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ListRow {
+    pub id: i64,
+    pub wording: String,
+    pub active: bool,
+    pub url: String,
+    pub verb: String,
+    pub synchronous: bool,
+    pub in_transaction: bool,
+    pub event_action: String,
+    pub event_object: String,
+    pub project_filter_id: Option<i64>,
+    pub valid_until: Option<String>,
+    pub last_execution_at: Option<i64>,
+    pub last_status: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Wording,
+    Url,
+    Verb,
+    LastExecution,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Wording, Sort::Url, Sort::Verb, Sort::LastExecution];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Sort::Wording => "wording",
+            Sort::Url => "url",
+            Sort::Verb => "verb",
+            Sort::LastExecution => "last_execution",
+        }
+    }
+
+    pub fn parse(code: &str) -> Sort {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(Sort::Wording)
+    }
+
+    /// A fixed ORDER BY clause; never built from user text.
+    fn order_by(self, descending: bool) -> &'static str {
+        match (self, descending) {
+            (Sort::Wording, false) => "wording COLLATE NOCASE ASC, id ASC",
+            (Sort::Wording, true) => "wording COLLATE NOCASE DESC, id DESC",
+            (Sort::Url, false) => "url ASC, id ASC",
+            (Sort::Url, true) => "url DESC, id DESC",
+            (Sort::Verb, false) => "verb ASC, wording COLLATE NOCASE ASC, id ASC",
+            (Sort::Verb, true) => "verb DESC, wording COLLATE NOCASE ASC, id ASC",
+            (Sort::LastExecution, false) => {
+                "last_execution_at IS NULL, last_execution_at ASC, id ASC"
+            }
+            (Sort::LastExecution, true) => {
+                "last_execution_at IS NULL, last_execution_at DESC, id DESC"
+            }
+        }
+    }
+}
+
+const LIST_WHERE: &str = "WHERE (?1 IS NULL OR wording LIKE ?1 ESCAPE '\\' OR description LIKE ?1 ESCAPE '\\' OR url LIKE ?1 ESCAPE '\\')
+      AND (?2 IS NULL OR active = ?2)
+      AND (?3 IS NULL OR event_object = ?3)
+      AND (?4 IS NULL OR event_action = ?4)";
+
+fn like_pattern(contains: &str) -> Option<String> {
+    if contains.is_empty() {
+        return None;
+    }
+    let escaped = contains
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
+pub async fn list(
+    pool: &SqlitePool,
+    criteria: &ListCriteria,
+    sort: Sort,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<ListRow>> {
+    let sql = format!(
+        "SELECT id, wording, active, url, verb, synchronous, in_transaction, event_action, event_object,
+                project_filter_id, valid_until, last_execution_at, last_status
+         FROM webhooks {LIST_WHERE} ORDER BY {} LIMIT ?5 OFFSET ?6",
+        sort.order_by(descending)
+    );
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(like_pattern(&criteria.contains))
+        .bind(criteria.active)
+        .bind(criteria.object.as_deref())
+        .bind(criteria.action.as_deref())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn count(pool: &SqlitePool, criteria: &ListCriteria) -> sqlx::Result<i64> {
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM webhooks {LIST_WHERE}"
+    )))
+    .bind(like_pattern(&criteria.contains))
+    .bind(criteria.active)
+    .bind(criteria.object.as_deref())
+    .bind(criteria.action.as_deref())
+    .fetch_one(pool)
+    .await
+}

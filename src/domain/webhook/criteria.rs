@@ -1,0 +1,112 @@
+//! Criteria of the webhook list's filter, as saved and as applied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{ActionFilter, ObjectType};
+
+pub const CONTAINS_MAX_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListCriteria {
+    /// Text found in the wording, description or URL.
+    pub contains: String,
+    pub active: Option<bool>,
+    pub object: Option<String>,
+    pub action: Option<String>,
+}
+
+impl ListCriteria {
+    /// From the filter form's fields: "" means any; unknown codes are refused.
+    pub fn parse(contains: &str, active: &str, object: &str, action: &str) -> Result<Self, String> {
+        let contains = contains.trim();
+        if contains.chars().count() > CONTAINS_MAX_CHARS {
+            return Err(format!(
+                "Contains must be at most {CONTAINS_MAX_CHARS} characters."
+            ));
+        }
+        let active = match active {
+            "" => None,
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => return Err("Choose Active: any, yes or no.".into()),
+        };
+        let object = match object {
+            "" => None,
+            code => Some(
+                ObjectType::parse(code)
+                    .ok_or("Choose an object type from the list.")?
+                    .code()
+                    .to_owned(),
+            ),
+        };
+        let action = match action {
+            "" => None,
+            code => Some(
+                ActionFilter::parse(code)
+                    .ok_or("Choose an action from the list.")?
+                    .code()
+                    .to_owned(),
+            ),
+        };
+        Ok(Self {
+            contains: contains.to_owned(),
+            active,
+            object,
+            action,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// A short description for the list's "Filter:" line.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.contains.is_empty() {
+            parts.push(format!("Contains “{}”", self.contains));
+        }
+        if let Some(active) = self.active {
+            parts.push(if active {
+                "Active".to_owned()
+            } else {
+                "Inactive".to_owned()
+            });
+        }
+        if let Some(o) = self.object.as_deref().and_then(ObjectType::parse) {
+            parts.push(o.label().to_owned());
+        }
+        if let Some(a) = self.action.as_deref().and_then(ActionFilter::parse) {
+            parts.push(a.label().to_owned());
+        }
+        if parts.is_empty() {
+            "All".to_owned()
+        } else {
+            parts.join(" · ")
+        }
+    }
+
+    pub fn active_code(&self) -> &'static str {
+        match self.active {
+            None => "",
+            Some(true) => "yes",
+            Some(false) => "no",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_summarises() {
+        let c = ListCriteria::parse(" crm ", "yes", "project", "modify").unwrap();
+        assert_eq!(c.summary(), "Contains “crm” · Active · Project · Modify");
+        assert!(ListCriteria::parse("", "", "", "").unwrap().is_empty());
+        assert!(ListCriteria::parse("", "maybe", "", "").is_err());
+        assert!(ListCriteria::parse("", "", "task", "").is_err());
+        assert!(ListCriteria::parse(&"x".repeat(201), "", "", "").is_err());
+    }
+}

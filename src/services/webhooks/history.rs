@@ -1,0 +1,175 @@
+//! A webhook's fields as people read them, and the field-by-field difference that the
+//! history records. Secret header values never enter it.
+
+use serde::{Deserialize, Serialize};
+
+use super::ServiceError;
+use crate::db::webhooks::{HeaderRow, WebhookFields};
+use crate::db::{self, Tx};
+use crate::events::{ActionFilter, ObjectType};
+use crate::services::Actor;
+
+pub const MASK: &str = "••••••••";
+pub const ACTIVE: &str = "Active";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Labelled display values, in form order.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    values: Vec<(&'static str, String)>,
+    /// Secret values, compared but never shown.
+    secrets: Vec<(String, String)>,
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "Yes".into() } else { "No".into() }
+}
+
+fn event_label(action: &str, object: &str, project_filter: Option<i64>) -> String {
+    let action =
+        ActionFilter::parse(action).map_or_else(|| action.to_owned(), |a| a.label().to_owned());
+    let object =
+        ObjectType::parse(object).map_or_else(|| object.to_owned(), |o| o.label().to_owned());
+    let filter = match project_filter {
+        None if object == "User" => String::new(),
+        None => " · All projects".to_owned(),
+        Some(id) => format!(" · project filter #{id}"),
+    };
+    format!("{action} · {object}{filter}")
+}
+
+fn headers_label(headers: &[HeaderRow]) -> String {
+    let lines: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            if h.secret {
+                format!("{}: {MASK}", h.name)
+            } else {
+                format!("{}: {}", h.name, h.value)
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+impl Snapshot {
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    pub async fn of(
+        tx: &mut Tx,
+        f: &WebhookFields<'_>,
+        headers: &[HeaderRow],
+    ) -> Result<Self, ServiceError> {
+        let initiator = match f.initiator_user_id {
+            Some(id) => db::users::find(&mut **tx, id)
+                .await?
+                .map_or(format!("user #{id}"), |u| {
+                    format!("{} <{}>", u.display_name, u.email)
+                }),
+            None => String::new(),
+        };
+        let values = vec![
+            ("Wording", f.wording.to_owned()),
+            ("Description", f.description.to_owned()),
+            (ACTIVE, yes_no(f.active)),
+            ("URL", f.url.to_owned()),
+            ("Verb", f.verb.to_owned()),
+            ("Body", f.body.to_owned()),
+            ("Headers", headers_label(headers)),
+            ("Synchronous", yes_no(f.synchronous)),
+            ("Transaction execution", yes_no(f.in_transaction)),
+            (
+                "Event",
+                event_label(f.event_action, f.event_object, f.project_filter_id),
+            ),
+            (
+                "Multilingual label",
+                f.second_label.unwrap_or_default().to_owned(),
+            ),
+            ("Initiating user", initiator),
+            ("Excluded fields", f.excluded_fields.to_owned()),
+            ("Exclude payload", yes_no(f.exclude_payload)),
+            ("Expiry date", f.valid_until.clone().unwrap_or_default()),
+        ];
+        let secrets = headers
+            .iter()
+            .filter(|h| h.secret)
+            .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
+            .collect();
+        Ok(Self { values, secrets })
+    }
+
+    fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The fields whose display differs, plus a note when only a secret value changed.
+    pub fn diff(&self, after: &Snapshot) -> Vec<Change> {
+        let fields: Vec<&'static str> = if self.values.is_empty() {
+            after.values.iter().map(|(f, _)| *f).collect()
+        } else {
+            self.values.iter().map(|(f, _)| *f).collect()
+        };
+        let mut changes: Vec<Change> = fields
+            .into_iter()
+            .filter_map(|field| {
+                let (before, now) = (self.value(field), after.value(field));
+                (before != now).then(|| Change {
+                    field: field.to_owned(),
+                    before: before.to_owned(),
+                    after: now.to_owned(),
+                })
+            })
+            .filter(|c| !(c.before.is_empty() && c.after.is_empty()))
+            .collect();
+        let secrets_changed =
+            !self.values.is_empty() && !after.values.is_empty() && self.secrets != after.secrets;
+        if secrets_changed && !changes.iter().any(|c| c.field == "Headers") {
+            let shown = after.value("Headers").to_owned();
+            changes.push(Change {
+                field: "Headers".into(),
+                before: shown.clone(),
+                after: format!("{shown}\n(a secret value was changed)"),
+            });
+        }
+        changes
+    }
+}
+
+pub async fn record(
+    tx: &mut Tx,
+    actor: &Actor,
+    webhook_id: i64,
+    action: &str,
+    wording: &str,
+    changes: &[Change],
+    at: i64,
+) -> Result<(), ServiceError> {
+    let changes = serde_json::to_string(changes).map_err(anyhow::Error::from)?;
+    let entry = db::history::NewEntry {
+        webhook_id,
+        at,
+        actor_id: actor.id,
+        actor_name: &actor.name,
+        action,
+        wording,
+        changes: &changes,
+    };
+    db::history::append(tx, &entry).await?;
+    Ok(())
+}
+
+pub fn parse_changes(json: &str) -> Vec<Change> {
+    serde_json::from_str(json).unwrap_or_default()
+}

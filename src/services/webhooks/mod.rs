@@ -1,0 +1,233 @@
+//! Webhook administration: create, modify, delete, each in one transaction with its history
+//! entry. The UI and the API both come through here.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Actor, ServiceError};
+use crate::db::webhooks::{HeaderRow, WebhookFields, WebhookRow};
+use crate::db::{self, Tx};
+use crate::domain::FieldErrors;
+use crate::domain::webhook::{HeaderDraft, WebhookDraft, WebhookUrl};
+use crate::services::webhooks::history::{Change, Snapshot};
+use crate::state::AppState;
+
+pub mod history;
+
+const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since you opened it. Reload it to see their changes, then make yours again.";
+
+/// A new signing secret in the Standard Webhooks format: `whsec_` and 24 random bytes.
+pub fn new_signing_secret() -> String {
+    format!("whsec_{}", STANDARD.encode(crate::random::bytes::<24>()))
+}
+
+fn fields<'a>(draft: &'a WebhookDraft, excluded: &'a str) -> WebhookFields<'a> {
+    WebhookFields {
+        wording: &draft.wording,
+        description: &draft.description,
+        active: draft.active,
+        url: draft.url.as_ref(),
+        verb: draft.verb.as_str(),
+        body: &draft.body,
+        synchronous: draft.mode.synchronous(),
+        in_transaction: draft.mode.in_transaction(),
+        event_action: draft.event.action.code(),
+        event_object: draft.event.object.code(),
+        project_filter_id: draft.event.project_filter,
+        second_label: draft.second_label.as_deref(),
+        initiator_user_id: draft.initiator_user,
+        excluded_fields: excluded,
+        exclude_payload: draft.exclude_payload,
+        valid_until: draft.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    draft: WebhookDraft,
+) -> Result<i64, ServiceError> {
+    let headers = resolve_headers(&draft.headers, &[], false)?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    check_initiator(&mut tx, draft.initiator_user).await?;
+    let excluded = draft.excluded_fields.join(", ");
+    let now = db::now_ms();
+    let f = fields(&draft, &excluded);
+    let id = db::webhooks::insert(&mut tx, &f, &new_signing_secret(), now).await?;
+    db::webhooks::replace_headers(&mut tx, id, &headers).await?;
+    let after = Snapshot::of(&mut tx, &f, &headers).await?;
+    history::record(
+        &mut tx,
+        actor,
+        id,
+        "created",
+        &draft.wording,
+        &Snapshot::empty().diff(&after),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(webhook_id = id, "webhook created");
+    Ok(id)
+}
+
+/// Saves `draft` over the webhook read at `version`. A no-op save records nothing.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    draft: WebhookDraft,
+) -> Result<(), ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let old = db::webhooks::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if old.version != version {
+        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    }
+    let old_headers = db::webhooks::headers(&mut *tx, id).await?;
+    let host_changed = WebhookUrl::authority_of(&old.url).as_deref() != Some(draft.url.authority());
+    let headers = resolve_headers(&draft.headers, &old_headers, host_changed)?;
+    check_initiator(&mut tx, draft.initiator_user).await?;
+    let excluded = draft.excluded_fields.join(", ");
+    let f = fields(&draft, &excluded);
+    let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
+    let after = Snapshot::of(&mut tx, &f, &headers).await?;
+    let changes = before.diff(&after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let now = db::now_ms();
+    if !db::webhooks::update(&mut tx, id, version, &f, now).await? {
+        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    }
+    db::webhooks::replace_headers(&mut tx, id, &headers).await?;
+    history::record(
+        &mut tx,
+        actor,
+        id,
+        action_of(&changes, draft.active),
+        &draft.wording,
+        &changes,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(webhook_id = id, "webhook modified");
+    Ok(())
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let old = db::webhooks::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let old_headers = db::webhooks::headers(&mut *tx, id).await?;
+    let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
+    db::webhooks::delete(&mut tx, id).await?;
+    history::record(
+        &mut tx,
+        actor,
+        id,
+        "deleted",
+        &old.wording,
+        &before.diff(&Snapshot::empty()),
+        db::now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(webhook_id = id, "webhook deleted");
+    Ok(old.wording)
+}
+
+/// Only the Active box changed: say activated or deactivated, as Project Monitor's history does.
+fn action_of(changes: &[Change], active: bool) -> &'static str {
+    match changes {
+        [only] if only.field == history::ACTIVE => {
+            if active {
+                "activated"
+            } else {
+                "deactivated"
+            }
+        }
+        _ => "modified",
+    }
+}
+
+pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
+    WebhookFields {
+        wording: &row.wording,
+        description: &row.description,
+        active: row.active,
+        url: &row.url,
+        verb: &row.verb,
+        body: &row.body,
+        synchronous: row.synchronous,
+        in_transaction: row.in_transaction,
+        event_action: &row.event_action,
+        event_object: &row.event_object,
+        project_filter_id: row.project_filter_id,
+        second_label: row.second_label.as_deref(),
+        initiator_user_id: row.initiator_user_id,
+        excluded_fields: &row.excluded_fields,
+        exclude_payload: row.exclude_payload,
+        valid_until: row.valid_until.clone(),
+    }
+}
+
+/// Fills secret values left empty from the stored ones — unless the URL's host changed, so
+/// that a secret never follows a webhook to another server.
+fn resolve_headers(
+    drafts: &[HeaderDraft],
+    stored: &[HeaderRow],
+    host_changed: bool,
+) -> Result<Vec<HeaderRow>, ServiceError> {
+    let mut out = Vec::with_capacity(drafts.len());
+    for (i, h) in drafts.iter().enumerate() {
+        let value = match &h.value {
+            Some(v) => v.clone(),
+            None => {
+                let kept = stored
+                    .iter()
+                    .find(|s| s.secret && s.name.eq_ignore_ascii_case(&h.name));
+                match kept {
+                    Some(_) if host_changed => {
+                        return Err(ServiceError::field(
+                            "headers",
+                            format!(
+                                "Header {} ({}): the URL's host changed, so enter the secret value again.",
+                                i + 1,
+                                h.name
+                            ),
+                        ));
+                    }
+                    Some(s) => s.value.clone(),
+                    None => {
+                        return Err(ServiceError::field(
+                            "headers",
+                            format!("Header {} ({}): the value is missing.", i + 1, h.name),
+                        ));
+                    }
+                }
+            }
+        };
+        out.push(HeaderRow {
+            name: h.name.clone(),
+            value,
+            secret: h.secret,
+        });
+    }
+    Ok(out)
+}
+
+async fn check_initiator(tx: &mut Tx, user: Option<i64>) -> Result<(), ServiceError> {
+    if let Some(id) = user
+        && db::users::find(&mut **tx, id).await?.is_none()
+    {
+        let mut e = FieldErrors::new();
+        e.add("initiator_user", "Choose a user from the list.");
+        return Err(ServiceError::Invalid(e));
+    }
+    Ok(())
+}

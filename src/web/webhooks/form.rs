@@ -1,0 +1,489 @@
+//! The create / modify form: Wording, Description, Active, URL, Verb, Body, Headers,
+//! Synchronous, Transaction execution, Event, Multilingual, and the extras. Buttons: Test,
+//! Apply, Register, See history, Delete — each shown only to those with the right.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db::{self, webhooks::HeaderRow};
+use crate::domain::webhook::{HeaderInput, Rules, Verb, WebhookDraft, WebhookInput};
+use crate::domain::{FieldErrors, Right};
+use crate::error::{AppError, redirect};
+use crate::events::template::placeholders;
+use crate::events::{ActionFilter, ObjectType};
+use crate::services::{Actor, ServiceError, webhooks as service};
+use crate::state::AppState;
+use crate::web::{Area, Chrome, format};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct WebhookForm {
+    pub wording: String,
+    pub description: String,
+    pub active: Option<String>,
+    pub url: String,
+    pub verb: String,
+    pub body: String,
+    pub header_name: Vec<String>,
+    pub header_value: Vec<String>,
+    pub header_kind: Vec<String>,
+    pub synchronous: Option<String>,
+    pub in_transaction: Option<String>,
+    pub event_action: String,
+    pub event_object: String,
+    pub project_filter: String,
+    pub second_label: String,
+    pub initiator_user: String,
+    pub excluded_fields: String,
+    pub exclude_payload: Option<String>,
+    pub valid_until: String,
+    pub version: String,
+    pub id: String,
+    pub action: String,
+    pub test_project: String,
+}
+
+impl WebhookForm {
+    fn input(&self) -> WebhookInput {
+        let headers = self
+            .header_name
+            .iter()
+            .enumerate()
+            .map(|(i, name)| HeaderInput {
+                name: name.clone(),
+                value: self.header_value.get(i).cloned().unwrap_or_default(),
+                secret: self.header_kind.get(i).is_some_and(|k| k == "secret"),
+            })
+            .collect();
+        WebhookInput {
+            wording: self.wording.clone(),
+            description: self.description.clone(),
+            active: self.active.is_some(),
+            url: self.url.clone(),
+            verb: self.verb.clone(),
+            body: self.body.clone(),
+            headers,
+            synchronous: self.synchronous.is_some(),
+            in_transaction: self.in_transaction.is_some(),
+            event_action: self.event_action.clone(),
+            event_object: self.event_object.clone(),
+            project_filter: self.project_filter.clone(),
+            second_label: self.second_label.clone(),
+            initiator_user: self.initiator_user.clone(),
+            excluded_fields: self.excluded_fields.clone(),
+            exclude_payload: self.exclude_payload.is_some(),
+            valid_until: self.valid_until.clone(),
+        }
+    }
+
+    fn blank() -> Self {
+        WebhookForm {
+            active: Some("on".into()),
+            verb: "POST".into(),
+            body: "{payload}".into(),
+            event_action: "all".into(),
+            event_object: "project".into(),
+            ..Self::default()
+        }
+    }
+
+    fn from_stored(row: &db::webhooks::WebhookRow, headers: &[HeaderRow]) -> Self {
+        let on = |b: bool| b.then(|| "on".to_owned());
+        WebhookForm {
+            wording: row.wording.clone(),
+            description: row.description.clone(),
+            active: on(row.active),
+            url: row.url.clone(),
+            verb: row.verb.clone(),
+            body: row.body.clone(),
+            header_name: headers.iter().map(|h| h.name.clone()).collect(),
+            // A secret value never goes back to the browser.
+            header_value: headers
+                .iter()
+                .map(|h| {
+                    if h.secret {
+                        String::new()
+                    } else {
+                        h.value.clone()
+                    }
+                })
+                .collect(),
+            header_kind: headers
+                .iter()
+                .map(|h| if h.secret { "secret" } else { "plain" }.to_owned())
+                .collect(),
+            synchronous: on(row.synchronous),
+            in_transaction: on(row.in_transaction),
+            event_action: row.event_action.clone(),
+            event_object: row.event_object.clone(),
+            project_filter: row
+                .project_filter_id
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+            second_label: row.second_label.clone().unwrap_or_default(),
+            initiator_user: row
+                .initiator_user_id
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+            excluded_fields: row.excluded_fields.clone(),
+            exclude_payload: on(row.exclude_payload),
+            valid_until: row.valid_until.clone().unwrap_or_default(),
+            version: row.version.to_string(),
+            id: row.id.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// Header rows for display, secret values blanked, plus one empty row to fill.
+    fn header_rows(&self) -> Vec<HeaderView> {
+        let mut rows: Vec<HeaderView> = self
+            .header_name
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let secret = self.header_kind.get(i).is_some_and(|k| k == "secret");
+                HeaderView {
+                    name: name.clone(),
+                    value: if secret {
+                        String::new()
+                    } else {
+                        self.header_value.get(i).cloned().unwrap_or_default()
+                    },
+                    secret,
+                }
+            })
+            .filter(|h| !(h.name.trim().is_empty() && h.value.trim().is_empty() && !h.secret))
+            .collect();
+        rows.push(HeaderView {
+            name: String::new(),
+            value: String::new(),
+            secret: false,
+        });
+        rows
+    }
+}
+
+pub struct HeaderView {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "webhooks/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    id: Option<i64>,
+    form: WebhookForm,
+    headers: Vec<HeaderView>,
+    errors: FieldErrors,
+    can_save: bool,
+    can_delete: bool,
+    testable: bool,
+    test_message: Option<String>,
+    second_language: Option<String>,
+    users: Vec<Choice>,
+    verbs: [Verb; 5],
+    actions: [ActionFilter; 4],
+    objects: [ObjectType; 3],
+    placeholder_help: Vec<(&'static str, String)>,
+    field_help: Vec<(&'static str, String)>,
+    today: String,
+}
+
+fn rules(state: &AppState) -> Rules<'_> {
+    Rules {
+        https_only: state.settings.require_https,
+        second_language: state.settings.second_language.as_deref(),
+        today: format::today(),
+        project_filters: &[],
+    }
+}
+
+fn actor(user: &CurrentUser) -> Actor {
+    Actor {
+        id: Some(user.id),
+        name: format!("{} <{}>", user.display_name, user.email),
+    }
+}
+
+struct View {
+    id: Option<i64>,
+    can_save: bool,
+    can_delete: bool,
+    test_message: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &TypedSession,
+    form: WebhookForm,
+    errors: FieldErrors,
+    view: View,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let users = db::users::list_with_roles(&state.pool)
+        .await?
+        .into_iter()
+        .map(|u| Choice {
+            value: u.id.to_string(),
+            label: format!("{} <{}>", u.display_name, u.email),
+        })
+        .collect();
+    let page = FormPage {
+        chrome: Chrome::new(user, session, Area::Webhooks),
+        id: view.id,
+        headers: form.header_rows(),
+        testable: WebhookDraft::testable(&form.input()),
+        form,
+        errors,
+        can_save: view.can_save,
+        can_delete: view.can_delete,
+        test_message: view.test_message,
+        second_language: state.settings.second_language.clone(),
+        users,
+        verbs: Verb::ALL,
+        actions: ActionFilter::ALL,
+        objects: ObjectType::ALL,
+        placeholder_help: ObjectType::ALL
+            .iter()
+            .map(|o| {
+                (
+                    o.label(),
+                    placeholders(*o)
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            })
+            .collect(),
+        field_help: ObjectType::ALL
+            .iter()
+            .map(|o| {
+                (
+                    o.label(),
+                    o.fields()
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        today: format::today().format("%Y-%m-%d").to_string(),
+    };
+    crate::web::render(status, &page)
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::CreateWebhook)?;
+    let view = View {
+        id: None,
+        can_save: true,
+        can_delete: false,
+        test_message: None,
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        WebhookForm::blank(),
+        FieldErrors::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewWebhooks)?;
+    let row = db::webhooks::find(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let headers = db::webhooks::headers(&state.pool, row.id).await?;
+    let view = View {
+        id: Some(row.id),
+        can_save: user.can(Right::ModifyWebhook),
+        can_delete: user.can(Right::DeleteWebhook),
+        test_message: None,
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        WebhookForm::from_stored(&row, &headers),
+        FieldErrors::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::CreateWebhook)?;
+    let errors = match WebhookDraft::parse(&form.input(), &rules(&state)) {
+        Ok(draft) => match service::create(&state, &actor(&user), draft).await {
+            Ok(id) => {
+                session.flash(
+                    FlashKind::Success,
+                    format!("Webhook “{}” created.", form.wording.trim()),
+                );
+                return Ok(redirect(&if form.action == "apply" {
+                    format!("/webhooks/{id}")
+                } else {
+                    "/webhooks".to_owned()
+                }));
+            }
+            Err(ServiceError::Invalid(e)) => e,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    let view = View {
+        id: None,
+        can_save: true,
+        can_delete: false,
+        test_message: None,
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        form,
+        errors,
+        view,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ModifyWebhook)?;
+    let id = id.into_inner();
+    let version: i64 = form.version.trim().parse().map_err(|_| {
+        AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
+    })?;
+    let (errors, status) = match WebhookDraft::parse(&form.input(), &rules(&state)) {
+        Ok(draft) => match service::update(&state, &actor(&user), id, version, draft).await {
+            Ok(()) => {
+                session.flash(
+                    FlashKind::Success,
+                    format!("Webhook “{}” saved.", form.wording.trim()),
+                );
+                return Ok(redirect(&if form.action == "apply" {
+                    format!("/webhooks/{id}")
+                } else {
+                    "/webhooks".to_owned()
+                }));
+            }
+            Err(ServiceError::Invalid(e)) => (e, StatusCode::UNPROCESSABLE_ENTITY),
+            Err(ServiceError::Conflict(message)) => {
+                let mut e = FieldErrors::new();
+                e.add("form", message);
+                (e, StatusCode::CONFLICT)
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => (e, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let view = View {
+        id: Some(id),
+        can_save: true,
+        can_delete: user.can(Right::DeleteWebhook),
+        test_message: None,
+    };
+    render(&state, &user, &session, form, errors, view, status).await
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::DeleteWebhook)?;
+    let id = id.into_inner();
+    let wording = service::delete(&state, &actor(&user), id).await?;
+    session.flash(
+        FlashKind::Success,
+        format!("Webhook “{wording}” deleted. Its history stays at /webhooks/{id}/history."),
+    );
+    Ok(redirect("/webhooks"))
+}
+
+/// The Test dialog's submit. The four required fields are checked here too; the sending
+/// itself belongs to the delivery engine, which this version does not have yet, so it says
+/// so plainly instead of pretending.
+pub async fn test(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
+        return Err(AppError::Forbidden(Right::ModifyWebhook));
+    }
+    let id = form.id.trim().parse::<i64>().ok();
+    let (message, status) = if WebhookDraft::testable(&form.input()) {
+        ("Not sent: test requests need the delivery engine, which this version of Hookline does not include yet.".to_owned(), StatusCode::NOT_IMPLEMENTED)
+    } else {
+        (
+            "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
+                .to_owned(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let can_save = if id.is_some() {
+        user.can(Right::ModifyWebhook)
+    } else {
+        user.can(Right::CreateWebhook)
+    };
+    let view = View {
+        id,
+        can_save,
+        can_delete: id.is_some() && user.can(Right::DeleteWebhook),
+        test_message: Some(message),
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        form,
+        FieldErrors::new(),
+        view,
+        status,
+    )
+    .await
+}

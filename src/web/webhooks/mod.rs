@@ -1,0 +1,51 @@
+//! The webhook screens, as in Project Monitor: list with filters, create/modify form, Test,
+//! history.
+
+mod filter;
+mod form;
+mod history;
+mod list;
+
+use actix_web::web;
+
+use crate::db::webhooks::ListRow;
+use crate::domain::webhook::Mode;
+use crate::events::{ActionFilter, ObjectType};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/webhooks", web::get().to(list::list))
+        .route("/webhooks/filter", web::get().to(filter::show))
+        .route("/webhooks/filter", web::post().to(filter::apply))
+        .route("/webhooks/filter/select", web::post().to(filter::select))
+        .route("/webhooks/filter/clear", web::post().to(filter::clear))
+        .route(
+            "/webhooks/filters/{id}/delete",
+            web::post().to(filter::delete),
+        )
+        .route("/webhooks/new", web::get().to(form::new_form))
+        .route("/webhooks/new", web::post().to(form::create))
+        .route("/webhooks/test", web::post().to(form::test))
+        .route("/webhooks/{id}", web::get().to(form::edit_form))
+        .route("/webhooks/{id}", web::post().to(form::update))
+        .route("/webhooks/{id}/delete", web::post().to(form::delete))
+        .route("/webhooks/{id}/history", web::get().to(history::show));
+}
+
+/// "Modify · Project · All projects", as the list shows a webhook's event.
+pub fn event_label(action: &str, object: &str, project_filter: Option<i64>) -> String {
+    let action = ActionFilter::parse(action).map_or("?", ActionFilter::label);
+    let object = ObjectType::parse(object);
+    let filter = match (object, project_filter) {
+        (Some(ObjectType::User), _) => String::new(),
+        (_, None) => " · All projects".into(),
+        (_, Some(id)) => format!(" · project filter #{id}"),
+    };
+    format!(
+        "{action} · {}{filter}",
+        object.map_or("?", ObjectType::label)
+    )
+}
+
+pub fn mode_label(row: &ListRow) -> &'static str {
+    Mode::from_flags(row.synchronous, row.in_transaction).label()
+}
