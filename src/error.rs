@@ -23,6 +23,8 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("request body too large")]
+    TooLarge { limit_kb: usize },
     #[error("internal error: {0}")]
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -68,6 +70,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +99,11 @@ impl ResponseError for AppError {
             ),
             AppError::NotFound => ("Not found", "There is nothing at this address.".to_owned(), None),
             AppError::BadRequest(message) => ("Bad request", message.clone(), None),
+            AppError::TooLarge { limit_kb } => (
+                "Too large",
+                format!("The form is too large: at most {limit_kb} KB can be sent. Nothing was saved."),
+                None,
+            ),
             AppError::Internal(error) => {
                 let reference = crate::random::reference();
                 tracing::error!(reference = %reference, error = ?error, "request failed");

@@ -2,6 +2,7 @@
 //! which refuses the request unless its `csrf_token` field equals the session's token.
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -27,11 +28,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             let session = session.map_err(|_| AppError::Csrf)?;
-            let body = body.await.map_err(|_| {
-                AppError::BadRequest(format!(
-                    "The form could not be read (at most {} KB).",
-                    MAX_FORM_BYTES / 1024
-                ))
+            let body = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => AppError::TooLarge {
+                    limit_kb: MAX_FORM_BYTES / 1024,
+                },
+                _ => AppError::BadRequest("The form could not be read.".into()),
             })?;
             check_token(&session, &body)?;
             let form = serde_html_form::from_bytes(&body)

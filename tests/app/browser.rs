@@ -93,22 +93,41 @@ impl Browser {
             .find(Locator::Id(id))
             .await
             .unwrap_or_else(|_| panic!("field #{id}"));
+        self.centre(&field).await;
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
     }
 
+    /// Scrolls the element to the middle of the window, as a person would, then clicks it.
     pub async fn click(&self, css: &str) {
-        self.client
+        let el = self
+            .client
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|_| panic!("element {css}"))
-            .click()
+            .unwrap_or_else(|_| panic!("element {css}"));
+        self.centre(&el).await;
+        el.click().await.unwrap();
+    }
+
+    /// Picks an `<option>`.
+    pub async fn choose(&self, css: &str) {
+        self.click(css).await;
+    }
+
+    async fn centre(&self, el: &fantoccini::elements::Element) {
+        let arg = serde_json::to_value(el).unwrap();
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
             .await
             .unwrap();
     }
 
     /// The page's text once it contains `needle` (pages load after a click), or a failure
     /// showing what the page says after 10 s.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
     pub async fn wait_for_text(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -167,9 +186,12 @@ async fn an_administrator_adds_a_viewer_who_sees_only_what_the_role_allows() {
     let app = spawn_app().await;
     let browser = Browser::start().await;
     browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.click("a[href='/users']").await;
     browser.wait_for_path("/users").await;
 
     browser.click("a[href='/users/new']").await;
+    browser.wait_for_path("/users/new").await;
     browser.fill("email", "viewer@example.com").await;
     browser.fill("display_name", "Vera Viewer").await;
     browser.fill("password", USER_PASSWORD).await;
@@ -187,13 +209,210 @@ async fn an_administrator_adds_a_viewer_who_sees_only_what_the_role_allows() {
     browser
         .sign_in(&app, "viewer@example.com", USER_PASSWORD)
         .await;
+    browser.wait_for_path("/webhooks").await;
     let page = browser.wait_for_text("Vera Viewer").await;
     assert!(
         !page.contains("Users & roles"),
         "a viewer has no Users & roles link"
     );
-    browser.goto(&app, "/users/new").await;
+    assert!(
+        browser
+            .client
+            .find(Locator::Css("a[href='/webhooks/new']"))
+            .await
+            .is_err(),
+        "no Add for a viewer"
+    );
+    browser.goto(&app, "/webhooks/new").await;
     let page = browser.wait_for_text("Access denied").await;
-    assert!(page.contains("Manage users and roles"));
+    assert!(
+        page.contains("Create a Webhook"),
+        "the 403 page names the right"
+    );
+    browser.close().await;
+}
+
+async fn is_hidden(browser: &Browser, css: &str) -> bool {
+    let el = browser.client.find(Locator::Css(css)).await.unwrap();
+    !el.is_displayed().await.unwrap()
+}
+
+async fn is_enabled(browser: &Browser, css: &str) -> bool {
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .is_enabled()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_webhook_is_created_through_the_form() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.click("a[href='/webhooks/new']").await;
+    browser.wait_for_path("/webhooks/new").await;
+
+    // Test appears only once Wording, URL, Verb and Event are filled.
+    assert!(is_hidden(&browser, "#test-button").await);
+    browser.fill("wording", "Notify SharePoint").await;
+    assert!(is_hidden(&browser, "#test-button").await);
+    browser
+        .fill("url", "https://sharepoint.example.com/sites/{project.code}")
+        .await;
+    assert!(
+        !is_hidden(&browser, "#test-button").await,
+        "Test shows once the four required fields are filled"
+    );
+
+    // Transaction execution only with Synchronous.
+    assert!(!is_enabled(&browser, "#in_transaction").await);
+    browser.click("#synchronous").await;
+    assert!(is_enabled(&browser, "#in_transaction").await);
+    browser.click("#in_transaction").await;
+    browser.click("#synchronous").await;
+    assert!(
+        !is_enabled(&browser, "#in_transaction").await,
+        "unchecking Synchronous disables it again"
+    );
+    browser.click("#synchronous").await;
+    browser.click("#in_transaction").await;
+
+    // A second header row, added with the button.
+    browser.fill("header-name-1", "Authorization").await;
+    browser
+        .fill("header-value-1", "Bearer browser-secret")
+        .await;
+    browser.choose("#header-kind-1 option[value=secret]").await;
+    browser.click(".add-header").await;
+    let names = browser
+        .client
+        .find_all(Locator::Css("input[name=header_name]"))
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 2, "one row to fill on a new form, one added");
+    names[1].send_keys("X-Source").await.unwrap();
+    let values = browser
+        .client
+        .find_all(Locator::Css("input[name=header_value]"))
+        .await
+        .unwrap();
+    values[1].send_keys("hookline").await.unwrap();
+
+    browser.choose("#event_object option[value=user]").await;
+    assert!(
+        !is_enabled(&browser, "#project_filter").await,
+        "no project filter for User"
+    );
+    browser.choose("#event_object option[value=phase]").await;
+    assert!(is_enabled(&browser, "#project_filter").await);
+
+    browser.click("button[value=register]").await;
+    let list = browser
+        .wait_for_text("Webhook “Notify SharePoint” created.")
+        .await;
+    assert!(list.contains("Synchronous in transaction"));
+    assert!(list.contains("All actions · Phase · All projects"));
+    assert!(!browser.source().await.contains("browser-secret"));
+    let headers: Vec<(String, bool)> =
+        sqlx::query_as("SELECT name, secret FROM webhook_headers ORDER BY position")
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        headers,
+        vec![
+            ("Authorization".to_owned(), true),
+            ("X-Source".to_owned(), false)
+        ]
+    );
+
+    // The Test dialog opens, and says plainly that nothing can be sent yet.
+    browser.click("td a[href^='/webhooks/']").await;
+    browser.wait_for_text("See history").await;
+    browser.click("#test-button").await;
+    browser.wait_for_text("Test the webhook").await;
+    browser.click("#test-dialog button.primary").await;
+    browser.wait_for_text("Not sent").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_public_filter_saved_by_one_user_is_used_by_another() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    crate::webhooks::create(&app, &admin, &crate::webhooks::valid_form()).await;
+    crate::webhooks::create(
+        &app,
+        &admin,
+        &crate::webhooks::form_with(&[
+            ("wording", "Billing export"),
+            ("url", "https://billing.example.com/"),
+        ]),
+    )
+    .await;
+    app.create_user(&admin, "manager@example.com", WEBHOOK_MANAGER)
+        .await;
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.click("a[href='/webhooks/filter']").await;
+    browser.wait_for_path("/webhooks/filter").await;
+    browser.fill("contains", "billing").await;
+    browser.fill("save_name", "Billing hooks").await;
+    browser.click("#visibility-public").await;
+    browser.click("button[type=submit].primary").await;
+    let list = browser
+        .wait_for_text("Filter “Billing hooks” saved and applied.")
+        .await;
+    assert!(list.contains("Billing export") && !list.contains("Notify CRM"));
+    browser.sign_out().await;
+    browser.wait_for_text("You have signed out.").await;
+
+    browser
+        .sign_in(&app, "manager@example.com", USER_PASSWORD)
+        .await;
+    browser.wait_for_path("/webhooks").await;
+    let list = browser.wait_for_text("Notify CRM").await;
+    assert!(list.contains("Filter: All"));
+    browser.goto(&app, "/webhooks/filter").await;
+    browser.wait_for_text("Billing hooks").await;
+    browser.click(".saved-filters button.linklike").await;
+    browser.wait_for_path("/webhooks").await;
+    let list = browser.wait_for_text("Filter: Billing hooks").await;
+    assert!(list.contains("Billing export") && !list.contains("Notify CRM"));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_script_in_a_wording_shows_as_text_and_runs_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let id = crate::webhooks::create(
+        &app,
+        &admin,
+        &crate::webhooks::form_with(&[("wording", "<script>alert(1)</script>")]),
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    for path in [
+        "/webhooks".to_owned(),
+        format!("/webhooks/{id}"),
+        format!("/webhooks/{id}/history"),
+    ] {
+        browser.goto(&app, &path).await;
+        browser.wait_for_text("<script>alert(1)</script>").await;
+        assert!(
+            browser.client.get_alert_text().await.is_err(),
+            "no alert on {path}"
+        );
+    }
     browser.close().await;
 }

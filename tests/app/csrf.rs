@@ -16,6 +16,14 @@ pub const STATE_CHANGING: &[&str] = &[
     "/roles/new",
     "/roles/4",
     "/roles/4/delete",
+    "/webhooks/filter",
+    "/webhooks/filter/select",
+    "/webhooks/filter/clear",
+    "/webhooks/filters/1/delete",
+    "/webhooks/new",
+    "/webhooks/test",
+    "/webhooks/1",
+    "/webhooks/1/delete",
 ];
 
 async fn prepared() -> (TestApp, reqwest::Client) {
@@ -24,6 +32,13 @@ async fn prepared() -> (TestApp, reqwest::Client) {
     app.create_user(&admin, "second@example.com", VIEWER).await;
     let res = app.post(&admin, "/roles/new", &[("name", "Custom")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    crate::webhooks::create(&app, &admin, &crate::webhooks::valid_form()).await;
+    app.post(
+        &admin,
+        "/webhooks/filter",
+        &[("contains", "crm"), ("save_name", "Shared")],
+    )
+    .await;
     (app, admin)
 }
 

@@ -196,3 +196,12 @@ impl TestApp {
         (client, id)
     }
 }
+
+/// `text` as the templates escape it into HTML.
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}

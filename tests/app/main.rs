@@ -8,3 +8,4 @@ mod rights;
 mod sessions;
 mod sign_in;
 mod users;
+mod webhooks;

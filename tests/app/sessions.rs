@@ -167,7 +167,7 @@ async fn a_deactivated_user_is_signed_out_and_cannot_sign_in() {
         app.sign_in(&user, email, USER_PASSWORD).await.status(),
         StatusCode::SEE_OTHER
     );
-    assert_eq!(app.get(&user, "/").await.status(), StatusCode::OK);
+    assert_eq!(app.get(&user, "/webhooks").await.status(), StatusCode::OK);
 
     let res = app
         .post(&admin, &format!("/users/{id}/deactivate"), &[])

@@ -12,7 +12,7 @@ async fn the_right_password_signs_in_and_opens_the_first_area() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/");
     let res = app.get(&client, "/").await;
-    assert_eq!(location(&res), "/users");
+    assert_eq!(location(&res), "/webhooks");
     let html = app.get_html(&client, "/users").await;
     assert!(html.contains(ADMIN_EMAIL));
     assert!(html.contains("Sign out"));

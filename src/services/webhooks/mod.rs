@@ -196,7 +196,7 @@ fn resolve_headers(
                         return Err(ServiceError::field(
                             "headers",
                             format!(
-                                "Header {} ({}): the URL's host changed, so enter the secret value again.",
+                                "Header {} ({}): the host of the URL changed, so enter the secret value again.",
                                 i + 1,
                                 h.name
                             ),

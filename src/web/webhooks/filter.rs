@@ -146,9 +146,10 @@ pub async fn apply(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct SelectForm {
-    filter_id: i64,
+    filter_id: String,
 }
 
 pub async fn select(
@@ -157,7 +158,12 @@ pub async fn select(
     CsrfForm(form): CsrfForm<SelectForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let saved = db::list_filters::find_visible(&state.pool, user.id, form.filter_id)
+    let id: i64 = form
+        .filter_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    let saved = db::list_filters::find_visible(&state.pool, user.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
     db::list_filters::set_active(&state.pool, user.id, Some(saved.id), &saved.criteria).await?;

@@ -47,7 +47,29 @@ pub struct WebhookForm {
     pub test_project: String,
 }
 
+/// A checkbox counts as checked when sent with a value other than empty, "off" or "false".
+fn checked(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| !matches!(v.trim(), "" | "off" | "false" | "0"))
+}
+
 impl WebhookForm {
+    /// Unchecked boxes become None, so that the re-rendered form shows what was validated.
+    fn normalised(mut self) -> Self {
+        for flag in [
+            &mut self.active,
+            &mut self.synchronous,
+            &mut self.in_transaction,
+            &mut self.exclude_payload,
+        ] {
+            if !checked(flag) {
+                *flag = None;
+            }
+        }
+        self
+    }
+
     fn input(&self) -> WebhookInput {
         let headers = self
             .header_name
@@ -62,20 +84,20 @@ impl WebhookForm {
         WebhookInput {
             wording: self.wording.clone(),
             description: self.description.clone(),
-            active: self.active.is_some(),
+            active: checked(&self.active),
             url: self.url.clone(),
             verb: self.verb.clone(),
             body: self.body.clone(),
             headers,
-            synchronous: self.synchronous.is_some(),
-            in_transaction: self.in_transaction.is_some(),
+            synchronous: checked(&self.synchronous),
+            in_transaction: checked(&self.in_transaction),
             event_action: self.event_action.clone(),
             event_object: self.event_object.clone(),
             project_filter: self.project_filter.clone(),
             second_label: self.second_label.clone(),
             initiator_user: self.initiator_user.clone(),
             excluded_fields: self.excluded_fields.clone(),
-            exclude_payload: self.exclude_payload.is_some(),
+            exclude_payload: checked(&self.exclude_payload),
             valid_until: self.valid_until.clone(),
         }
     }
@@ -346,6 +368,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::CreateWebhook)?;
+    let form = form.normalised();
     let errors = match WebhookDraft::parse(&form.input(), &rules(&state)) {
         Ok(draft) => match service::create(&state, &actor(&user), draft).await {
             Ok(id) => {
@@ -390,6 +413,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ModifyWebhook)?;
+    let form = form.normalised();
     let id = id.into_inner();
     let version: i64 = form.version.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
@@ -455,6 +479,7 @@ pub async fn test(
     if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
         return Err(AppError::Forbidden(Right::ModifyWebhook));
     }
+    let form = form.normalised();
     let id = form.id.trim().parse::<i64>().ok();
     let (message, status) = if WebhookDraft::testable(&form.input()) {
         ("Not sent: test requests need the delivery engine, which this version of Hookline does not include yet.".to_owned(), StatusCode::NOT_IMPLEMENTED)
