@@ -22,6 +22,7 @@ async fn state(database_url: &str) -> anyhow::Result<AppState> {
         pool,
         settings: Arc::new(Settings::new("127.0.0.1:0", database_url)),
         passwords: Passwords::new()?,
+        webhook_list: Default::default(),
     })
 }
 

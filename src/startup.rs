@@ -37,6 +37,7 @@ impl Application {
             pool,
             settings: Arc::new(settings),
             passwords: Passwords::new()?,
+            webhook_list: Default::default(),
         };
         let initial_admin = ensure_first_admin(&state).await?;
         let key = Key::try_from(db::settings::session_key(&state.pool).await?.as_slice())

@@ -6,10 +6,13 @@ use sqlx::SqlitePool;
 
 use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
     pub settings: Arc<Settings>,
     pub passwords: Passwords,
+    /// The webhook list's in-memory read model.
+    pub webhook_list: Arc<WebhookList>,
 }

@@ -116,7 +116,7 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppE
     if now - row.last_seen_at > TOUCH_EVERY_MS {
         db::sessions::touch(&state.pool, &hash, now).await?;
     }
-    let rights = db::roles::rights_of_user(&state.pool, row.user_id).await?;
+    let rights = db::roles::rights_from_grants(row.grants.as_deref().unwrap_or_default());
     Ok(Some(SignedIn {
         id: row.user_id,
         email: row.email,

@@ -77,6 +77,10 @@ impl TypedSession {
     }
 
     pub fn take_flashes(&self) -> Vec<Flash> {
+        // Removing marks the session changed (a new Set-Cookie): only when there is something.
+        if !self.0.contains_key(FLASH) {
+            return Vec::new();
+        }
         self.0
             .remove_as::<Vec<Flash>>(FLASH)
             .and_then(Result::ok)

@@ -59,24 +59,19 @@ pub async fn rights(db: impl SqliteExecutor<'_>, role: &RoleRow) -> sqlx::Result
     Ok(codes.iter().filter_map(|c| Right::from_code(c)).collect())
 }
 
-/// Every right a user holds through their roles.
-pub async fn rights_of_user(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<RightSet> {
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT r.kind, rr.right_code FROM user_roles ur
-         JOIN roles r ON r.id = ur.role_id
-         LEFT JOIN role_rights rr ON rr.role_id = r.id
-         WHERE ur.user_id = ?1",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await?;
-    if rows.iter().any(|(kind, _)| kind == "administrator") {
-        return Ok(RightSet::all());
+/// Rights from `kind:right_code` pairs joined by commas, as the session query returns them.
+pub fn rights_from_grants(grants: &str) -> RightSet {
+    let mut set = RightSet::default();
+    for grant in grants.split(',') {
+        let (kind, code) = grant.split_once(':').unwrap_or((grant, ""));
+        if kind == "administrator" {
+            return RightSet::all();
+        }
+        if let Some(right) = Right::from_code(code) {
+            set.insert(right);
+        }
     }
-    Ok(rows
-        .iter()
-        .filter_map(|(_, code)| code.as_deref().and_then(Right::from_code))
-        .collect())
+    set
 }
 
 pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<i64> {
@@ -125,4 +120,28 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_parse_into_rights() {
+        assert_eq!(rights_from_grants(""), RightSet::default());
+        let viewer =
+            rights_from_grants("builtin:webhooks.view,builtin:pending_orders.view,custom:");
+        assert_eq!(
+            viewer.iter().collect::<Vec<_>>(),
+            vec![Right::ViewWebhooks, Right::ViewPendingOrders]
+        );
+        assert_eq!(
+            rights_from_grants("custom:,administrator:"),
+            RightSet::all()
+        );
+        assert_eq!(
+            rights_from_grants("custom:unknown.right"),
+            RightSet::default()
+        );
+    }
 }

@@ -13,6 +13,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub active: bool,
     pub must_change_password: bool,
+    /// The user's grants as `kind:right_code` pairs joined by commas (see `db::roles`).
+    pub grants: Option<String>,
 }
 
 pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> sqlx::Result<()> {
@@ -30,7 +32,11 @@ pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> s
 pub async fn find(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
         "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
-                u.must_change_password
+                u.must_change_password,
+                (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
+                 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 LEFT JOIN role_rights rr ON rr.role_id = r.id
+                 WHERE ur.user_id = s.user_id) AS grants
          FROM auth_sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?1",
     )

@@ -3,7 +3,6 @@
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor, SqlitePool};
 
 use super::Tx;
-use crate::domain::webhook::ListCriteria;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WebhookRow {
@@ -184,6 +183,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 pub struct ListRow {
     pub id: i64,
     pub wording: String,
+    pub description: String,
     pub active: bool,
     pub url: String,
     pub verb: String,
@@ -197,7 +197,29 @@ pub struct ListRow {
     pub last_status: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every webhook's list columns, with the change counter they were read at (one snapshot).
+pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<ListRow>)> {
+    let mut tx = pool.begin().await?;
+    let generation = generation(&mut *tx).await?;
+    let rows = sqlx::query_as(
+        "SELECT id, wording, description, active, url, verb, synchronous, in_transaction, event_action,
+                event_object, project_filter_id, valid_until, last_execution_at, last_status
+         FROM webhooks",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((generation, rows))
+}
+
+/// The webhooks change counter, moved by triggers on every write.
+pub async fn generation(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Sort {
     Wording,
     Url,
@@ -223,75 +245,4 @@ impl Sort {
             .find(|s| s.code() == code)
             .unwrap_or(Sort::Wording)
     }
-
-    /// A fixed ORDER BY clause; never built from user text.
-    fn order_by(self, descending: bool) -> &'static str {
-        match (self, descending) {
-            (Sort::Wording, false) => "wording COLLATE NOCASE ASC, id ASC",
-            (Sort::Wording, true) => "wording COLLATE NOCASE DESC, id DESC",
-            (Sort::Url, false) => "url ASC, id ASC",
-            (Sort::Url, true) => "url DESC, id DESC",
-            (Sort::Verb, false) => "verb ASC, wording COLLATE NOCASE ASC, id ASC",
-            (Sort::Verb, true) => "verb DESC, wording COLLATE NOCASE ASC, id ASC",
-            (Sort::LastExecution, false) => {
-                "last_execution_at IS NULL, last_execution_at ASC, id ASC"
-            }
-            (Sort::LastExecution, true) => {
-                "last_execution_at IS NULL, last_execution_at DESC, id DESC"
-            }
-        }
-    }
-}
-
-const LIST_WHERE: &str = "WHERE (?1 IS NULL OR wording LIKE ?1 ESCAPE '\\' OR description LIKE ?1 ESCAPE '\\' OR url LIKE ?1 ESCAPE '\\')
-      AND (?2 IS NULL OR active = ?2)
-      AND (?3 IS NULL OR event_object = ?3)
-      AND (?4 IS NULL OR event_action = ?4)";
-
-fn like_pattern(contains: &str) -> Option<String> {
-    if contains.is_empty() {
-        return None;
-    }
-    let escaped = contains
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    Some(format!("%{escaped}%"))
-}
-
-pub async fn list(
-    pool: &SqlitePool,
-    criteria: &ListCriteria,
-    sort: Sort,
-    descending: bool,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Vec<ListRow>> {
-    let sql = format!(
-        "SELECT id, wording, active, url, verb, synchronous, in_transaction, event_action, event_object,
-                project_filter_id, valid_until, last_execution_at, last_status
-         FROM webhooks {LIST_WHERE} ORDER BY {} LIMIT ?5 OFFSET ?6",
-        sort.order_by(descending)
-    );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(like_pattern(&criteria.contains))
-        .bind(criteria.active)
-        .bind(criteria.object.as_deref())
-        .bind(criteria.action.as_deref())
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await
-}
-
-pub async fn count(pool: &SqlitePool, criteria: &ListCriteria) -> sqlx::Result<i64> {
-    sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM webhooks {LIST_WHERE}"
-    )))
-    .bind(like_pattern(&criteria.contains))
-    .bind(criteria.active)
-    .bind(criteria.object.as_deref())
-    .bind(criteria.action.as_deref())
-    .fetch_one(pool)
-    .await
 }

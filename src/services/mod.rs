@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod roles;
 pub mod seed;
 pub mod sign_in;
+pub mod webhook_list;
 pub mod webhooks;
 
 use crate::domain::FieldErrors;

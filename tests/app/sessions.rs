@@ -244,3 +244,16 @@ async fn sessions_survive_a_restart() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_unchanged_session_sends_no_new_cookie() {
+    let app = spawn_app().await;
+    let client = app.admin().await;
+    app.get(&client, "/webhooks").await; // shows and clears the sign-in flash, if any
+    let res = app.get(&client, "/webhooks").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "a plain page view rewrites no cookie"
+    );
+}

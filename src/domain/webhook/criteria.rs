@@ -6,7 +6,7 @@ use crate::events::{ActionFilter, ObjectType};
 
 pub const CONTAINS_MAX_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ListCriteria {
     /// Text found in the wording, description or URL.

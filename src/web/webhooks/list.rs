@@ -6,14 +6,14 @@ use serde::Deserialize;
 
 use super::{event_label, mode_label};
 use crate::auth::{CurrentUser, TypedSession};
-use crate::db::{self, webhooks::Sort};
+use crate::db::{self, webhooks::ListRow, webhooks::Sort};
 use crate::domain::Right;
 use crate::domain::webhook::ListCriteria;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
-pub const PAGE_SIZE: i64 = 50;
+pub const PAGE_SIZE: usize = 50;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -46,31 +46,15 @@ pub struct Column {
 struct ListPage {
     chrome: Chrome,
     items: Vec<Item>,
-    total: i64,
-    page: i64,
-    pages: i64,
+    total: usize,
+    page: usize,
+    pages: usize,
     filter_summary: String,
     filter_active: bool,
     can_create: bool,
     columns: Vec<Column>,
     sort: &'static str,
     dir: &'static str,
-}
-
-/// The user's active filter, if any: its name (when saved) and criteria.
-pub async fn active_criteria(
-    state: &AppState,
-    user_id: i64,
-) -> Result<(Option<String>, ListCriteria), AppError> {
-    Ok(
-        match db::list_filters::active(&state.pool, user_id).await? {
-            Some(a) => (
-                a.name,
-                serde_json::from_str(&a.criteria).unwrap_or_default(),
-            ),
-            None => (None, ListCriteria::default()),
-        },
-    )
 }
 
 pub async fn list(
@@ -80,55 +64,76 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let (name, criteria) = active_criteria(&state, user.id).await?;
+    let list_state = db::list_filters::list_state(&state.pool, user.id).await?;
+    let criteria: ListCriteria = list_state
+        .criteria
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
     let sort = Sort::parse(&query.sort);
     let descending = query.dir == "desc";
-    let total = db::webhooks::count(&state.pool, &criteria).await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
-    let rows = db::webhooks::list(
-        &state.pool,
-        &criteria,
-        sort,
-        descending,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
     let today = format::today().format("%Y-%m-%d").to_string();
-    let items = rows
-        .into_iter()
-        .map(|r| Item {
-            status: match (r.active, r.valid_until.as_deref()) {
-                (_, Some(until)) if until < today.as_str() => ("Expired", "off"),
-                (true, _) => ("Yes", "ok"),
-                (false, _) => ("No", "off"),
+    let requested = query.page.unwrap_or(1).max(1) as usize;
+    let (total, page, items) = state
+        .webhook_list
+        .page(
+            &state.pool,
+            list_state.generation,
+            &criteria,
+            (sort, descending),
+            ((requested - 1) * PAGE_SIZE, PAGE_SIZE),
+            |p| {
+                (
+                    p.total,
+                    requested,
+                    p.rows
+                        .into_iter()
+                        .map(|r| item(r, &today))
+                        .collect::<Vec<_>>(),
+                )
             },
-            event: event_label(&r.event_action, &r.event_object, r.project_filter_id),
-            mode: mode_label(&r),
-            last_execution: r.last_execution_at.map(format::time).unwrap_or_default(),
-            last_status: format::last_status(r.last_status),
-            id: r.id,
-            wording: r.wording,
-            url: r.url,
-            verb: r.verb,
-        })
-        .collect();
-    let dir = if descending { "desc" } else { "asc" };
+        )
+        .await?;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        return Ok(crate::error::redirect(&format!(
+            "/webhooks?page={pages}&sort={}&dir={}",
+            sort.code(),
+            if descending { "desc" } else { "asc" }
+        )));
+    }
     let page_view = ListPage {
         chrome: Chrome::new(&user, &session, Area::Webhooks),
         items,
         total,
         page,
         pages,
-        filter_summary: name.unwrap_or_else(|| criteria.summary()),
+        filter_summary: list_state.filter_name.unwrap_or_else(|| criteria.summary()),
         filter_active: !criteria.is_empty(),
         can_create: user.can(Right::CreateWebhook),
         columns: columns(sort, descending),
         sort: sort.code(),
-        dir,
+        dir: if descending { "desc" } else { "asc" },
     };
     crate::web::page(&page_view)
+}
+
+fn item(r: &ListRow, today: &str) -> Item {
+    Item {
+        status: match (r.active, r.valid_until.as_deref()) {
+            (_, Some(until)) if until < today => ("Expired", "off"),
+            (true, _) => ("Yes", "ok"),
+            (false, _) => ("No", "off"),
+        },
+        event: event_label(&r.event_action, &r.event_object, r.project_filter_id),
+        mode: mode_label(r),
+        last_execution: r.last_execution_at.map(format::time).unwrap_or_default(),
+        last_status: format::last_status(r.last_status),
+        id: r.id,
+        wording: r.wording.clone(),
+        url: r.url.clone(),
+        verb: r.verb.clone(),
+    }
 }
 
 fn columns(sort: Sort, descending: bool) -> Vec<Column> {
