@@ -85,6 +85,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_REQUIRE_HTTPS", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_https: bool,
 
+    /// At most this many webhooks fire for one action; the others go to the application log.
+    #[arg(long, env = "HOOKLINE_MAX_HOOKS_PER_ACTION", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub max_hooks_per_action: u16,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -131,6 +135,7 @@ impl ServeArgs {
             workers: self.workers,
             require_https: self.require_https,
             second_language: Settings::parse_languages(&self.languages)?,
+            max_hooks_per_action: self.max_hooks_per_action.into(),
         };
         settings.validate()?;
         Ok(settings)

@@ -106,7 +106,13 @@ async fn add_user(
         password: password.clone(),
         must_change_password: generated,
     };
-    accounts::create_user(state, input).await.map_err(service)?;
+    accounts::create_user(
+        state,
+        &crate::services::Actor::system("command line"),
+        input,
+    )
+    .await
+    .map_err(service)?;
     println!("User {email} created.");
     if generated {
         println!(

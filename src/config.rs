@@ -29,6 +29,8 @@ pub struct Settings {
     pub require_https: bool,
     /// The second language of multilingual configuration (HOOKLINE_LANGUAGES="en,fr" → fr).
     pub second_language: Option<String>,
+    /// At most this many webhooks fire for one action; the others are logged.
+    pub max_hooks_per_action: usize,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             workers: None,
             require_https: false,
             second_language: None,
+            max_hooks_per_action: 10,
         }
     }
 

@@ -2,8 +2,11 @@
 //! Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
 //! instead of failing with "database is locked" when a read lock cannot be upgraded.
 
+pub mod events;
 pub mod history;
 pub mod list_filters;
+pub mod project_filters;
+pub mod projects;
 pub mod roles;
 pub mod sessions;
 pub mod settings;

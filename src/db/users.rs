@@ -91,7 +91,6 @@ pub async fn find_by_email(
     .await
 }
 
-/// Changes email and display name; bumps the change version only when a value differs.
 pub async fn update_details(
     tx: &mut Tx,
     id: i64,
@@ -100,8 +99,7 @@ pub async fn update_details(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET email = ?2, display_name = ?3, updated_at = ?4,
-                change_version = change_version + 1
+        "UPDATE users SET email = ?2, display_name = ?3, updated_at = ?4
          WHERE id = ?1 AND (email IS NOT ?2 OR display_name IS NOT ?3)",
     )
     .bind(id)
@@ -115,8 +113,7 @@ pub async fn update_details(
 
 pub async fn set_active(tx: &mut Tx, id: i64, active: bool, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE users SET active = ?2, updated_at = ?3, change_version = change_version + 1
-         WHERE id = ?1 AND active IS NOT ?2",
+        "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1 AND active IS NOT ?2",
     )
     .bind(id)
     .bind(active)
@@ -197,4 +194,47 @@ pub async fn list_with_roles(pool: &SqlitePool) -> sqlx::Result<Vec<UserListRow>
     )
     .fetch_all(pool)
     .await
+}
+
+/// A user's detail fields as events carry them, and the current change version.
+pub async fn attributes(
+    tx: &mut Tx,
+    id: i64,
+) -> sqlx::Result<Option<(serde_json::Map<String, serde_json::Value>, i64)>> {
+    let row: Option<(String, String, bool, i64, Option<String>)> = sqlx::query_as(
+        "SELECT u.email, u.display_name, u.active, u.change_version,
+                (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                  WHERE ur.user_id = u.id ORDER BY r.name))
+         FROM users u WHERE u.id = ?1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(email, display_name, active, version, roles)| {
+        let v = serde_json::json!({"email": email, "display_name": display_name, "active": active, "roles": roles.unwrap_or_default()});
+        (v.as_object().cloned().unwrap_or_default(), version)
+    }))
+}
+
+pub async fn bump_version(tx: &mut Tx, id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = ?1 RETURNING change_version")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Webhooks narrowed to changes made by this user: such a user cannot be deleted.
+pub async fn initiator_of_webhooks(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE initiator_user_id = ?1")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }

@@ -5,6 +5,8 @@ mod display_name;
 mod email;
 mod field_errors;
 mod password;
+pub mod project;
+pub mod project_filter;
 mod right;
 mod role_name;
 mod secret;

@@ -1,7 +1,11 @@
-//! Events: the catalogue of object types and actions, and the placeholder templates used in
-//! webhook URLs, bodies and headers.
+//! Events: the catalogue of object types and actions, recording changes with their matching
+//! webhooks, the payloads, and the placeholder templates of URLs, bodies and headers.
 
 pub mod catalogue;
+pub mod changes;
+pub mod payload;
+pub mod record;
 pub mod template;
 
 pub use catalogue::{Action, ActionFilter, ObjectType};
+pub use record::{Change, Initiator, Recorded, record};

@@ -1,10 +1,11 @@
-//! Users: create, modify, (de)activate, change and reset passwords.
+//! Users: create, modify, (de)activate, delete, change and reset passwords. Changes to a
+//! user's details fire user events, in the same transaction.
 
-use crate::db::{self, users::NewUser};
+use super::{Actor, ServiceError, is_unique_violation};
+use crate::db::{self, Tx, users::NewUser};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Secret};
+use crate::events::{self, Action, Change, ObjectType};
 use crate::state::AppState;
-
-use super::{ServiceError, is_unique_violation};
 
 pub struct UserInput {
     pub email: Email,
@@ -20,8 +21,13 @@ pub struct NewUserInput {
 
 const EMAIL_TAKEN: &str = "A user with this email already exists.";
 const LAST_ADMIN: &str = "Hookline needs at least one active user with the Administrator role.";
+const NOT_YOURSELF: &str = "You cannot deactivate your own account.";
 
-pub async fn create_user(state: &AppState, input: NewUserInput) -> Result<i64, ServiceError> {
+pub async fn create_user(
+    state: &AppState,
+    actor: &Actor,
+    input: NewUserInput,
+) -> Result<i64, ServiceError> {
     check_roles_exist(state, &input.user.role_ids).await?;
     let hash = state.passwords.hash(input.password.secret()).await?;
     let mut tx = db::begin_write(&state.pool).await?;
@@ -37,27 +43,78 @@ pub async fn create_user(state: &AppState, input: NewUserInput) -> Result<i64, S
         Err(e) => return Err(e.into()),
     };
     db::users::replace_roles(&mut tx, id, &input.user.role_ids).await?;
+    let (after, version) = db::users::attributes(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let change = Change {
+        object: ObjectType::User,
+        action: Action::Create,
+        object_id: id,
+        parent: None,
+        before: None,
+        after: Some(after),
+        change_version: version,
+    };
+    events::record(
+        &mut tx,
+        change,
+        &actor.initiator(),
+        state.settings.max_hooks_per_action,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user_id = id, "user created");
     Ok(id)
 }
 
+/// Records a modification made in `tx` since `before` was read; bumps the change version
+/// only when a detail field changed. Returns whether one did.
+async fn record_modification(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    before: serde_json::Map<String, serde_json::Value>,
+) -> Result<bool, ServiceError> {
+    let (after, _) = db::users::attributes(tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if events::changes::diff(ObjectType::User, Some(&before), Some(&after)).is_empty() {
+        return Ok(false);
+    }
+    let version = db::users::bump_version(tx, id).await?;
+    let change = Change {
+        object: ObjectType::User,
+        action: Action::Modify,
+        object_id: id,
+        parent: None,
+        before: Some(before),
+        after: Some(after),
+        change_version: version,
+    };
+    events::record(
+        tx,
+        change,
+        &actor.initiator(),
+        state.settings.max_hooks_per_action,
+    )
+    .await?;
+    Ok(true)
+}
+
 pub async fn update_user(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     id: i64,
     input: UserInput,
     active: bool,
 ) -> Result<(), ServiceError> {
-    if actor_id == id && !active {
-        return Err(ServiceError::field(
-            "active",
-            "You cannot deactivate your own account.",
-        ));
+    if actor.id == Some(id) && !active {
+        return Err(ServiceError::field("active", NOT_YOURSELF));
     }
     check_roles_exist(state, &input.role_ids).await?;
     let mut tx = db::begin_write(&state.pool).await?;
-    db::users::find(&mut *tx, id)
+    let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let now = db::now_ms();
@@ -80,25 +137,24 @@ pub async fn update_user(
     if db::users::active_administrators(&mut *tx).await? == 0 {
         return Err(ServiceError::field("roles", LAST_ADMIN));
     }
-    tx.commit().await?;
-    tracing::info!(user_id = id, actor_id, "user modified");
+    if record_modification(state, &mut tx, actor, id, before).await? {
+        tx.commit().await?;
+        tracing::info!(user_id = id, actor_id = actor.id, "user modified");
+    }
     Ok(())
 }
 
 pub async fn set_active(
     state: &AppState,
-    actor_id: i64,
+    actor: &Actor,
     id: i64,
     active: bool,
 ) -> Result<(), ServiceError> {
-    if actor_id == id && !active {
-        return Err(ServiceError::field(
-            "active",
-            "You cannot deactivate your own account.",
-        ));
+    if actor.id == Some(id) && !active {
+        return Err(ServiceError::field("active", NOT_YOURSELF));
     }
     let mut tx = db::begin_write(&state.pool).await?;
-    db::users::find(&mut *tx, id)
+    let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if db::users::set_active(&mut tx, id, active, db::now_ms()).await? && !active {
@@ -107,9 +163,73 @@ pub async fn set_active(
     if db::users::active_administrators(&mut *tx).await? == 0 {
         return Err(ServiceError::field("active", LAST_ADMIN));
     }
-    tx.commit().await?;
-    tracing::info!(user_id = id, actor_id, active, "user activation changed");
+    if record_modification(state, &mut tx, actor, id, before).await? {
+        tx.commit().await?;
+        tracing::info!(
+            user_id = id,
+            actor_id = actor.id,
+            active,
+            "user activation changed"
+        );
+    }
     Ok(())
+}
+
+pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
+    if actor.id == Some(id) {
+        return Err(ServiceError::field(
+            "user",
+            "You cannot delete your own account.",
+        ));
+    }
+    let mut tx = db::begin_write(&state.pool).await?;
+    let (before, version) = db::users::attributes(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let managed = db::projects::managed_by(&mut *tx, id).await?;
+    if managed > 0 {
+        return Err(ServiceError::field(
+            "user",
+            format!(
+                "This user manages {managed} project(s): choose another manager for them first."
+            ),
+        ));
+    }
+    let hooks = db::users::initiator_of_webhooks(&mut *tx, id).await?;
+    if hooks > 0 {
+        return Err(ServiceError::field(
+            "user",
+            format!("{hooks} webhook(s) fire only for this user's changes: change them first."),
+        ));
+    }
+    db::users::delete(&mut tx, id).await?;
+    if db::users::active_administrators(&mut *tx).await? == 0 {
+        return Err(ServiceError::field("user", LAST_ADMIN));
+    }
+    let email = before
+        .get("email")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let change = Change {
+        object: ObjectType::User,
+        action: Action::Delete,
+        object_id: id,
+        parent: None,
+        before: Some(before),
+        after: None,
+        change_version: version + 1,
+    };
+    events::record(
+        &mut tx,
+        change,
+        &actor.initiator(),
+        state.settings.max_hooks_per_action,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = id, actor_id = actor.id, "user deleted");
+    Ok(email)
 }
 
 /// The user's own change: checks the current password, ends their other sessions.

@@ -42,7 +42,7 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<Initi
         password: new_password,
         must_change_password: generated,
     };
-    create_user(state, input)
+    create_user(state, &super::Actor::system("Hookline setup"), input)
         .await
         .map_err(|e| anyhow!("{e:?}"))
         .context("cannot create the first administrator")?;

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
+pub mod project_filters;
+pub mod projects;
 pub mod roles;
 pub mod seed;
 pub mod sign_in;
@@ -58,9 +60,38 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
-/// Who makes a change, as the history records it.
+/// Who makes a change, as the history and events record it.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: Option<i64>,
     pub name: String,
+    pub email: String,
+}
+
+impl Actor {
+    /// Changes made by Hookline itself (the first administrator, the command line).
+    pub fn system(name: &str) -> Self {
+        Actor {
+            id: None,
+            name: name.to_owned(),
+            email: String::new(),
+        }
+    }
+
+    /// The history's wording: "Ann Lee <ann@example.com>".
+    pub fn label(&self) -> String {
+        if self.email.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} <{}>", self.name, self.email)
+        }
+    }
+
+    pub fn initiator(&self) -> crate::events::Initiator {
+        crate::events::Initiator {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+        }
+    }
 }

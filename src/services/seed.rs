@@ -22,10 +22,7 @@ const WORDS: &[&str] = &[
 ];
 
 pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceError> {
-    let actor = Actor {
-        id: None,
-        name: "hookline seed".into(),
-    };
+    let actor = Actor::system("hookline seed");
     let mut done = 0;
     while done < count {
         let mut tx = db::begin_write(&state.pool).await?;

@@ -47,3 +47,12 @@ pub fn page(page: &impl Template) -> Result<HttpResponse, AppError> {
 pub fn parse_ids(values: &[String]) -> Option<Vec<i64>> {
     values.iter().map(|v| v.trim().parse().ok()).collect()
 }
+
+/// The signed-in user as the author of a change.
+pub fn actor(user: &crate::auth::SignedIn) -> crate::services::Actor {
+    crate::services::Actor {
+        id: Some(user.id),
+        name: user.display_name.clone(),
+        email: user.email.clone(),
+    }
+}

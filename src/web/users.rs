@@ -151,7 +151,7 @@ async fn create(
             password,
             must_change_password: form.must_change_password.is_some(),
         };
-        match accounts::create_user(&state, input).await {
+        match accounts::create_user(&state, &super::actor(&user), input).await {
             Ok(_) => {
                 session.flash(
                     FlashKind::Success,
@@ -186,7 +186,15 @@ async fn update(
     let id = id.into_inner();
     let mut errors = FieldErrors::new();
     if let (Some(details), true) = (parse_details(&form, &mut errors), errors.is_empty()) {
-        match accounts::update_user(&state, user.id, id, details, form.active.is_some()).await {
+        match accounts::update_user(
+            &state,
+            &super::actor(&user),
+            id,
+            details,
+            form.active.is_some(),
+        )
+        .await
+        {
             Ok(()) => {
                 session.flash(FlashKind::Success, "User saved.");
                 return Ok(redirect("/users"));
@@ -235,7 +243,7 @@ async fn set_active(
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    match accounts::set_active(&state, user.id, id, active).await {
+    match accounts::set_active(&state, &super::actor(&user), id, active).await {
         Ok(()) => session.flash(
             FlashKind::Success,
             if active {

@@ -161,7 +161,7 @@ pub async fn record(
         webhook_id,
         at,
         actor_id: actor.id,
-        actor_name: &actor.name,
+        actor_name: &actor.label(),
         action,
         wording,
         changes: &changes,

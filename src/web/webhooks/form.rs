@@ -15,7 +15,7 @@ use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::events::template::placeholders;
 use crate::events::{ActionFilter, ObjectType};
-use crate::services::{Actor, ServiceError, webhooks as service};
+use crate::services::{ServiceError, webhooks as service};
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -231,13 +231,6 @@ fn rules(state: &AppState) -> Rules<'_> {
     }
 }
 
-fn actor(user: &CurrentUser) -> Actor {
-    Actor {
-        id: Some(user.id),
-        name: format!("{} <{}>", user.display_name, user.email),
-    }
-}
-
 struct View {
     id: Option<i64>,
     can_save: bool,
@@ -370,7 +363,7 @@ pub async fn create(
     user.require(Right::CreateWebhook)?;
     let form = form.normalised();
     let errors = match WebhookDraft::parse(&form.input(), &rules(&state)) {
-        Ok(draft) => match service::create(&state, &actor(&user), draft).await {
+        Ok(draft) => match service::create(&state, &crate::web::actor(&user), draft).await {
             Ok(id) => {
                 session.flash(
                     FlashKind::Success,
@@ -419,26 +412,28 @@ pub async fn update(
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
     })?;
     let (errors, status) = match WebhookDraft::parse(&form.input(), &rules(&state)) {
-        Ok(draft) => match service::update(&state, &actor(&user), id, version, draft).await {
-            Ok(()) => {
-                session.flash(
-                    FlashKind::Success,
-                    format!("Webhook “{}” saved.", form.wording.trim()),
-                );
-                return Ok(redirect(&if form.action == "apply" {
-                    format!("/webhooks/{id}")
-                } else {
-                    "/webhooks".to_owned()
-                }));
+        Ok(draft) => {
+            match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
+                Ok(()) => {
+                    session.flash(
+                        FlashKind::Success,
+                        format!("Webhook “{}” saved.", form.wording.trim()),
+                    );
+                    return Ok(redirect(&if form.action == "apply" {
+                        format!("/webhooks/{id}")
+                    } else {
+                        "/webhooks".to_owned()
+                    }));
+                }
+                Err(ServiceError::Invalid(e)) => (e, StatusCode::UNPROCESSABLE_ENTITY),
+                Err(ServiceError::Conflict(message)) => {
+                    let mut e = FieldErrors::new();
+                    e.add("form", message);
+                    (e, StatusCode::CONFLICT)
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(ServiceError::Invalid(e)) => (e, StatusCode::UNPROCESSABLE_ENTITY),
-            Err(ServiceError::Conflict(message)) => {
-                let mut e = FieldErrors::new();
-                e.add("form", message);
-                (e, StatusCode::CONFLICT)
-            }
-            Err(e) => return Err(e.into()),
-        },
+        }
         Err(e) => (e, StatusCode::UNPROCESSABLE_ENTITY),
     };
     let view = View {
@@ -459,7 +454,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::DeleteWebhook)?;
     let id = id.into_inner();
-    let wording = service::delete(&state, &actor(&user), id).await?;
+    let wording = service::delete(&state, &crate::web::actor(&user), id).await?;
     session.flash(
         FlashKind::Success,
         format!("Webhook “{wording}” deleted. Its history stays at /webhooks/{id}/history."),

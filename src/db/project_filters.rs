@@ -1,0 +1,66 @@
+//! Saved project filters: private to their owner, or public.
+
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProjectFilterRow {
+    pub id: i64,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub name: String,
+    pub public: bool,
+    pub criteria: String,
+}
+
+const SELECT: &str =
+    "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
+    FROM project_filters f JOIN users u ON u.id = f.owner_id";
+
+pub async fn visible_to(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<ProjectFilterRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE f.owner_id = ?1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
+    )))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ProjectFilterRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = ?1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn insert(
+    pool: &SqlitePool,
+    owner_id: i64,
+    name: &str,
+    public: bool,
+    criteria: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+        .bind(owner_id)
+        .bind(name)
+        .bind(public)
+        .bind(criteria)
+        .fetch_one(pool)
+        .await
+}
+
+/// Filters in use by webhooks cannot be deleted.
+pub async fn used_by_webhooks(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = ?1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn delete_own(pool: &SqlitePool, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM project_filters WHERE id = ?2 AND owner_id = ?1")
+        .bind(owner_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,239 @@
+//! Projects and phases, and their attributes as events and payloads carry them.
+
+use serde_json::{Map, Value, json};
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+
+use super::Tx;
+use crate::domain::project::{PhaseDraft, ProjectDraft};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub manager_id: Option<i64>,
+    pub manager_email: Option<String>,
+    pub manager_name: Option<String>,
+    pub start_date: Option<String>,
+    pub finish_date: Option<String>,
+    pub budget: Option<i64>,
+    pub priority: Option<i64>,
+    pub change_version: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PhaseRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub start_date: Option<String>,
+    pub finish_date: Option<String>,
+    pub status: String,
+    pub progress: i64,
+    pub change_version: i64,
+}
+
+const PROJECT_SELECT: &str = "SELECT p.id, p.code, p.name, p.description, p.status, p.manager_id,
+        u.email AS manager_email, u.display_name AS manager_name, p.start_date, p.finish_date,
+        p.budget, p.priority, p.change_version
+    FROM projects p LEFT JOIN users u ON u.id = p.manager_id";
+
+fn empty_null(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::String(s.to_owned())
+    }
+}
+
+impl ProjectRow {
+    /// The detail fields, in catalogue order: dates as YYYY-MM-DD, null for empty.
+    pub fn attributes(&self) -> Map<String, Value> {
+        let v = json!({
+            "code": self.code,
+            "name": self.name,
+            "description": empty_null(&self.description),
+            "status": self.status,
+            "manager": self.manager_email,
+            "start_date": self.start_date,
+            "finish_date": self.finish_date,
+            "budget": self.budget,
+            "priority": self.priority,
+        });
+        v.as_object().cloned().unwrap_or_default()
+    }
+}
+
+impl PhaseRow {
+    pub fn attributes(&self) -> Map<String, Value> {
+        let v = json!({
+            "project": self.project_id,
+            "name": self.name,
+            "start_date": self.start_date,
+            "finish_date": self.finish_date,
+            "status": self.status,
+            "progress": self.progress,
+        });
+        v.as_object().cloned().unwrap_or_default()
+    }
+}
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ProjectRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PROJECT_SELECT} WHERE p.id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Projects whose code or name contains `search` (all when empty), by code.
+pub async fn list(pool: &SqlitePool, search: &str) -> sqlx::Result<Vec<ProjectRow>> {
+    let pattern = (!search.is_empty()).then(|| {
+        format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PROJECT_SELECT} WHERE (?1 IS NULL OR p.code LIKE ?1 ESCAPE '\\' OR p.name LIKE ?1 ESCAPE '\\') ORDER BY p.code COLLATE NOCASE"
+    )))
+    .bind(pattern)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO projects (code, name, description, status, manager_id, start_date, finish_date, budget, priority, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+    )
+    .bind(&d.code)
+    .bind(&d.name)
+    .bind(&d.description)
+    .bind(&d.status)
+    .bind(d.manager_id)
+    .bind(d.start_date.map(|x| x.to_string()))
+    .bind(d.finish_date.map(|x| x.to_string()))
+    .bind(d.budget)
+    .bind(d.priority)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Writes the draft and bumps the change version (the caller rolls back a no-op).
+pub async fn update(tx: &mut Tx, id: i64, d: &ProjectDraft, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE projects SET code = ?2, name = ?3, description = ?4, status = ?5, manager_id = ?6, start_date = ?7,
+             finish_date = ?8, budget = ?9, priority = ?10, updated_at = ?11, change_version = change_version + 1
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(&d.code)
+    .bind(&d.name)
+    .bind(&d.description)
+    .bind(&d.status)
+    .bind(d.manager_id)
+    .bind(d.start_date.map(|x| x.to_string()))
+    .bind(d.finish_date.map(|x| x.to_string()))
+    .bind(d.budget)
+    .bind(d.priority)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM projects WHERE id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn phase_count(db: impl SqliteExecutor<'_>, project_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = ?1")
+        .bind(project_id)
+        .fetch_one(db)
+        .await
+}
+
+const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
+
+pub async fn find_phase(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<PhaseRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = ?1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn phases(pool: &SqlitePool, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PHASE_SELECT} WHERE project_id = ?1 ORDER BY start_date IS NULL, start_date, id"
+    )))
+    .bind(project_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn insert_phase(
+    tx: &mut Tx,
+    project_id: i64,
+    d: &PhaseDraft,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO phases (project_id, name, start_date, finish_date, status, progress, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
+    )
+    .bind(project_id)
+    .bind(&d.name)
+    .bind(d.start_date.map(|x| x.to_string()))
+    .bind(d.finish_date.map(|x| x.to_string()))
+    .bind(&d.status)
+    .bind(d.progress)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn update_phase(tx: &mut Tx, id: i64, d: &PhaseDraft, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE phases SET name = ?2, start_date = ?3, finish_date = ?4, status = ?5, progress = ?6, updated_at = ?7,
+             change_version = change_version + 1
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(&d.name)
+    .bind(d.start_date.map(|x| x.to_string()))
+    .bind(d.finish_date.map(|x| x.to_string()))
+    .bind(&d.status)
+    .bind(d.progress)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_phase(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM phases WHERE id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// How many projects a user manages: such a user cannot be deleted.
+pub async fn managed_by(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = ?1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,228 @@
+//! Recording an event in the change's own transaction, then matching webhooks and writing
+//! one delivery per match (the outbox), so that a change, its event and its deliveries
+//! commit or roll back together.
+
+use serde_json::{Map, Value};
+
+use super::catalogue::{Action, ObjectType, event_type};
+use super::changes::{FieldChange, diff};
+use crate::db::{self, Tx};
+use crate::domain::project_filter::ProjectCriteria;
+
+/// Who made a change.
+#[derive(Debug, Clone)]
+pub struct Initiator {
+    pub id: Option<i64>,
+    pub name: String,
+    pub email: String,
+}
+
+pub struct Change {
+    pub object: ObjectType,
+    pub action: Action,
+    pub object_id: i64,
+    /// A phase's project.
+    pub parent: Option<(ObjectType, i64)>,
+    pub before: Option<Map<String, Value>>,
+    pub after: Option<Map<String, Value>>,
+    pub change_version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Async,
+    Sync,
+    SyncInTransaction,
+}
+
+impl Mode {
+    fn code(self) -> &'static str {
+        match self {
+            Mode::Async => "async",
+            Mode::Sync => "sync",
+            Mode::SyncInTransaction => "sync_tx",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub message_id: String,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub event_id: i64,
+    pub changes: Vec<FieldChange>,
+    pub deliveries: Vec<Delivery>,
+}
+
+fn json(map: &Option<Map<String, Value>>) -> Option<String> {
+    map.as_ref().map(|m| Value::Object(m.clone()).to_string())
+}
+
+/// Records the change; `None` for a modification that changed no detail field (the caller
+/// rolls back). `cap` bounds the webhooks fired; the others go to the application log.
+pub async fn record(
+    tx: &mut Tx,
+    change: Change,
+    by: &Initiator,
+    cap: usize,
+) -> anyhow::Result<Option<Recorded>> {
+    let changes = diff(change.object, change.before.as_ref(), change.after.as_ref());
+    if change.action == Action::Modify && changes.is_empty() {
+        return Ok(None);
+    }
+    let now = db::now_ms();
+    let (project_id, project_attributes) = concerned_project(tx, &change).await?;
+    let parent_attributes = match change.parent {
+        Some((ObjectType::Project, _)) => project_attributes.as_ref().map(|p| {
+            let mut m = Map::new();
+            m.insert("id".into(), project_id.into());
+            m.insert("code".into(), p.get("code").cloned().unwrap_or(Value::Null));
+            m.insert("name".into(), p.get("name").cloned().unwrap_or(Value::Null));
+            Value::Object(m).to_string()
+        }),
+        _ => None,
+    };
+    let kind = event_type(change.object, change.action);
+    let event_key = format!("evt_{}", crate::random::token()[..24].to_owned());
+    let event = db::events::NewEvent {
+        event_id: &event_key,
+        event_type: &kind,
+        object_type: change.object.code(),
+        object_id: change.object_id,
+        parent_type: change.parent.map(|(o, _)| o.code()),
+        parent_id: change.parent.map(|(_, id)| id),
+        project_id,
+        parent_attributes,
+        attributes: json(&change.after),
+        before_attributes: json(&change.before),
+        changes: serde_json::to_string(&changes)?,
+        initiator_id: by.id,
+        initiator_name: &by.name,
+        initiator_email: &by.email,
+        occurred_at: now,
+        change_version: change.change_version,
+    };
+    let event_id = db::events::insert(tx, &event).await?;
+    let deliveries = match_and_enqueue(
+        tx,
+        &change,
+        event_id,
+        &kind,
+        by,
+        (project_id, project_attributes.as_ref()),
+        cap,
+        now,
+    )
+    .await?;
+    Ok(Some(Recorded {
+        event_id,
+        changes,
+        deliveries,
+    }))
+}
+
+/// The project an event concerns and its attributes: the project itself (after the change,
+/// or before it for a delete), or a phase's project as it is now.
+async fn concerned_project(
+    tx: &mut Tx,
+    change: &Change,
+) -> anyhow::Result<(Option<i64>, Option<Map<String, Value>>)> {
+    Ok(match (change.object, change.parent) {
+        (ObjectType::Project, _) => (
+            Some(change.object_id),
+            change.after.clone().or_else(|| change.before.clone()),
+        ),
+        (ObjectType::Phase, Some((ObjectType::Project, id))) => (
+            Some(id),
+            db::projects::find(&mut **tx, id)
+                .await?
+                .map(|p| p.attributes()),
+        ),
+        _ => (None, None),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn match_and_enqueue(
+    tx: &mut Tx,
+    change: &Change,
+    event_id: i64,
+    kind: &str,
+    by: &Initiator,
+    (project_id, project): (Option<i64>, Option<&Map<String, Value>>),
+    cap: usize,
+    now: i64,
+) -> anyhow::Result<Vec<Delivery>> {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let candidates = db::events::candidates(
+        tx,
+        change.object.code(),
+        change.action.code(),
+        by.id,
+        project_id,
+        &today,
+    )
+    .await?;
+    let mut matched = Vec::new();
+    for c in candidates {
+        if let Some(filter_id) = c.project_filter_id {
+            let Some(project) = project else { continue };
+            let Some(filter) = db::project_filters::find(&mut **tx, filter_id).await? else {
+                continue;
+            };
+            let criteria: ProjectCriteria =
+                serde_json::from_str(&filter.criteria).unwrap_or_default();
+            if !criteria.matches(project) {
+                continue;
+            }
+        }
+        matched.push(c);
+    }
+    let mut deliveries = Vec::new();
+    for (n, c) in matched.into_iter().enumerate() {
+        if n >= cap {
+            let message = format!(
+                "Webhook #{} was not fired for {kind} (object #{}): at most {cap} webhooks fire for one action.",
+                c.id, change.object_id
+            );
+            db::events::log(
+                tx,
+                "warning",
+                "over_cap",
+                &message,
+                Some(c.id),
+                Some(event_id),
+                now,
+            )
+            .await?;
+            tracing::warn!(
+                webhook_id = c.id,
+                event_id,
+                cap,
+                "webhook over the per-action cap not fired"
+            );
+            continue;
+        }
+        let mode = match (c.synchronous, c.in_transaction) {
+            (false, _) => Mode::Async,
+            (true, false) => Mode::Sync,
+            (true, true) => Mode::SyncInTransaction,
+        };
+        let message_id = format!("msg_{}", &crate::random::token()[..24]);
+        let id =
+            db::events::insert_delivery(tx, event_id, c.id, &message_id, mode.code(), now).await?;
+        deliveries.push(Delivery {
+            id,
+            webhook_id: c.id,
+            message_id,
+            mode,
+        });
+    }
+    Ok(deliveries)
+}
