@@ -26,9 +26,12 @@ function webhookForm(form) {
     if (!sync.checked) tx.checked = false;
   };
   // No project filter for User events.
+  const singleProject = form.querySelector("#project");
   const objectChanged = () => {
-    projectFilter.disabled = object.value === "user";
-    if (projectFilter.disabled) projectFilter.value = "";
+    for (const select of [projectFilter, singleProject]) {
+      select.disabled = object.value === "user";
+      if (select.disabled) select.value = "";
+    }
   };
   // Test appears once the four required fields (*) are filled.
   const required = ["#wording", "#url", "#verb", "#event_action", "#event_object"].map((s) => form.querySelector(s));

@@ -27,6 +27,8 @@ pub struct WebhookRow {
     pub version: i64,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
+    pub project_id: Option<i64>,
+    pub values_as_strings: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -54,12 +56,15 @@ pub struct WebhookFields<'a> {
     pub excluded_fields: &'a str,
     pub exclude_payload: bool,
     pub valid_until: Option<String>,
+    pub project_id: Option<i64>,
+    pub values_as_strings: bool,
 }
 
 const COLUMNS: &str =
     "id, wording, description, active, url, verb, body, synchronous, in_transaction,
     event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
-    exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status";
+    exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
+    values_as_strings";
 
 pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<WebhookRow>> {
     sqlx::query_as(AssertSqlSafe(format!(
@@ -88,8 +93,8 @@ pub async fn insert(
     sqlx::query_scalar(
         "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous, in_transaction,
              event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
-             exclude_payload, valid_until, signing_secret, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+             exclude_payload, valid_until, signing_secret, created_at, updated_at, project_id, values_as_strings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)
          RETURNING id",
     )
     .bind(f.wording)
@@ -110,6 +115,8 @@ pub async fn insert(
     .bind(&f.valid_until)
     .bind(signing_secret)
     .bind(now)
+    .bind(f.project_id)
+    .bind(f.values_as_strings)
     .fetch_one(&mut **tx)
     .await
 }
@@ -126,7 +133,8 @@ pub async fn update(
         "UPDATE webhooks SET wording = ?3, description = ?4, active = ?5, url = ?6, verb = ?7, body = ?8,
              synchronous = ?9, in_transaction = ?10, event_action = ?11, event_object = ?12,
              project_filter_id = ?13, second_label = ?14, initiator_user_id = ?15, excluded_fields = ?16,
-             exclude_payload = ?17, valid_until = ?18, updated_at = ?19, version = version + 1
+             exclude_payload = ?17, valid_until = ?18, updated_at = ?19, project_id = ?20, values_as_strings = ?21,
+             version = version + 1
          WHERE id = ?1 AND version = ?2",
     )
     .bind(id)
@@ -148,6 +156,8 @@ pub async fn update(
     .bind(f.exclude_payload)
     .bind(&f.valid_until)
     .bind(now)
+    .bind(f.project_id)
+    .bind(f.values_as_strings)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -53,6 +53,8 @@ pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceE
                 excluded_fields: "",
                 exclude_payload: false,
                 valid_until: None,
+                project_id: None,
+                values_as_strings: false,
             };
             let now = db::now_ms();
             let id = db::webhooks::insert(&mut tx, &f, &new_signing_secret(), now).await?;

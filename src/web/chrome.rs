@@ -8,6 +8,7 @@ use crate::domain::Right;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
     Webhooks,
+    Projects,
     Users,
     Account,
     Home,
@@ -27,8 +28,14 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 2] = [
+const NAV: [(Area, &str, &str, Right); 3] = [
     (Area::Webhooks, "/webhooks", "Webhooks", Right::ViewWebhooks),
+    (
+        Area::Projects,
+        "/projects",
+        "Projects",
+        Right::ManageProjects,
+    ),
     (Area::Users, "/users", "Users & roles", Right::ManageUsers),
 ];
 

@@ -3,9 +3,12 @@
 mod account;
 mod assets;
 mod chrome;
+mod events;
 pub mod format;
 mod home;
 pub mod middleware;
+mod project_filters;
+mod projects;
 mod roles;
 mod sign_in;
 mod users;
@@ -28,7 +31,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(users::routes)
         .configure(roles::routes)
-        .configure(webhooks::routes);
+        .configure(webhooks::routes)
+        .configure(projects::routes)
+        .configure(project_filters::routes)
+        .configure(events::routes);
 }
 
 /// Renders a page with a status; 422 for a form sent back with errors.

@@ -22,7 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/users/{id}", web::get().to(edit_form))
         .route("/users/{id}", web::post().to(update))
         .route("/users/{id}/activate", web::post().to(activate))
-        .route("/users/{id}/deactivate", web::post().to(deactivate));
+        .route("/users/{id}/deactivate", web::post().to(deactivate))
+        .route("/users/{id}/delete", web::post().to(delete));
 }
 
 #[derive(Template)]
@@ -256,6 +257,27 @@ async fn set_active(
             for (_, message) in errors.iter() {
                 session.flash(FlashKind::Error, message);
             }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/users"))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageUsers)?;
+    match accounts::delete_user(&state, &super::actor(&user), *id).await {
+        Ok(email) => session.flash(FlashKind::Success, format!("User {email} deleted.")),
+        Err(ServiceError::Invalid(errors)) => {
+            errors
+                .iter()
+                .for_each(|(_, m)| session.flash(FlashKind::Error, m));
+            return Ok(redirect(&format!("/users/{}", *id)));
         }
         Err(e) => return Err(e.into()),
     }

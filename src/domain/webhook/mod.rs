@@ -113,6 +113,9 @@ pub struct WebhookInput {
     pub excluded_fields: String,
     pub exclude_payload: bool,
     pub valid_until: String,
+    /// A single project the webhook is narrowed to ("" for none).
+    pub project: String,
+    pub values_as_strings: bool,
 }
 
 /// What validation depends on besides the input.
@@ -141,6 +144,8 @@ pub struct WebhookDraft {
     pub excluded_fields: Vec<String>,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
+    pub project_id: Option<i64>,
+    pub values_as_strings: bool,
 }
 
 fn text(input: &str, label: &str, max: usize, required: bool) -> Result<String, String> {
@@ -213,6 +218,13 @@ impl WebhookDraft {
             parse_excluded(&input.excluded_fields, object),
         );
         let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules.today));
+        let project_id = e.check(
+            "project",
+            parse_optional_id(&input.project, "Choose a project from the list."),
+        );
+        if project_id.flatten().is_some() && !object.has_project() {
+            e.add("project", "No project can be chosen for User events.");
+        }
         if !e.is_empty() {
             return Err(e);
         }
@@ -232,6 +244,8 @@ impl WebhookDraft {
             excluded_fields: excluded_fields.expect(unwrap),
             exclude_payload: input.exclude_payload,
             valid_until: valid_until.expect(unwrap),
+            project_id: project_id.expect(unwrap),
+            values_as_strings: input.values_as_strings,
         })
     }
 

@@ -31,7 +31,12 @@ fn yes_no(b: bool) -> String {
     if b { "Yes".into() } else { "No".into() }
 }
 
-fn event_label(action: &str, object: &str, project_filter: Option<i64>) -> String {
+fn event_label(
+    action: &str,
+    object: &str,
+    project_filter: Option<i64>,
+    filter_name: Option<&str>,
+) -> String {
     let action =
         ActionFilter::parse(action).map_or_else(|| action.to_owned(), |a| a.label().to_owned());
     let object =
@@ -39,7 +44,10 @@ fn event_label(action: &str, object: &str, project_filter: Option<i64>) -> Strin
     let filter = match project_filter {
         None if object == "User" => String::new(),
         None => " · All projects".to_owned(),
-        Some(id) => format!(" · project filter #{id}"),
+        Some(id) => format!(
+            " · {}",
+            filter_name.map_or_else(|| format!("project filter #{id}"), str::to_owned)
+        ),
     };
     format!("{action} · {object}{filter}")
 }
@@ -68,6 +76,20 @@ impl Snapshot {
         f: &WebhookFields<'_>,
         headers: &[HeaderRow],
     ) -> Result<Self, ServiceError> {
+        let project = match f.project_id {
+            Some(id) => db::projects::find(&mut **tx, id)
+                .await?
+                .map_or(format!("project #{id}"), |p| {
+                    format!("{} — {}", p.code, p.name)
+                }),
+            None => String::new(),
+        };
+        let project_filter = match f.project_filter_id {
+            Some(id) => db::project_filters::find(&mut **tx, id)
+                .await?
+                .map(|p| p.name),
+            None => None,
+        };
         let initiator = match f.initiator_user_id {
             Some(id) => db::users::find(&mut **tx, id)
                 .await?
@@ -88,13 +110,20 @@ impl Snapshot {
             ("Transaction execution", yes_no(f.in_transaction)),
             (
                 "Event",
-                event_label(f.event_action, f.event_object, f.project_filter_id),
+                event_label(
+                    f.event_action,
+                    f.event_object,
+                    f.project_filter_id,
+                    project_filter.as_deref(),
+                ),
             ),
             (
                 "Multilingual label",
                 f.second_label.unwrap_or_default().to_owned(),
             ),
             ("Initiating user", initiator),
+            ("Project", project),
+            ("Values as strings", yes_no(f.values_as_strings)),
             ("Excluded fields", f.excluded_fields.to_owned()),
             ("Exclude payload", yes_no(f.exclude_payload)),
             ("Expiry date", f.valid_until.clone().unwrap_or_default()),

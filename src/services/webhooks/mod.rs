@@ -39,6 +39,8 @@ fn fields<'a>(draft: &'a WebhookDraft, excluded: &'a str) -> WebhookFields<'a> {
         excluded_fields: excluded,
         exclude_payload: draft.exclude_payload,
         valid_until: draft.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
+        project_id: draft.project_id,
+        values_as_strings: draft.values_as_strings,
     }
 }
 
@@ -49,7 +51,7 @@ pub async fn create(
 ) -> Result<i64, ServiceError> {
     let headers = resolve_headers(&draft.headers, &[], false)?;
     let mut tx = db::begin_write(&state.pool).await?;
-    check_initiator(&mut tx, draft.initiator_user).await?;
+    check_references(&mut tx, &draft).await?;
     let excluded = draft.excluded_fields.join(", ");
     let now = db::now_ms();
     let f = fields(&draft, &excluded);
@@ -89,7 +91,7 @@ pub async fn update(
     let old_headers = db::webhooks::headers(&mut *tx, id).await?;
     let host_changed = WebhookUrl::authority_of(&old.url).as_deref() != Some(draft.url.authority());
     let headers = resolve_headers(&draft.headers, &old_headers, host_changed)?;
-    check_initiator(&mut tx, draft.initiator_user).await?;
+    check_references(&mut tx, &draft).await?;
     let excluded = draft.excluded_fields.join(", ");
     let f = fields(&draft, &excluded);
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
@@ -173,6 +175,8 @@ pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
         excluded_fields: &row.excluded_fields,
         exclude_payload: row.exclude_payload,
         valid_until: row.valid_until.clone(),
+        project_id: row.project_id,
+        values_as_strings: row.values_as_strings,
     }
 }
 
@@ -221,13 +225,27 @@ fn resolve_headers(
     Ok(out)
 }
 
-async fn check_initiator(tx: &mut Tx, user: Option<i64>) -> Result<(), ServiceError> {
-    if let Some(id) = user
+/// The user, project and project filter a webhook names must exist.
+async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), ServiceError> {
+    let mut e = FieldErrors::new();
+    if let Some(id) = draft.initiator_user
         && db::users::find(&mut **tx, id).await?.is_none()
     {
-        let mut e = FieldErrors::new();
         e.add("initiator_user", "Choose a user from the list.");
-        return Err(ServiceError::Invalid(e));
     }
-    Ok(())
+    if let Some(id) = draft.project_id
+        && db::projects::find(&mut **tx, id).await?.is_none()
+    {
+        e.add("project", "Choose a project from the list.");
+    }
+    if let Some(id) = draft.event.project_filter
+        && db::project_filters::find(&mut **tx, id).await?.is_none()
+    {
+        e.add("event", "Choose a project filter from the list.");
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(e))
+    }
 }

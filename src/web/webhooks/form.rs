@@ -41,6 +41,8 @@ pub struct WebhookForm {
     pub excluded_fields: String,
     pub exclude_payload: Option<String>,
     pub valid_until: String,
+    pub project: String,
+    pub values_as_strings: Option<String>,
     pub version: String,
     pub id: String,
     pub action: String,
@@ -62,6 +64,7 @@ impl WebhookForm {
             &mut self.synchronous,
             &mut self.in_transaction,
             &mut self.exclude_payload,
+            &mut self.values_as_strings,
         ] {
             if !checked(flag) {
                 *flag = None;
@@ -99,6 +102,8 @@ impl WebhookForm {
             excluded_fields: self.excluded_fields.clone(),
             exclude_payload: checked(&self.exclude_payload),
             valid_until: self.valid_until.clone(),
+            project: self.project.clone(),
+            values_as_strings: checked(&self.values_as_strings),
         }
     }
 
@@ -154,6 +159,8 @@ impl WebhookForm {
             excluded_fields: row.excluded_fields.clone(),
             exclude_payload: on(row.exclude_payload),
             valid_until: row.valid_until.clone().unwrap_or_default(),
+            project: row.project_id.map(|i| i.to_string()).unwrap_or_default(),
+            values_as_strings: on(row.values_as_strings),
             version: row.version.to_string(),
             id: row.id.to_string(),
             ..Self::default()
@@ -214,6 +221,8 @@ struct FormPage {
     test_message: Option<String>,
     second_language: Option<String>,
     users: Vec<Choice>,
+    projects: Vec<Choice>,
+    project_filters: Vec<Choice>,
     verbs: [Verb; 5],
     actions: [ActionFilter; 4],
     objects: [ObjectType; 3],
@@ -222,13 +231,22 @@ struct FormPage {
     today: String,
 }
 
-fn rules(state: &AppState) -> Rules<'_> {
+fn rules<'a>(state: &'a AppState, project_filters: &'a [i64]) -> Rules<'a> {
     Rules {
         https_only: state.settings.require_https,
         second_language: state.settings.second_language.as_deref(),
         today: format::today(),
-        project_filters: &[],
+        project_filters,
     }
+}
+
+/// The project filters this user may pick: their own and the public ones.
+async fn visible_filter_ids(state: &AppState, user: &CurrentUser) -> Result<Vec<i64>, AppError> {
+    Ok(db::project_filters::visible_to(&state.pool, user.id)
+        .await?
+        .iter()
+        .map(|f| f.id)
+        .collect())
 }
 
 struct View {
@@ -255,6 +273,22 @@ async fn render(
             label: format!("{} <{}>", u.display_name, u.email),
         })
         .collect();
+    let projects = db::projects::list(&state.pool, "")
+        .await?
+        .into_iter()
+        .map(|p| Choice {
+            value: p.id.to_string(),
+            label: format!("{} — {}", p.code, p.name),
+        })
+        .collect();
+    let project_filters = db::project_filters::visible_to(&state.pool, user.id)
+        .await?
+        .into_iter()
+        .map(|f| Choice {
+            value: f.id.to_string(),
+            label: f.name,
+        })
+        .collect();
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
         id: view.id,
@@ -267,6 +301,8 @@ async fn render(
         test_message: view.test_message,
         second_language: state.settings.second_language.clone(),
         users,
+        projects,
+        project_filters,
         verbs: Verb::ALL,
         actions: ActionFilter::ALL,
         objects: ObjectType::ALL,
@@ -362,7 +398,10 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::CreateWebhook)?;
     let form = form.normalised();
-    let errors = match WebhookDraft::parse(&form.input(), &rules(&state)) {
+    let errors = match WebhookDraft::parse(
+        &form.input(),
+        &rules(&state, &visible_filter_ids(&state, &user).await?),
+    ) {
         Ok(draft) => match service::create(&state, &crate::web::actor(&user), draft).await {
             Ok(id) => {
                 session.flash(
@@ -411,7 +450,10 @@ pub async fn update(
     let version: i64 = form.version.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
     })?;
-    let (errors, status) = match WebhookDraft::parse(&form.input(), &rules(&state)) {
+    let (errors, status) = match WebhookDraft::parse(
+        &form.input(),
+        &rules(&state, &visible_filter_ids(&state, &user).await?),
+    ) {
         Ok(draft) => {
             match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
                 Ok(()) => {

@@ -1,0 +1,70 @@
+//! The event catalogue as a page, and the payload's JSON Schema.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::{Area, Chrome};
+use crate::auth::{CurrentUser, TypedSession};
+use crate::domain::Right;
+use crate::error::AppError;
+use crate::events::catalogue::{event_type, event_types};
+use crate::events::template::placeholders;
+use crate::events::{Action, ObjectType};
+
+pub const PAYLOAD_SCHEMA: &str = include_str!("../../static/webhook-payload.schema.json");
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/event-types", web::get().to(catalogue))
+        .route("/schemas/webhook-payload.json", web::get().to(schema));
+}
+
+pub struct EventTypeView {
+    pub name: String,
+    pub object: &'static str,
+    pub action: &'static str,
+}
+
+pub struct ObjectView {
+    pub label: &'static str,
+    pub fields: Vec<String>,
+    pub placeholders: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct CataloguePage {
+    chrome: Chrome,
+    types: Vec<EventTypeView>,
+    objects: Vec<ObjectView>,
+}
+
+async fn catalogue(user: CurrentUser, session: TypedSession) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewWebhooks)?;
+    let types = event_types()
+        .map(|(o, a): (ObjectType, Action)| EventTypeView {
+            name: event_type(o, a),
+            object: o.label(),
+            action: a.label(),
+        })
+        .collect();
+    let objects = ObjectType::ALL
+        .into_iter()
+        .map(|o| ObjectView {
+            label: o.label(),
+            fields: o.fields().iter().map(|f| f.name.to_owned()).collect(),
+            placeholders: placeholders(o).iter().map(|p| format!("{{{p}}}")).collect(),
+        })
+        .collect();
+    super::page(&CataloguePage {
+        chrome: Chrome::new(&user, &session, Area::Webhooks),
+        types,
+        objects,
+    })
+}
+
+async fn schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(PAYLOAD_SCHEMA)
+}

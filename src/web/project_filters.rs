@@ -1,0 +1,194 @@
+//! Saved project filters: criteria over project fields, private or public (right: Manage
+//! projects). Webhooks pick them as their project filter.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Area, Chrome};
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db::{self, project_filters::ProjectFilterRow};
+use crate::domain::project_filter::{Operator, ProjectCriteria};
+use crate::domain::{FieldErrors, Right};
+use crate::error::{AppError, redirect};
+use crate::events::ObjectType;
+use crate::services::{ServiceError, project_filters as service};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/project-filters", web::get().to(show))
+        .route("/project-filters", web::post().to(create))
+        .route("/project-filters/{id}/delete", web::post().to(delete));
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FilterForm {
+    name: String,
+    visibility: String,
+    field: Vec<String>,
+    operator: Vec<String>,
+    value: Vec<String>,
+}
+
+pub struct Row {
+    pub field: String,
+    pub operator: String,
+    pub value: String,
+}
+
+pub struct Saved {
+    pub row: ProjectFilterRow,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/filters.html")]
+struct FiltersPage {
+    chrome: Chrome,
+    saved: Vec<Saved>,
+    me: i64,
+    filter_name: String,
+    public: bool,
+    rows: Vec<Row>,
+    fields: Vec<&'static str>,
+    operators: [Operator; 7],
+    errors: FieldErrors,
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &TypedSession,
+    form: FilterForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let saved = db::project_filters::visible_to(&state.pool, user.id)
+        .await?
+        .into_iter()
+        .map(|row| Saved {
+            summary: serde_json::from_str::<ProjectCriteria>(&row.criteria)
+                .map(|c| c.summary())
+                .unwrap_or_default(),
+            row,
+        })
+        .collect();
+    let mut rows: Vec<Row> = (0..form.field.len())
+        .map(|i| Row {
+            field: form.field[i].clone(),
+            operator: form.operator.get(i).cloned().unwrap_or_default(),
+            value: form.value.get(i).cloned().unwrap_or_default(),
+        })
+        .filter(|r| !r.field.is_empty())
+        .collect();
+    while rows.len() < 3 {
+        rows.push(Row {
+            field: String::new(),
+            operator: String::new(),
+            value: String::new(),
+        });
+    }
+    let page = FiltersPage {
+        chrome: Chrome::new(user, session, Area::Projects),
+        saved,
+        me: user.id,
+        public: form.visibility == "public",
+        filter_name: form.name,
+        rows,
+        fields: ObjectType::Project
+            .fields()
+            .iter()
+            .map(|f| f.name)
+            .collect(),
+        operators: Operator::ALL,
+        errors,
+    };
+    super::render(status, &page)
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    render(
+        &state,
+        &user,
+        &session,
+        FilterForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<FilterForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let rows: Vec<(String, String, String)> = (0..form.field.len())
+        .map(|i| {
+            (
+                form.field[i].clone(),
+                form.operator.get(i).cloned().unwrap_or_default(),
+                form.value.get(i).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut errors = FieldErrors::new();
+    if let Some(criteria) = errors.check("criteria", ProjectCriteria::parse(&rows)) {
+        match service::create(
+            &state,
+            user.id,
+            &form.name,
+            form.visibility == "public",
+            &criteria,
+        )
+        .await
+        {
+            Ok(_) => {
+                session.flash(
+                    FlashKind::Success,
+                    format!("Project filter “{}” saved.", form.name.trim()),
+                );
+                return Ok(redirect("/project-filters"));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    render(
+        &state,
+        &user,
+        &session,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    match service::delete(&state, user.id, *id).await {
+        Ok(()) => session.flash(FlashKind::Success, "Project filter deleted."),
+        Err(ServiceError::Invalid(e)) => e
+            .iter()
+            .for_each(|(_, m)| session.flash(FlashKind::Error, m)),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/project-filters"))
+}

@@ -1,0 +1,532 @@
+//! Projects and their phases: list with search and project filters, create, modify, delete
+//! (right: Manage projects). Every change fires its webhooks.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Area, Chrome, actor};
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db::{self, projects::PhaseRow, projects::ProjectRow};
+use crate::domain::project::{
+    PHASE_STATUSES, PROJECT_STATUSES, PhaseDraft, PhaseInput, ProjectDraft, ProjectInput,
+};
+use crate::domain::project_filter::ProjectCriteria;
+use crate::domain::{FieldErrors, Right};
+use crate::error::{AppError, redirect};
+use crate::services::projects::{self as service, Saved};
+use crate::services::{ServiceError, projects::Saved::Changed};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/projects", web::get().to(list))
+        .route("/projects/new", web::get().to(new_form))
+        .route("/projects/new", web::post().to(create))
+        .route("/projects/{id}", web::get().to(edit_form))
+        .route("/projects/{id}", web::post().to(update))
+        .route("/projects/{id}/delete", web::post().to(delete))
+        .route("/projects/{id}/phases/new", web::get().to(new_phase_form))
+        .route("/projects/{id}/phases/new", web::post().to(create_phase))
+        .route("/phases/{id}", web::get().to(edit_phase_form))
+        .route("/phases/{id}", web::post().to(update_phase))
+        .route("/phases/{id}/delete", web::post().to(delete_phase));
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    filter: String,
+}
+
+pub struct FilterChoice {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    projects: Vec<ProjectRow>,
+    q: String,
+    filter: String,
+    filters: Vec<FilterChoice>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ProjectForm {
+    code: String,
+    name: String,
+    description: String,
+    status: String,
+    manager: String,
+    start_date: String,
+    finish_date: String,
+    budget: String,
+    priority: String,
+}
+
+impl ProjectForm {
+    fn input(&self) -> ProjectInput {
+        ProjectInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            status: self.status.clone(),
+            manager: self.manager.clone(),
+            start_date: self.start_date.clone(),
+            finish_date: self.finish_date.clone(),
+            budget: self.budget.clone(),
+            priority: self.priority.clone(),
+        }
+    }
+
+    fn from_row(p: &ProjectRow) -> Self {
+        let text = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        ProjectForm {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            status: p.status.clone(),
+            manager: text(p.manager_id),
+            start_date: p.start_date.clone().unwrap_or_default(),
+            finish_date: p.finish_date.clone().unwrap_or_default(),
+            budget: text(p.budget),
+            priority: text(p.priority),
+        }
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    id: Option<i64>,
+    form: ProjectForm,
+    errors: FieldErrors,
+    statuses: [&'static str; 5],
+    managers: Vec<Choice>,
+    phases: Vec<PhaseRow>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PhaseForm {
+    name: String,
+    start_date: String,
+    finish_date: String,
+    status: String,
+    progress: String,
+}
+
+impl PhaseForm {
+    fn input(&self) -> PhaseInput {
+        PhaseInput {
+            name: self.name.clone(),
+            start_date: self.start_date.clone(),
+            finish_date: self.finish_date.clone(),
+            status: self.status.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "projects/phase_form.html")]
+struct PhasePage {
+    chrome: Chrome,
+    id: Option<i64>,
+    project: ProjectRow,
+    form: PhaseForm,
+    errors: FieldErrors,
+    statuses: [&'static str; 3],
+}
+
+/// "Project saved; 2 webhook deliveries queued."
+fn saved_message(what: &str, saved: &Saved) -> String {
+    match saved {
+        Changed { recorded, .. } => match recorded.deliveries.len() {
+            0 => format!("{what} saved."),
+            1 => format!("{what} saved; 1 webhook delivery queued."),
+            n => format!("{what} saved; {n} webhook deliveries queued."),
+        },
+        Saved::Unchanged { .. } => format!("{what}: nothing changed."),
+    }
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let mut projects = db::projects::list(&state.pool, query.q.trim()).await?;
+    let visible = db::project_filters::visible_to(&state.pool, user.id).await?;
+    if let Some(f) = visible.iter().find(|f| f.id.to_string() == query.filter) {
+        let criteria: ProjectCriteria = serde_json::from_str(&f.criteria).unwrap_or_default();
+        projects.retain(|p| criteria.matches(&p.attributes()));
+    }
+    let filters = visible
+        .into_iter()
+        .map(|f| FilterChoice {
+            id: f.id.to_string(),
+            name: f.name,
+        })
+        .collect();
+    super::page(&ListPage {
+        chrome: Chrome::new(&user, &session, Area::Projects),
+        projects,
+        q: query.q.clone(),
+        filter: query.filter.clone(),
+        filters,
+    })
+}
+
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &TypedSession,
+    id: Option<i64>,
+    form: ProjectForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let managers = db::users::list_with_roles(&state.pool)
+        .await?
+        .into_iter()
+        .map(|u| Choice {
+            value: u.id.to_string(),
+            label: format!("{} <{}>", u.display_name, u.email),
+        })
+        .collect();
+    let phases = match id {
+        Some(id) => db::projects::phases(&state.pool, id).await?,
+        None => Vec::new(),
+    };
+    let page = FormPage {
+        chrome: Chrome::new(user, session, Area::Projects),
+        id,
+        form,
+        errors,
+        statuses: PROJECT_STATUSES,
+        managers,
+        phases,
+    };
+    super::render(status, &page)
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let form = ProjectForm {
+        status: "Draft".into(),
+        ..ProjectForm::default()
+    };
+    render_form(
+        &state,
+        &user,
+        &session,
+        None,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let project = db::projects::find(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render_form(
+        &state,
+        &user,
+        &session,
+        Some(project.id),
+        ProjectForm::from_row(&project),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<ProjectForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let errors = match ProjectDraft::parse(&form.input()) {
+        Ok(draft) => match service::create_project(&state, &actor(&user), &draft).await {
+            Ok(saved) => {
+                session.flash(
+                    FlashKind::Success,
+                    saved_message(&format!("Project “{}”", draft.name), &saved),
+                );
+                return Ok(redirect("/projects"));
+            }
+            Err(ServiceError::Invalid(e)) => e,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    render_form(
+        &state,
+        &user,
+        &session,
+        None,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ProjectForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let id = id.into_inner();
+    let errors = match ProjectDraft::parse(&form.input()) {
+        Ok(draft) => match service::update_project(&state, &actor(&user), id, &draft).await {
+            Ok(saved) => {
+                session.flash(
+                    FlashKind::Success,
+                    saved_message(&format!("Project “{}”", draft.name), &saved),
+                );
+                return Ok(redirect("/projects"));
+            }
+            Err(ServiceError::Invalid(e)) => e,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    render_form(
+        &state,
+        &user,
+        &session,
+        Some(id),
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+fn flash_errors(session: &TypedSession, errors: &FieldErrors) {
+    for (_, m) in errors.iter() {
+        session.flash(FlashKind::Error, m);
+    }
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    match service::delete_project(&state, &actor(&user), *id).await {
+        Ok(_) => session.flash(FlashKind::Success, "Project deleted."),
+        Err(ServiceError::Invalid(e)) => {
+            flash_errors(&session, &e);
+            return Ok(redirect(&format!("/projects/{}", *id)));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/projects"))
+}
+
+async fn render_phase(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &TypedSession,
+    project_id: i64,
+    id: Option<i64>,
+    form: PhaseForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let project = db::projects::find(&state.pool, project_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    super::render(
+        status,
+        &PhasePage {
+            chrome: Chrome::new(user, session, Area::Projects),
+            id,
+            project,
+            form,
+            errors,
+            statuses: PHASE_STATUSES,
+        },
+    )
+}
+
+async fn new_phase_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let form = PhaseForm {
+        status: "Not started".into(),
+        progress: "0".into(),
+        ..PhaseForm::default()
+    };
+    render_phase(
+        &state,
+        &user,
+        &session,
+        *id,
+        None,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn edit_phase_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let p = db::projects::find_phase(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = PhaseForm {
+        name: p.name,
+        start_date: p.start_date.unwrap_or_default(),
+        finish_date: p.finish_date.unwrap_or_default(),
+        status: p.status,
+        progress: p.progress.to_string(),
+    };
+    render_phase(
+        &state,
+        &user,
+        &session,
+        p.project_id,
+        Some(p.id),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create_phase(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PhaseForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let project_id = id.into_inner();
+    let errors = match PhaseDraft::parse(&form.input()) {
+        Ok(draft) => match service::create_phase(&state, &actor(&user), project_id, &draft).await {
+            Ok(saved) => {
+                session.flash(
+                    FlashKind::Success,
+                    saved_message(&format!("Phase “{}”", draft.name), &saved),
+                );
+                return Ok(redirect(&format!("/projects/{project_id}")));
+            }
+            Err(ServiceError::Invalid(e)) => e,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    render_phase(
+        &state,
+        &user,
+        &session,
+        project_id,
+        None,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn update_phase(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PhaseForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let id = id.into_inner();
+    let phase = db::projects::find_phase(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let errors = match PhaseDraft::parse(&form.input()) {
+        Ok(draft) => match service::update_phase(&state, &actor(&user), id, &draft).await {
+            Ok(saved) => {
+                session.flash(
+                    FlashKind::Success,
+                    saved_message(&format!("Phase “{}”", draft.name), &saved),
+                );
+                return Ok(redirect(&format!("/projects/{}", phase.project_id)));
+            }
+            Err(ServiceError::Invalid(e)) => e,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    render_phase(
+        &state,
+        &user,
+        &session,
+        phase.project_id,
+        Some(id),
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn delete_phase(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let (project_id, _) = service::delete_phase(&state, &actor(&user), *id).await?;
+    session.flash(FlashKind::Success, "Phase deleted.");
+    Ok(redirect(&format!("/projects/{project_id}")))
+}
