@@ -24,6 +24,15 @@ pub const STATE_CHANGING: &[&str] = &[
     "/webhooks/test",
     "/webhooks/1",
     "/webhooks/1/delete",
+    "/projects/new",
+    "/projects/1",
+    "/projects/1/delete",
+    "/projects/1/phases/new",
+    "/phases/1",
+    "/phases/1/delete",
+    "/project-filters",
+    "/project-filters/1/delete",
+    "/users/2/delete",
 ];
 
 async fn prepared() -> (TestApp, reqwest::Client) {
@@ -37,6 +46,24 @@ async fn prepared() -> (TestApp, reqwest::Client) {
         &admin,
         "/webhooks/filter",
         &[("contains", "crm"), ("save_name", "Shared")],
+    )
+    .await;
+    let project = crate::events::create_project(&app, &admin, "P1", &[]).await;
+    app.post(
+        &admin,
+        &format!("/projects/{project}/phases/new"),
+        &[("name", "Design"), ("status", "Not started")],
+    )
+    .await;
+    app.post(
+        &admin,
+        "/project-filters",
+        &[
+            ("name", "Active"),
+            ("field", "status"),
+            ("operator", "equals"),
+            ("value", "Active"),
+        ],
     )
     .await;
     (app, admin)
@@ -130,4 +157,12 @@ async fn assert_unchanged(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(role, "Custom");
+    let project: (String, i64) =
+        sqlx::query_as("SELECT name, change_version FROM projects WHERE id = 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(project, ("Apollo".to_owned(), 1));
+    let counts: (i64, i64, i64) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM phases), (SELECT COUNT(*) FROM project_filters), (SELECT COUNT(*) FROM users)").fetch_one(pool).await.unwrap();
+    assert_eq!(counts, (1, 1, 2));
 }

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod csrf;
+mod events;
 mod helpers;
 mod rights;
 mod sessions;

@@ -33,7 +33,7 @@ const fn post(path: &'static str, needs: Needs) -> Route {
 }
 
 /// Every route of the UI. Ids refer to what `prepared` makes: user 2, custom role 4,
-/// webhook 1, saved filter 1.
+/// webhook 1, saved filter 1, project 1 with phase 1, project filter 1.
 fn routes() -> Vec<Route> {
     use Needs::*;
     vec![
@@ -65,6 +65,22 @@ fn routes() -> Vec<Route> {
         get("/webhooks/1/history", Has(Right::ViewWebhooks)),
         post("/webhooks/1", Has(Right::ModifyWebhook)),
         post("/webhooks/1/delete", Has(Right::DeleteWebhook)),
+        get("/event-types", Has(Right::ViewWebhooks)),
+        get("/projects", Has(Right::ManageProjects)),
+        get("/projects/new", Has(Right::ManageProjects)),
+        post("/projects/new", Has(Right::ManageProjects)),
+        get("/projects/1", Has(Right::ManageProjects)),
+        post("/projects/1", Has(Right::ManageProjects)),
+        get("/projects/1/phases/new", Has(Right::ManageProjects)),
+        post("/projects/1/phases/new", Has(Right::ManageProjects)),
+        get("/phases/1", Has(Right::ManageProjects)),
+        post("/phases/1", Has(Right::ManageProjects)),
+        post("/phases/1/delete", Has(Right::ManageProjects)),
+        post("/projects/1/delete", Has(Right::ManageProjects)),
+        get("/project-filters", Has(Right::ManageProjects)),
+        post("/project-filters", Has(Right::ManageProjects)),
+        post("/project-filters/1/delete", Has(Right::ManageProjects)),
+        post("/users/2/delete", Has(Right::ManageUsers)),
     ]
 }
 
@@ -83,6 +99,27 @@ async fn prepared() -> TestApp {
                 ("contains", "crm"),
                 ("save_name", "Shared"),
                 ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let project = crate::events::create_project(&app, &admin, "P1", &[]).await;
+    app.post(
+        &admin,
+        &format!("/projects/{project}/phases/new"),
+        &[("name", "Design"), ("status", "Not started")],
+    )
+    .await;
+    let res = app
+        .post(
+            &admin,
+            "/project-filters",
+            &[
+                ("name", "Active"),
+                ("visibility", "public"),
+                ("field", "status"),
+                ("operator", "equals"),
+                ("value", "Active"),
             ],
         )
         .await;
@@ -210,4 +247,11 @@ async fn links_the_user_may_not_use_are_hidden() {
         !page.contains("href=\"/users\""),
         "a viewer sees no Users & roles link"
     );
+}
+
+#[tokio::test]
+async fn the_payload_schema_is_public() {
+    let app = spawn_app().await;
+    let res = app.get(&client(), "/schemas/webhook-payload.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
