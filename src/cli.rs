@@ -89,6 +89,26 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_MAX_HOOKS_PER_ACTION", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub max_hooks_per_action: u16,
 
+    /// Let webhooks call loopback and private addresses (local demos only).
+    #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
+
+    /// Timeout of one asynchronous delivery attempt, in seconds (at most 30).
+    #[arg(long, env = "HOOKLINE_DELIVERY_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub delivery_timeout_seconds: u64,
+
+    /// Timeout of a synchronous call, in seconds (at most 30).
+    #[arg(long, env = "HOOKLINE_SYNC_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub sync_timeout_seconds: u64,
+
+    /// Requests in flight at once, overall.
+    #[arg(long, env = "HOOKLINE_DELIVERY_CONCURRENCY", default_value_t = 256)]
+    pub delivery_concurrency: usize,
+
+    /// Requests in flight at once to one destination host.
+    #[arg(long, env = "HOOKLINE_PER_HOST_CONCURRENCY", default_value_t = 64)]
+    pub per_host_concurrency: usize,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -136,6 +156,12 @@ impl ServeArgs {
             require_https: self.require_https,
             second_language: Settings::parse_languages(&self.languages)?,
             max_hooks_per_action: self.max_hooks_per_action.into(),
+            allow_private_targets: self.allow_private_targets,
+            delivery_timeout: Duration::from_secs(self.delivery_timeout_seconds),
+            sync_timeout: Duration::from_secs(self.sync_timeout_seconds),
+            delivery_concurrency: self.delivery_concurrency,
+            per_host_concurrency: self.per_host_concurrency,
+            run_delivery_workers: true,
         };
         settings.validate()?;
         Ok(settings)

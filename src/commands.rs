@@ -18,9 +18,14 @@ use crate::{db, random};
 async fn state(database_url: &str) -> anyhow::Result<AppState> {
     let pool = db::connect(database_url).await?;
     db::migrate(&pool).await?;
+    let settings = Arc::new(Settings::new("127.0.0.1:0", database_url));
     Ok(AppState {
+        deliverer: Arc::new(crate::delivery::Deliverer::new(
+            pool.clone(),
+            settings.clone(),
+        )?),
         pool,
-        settings: Arc::new(Settings::new("127.0.0.1:0", database_url)),
+        settings,
         passwords: Passwords::new()?,
         webhook_list: Default::default(),
     })
@@ -36,7 +41,7 @@ fn service(e: ServiceError) -> anyhow::Error {
                 .join(" ")
         ),
         ServiceError::NotFound => anyhow!("not found"),
-        ServiceError::Conflict(m) => anyhow!(m),
+        ServiceError::Conflict(m) | ServiceError::Vetoed(m) => anyhow!(m),
         ServiceError::Internal(e) => e,
     }
 }

@@ -31,6 +31,15 @@ pub struct Settings {
     pub second_language: Option<String>,
     /// At most this many webhooks fire for one action; the others are logged.
     pub max_hooks_per_action: usize,
+    /// Let webhooks call loopback and private addresses (local demos, tests).
+    pub allow_private_targets: bool,
+    /// Per-attempt timeouts: asynchronous deliveries, synchronous calls.
+    pub delivery_timeout: Duration,
+    pub sync_timeout: Duration,
+    pub delivery_concurrency: usize,
+    pub per_host_concurrency: usize,
+    /// Run the background delivery workers (tests may drive them by hand instead).
+    pub run_delivery_workers: bool,
 }
 
 impl Settings {
@@ -48,6 +57,12 @@ impl Settings {
             require_https: false,
             second_language: None,
             max_hooks_per_action: 10,
+            allow_private_targets: false,
+            delivery_timeout: Duration::from_secs(15),
+            sync_timeout: Duration::from_secs(10),
+            delivery_concurrency: 256,
+            per_host_concurrency: 64,
+            run_delivery_workers: true,
         }
     }
 
@@ -76,6 +91,19 @@ impl Settings {
         ensure!(
             !self.session_idle.is_zero(),
             "the session idle timeout must be at least one minute"
+        );
+        for (name, t) in [
+            ("HOOKLINE_DELIVERY_TIMEOUT_SECONDS", self.delivery_timeout),
+            ("HOOKLINE_SYNC_TIMEOUT_SECONDS", self.sync_timeout),
+        ] {
+            ensure!(
+                !t.is_zero() && t <= Duration::from_secs(30),
+                "{name} must be from 1 to 30 seconds"
+            );
+        }
+        ensure!(
+            self.delivery_concurrency > 0 && self.per_host_concurrency > 0,
+            "delivery concurrency must be at least 1"
         );
         ensure!(
             self.session_idle <= self.session_absolute,

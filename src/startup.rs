@@ -11,9 +11,11 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use tokio::sync::watch;
 
 use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::delivery::Deliverer;
 use crate::services::bootstrap::{InitialAdmin, ensure_first_admin};
 use crate::state::AppState;
 use crate::{db, web as pages};
@@ -33,11 +35,14 @@ impl Application {
         settings.validate()?;
         let pool = db::connect(&settings.database_url).await?;
         db::migrate(&pool).await?;
+        let settings = Arc::new(settings);
+        let deliverer = Arc::new(Deliverer::new(pool.clone(), settings.clone())?);
         let state = AppState {
             pool,
-            settings: Arc::new(settings),
+            settings,
             passwords: Passwords::new()?,
             webhook_list: Default::default(),
+            deliverer,
         };
         let initial_admin = ensure_first_admin(&state).await?;
         let key = Key::try_from(db::settings::session_key(&state.pool).await?.as_slice())
@@ -58,8 +63,22 @@ impl Application {
         self.port
     }
 
+    /// Serves until a stop signal (SIGTERM, Ctrl-C: actix stops gracefully), with the
+    /// delivery workers beside the server; then stops the workers, which finish or give back
+    /// what they hold.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = watch::channel(false);
+        let workers = self
+            .state
+            .settings
+            .run_delivery_workers
+            .then(|| tokio::spawn(self.state.deliverer.clone().run(stopped)));
+        let result = self.server.await;
+        let _ = stop.send(true);
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
+        result
     }
 }
 

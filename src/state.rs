@@ -6,6 +6,7 @@ use sqlx::SqlitePool;
 
 use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::delivery::Deliverer;
 use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]
@@ -15,4 +16,5 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The webhook list's in-memory read model.
     pub webhook_list: Arc<WebhookList>,
+    pub deliverer: Arc<Deliverer>,
 }

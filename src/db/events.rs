@@ -124,15 +124,18 @@ pub async fn insert_delivery(
     webhook_id: i64,
     message_id: &str,
     mode: &str,
+    object_key: &str,
     now: i64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
     )
     .bind(event_id)
     .bind(webhook_id)
     .bind(message_id)
     .bind(mode)
+    .bind(object_key)
     .bind(now)
     .fetch_one(&mut **tx)
     .await

@@ -29,6 +29,9 @@ pub struct WebhookRow {
     pub last_status: Option<i64>,
     pub project_id: Option<i64>,
     pub values_as_strings: bool,
+    pub previous_signing_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub disabled_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -64,7 +67,7 @@ const COLUMNS: &str =
     "id, wording, description, active, url, verb, body, synchronous, in_transaction,
     event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
     exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
-    values_as_strings";
+    values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason";
 
 pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<WebhookRow>> {
     sqlx::query_as(AssertSqlSafe(format!(

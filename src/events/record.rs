@@ -56,6 +56,7 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub event_id: i64,
+    pub change_version: i64,
     pub changes: Vec<FieldChange>,
     pub deliveries: Vec<Delivery>,
 }
@@ -122,6 +123,7 @@ pub async fn record(
     .await?;
     Ok(Some(Recorded {
         event_id,
+        change_version: change.change_version,
         changes,
         deliveries,
     }))
@@ -215,8 +217,17 @@ async fn match_and_enqueue(
             (true, true) => Mode::SyncInTransaction,
         };
         let message_id = format!("msg_{}", &crate::random::token()[..24]);
-        let id =
-            db::events::insert_delivery(tx, event_id, c.id, &message_id, mode.code(), now).await?;
+        let object_key = format!("{}:{}", change.object.code(), change.object_id);
+        let id = db::events::insert_delivery(
+            tx,
+            event_id,
+            c.id,
+            &message_id,
+            mode.code(),
+            &object_key,
+            now,
+        )
+        .await?;
         deliveries.push(Delivery {
             id,
             webhook_id: c.id,

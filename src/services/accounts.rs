@@ -4,7 +4,9 @@
 use super::{Actor, ServiceError, is_unique_violation};
 use crate::db::{self, Tx, users::NewUser};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Secret};
-use crate::events::{self, Action, Change, ObjectType};
+use crate::events::{self, Action, Change, ObjectType, Recorded};
+
+use super::dispatch::after_commit;
 use crate::state::AppState;
 
 pub struct UserInput {
@@ -55,7 +57,7 @@ pub async fn create_user(
         after: Some(after),
         change_version: version,
     };
-    events::record(
+    let recorded = events::record(
         &mut tx,
         change,
         &actor.initiator(),
@@ -63,24 +65,27 @@ pub async fn create_user(
     )
     .await?;
     tx.commit().await?;
+    if let Some(recorded) = &recorded {
+        after_commit(state, recorded).await;
+    }
     tracing::info!(user_id = id, "user created");
     Ok(id)
 }
 
 /// Records a modification made in `tx` since `before` was read; bumps the change version
-/// only when a detail field changed. Returns whether one did.
+/// only when a detail field changed. Returns the recorded event, if one did.
 async fn record_modification(
     state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
     id: i64,
     before: serde_json::Map<String, serde_json::Value>,
-) -> Result<bool, ServiceError> {
+) -> Result<Option<Recorded>, ServiceError> {
     let (after, _) = db::users::attributes(tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if events::changes::diff(ObjectType::User, Some(&before), Some(&after)).is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let version = db::users::bump_version(tx, id).await?;
     let change = Change {
@@ -92,14 +97,13 @@ async fn record_modification(
         after: Some(after),
         change_version: version,
     };
-    events::record(
+    Ok(events::record(
         tx,
         change,
         &actor.initiator(),
         state.settings.max_hooks_per_action,
     )
-    .await?;
-    Ok(true)
+    .await?)
 }
 
 pub async fn update_user(
@@ -137,8 +141,9 @@ pub async fn update_user(
     if db::users::active_administrators(&mut *tx).await? == 0 {
         return Err(ServiceError::field("roles", LAST_ADMIN));
     }
-    if record_modification(state, &mut tx, actor, id, before).await? {
+    if let Some(recorded) = record_modification(state, &mut tx, actor, id, before).await? {
         tx.commit().await?;
+        after_commit(state, &recorded).await;
         tracing::info!(user_id = id, actor_id = actor.id, "user modified");
     }
     Ok(())
@@ -163,8 +168,9 @@ pub async fn set_active(
     if db::users::active_administrators(&mut *tx).await? == 0 {
         return Err(ServiceError::field("active", LAST_ADMIN));
     }
-    if record_modification(state, &mut tx, actor, id, before).await? {
+    if let Some(recorded) = record_modification(state, &mut tx, actor, id, before).await? {
         tx.commit().await?;
+        after_commit(state, &recorded).await;
         tracing::info!(
             user_id = id,
             actor_id = actor.id,
@@ -220,7 +226,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
         after: None,
         change_version: version + 1,
     };
-    events::record(
+    let recorded = events::record(
         &mut tx,
         change,
         &actor.initiator(),
@@ -228,6 +234,9 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
     )
     .await?;
     tx.commit().await?;
+    if let Some(recorded) = &recorded {
+        after_commit(state, recorded).await;
+    }
     tracing::info!(user_id = id, actor_id = actor.id, "user deleted");
     Ok(email)
 }

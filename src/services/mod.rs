@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
+pub mod change;
+pub mod dispatch;
 pub mod project_filters;
 pub mod projects;
 pub mod roles;
@@ -23,6 +25,9 @@ pub enum ServiceError {
     /// Someone else changed the object since it was read.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A synchronous in-transaction webhook refused the change; nothing was saved.
+    #[error("vetoed: {0}")]
+    Vetoed(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -45,7 +50,9 @@ impl From<ServiceError> for crate::error::AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => crate::error::AppError::NotFound,
-            ServiceError::Conflict(message) => crate::error::AppError::BadRequest(message),
+            ServiceError::Conflict(message) | ServiceError::Vetoed(message) => {
+                crate::error::AppError::BadRequest(message)
+            }
             ServiceError::Internal(e) => e.into(),
             ServiceError::Invalid(errors) => {
                 let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();

@@ -1,9 +1,12 @@
 //! Projects and phases: create, modify, delete. Each change records its event, and the
-//! deliveries of the matching webhooks, in its own transaction; a modification that changes
-//! no detail field writes nothing at all.
+//! deliveries of the matching webhooks, in its own transaction (see `change::run`, which also
+//! lets synchronous in-transaction webhooks veto it); a modification that changes no detail
+//! field writes nothing at all.
 
+use super::change::{self, Committed};
 use super::{Actor, ServiceError, is_unique_violation};
 use crate::db::{self, Tx};
+use crate::delivery::Attempt;
 use crate::domain::project::{PhaseDraft, ProjectDraft};
 use crate::events::{self, Action, Change, ObjectType, Recorded};
 use crate::state::AppState;
@@ -13,8 +16,27 @@ const CODE_TAKEN: &str = "A project with this code already exists.";
 /// What a save did.
 #[derive(Debug)]
 pub enum Saved {
-    Changed { id: i64, recorded: Recorded },
-    Unchanged { id: i64 },
+    Changed {
+        id: i64,
+        recorded: Recorded,
+        calls: Vec<Attempt>,
+    },
+    Unchanged {
+        id: i64,
+    },
+}
+
+impl Saved {
+    fn from(id: i64, committed: Option<Committed<i64>>) -> Self {
+        match committed {
+            Some(c) => Saved::Changed {
+                id: c.value,
+                recorded: c.recorded,
+                calls: c.calls,
+            },
+            None => Saved::Unchanged { id },
+        }
+    }
 }
 
 async fn record(
@@ -44,35 +66,40 @@ async fn check_manager(tx: &mut Tx, manager: Option<i64>) -> Result<(), ServiceE
     Ok(())
 }
 
+fn unique_code(e: sqlx::Error) -> ServiceError {
+    if is_unique_violation(&e) {
+        ServiceError::field("code", CODE_TAKEN)
+    } else {
+        e.into()
+    }
+}
+
 pub async fn create_project(
     state: &AppState,
     actor: &Actor,
     draft: &ProjectDraft,
 ) -> Result<Saved, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    check_manager(&mut tx, draft.manager_id).await?;
-    let id = match db::projects::insert(&mut tx, draft, db::now_ms()).await {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("code", CODE_TAKEN)),
-        Err(e) => return Err(e.into()),
-    };
-    let row = db::projects::find(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let change = Change {
-        object: ObjectType::Project,
-        action: Action::Create,
-        object_id: id,
-        parent: None,
-        before: None,
-        after: Some(row.attributes()),
-        change_version: row.change_version,
-    };
-    let recorded = record(state, &mut tx, change, actor)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a creation always records its event"))?;
-    tx.commit().await?;
-    Ok(Saved::Changed { id, recorded })
+    let done = change::run(state, async |tx: &mut Tx| {
+        check_manager(tx, draft.manager_id).await?;
+        let id = db::projects::insert(tx, draft, db::now_ms())
+            .await
+            .map_err(unique_code)?;
+        let row = db::projects::find(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let change = Change {
+            object: ObjectType::Project,
+            action: Action::Create,
+            object_id: id,
+            parent: None,
+            before: None,
+            after: Some(row.attributes()),
+            change_version: row.change_version,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok(Saved::from(0, done))
 }
 
 pub async fn update_project(
@@ -81,66 +108,62 @@ pub async fn update_project(
     id: i64,
     draft: &ProjectDraft,
 ) -> Result<Saved, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let before = db::projects::find(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    check_manager(&mut tx, draft.manager_id).await?;
-    match db::projects::update(&mut tx, id, draft, db::now_ms()).await {
-        Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("code", CODE_TAKEN)),
-        other => other?,
-    };
-    let after = db::projects::find(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let change = Change {
-        object: ObjectType::Project,
-        action: Action::Modify,
-        object_id: id,
-        parent: None,
-        before: Some(before.attributes()),
-        after: Some(after.attributes()),
-        change_version: after.change_version,
-    };
-    // Dropping the transaction rolls back the version bump of a save that changed nothing.
-    let Some(recorded) = record(state, &mut tx, change, actor).await? else {
-        return Ok(Saved::Unchanged { id });
-    };
-    tx.commit().await?;
-    Ok(Saved::Changed { id, recorded })
+    let done = change::run(state, async |tx: &mut Tx| {
+        let before = db::projects::find(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        check_manager(tx, draft.manager_id).await?;
+        db::projects::update(tx, id, draft, db::now_ms())
+            .await
+            .map_err(unique_code)?;
+        let after = db::projects::find(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let change = Change {
+            object: ObjectType::Project,
+            action: Action::Modify,
+            object_id: id,
+            parent: None,
+            before: Some(before.attributes()),
+            after: Some(after.attributes()),
+            change_version: after.change_version,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok(Saved::from(id, done))
 }
 
 pub async fn delete_project(
     state: &AppState,
     actor: &Actor,
     id: i64,
-) -> Result<Recorded, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let before = db::projects::find(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let phases = db::projects::phase_count(&mut *tx, id).await?;
-    if phases > 0 {
-        return Err(ServiceError::field(
-            "project",
-            format!("This project has {phases} phase(s): delete them first."),
-        ));
-    }
-    db::projects::delete(&mut tx, id).await?;
-    let change = Change {
-        object: ObjectType::Project,
-        action: Action::Delete,
-        object_id: id,
-        parent: None,
-        before: Some(before.attributes()),
-        after: None,
-        change_version: before.change_version + 1,
-    };
-    let recorded = record(state, &mut tx, change, actor)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a deletion always records its event"))?;
-    tx.commit().await?;
-    Ok(recorded)
+) -> Result<Saved, ServiceError> {
+    let done = change::run(state, async |tx: &mut Tx| {
+        let before = db::projects::find(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let phases = db::projects::phase_count(&mut **tx, id).await?;
+        if phases > 0 {
+            return Err(ServiceError::field(
+                "project",
+                format!("This project has {phases} phase(s): delete them first."),
+            ));
+        }
+        db::projects::delete(tx, id).await?;
+        let change = Change {
+            object: ObjectType::Project,
+            action: Action::Delete,
+            object_id: id,
+            parent: None,
+            before: Some(before.attributes()),
+            after: None,
+            change_version: before.change_version + 1,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok(Saved::from(id, done))
 }
 
 pub async fn create_phase(
@@ -149,28 +172,27 @@ pub async fn create_phase(
     project_id: i64,
     draft: &PhaseDraft,
 ) -> Result<Saved, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    db::projects::find(&mut *tx, project_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let id = db::projects::insert_phase(&mut tx, project_id, draft, db::now_ms()).await?;
-    let row = db::projects::find_phase(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let change = Change {
-        object: ObjectType::Phase,
-        action: Action::Create,
-        object_id: id,
-        parent: Some((ObjectType::Project, project_id)),
-        before: None,
-        after: Some(row.attributes()),
-        change_version: row.change_version,
-    };
-    let recorded = record(state, &mut tx, change, actor)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a creation always records its event"))?;
-    tx.commit().await?;
-    Ok(Saved::Changed { id, recorded })
+    let done = change::run(state, async |tx: &mut Tx| {
+        db::projects::find(&mut **tx, project_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let id = db::projects::insert_phase(tx, project_id, draft, db::now_ms()).await?;
+        let row = db::projects::find_phase(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let change = Change {
+            object: ObjectType::Phase,
+            action: Action::Create,
+            object_id: id,
+            parent: Some((ObjectType::Project, project_id)),
+            before: None,
+            after: Some(row.attributes()),
+            change_version: row.change_version,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok(Saved::from(0, done))
 }
 
 pub async fn update_phase(
@@ -179,52 +201,55 @@ pub async fn update_phase(
     id: i64,
     draft: &PhaseDraft,
 ) -> Result<Saved, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let before = db::projects::find_phase(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    db::projects::update_phase(&mut tx, id, draft, db::now_ms()).await?;
-    let after = db::projects::find_phase(&mut *tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let change = Change {
-        object: ObjectType::Phase,
-        action: Action::Modify,
-        object_id: id,
-        parent: Some((ObjectType::Project, after.project_id)),
-        before: Some(before.attributes()),
-        after: Some(after.attributes()),
-        change_version: after.change_version,
-    };
-    let Some(recorded) = record(state, &mut tx, change, actor).await? else {
-        return Ok(Saved::Unchanged { id });
-    };
-    tx.commit().await?;
-    Ok(Saved::Changed { id, recorded })
+    let done = change::run(state, async |tx: &mut Tx| {
+        let before = db::projects::find_phase(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        db::projects::update_phase(tx, id, draft, db::now_ms()).await?;
+        let after = db::projects::find_phase(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let change = Change {
+            object: ObjectType::Phase,
+            action: Action::Modify,
+            object_id: id,
+            parent: Some((ObjectType::Project, after.project_id)),
+            before: Some(before.attributes()),
+            after: Some(after.attributes()),
+            change_version: after.change_version,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok(Saved::from(id, done))
 }
 
+/// Deletes a phase; gives its project's id.
 pub async fn delete_phase(
     state: &AppState,
     actor: &Actor,
     id: i64,
-) -> Result<(i64, Recorded), ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let before = db::projects::find_phase(&mut *tx, id)
+) -> Result<(i64, Saved), ServiceError> {
+    let project = db::projects::find_phase(&state.pool, id)
         .await?
-        .ok_or(ServiceError::NotFound)?;
-    db::projects::delete_phase(&mut tx, id).await?;
-    let change = Change {
-        object: ObjectType::Phase,
-        action: Action::Delete,
-        object_id: id,
-        parent: Some((ObjectType::Project, before.project_id)),
-        before: Some(before.attributes()),
-        after: None,
-        change_version: before.change_version + 1,
-    };
-    let recorded = record(state, &mut tx, change, actor)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("a deletion always records its event"))?;
-    tx.commit().await?;
-    Ok((before.project_id, recorded))
+        .ok_or(ServiceError::NotFound)?
+        .project_id;
+    let done = change::run(state, async |tx: &mut Tx| {
+        let before = db::projects::find_phase(&mut **tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        db::projects::delete_phase(tx, id).await?;
+        let change = Change {
+            object: ObjectType::Phase,
+            action: Action::Delete,
+            object_id: id,
+            parent: Some((ObjectType::Project, before.project_id)),
+            before: Some(before.attributes()),
+            after: None,
+            change_version: before.change_version + 1,
+        };
+        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+    })
+    .await?;
+    Ok((project, Saved::from(id, done)))
 }

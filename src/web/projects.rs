@@ -151,15 +151,35 @@ struct PhasePage {
     statuses: [&'static str; 3],
 }
 
-/// "Project saved; 2 webhook deliveries queued."
-fn saved_message(what: &str, saved: &Saved) -> String {
-    match saved {
+/// "Project saved; 2 webhook deliveries queued.", and the errors of synchronous calls as
+/// Project Monitor shows them: "Request sent to <url> (status code: <code>)".
+fn report(session: &TypedSession, what: &str, saved: &Saved) {
+    let text = match saved {
         Changed { recorded, .. } => match recorded.deliveries.len() {
             0 => format!("{what} saved."),
             1 => format!("{what} saved; 1 webhook delivery queued."),
             n => format!("{what} saved; {n} webhook deliveries queued."),
         },
         Saved::Unchanged { .. } => format!("{what}: nothing changed."),
+    };
+    session.flash(FlashKind::Success, text);
+    if let Changed { calls, .. } = saved {
+        for call in calls.iter().filter(|c| !c.delivered()) {
+            session.flash(FlashKind::Error, call.summary());
+        }
+    }
+}
+
+/// Field errors, or the reason a webhook refused the change, for the form to show.
+fn refusal(e: ServiceError) -> Result<FieldErrors, AppError> {
+    match e {
+        ServiceError::Invalid(errors) => Ok(errors),
+        ServiceError::Vetoed(message) | ServiceError::Conflict(message) => {
+            let mut errors = FieldErrors::new();
+            errors.add("form", message);
+            Ok(errors)
+        }
+        other => Err(other.into()),
     }
 }
 
@@ -279,14 +299,10 @@ async fn create(
     let errors = match ProjectDraft::parse(&form.input()) {
         Ok(draft) => match service::create_project(&state, &actor(&user), &draft).await {
             Ok(saved) => {
-                session.flash(
-                    FlashKind::Success,
-                    saved_message(&format!("Project “{}”", draft.name), &saved),
-                );
+                report(&session, &format!("Project “{}”", draft.name), &saved);
                 return Ok(redirect("/projects"));
             }
-            Err(ServiceError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => refusal(e)?,
         },
         Err(e) => e,
     };
@@ -314,14 +330,10 @@ async fn update(
     let errors = match ProjectDraft::parse(&form.input()) {
         Ok(draft) => match service::update_project(&state, &actor(&user), id, &draft).await {
             Ok(saved) => {
-                session.flash(
-                    FlashKind::Success,
-                    saved_message(&format!("Project “{}”", draft.name), &saved),
-                );
+                report(&session, &format!("Project “{}”", draft.name), &saved);
                 return Ok(redirect("/projects"));
             }
-            Err(ServiceError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => refusal(e)?,
         },
         Err(e) => e,
     };
@@ -352,12 +364,11 @@ async fn delete(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     match service::delete_project(&state, &actor(&user), *id).await {
-        Ok(_) => session.flash(FlashKind::Success, "Project deleted."),
-        Err(ServiceError::Invalid(e)) => {
-            flash_errors(&session, &e);
+        Ok(saved) => report(&session, "Project deletion", &saved),
+        Err(e) => {
+            flash_errors(&session, &refusal(e)?);
             return Ok(redirect(&format!("/projects/{}", *id)));
         }
-        Err(e) => return Err(e.into()),
     }
     Ok(redirect("/projects"))
 }
@@ -452,14 +463,10 @@ async fn create_phase(
     let errors = match PhaseDraft::parse(&form.input()) {
         Ok(draft) => match service::create_phase(&state, &actor(&user), project_id, &draft).await {
             Ok(saved) => {
-                session.flash(
-                    FlashKind::Success,
-                    saved_message(&format!("Phase “{}”", draft.name), &saved),
-                );
+                report(&session, &format!("Phase “{}”", draft.name), &saved);
                 return Ok(redirect(&format!("/projects/{project_id}")));
             }
-            Err(ServiceError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => refusal(e)?,
         },
         Err(e) => e,
     };
@@ -490,14 +497,10 @@ async fn update_phase(
     let errors = match PhaseDraft::parse(&form.input()) {
         Ok(draft) => match service::update_phase(&state, &actor(&user), id, &draft).await {
             Ok(saved) => {
-                session.flash(
-                    FlashKind::Success,
-                    saved_message(&format!("Phase “{}”", draft.name), &saved),
-                );
+                report(&session, &format!("Phase “{}”", draft.name), &saved);
                 return Ok(redirect(&format!("/projects/{}", phase.project_id)));
             }
-            Err(ServiceError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
+            Err(e) => refusal(e)?,
         },
         Err(e) => e,
     };
@@ -521,7 +524,17 @@ async fn delete_phase(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let (project_id, _) = service::delete_phase(&state, &actor(&user), *id).await?;
-    session.flash(FlashKind::Success, "Phase deleted.");
-    Ok(redirect(&format!("/projects/{project_id}")))
+    let phase = db::projects::find_phase(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match service::delete_phase(&state, &actor(&user), *id).await {
+        Ok((project_id, saved)) => {
+            report(&session, "Phase deletion", &saved);
+            Ok(redirect(&format!("/projects/{project_id}")))
+        }
+        Err(e) => {
+            flash_errors(&session, &refusal(e)?);
+            Ok(redirect(&format!("/phases/{}", phase.id)))
+        }
+    }
 }

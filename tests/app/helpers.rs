@@ -50,6 +50,10 @@ pub fn base_settings(dir: &TempDir) -> Settings {
     let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.workers = Some(1);
+    // Tests drive the delivery workers themselves (Deliverer::run_once), or turn them on;
+    // and their receivers listen on 127.0.0.1.
+    settings.run_delivery_workers = false;
+    settings.allow_private_targets = true;
     settings
 }
 

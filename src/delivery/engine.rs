@@ -1,0 +1,417 @@
+//! The delivery engine. Background workers claim due deliveries under a lease, send them with
+//! the shared client (bounded overall and per destination host), and record every attempt;
+//! failures are retried on the policy's schedule. Committed changes wake the workers, so a
+//! delivery leaves without waiting for a poll; a stopped or killed worker's claims are taken
+//! up again when their lease runs out.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::policy::{Decision, decide};
+use super::request::{Outgoing, build};
+use super::send::{Outcome, send};
+use crate::config::Settings;
+use crate::db::{self, deliveries::Claimed};
+
+/// A claim outlives the longest attempt (30 s timeout) with room to record it.
+const LEASE_MS: i64 = 90_000;
+/// The most deliveries claimed at once by one pass.
+const CLAIM_BATCH: usize = 256;
+/// Sleep at most this long between looks at the queue (work from other processes).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long a stop waits for requests in flight before giving their claims back.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What one attempt did, as the synchronous modes and the Test dialog report it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub url: String,
+    pub request: Outgoing,
+    pub outcome: Outcome,
+}
+
+impl Attempt {
+    /// A request that could not even be built (a template that no longer renders).
+    pub fn unsendable(error: String) -> Self {
+        let outcome = Outcome {
+            response: None,
+            failure: Some(super::policy::FailureKind::Other),
+            error: Some(error),
+            retry_after: None,
+            duration: std::time::Duration::ZERO,
+        };
+        Attempt {
+            url: String::new(),
+            request: Outgoing {
+                method: String::new(),
+                url: String::new(),
+                headers: Vec::new(),
+                body: String::new(),
+            },
+            outcome,
+        }
+    }
+
+    pub fn delivered(&self) -> bool {
+        self.outcome.failure.is_none()
+    }
+
+    /// Project Monitor's message: "Request sent to <url> (status code: <code>)", or the
+    /// network error.
+    pub fn summary(&self) -> String {
+        match (&self.outcome.response, &self.outcome.error) {
+            (Some(r), _) => format!("Request sent to {} (status code: {})", self.url, r.status),
+            (None, Some(e)) => format!("Request to {} failed: {e}", self.url),
+            (None, None) => format!("Request sent to {}", self.url),
+        }
+    }
+}
+
+pub struct Deliverer {
+    pool: SqlitePool,
+    client: reqwest::Client,
+    settings: Arc<Settings>,
+    wakeup: Notify,
+    permits: Arc<Semaphore>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    in_flight: Mutex<HashSet<i64>>,
+}
+
+impl Deliverer {
+    pub fn new(pool: SqlitePool, settings: Arc<Settings>) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: super::client::build(settings.allow_private_targets)?,
+            permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
+            pool,
+            settings,
+            wakeup: Notify::new(),
+            hosts: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Called after a commit that queued deliveries.
+    pub fn wake(&self) {
+        self.wakeup.notify_one();
+    }
+
+    fn host_permits(&self, url: &str) -> Arc<Semaphore> {
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut hosts = self.hosts.lock().expect("hosts lock");
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_host_concurrency)))
+            .clone()
+    }
+
+    /// Claims and sends every delivery due now, and waits for them: for tests and tools.
+    pub async fn run_once(self: &Arc<Self>) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let claimed =
+                db::deliveries::claim(&self.pool, db::now_ms(), LEASE_MS, CLAIM_BATCH as i64)
+                    .await?;
+            if claimed.is_empty() {
+                return Ok(total);
+            }
+            total += claimed.len();
+            let mut tasks = JoinSet::new();
+            for c in claimed {
+                let me = self.clone();
+                tasks.spawn(async move { me.attempt(c, "scheduled").await });
+            }
+            while let Some(done) = tasks.join_next().await {
+                done??;
+            }
+        }
+    }
+
+    /// The background loop, until `stop` turns true.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        while !*stop.borrow() {
+            while tasks.try_join_next().is_some() {}
+            let free = self.permits.available_permits().min(CLAIM_BATCH);
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                db::deliveries::claim(&self.pool, db::now_ms(), LEASE_MS, free as i64)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "cannot claim deliveries");
+                        Vec::new()
+                    })
+            };
+            if claimed.is_empty() {
+                let wait = self.idle_wait(free == 0).await;
+                tokio::select! {
+                    _ = self.wakeup.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            for c in claimed {
+                let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                    break;
+                };
+                self.in_flight.lock().expect("in-flight lock").insert(c.id);
+                let me = self.clone();
+                tasks.spawn(async move {
+                    let id = c.id;
+                    if let Err(e) = me.attempt(c, "scheduled").await {
+                        tracing::error!(delivery_id = id, error = %e, "delivery attempt could not be recorded");
+                    }
+                    me.in_flight.lock().expect("in-flight lock").remove(&id);
+                    drop(permit);
+                });
+            }
+        }
+        self.shut_down(tasks).await;
+    }
+
+    async fn idle_wait(&self, saturated: bool) -> Duration {
+        if saturated {
+            return Duration::from_millis(5);
+        }
+        match db::deliveries::next_due(&self.pool).await {
+            Ok(Some(due)) => Duration::from_millis(
+                (due - db::now_ms()).clamp(1, IDLE_POLL.as_millis() as i64) as u64,
+            ),
+            _ => IDLE_POLL,
+        }
+    }
+
+    async fn shut_down(&self, mut tasks: JoinSet<()>) {
+        let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tasks.abort_all();
+            let left: Vec<i64> = self
+                .in_flight
+                .lock()
+                .expect("in-flight lock")
+                .drain()
+                .collect();
+            if let Err(e) = db::deliveries::release(&self.pool, &left).await {
+                tracing::error!(error = %e, "cannot give back unfinished deliveries; their lease will expire");
+            }
+        }
+        tracing::info!("delivery workers stopped");
+    }
+
+    /// Sends one delivery now, whatever its schedule (synchronous mode, Retry now).
+    pub async fn deliver_now(&self, id: i64, trigger: &str) -> anyhow::Result<Option<Attempt>> {
+        match db::deliveries::claim_one(&self.pool, id, db::now_ms(), LEASE_MS).await? {
+            Some(c) => Ok(self.attempt(c, trigger).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// One attempt of a claimed delivery, recorded with its outcome in one transaction.
+    async fn attempt(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Attempt>> {
+        let webhook = db::webhooks::find(&self.pool, c.webhook_id).await?;
+        let event = db::events::find(&self.pool, c.event_id).await?;
+        let (Some(webhook), Some(event)) = (webhook, event) else {
+            let mut tx = db::begin_write(&self.pool).await?;
+            db::deliveries::settle(
+                &mut tx,
+                c.id,
+                "cancelled",
+                db::now_ms(),
+                Some("the webhook was deleted"),
+                db::now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let headers = db::webhooks::headers(&self.pool, webhook.id).await?;
+        let started = db::now_ms();
+        let request = match build(&webhook, &headers, &event, &c.message_id, false, started) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut tx = db::begin_write(&self.pool).await?;
+                db::deliveries::settle(
+                    &mut tx,
+                    c.id,
+                    "dead",
+                    started,
+                    Some(&format!("cannot build the request: {e}")),
+                    started,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+        };
+        let timeout = if trigger == "synchronous" {
+            self.settings.sync_timeout
+        } else {
+            self.settings.delivery_timeout
+        };
+        let outcome = {
+            let _host = self.host_permits(&request.url).acquire_owned().await?;
+            send(
+                &self.client,
+                &request,
+                timeout,
+                self.settings.allow_private_targets,
+            )
+            .await
+        };
+        let attempt = Attempt {
+            url: request.url.clone(),
+            request,
+            outcome,
+        };
+        self.record(&c, &webhook.wording, trigger, started, &attempt)
+            .await?;
+        Ok(Some(attempt))
+    }
+
+    async fn record(
+        &self,
+        c: &Claimed,
+        wording: &str,
+        trigger: &str,
+        started: i64,
+        a: &Attempt,
+    ) -> anyhow::Result<()> {
+        let now = db::now_ms();
+        let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
+        // A synchronous call is made once: the person saw its result.
+        let decision = match (trigger, a.outcome.failure.is_some()) {
+            ("synchronous", true) => Decision::Dead,
+            _ => decide(
+                c.attempts as u32,
+                a.outcome.failure.as_ref(),
+                a.outcome.retry_after,
+                jitter,
+            ),
+        };
+        let mut tx = db::begin_write(&self.pool).await?;
+        insert_attempt(
+            &mut tx,
+            Some(c.id),
+            c.webhook_id,
+            c.attempts,
+            trigger,
+            started,
+            a,
+        )
+        .await?;
+        let error = a.outcome.error.as_deref();
+        match &decision {
+            Decision::Delivered => {
+                db::deliveries::settle(&mut tx, c.id, "delivered", now, None, now).await?
+            }
+            Decision::RetryIn(wait) => {
+                db::deliveries::settle(
+                    &mut tx,
+                    c.id,
+                    "pending",
+                    now + wait.as_millis() as i64,
+                    error,
+                    now,
+                )
+                .await?
+            }
+            Decision::Dead | Decision::Gone => {
+                db::deliveries::settle(&mut tx, c.id, "dead", now, error, now).await?;
+                let message = format!(
+                    "Delivery {} of webhook “{wording}” failed for good after {} attempt(s): {}",
+                    c.message_id,
+                    c.attempts,
+                    error.unwrap_or("error")
+                );
+                db::events::log(
+                    &mut tx,
+                    "error",
+                    "delivery_dead",
+                    &message,
+                    Some(c.webhook_id),
+                    Some(c.event_id),
+                    now,
+                )
+                .await?;
+            }
+        }
+        if decision == Decision::Gone {
+            let reason = format!(
+                "Turned off by Hookline: the receiver answered 410 Gone at {}",
+                a.url
+            );
+            db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
+            db::events::log(
+                &mut tx,
+                "warning",
+                "webhook_disabled",
+                &format!("Webhook “{wording}” was deactivated: its receiver answered 410 Gone."),
+                Some(c.webhook_id),
+                Some(c.event_id),
+                now,
+            )
+            .await?;
+        }
+        db::deliveries::set_webhook_status(
+            &mut tx,
+            c.webhook_id,
+            started,
+            a.outcome
+                .response
+                .as_ref()
+                .map_or(0, |r| i64::from(r.status)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Records an attempt (secret header values masked).
+pub async fn insert_attempt(
+    tx: &mut db::Tx,
+    delivery: Option<i64>,
+    webhook_id: i64,
+    attempt_no: i64,
+    trigger: &str,
+    started: i64,
+    a: &Attempt,
+) -> anyhow::Result<i64> {
+    let response = a.outcome.response.as_ref();
+    let new = db::deliveries::NewAttempt {
+        delivery_id: delivery,
+        webhook_id,
+        attempt_no,
+        trigger,
+        started_at: started,
+        duration_ms: a.outcome.duration.as_millis() as i64,
+        method: &a.request.method,
+        url: &a.url,
+        request_headers: serde_json::to_string(&a.request.masked_headers())?,
+        request_body: &a.request.body,
+        status: response.map(|r| i64::from(r.status)),
+        response_headers: response
+            .map(|r| serde_json::to_string(&r.headers))
+            .transpose()?,
+        response_body: response.map(|r| r.body.as_str()),
+        error_kind: a.outcome.failure.as_ref().map(|f| f.code()),
+        error_message: a.outcome.error.as_deref(),
+    };
+    Ok(db::deliveries::insert_attempt(tx, &new).await?)
+}

@@ -1,0 +1,12 @@
+//! Delivery: the queue's workers, the shared HTTP client and its outgoing-address guard,
+//! Standard Webhooks signing, and the retry policy.
+
+pub mod client;
+pub mod engine;
+pub mod guard;
+pub mod policy;
+pub mod request;
+pub mod send;
+pub mod signing;
+
+pub use engine::{Attempt, Deliverer};

@@ -1,0 +1,249 @@
+//! Running a change so that synchronous in-transaction webhooks can veto it, without holding
+//! SQLite's single write lock across a network call:
+//!
+//! 1. apply the change in a transaction and record its event and deliveries;
+//! 2. if a webhook must approve it, build those requests from the proposed state, roll back;
+//! 3. call them all at once — any error or non-2xx cancels the change, and the person is
+//!    told why;
+//! 4. otherwise apply the change again in a short transaction, refuse it if someone changed
+//!    the object meanwhile (its change version moved), keep the message ids the receivers
+//!    already saw, and commit.
+
+use futures_util::future::join_all;
+
+use super::ServiceError;
+use super::dispatch::after_commit;
+use crate::db::{self, Tx};
+use crate::delivery::Attempt;
+use crate::delivery::engine::insert_attempt;
+use crate::delivery::request::{Outgoing, build};
+use crate::delivery::send::send;
+use crate::events::Recorded;
+use crate::events::record::Mode;
+use crate::state::AppState;
+
+/// A committed change: its event, its value, and the synchronous calls made after commit.
+pub struct Committed<T> {
+    pub recorded: Recorded,
+    pub value: T,
+    pub calls: Vec<Attempt>,
+}
+
+const CHANGED_MEANWHILE: &str = "Someone changed this object while the webhooks were being called: nothing was saved. Reload and try again.";
+
+/// Runs `change` (which writes the change and records its event in the transaction it is
+/// given); `None` when it changed nothing.
+pub async fn run<T>(
+    state: &AppState,
+    change: impl AsyncFn(&mut Tx) -> Result<Option<(Recorded, T)>, ServiceError>,
+) -> Result<Option<Committed<T>>, ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let Some((recorded, value)) = change(&mut tx).await? else {
+        return Ok(None);
+    };
+    let approvers: Vec<i64> = recorded
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == Mode::SyncInTransaction)
+        .map(|d| d.id)
+        .collect();
+    if approvers.is_empty() {
+        tx.commit().await?;
+        let calls = after_commit(state, &recorded).await;
+        return Ok(Some(Committed {
+            recorded,
+            value,
+            calls,
+        }));
+    }
+    let requests = approval_requests(&mut tx, &recorded).await?;
+    tx.rollback().await?;
+
+    let attempts = call_all(state, requests).await;
+    record_approvals(state, &attempts).await?;
+    if let Some((_, refused)) = attempts.iter().find(|(_, a)| !a.delivered()) {
+        return Err(ServiceError::Vetoed(veto_message(refused)));
+    }
+
+    let mut tx = db::begin_write(&state.pool).await?;
+    let Some((again, value)) = change(&mut tx).await? else {
+        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    };
+    let same_hooks = again
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == Mode::SyncInTransaction)
+        .map(|d| d.webhook_id)
+        .eq(attempts.iter().map(|(d, _)| d.webhook_id));
+    if again.change_version != recorded.change_version || !same_hooks {
+        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    }
+    keep_ids(&mut tx, &recorded, &again, &attempts).await?;
+    tx.commit().await?;
+    let calls = after_commit(state, &again).await;
+    Ok(Some(Committed {
+        recorded: again,
+        value,
+        calls,
+    }))
+}
+
+struct Approval {
+    webhook_id: i64,
+    message_id: String,
+    request: Result<Outgoing, String>,
+}
+
+async fn approval_requests(
+    tx: &mut Tx,
+    recorded: &Recorded,
+) -> Result<Vec<Approval>, ServiceError> {
+    let event = db::events::find(&mut **tx, recorded.event_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut out = Vec::new();
+    for d in recorded
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == Mode::SyncInTransaction)
+    {
+        let Some(webhook) = db::webhooks::find(&mut **tx, d.webhook_id).await? else {
+            continue;
+        };
+        let headers = db::webhooks::headers(&mut **tx, d.webhook_id).await?;
+        let request = build(
+            &webhook,
+            &headers,
+            &event,
+            &d.message_id,
+            false,
+            db::now_ms(),
+        );
+        out.push(Approval {
+            webhook_id: d.webhook_id,
+            message_id: d.message_id.clone(),
+            request,
+        });
+    }
+    Ok(out)
+}
+
+struct Called {
+    webhook_id: i64,
+    message_id: String,
+}
+
+/// Calls every approver at once; the first refusal is reported.
+async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, Attempt)> {
+    let client = state.deliverer.client();
+    let calls = approvals.into_iter().map(|a| async move {
+        let attempt = match a.request {
+            Ok(request) => {
+                let outcome = send(
+                    client,
+                    &request,
+                    state.settings.sync_timeout,
+                    state.settings.allow_private_targets,
+                )
+                .await;
+                Attempt {
+                    url: request.url.clone(),
+                    request,
+                    outcome,
+                }
+            }
+            Err(e) => Attempt::unsendable(e),
+        };
+        (
+            Called {
+                webhook_id: a.webhook_id,
+                message_id: a.message_id,
+            },
+            attempt,
+        )
+    });
+    join_all(calls).await
+}
+
+/// Every approval call is kept in its webhook's attempts, whichever way the change went.
+async fn record_approvals(
+    state: &AppState,
+    attempts: &[(Called, Attempt)],
+) -> Result<(), ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let now = db::now_ms();
+    for (called, attempt) in attempts {
+        insert_attempt(
+            &mut tx,
+            None,
+            called.webhook_id,
+            1,
+            "synchronous",
+            now,
+            attempt,
+        )
+        .await?;
+        let status = attempt
+            .outcome
+            .response
+            .as_ref()
+            .map_or(0, |r| i64::from(r.status));
+        db::deliveries::set_webhook_status(&mut tx, called.webhook_id, now, status).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The receivers saw the first run's ids: the committed event and deliveries keep them, and
+/// the approvals count as delivered.
+async fn keep_ids(
+    tx: &mut Tx,
+    first: &Recorded,
+    again: &Recorded,
+    attempts: &[(Called, Attempt)],
+) -> Result<(), ServiceError> {
+    let first_event: String = sqlx::query_scalar("SELECT event_id FROM events WHERE id = ?1")
+        .bind(first.event_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or_default();
+    if !first_event.is_empty() {
+        sqlx::query("UPDATE events SET event_id = ?2 WHERE id = ?1")
+            .bind(again.event_id)
+            .bind(first_event)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let now = db::now_ms();
+    for (d, (called, _)) in again
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == Mode::SyncInTransaction)
+        .zip(attempts)
+    {
+        sqlx::query("UPDATE deliveries SET message_id = ?2, attempts = 1 WHERE id = ?1")
+            .bind(d.id)
+            .bind(&called.message_id)
+            .execute(&mut **tx)
+            .await?;
+        db::deliveries::settle(tx, d.id, "delivered", now, None, now).await?;
+    }
+    Ok(())
+}
+
+fn veto_message(a: &Attempt) -> String {
+    let reason: String = a
+        .outcome
+        .response
+        .as_ref()
+        .map(|r| r.body.trim().chars().take(200).collect())
+        .unwrap_or_default();
+    if reason.is_empty() {
+        format!("The change was cancelled by a webhook. {}.", a.summary())
+    } else {
+        format!(
+            "The change was cancelled by a webhook. {}: {reason}",
+            a.summary()
+        )
+    }
+}

@@ -1,0 +1,26 @@
+//! What happens right after a change commits: the workers are woken for its asynchronous
+//! deliveries, and its synchronous calls are made while the person waits, so the page can
+//! show their results.
+
+use crate::delivery::Attempt;
+use crate::events::Recorded;
+use crate::events::record::Mode;
+use crate::state::AppState;
+
+/// The synchronous calls' results, in webhook order.
+pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt> {
+    if recorded.deliveries.iter().any(|d| d.mode == Mode::Async) {
+        state.deliverer.wake();
+    }
+    let mut results = Vec::new();
+    for d in recorded.deliveries.iter().filter(|d| d.mode != Mode::Async) {
+        match state.deliverer.deliver_now(d.id, "synchronous").await {
+            Ok(Some(attempt)) => results.push(attempt),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(delivery_id = d.id, error = %e, "synchronous call could not be recorded")
+            }
+        }
+    }
+    results
+}
