@@ -3,8 +3,10 @@
 mod browser;
 mod cli;
 mod csrf;
+mod delivery;
 mod events;
 mod helpers;
+mod receiver;
 mod rights;
 mod sessions;
 mod sign_in;

@@ -1,0 +1,502 @@
+//! The delivery engine against a real receiver on 127.0.0.1: exactly the expected signed
+//! requests, retries, timeouts, refusals, 410, Retry-After, order, synchronous modes.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use sha2::Sha256;
+
+use crate::events::create_project;
+use crate::helpers::*;
+use crate::receiver::{Answer, Receiver};
+use crate::webhooks::{create as create_webhook, form_with};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Verifies a Standard Webhooks signature independently of Hookline's own code.
+fn verify(secret: &str, id: &str, timestamp: &str, body: &str, header: &str) -> bool {
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    header.split(' ').any(|s| s == expected)
+}
+
+async fn webhook_to(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    url: &str,
+    extra: &[(&'static str, &str)],
+) -> i64 {
+    let mut changes: Vec<(&'static str, &str)> = vec![("url", url), ("event_action", "all")];
+    changes.extend_from_slice(extra);
+    create_webhook(app, admin, &form_with(&changes)).await
+}
+
+async fn run(app: &TestApp) -> usize {
+    app.state
+        .deliverer
+        .run_once()
+        .await
+        .expect("the workers run")
+}
+
+async fn delivery(app: &TestApp) -> (String, i64, String) {
+    sqlx::query_as("SELECT status, attempts, message_id FROM deliveries ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+}
+
+async fn attempts(app: &TestApp) -> Vec<(Option<i64>, Option<String>, String, String)> {
+    sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(&app.state.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_receiver_gets_exactly_the_expected_signed_request() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    let url = format!(
+        "{}/hooks/{{project.code}}?name={{project.name}}",
+        receiver.url
+    );
+    let body = r#"{"code": "{project.code}", "event": "{event.type}", "changes": {changes}}"#;
+    let id = webhook_to(
+        &app,
+        &admin,
+        &url,
+        &[
+            ("verb", "PUT"),
+            ("body", body),
+            ("header_name", "Authorization"),
+            ("header_value", "Bearer top-secret"),
+            ("header_kind", "secret"),
+        ],
+    )
+    .await;
+    create_project(&app, &admin, "PRJ-9", &[("name", "Apollo & co")]).await;
+    assert_eq!(run(&app).await, 1);
+
+    let got = receiver.wait_for(1, WAIT).await;
+    let r = &got[0];
+    assert_eq!(r.method, "PUT");
+    assert_eq!(r.target, "/hooks/PRJ-9?name=Apollo%20%26%20co");
+    assert_eq!(r.header("authorization"), Some("Bearer top-secret"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let parsed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(parsed["code"], "PRJ-9");
+    assert_eq!(parsed["event"], "project.created");
+    let (status, tries, message_id) = delivery(&app).await;
+    assert_eq!((status.as_str(), tries), ("delivered", 1));
+    assert_eq!(r.header("webhook-id"), Some(message_id.as_str()));
+    let secret: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks WHERE id = ?1")
+        .bind(id)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert!(
+        verify(
+            &secret,
+            &message_id,
+            r.header("webhook-timestamp").unwrap(),
+            &r.body,
+            r.header("webhook-signature").unwrap()
+        ),
+        "the signature verifies"
+    );
+    assert!(!verify(
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &message_id,
+        r.header("webhook-timestamp").unwrap(),
+        &r.body,
+        r.header("webhook-signature").unwrap()
+    ));
+
+    let recorded = attempts(&app).await;
+    assert_eq!(recorded[0].0, Some(200));
+    assert!(
+        !recorded[0].3.contains("top-secret") && recorded[0].3.contains("••••••••"),
+        "the secret is masked in the attempt"
+    );
+    let list = app.get_html(&admin, "/webhooks").await;
+    assert!(list.contains("OK (200)"), "the list shows the last status");
+}
+
+#[tokio::test]
+async fn the_default_payload_is_the_envelope() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    create_project(&app, &admin, "ENV", &[]).await;
+    run(&app).await;
+    let got = receiver.wait_for(1, WAIT).await;
+    let p: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(p["eventType"], "project.created");
+    assert_eq!(p["data"]["attributes"]["code"], "ENV");
+    assert_eq!(p["messageId"], got[0].header("webhook-id").unwrap());
+}
+
+#[tokio::test]
+async fn a_failure_is_retried_with_the_same_message_id() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(500).body("boom")]);
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    create_project(&app, &admin, "RETRY", &[]).await;
+    // The first retry is immediate, so one pass sends twice.
+    assert_eq!(run(&app).await, 2);
+    let got = receiver.wait_for(2, WAIT).await;
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    let (status, tries, _) = delivery(&app).await;
+    assert_eq!((status.as_str(), tries), ("delivered", 2));
+    let recorded = attempts(&app).await;
+    assert_eq!(
+        (recorded[0].0, recorded[0].1.as_deref()),
+        (Some(500), Some("http"))
+    );
+    assert_eq!(recorded[1].0, Some(200));
+}
+
+#[tokio::test]
+async fn the_second_failure_waits_for_its_retry() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(502), Answer::status(503)]);
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    create_project(&app, &admin, "WAIT", &[]).await;
+    assert_eq!(run(&app).await, 2);
+    let (status, tries, _) = delivery(&app).await;
+    assert_eq!((status.as_str(), tries), ("pending", 2));
+    let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert!(
+        wait > hookline::db::now_ms() + 3_000,
+        "about 5 s later (with jitter)"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(429).header("Retry-After", "120")]);
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    create_project(&app, &admin, "BUSY", &[]).await;
+    assert_eq!(run(&app).await, 1);
+    let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    let delay = wait - hookline::db::now_ms();
+    assert!((110_000..=121_000).contains(&delay), "{delay} ms");
+}
+
+#[tokio::test]
+async fn a_hang_is_cut_at_the_timeout_and_a_closed_port_is_a_connect_error() {
+    let app = spawn_app_with(|s| s.delivery_timeout = Duration::from_secs(1)).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(200).delay(Duration::from_secs(30))]);
+    webhook_to(&app, &admin, &format!("{}/slow", receiver.url), &[]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    webhook_to(
+        &app,
+        &admin,
+        &format!("http://127.0.0.1:{closed}/nobody"),
+        &[],
+    )
+    .await;
+    create_project(&app, &admin, "SLOW", &[]).await;
+    let started = std::time::Instant::now();
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 2);
+    let _ = app.state.deliverer.run_once().await;
+    let kinds: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT error_kind FROM delivery_attempts ORDER BY webhook_id, id")
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(kinds[0].as_deref(), Some("timeout"));
+    assert!(
+        kinds.iter().any(|k| k.as_deref() == Some("connect")),
+        "{kinds:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the hang was cut: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn local_and_private_targets_are_refused_unless_allowed() {
+    let app = spawn_app_with(|s| s.allow_private_targets = false).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    let port = receiver.url.rsplit(':').next().unwrap().to_owned();
+    for host in [
+        "127.0.0.1",
+        "10.0.0.1",
+        "169.254.169.254",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "localhost",
+    ] {
+        webhook_to(&app, &admin, &format!("http://{host}:{port}/in"), &[]).await;
+    }
+    create_project(&app, &admin, "SAFE", &[]).await;
+    let _ = app.state.deliverer.run_once().await;
+    let recorded = attempts(&app).await;
+    assert_eq!(recorded.len(), 6);
+    for (status, kind, message, _) in &recorded {
+        assert_eq!(
+            (status, kind.as_deref()),
+            (&None, Some("refused")),
+            "{message}"
+        );
+        assert!(
+            message.contains("HOOKLINE_ALLOW_PRIVATE_TARGETS=true"),
+            "{message}"
+        );
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the receiver"
+    );
+    let dead: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'dead'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(dead, 6, "a refusal is not retried");
+
+    // Allowed, the loopback ones arrive (the private and link-local ones are not tried here:
+    // tests send nothing beyond the loopback).
+    let open = spawn_app_with(|s| s.allow_private_targets = true).await;
+    let admin = open.admin().await;
+    for host in ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"] {
+        webhook_to(&open, &admin, &format!("http://{host}:{port}/in"), &[]).await;
+    }
+    create_project(&open, &admin, "OPEN", &[]).await;
+    let _ = open.state.deliverer.run_once().await;
+    receiver.wait_for(3, WAIT).await;
+}
+
+#[tokio::test]
+async fn a_410_turns_the_webhook_off_and_says_so() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(410)]);
+    let id = webhook_to(&app, &admin, &format!("{}/gone", receiver.url), &[]).await;
+    create_project(&app, &admin, "GONE", &[]).await;
+    run(&app).await;
+    let (active, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT active, disabled_reason FROM webhooks WHERE id = ?1")
+            .bind(id)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert!(!active);
+    assert!(reason.unwrap().contains("410 Gone"));
+    let logged: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM app_log WHERE kind = 'webhook_disabled'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!(logged, 1);
+    assert_eq!(delivery(&app).await.0, "dead");
+}
+
+#[tokio::test]
+async fn changes_to_one_object_arrive_in_order_even_across_retries() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(500)]);
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    let id = create_project(&app, &admin, "ORDER", &[]).await;
+    for name in ["Second", "Third"] {
+        app.post(
+            &admin,
+            &format!("/projects/{id}"),
+            &[("code", "ORDER"), ("name", name), ("status", "Active")],
+        )
+        .await;
+    }
+    run(&app).await;
+    let got = receiver.wait_for(4, WAIT).await;
+    let versions: Vec<i64> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["changeVersion"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        vec![1, 1, 2, 3],
+        "the failed first change is retried before the later ones go"
+    );
+}
+
+#[tokio::test]
+async fn background_workers_deliver_right_after_the_commit() {
+    let app = spawn_app_with(|s| s.run_delivery_workers = true).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    create_project(&app, &admin, "AWAKE", &[]).await;
+    receiver.wait_for(1, WAIT).await;
+}
+
+#[tokio::test]
+async fn a_synchronous_call_outside_the_transaction_reports_its_error_and_the_change_stays() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Answer::status(404)]);
+    webhook_to(
+        &app,
+        &admin,
+        &format!("{}/sync", receiver.url),
+        &[("synchronous", "on")],
+    )
+    .await;
+    let res = app
+        .post(
+            &admin,
+            "/projects/new",
+            &[("code", "SYNC"), ("name", "Sync"), ("status", "Active")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get_html(&admin, "/projects").await;
+    assert!(
+        page.contains(&escaped(&format!(
+            "Request sent to {}/sync (status code: 404)",
+            receiver.url
+        ))),
+        "{page}"
+    );
+    let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE code = 'SYNC'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(saved, 1, "the change stays");
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "called once, while the person waited"
+    );
+    assert_eq!(
+        delivery(&app).await.0,
+        "dead",
+        "a failed synchronous call is not retried in the background"
+    );
+}
+
+#[tokio::test]
+async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    let id = create_project(&app, &admin, "VETO", &[("budget", "100")]).await;
+    webhook_to(
+        &app,
+        &admin,
+        &format!("{}/approve", receiver.url),
+        &[("synchronous", "on"), ("in_transaction", "on")],
+    )
+    .await;
+    let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+
+    receiver.script([Answer::status(422).body("Budget over the limit")]);
+    let res = app
+        .post(
+            &admin,
+            &format!("/projects/{id}"),
+            &[
+                ("code", "VETO"),
+                ("name", "Apollo"),
+                ("status", "Active"),
+                ("budget", "999999"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The change was cancelled by a webhook."),
+        "{page}"
+    );
+    assert!(page.contains("(status code: 422): Budget over the limit"));
+    let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
+        .bind(id)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(budget, Some(100), "nothing changed");
+    let events_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(events_after, events_before, "no event for a refused change");
+    let proposed: serde_json::Value = serde_json::from_str(&receiver.received()[0].body).unwrap();
+    assert_eq!(
+        proposed["data"]["attributes"]["budget"], 999_999,
+        "the hook saw the proposed state"
+    );
+
+    // Accepted: the change commits, with the message id the receiver saw.
+    let res = app
+        .post(
+            &admin,
+            &format!("/projects/{id}"),
+            &[
+                ("code", "VETO"),
+                ("name", "Apollo"),
+                ("status", "Active"),
+                ("budget", "500"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
+        .bind(id)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(budget, Some(500));
+    let got = receiver.received();
+    let (status, _, message_id) = delivery(&app).await;
+    assert_eq!(status, "delivered");
+    assert_eq!(got[1].header("webhook-id"), Some(message_id.as_str()));
+    assert_eq!(
+        got.len(),
+        2,
+        "called once per try, never again in the background"
+    );
+}
