@@ -109,6 +109,14 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_PER_HOST_CONCURRENCY", default_value_t = 64)]
     pub per_host_concurrency: usize,
 
+    /// Days to keep delivered attempts and the application log.
+    #[arg(long, env = "HOOKLINE_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub retention_days: u64,
+
+    /// Days to keep the attempts of dead deliveries.
+    #[arg(long, env = "HOOKLINE_DEAD_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub dead_retention_days: u64,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -162,6 +170,8 @@ impl ServeArgs {
             delivery_concurrency: self.delivery_concurrency,
             per_host_concurrency: self.per_host_concurrency,
             run_delivery_workers: true,
+            retention: Duration::from_secs(self.retention_days * 86_400),
+            dead_retention: Duration::from_secs(self.dead_retention_days * 86_400),
         };
         settings.validate()?;
         Ok(settings)

@@ -40,6 +40,10 @@ pub struct Settings {
     pub per_host_concurrency: usize,
     /// Run the background delivery workers (tests may drive them by hand instead).
     pub run_delivery_workers: bool,
+    /// Attempts of delivered deliveries, and the application log, are kept this long; those
+    /// of dead deliveries longer.
+    pub retention: Duration,
+    pub dead_retention: Duration,
 }
 
 impl Settings {
@@ -63,6 +67,8 @@ impl Settings {
             delivery_concurrency: 256,
             per_host_concurrency: 64,
             run_delivery_workers: true,
+            retention: Duration::from_secs(30 * 86_400),
+            dead_retention: Duration::from_secs(90 * 86_400),
         }
     }
 

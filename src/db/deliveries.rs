@@ -176,3 +176,141 @@ pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub webhook_id: i64,
+    pub wording: Option<String>,
+    pub event_type: String,
+    pub object_type: String,
+    pub object_id: i64,
+    pub message_id: String,
+    pub mode: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording, e.event_type, e.object_type, e.object_id, d.message_id,
+        d.mode, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at
+    FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id";
+
+/// The newest deliveries, by state (as the screen names them) and webhook.
+pub async fn list(
+    pool: &SqlitePool,
+    state: Option<&str>,
+    webhook: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<DeliveryRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{DELIVERY_SELECT}
+         WHERE (?1 IS NULL
+                OR (?1 = 'queued' AND d.status = 'pending' AND d.attempts = 0)
+                OR (?1 = 'waiting' AND d.status = 'pending' AND d.attempts > 0)
+                OR (?1 NOT IN ('queued', 'waiting') AND d.status = ?1))
+           AND (?2 IS NULL OR d.webhook_id = ?2)
+         ORDER BY d.id DESC LIMIT ?3"
+    )))
+    .bind(state)
+    .bind(webhook)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<DeliveryRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{DELIVERY_SELECT} WHERE d.id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub attempt_no: i64,
+    pub trigger: String,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_method: String,
+    pub request_url: String,
+    pub request_headers: String,
+    pub request_body: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+pub async fn attempts(pool: &SqlitePool, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as(
+        "SELECT id, attempt_no, trigger, started_at, duration_ms, request_method, request_url, request_headers, request_body,
+                response_status, response_headers, response_body, error_kind, error_message
+         FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY id DESC",
+    )
+    .bind(delivery_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
+pub async fn cancel(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = ?2, locked_until = NULL WHERE id = ?1 AND status IN ('pending', 'dead')")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LogRow {
+    pub id: i64,
+    pub at: i64,
+    pub level: String,
+    pub kind: String,
+    pub message: String,
+    pub webhook_id: Option<i64>,
+    pub event_id: Option<i64>,
+}
+
+pub async fn app_log(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<LogRow>> {
+    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(pool).await
+}
+
+/// Retention: delivered attempts and the application log after `keep_ms`, dead deliveries'
+/// attempts after `keep_dead_ms`. Returns the rows removed.
+pub async fn prune(
+    pool: &SqlitePool,
+    now: i64,
+    keep_ms: i64,
+    keep_dead_ms: i64,
+) -> sqlx::Result<u64> {
+    let mut removed = 0;
+    removed += sqlx::query(
+        "DELETE FROM delivery_attempts WHERE started_at < ?1 AND (delivery_id IS NULL OR delivery_id IN
+             (SELECT id FROM deliveries WHERE status IN ('delivered', 'cancelled')))",
+    )
+    .bind(now - keep_ms)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    removed += sqlx::query("DELETE FROM delivery_attempts WHERE started_at < ?1 AND delivery_id IN (SELECT id FROM deliveries WHERE status = 'dead')")
+        .bind(now - keep_dead_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    removed += sqlx::query("DELETE FROM app_log WHERE at < ?1")
+        .bind(now - keep_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(removed)
+}

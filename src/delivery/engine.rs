@@ -24,6 +24,8 @@ const LEASE_MS: i64 = 90_000;
 const CLAIM_BATCH: usize = 256;
 /// Sleep at most this long between looks at the queue (work from other processes).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often old attempts and log entries are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a stop waits for requests in flight before giving their claims back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -141,8 +143,13 @@ impl Deliverer {
     /// The background loop, until `stop` turns true.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut last_prune: Option<std::time::Instant> = None;
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
+            if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
+                self.prune().await;
+                last_prune = Some(std::time::Instant::now());
+            }
             let free = self.permits.available_permits().min(CLAIM_BATCH);
             let claimed = if free == 0 {
                 Vec::new()
@@ -180,6 +187,19 @@ impl Deliverer {
             }
         }
         self.shut_down(tasks).await;
+    }
+
+    /// Retention: old attempts and log entries go.
+    pub async fn prune(&self) {
+        let (keep, keep_dead) = (
+            self.settings.retention.as_millis() as i64,
+            self.settings.dead_retention.as_millis() as i64,
+        );
+        match db::deliveries::prune(&self.pool, db::now_ms(), keep, keep_dead).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "old attempts and log entries pruned"),
+            Err(e) => tracing::error!(error = %e, "pruning failed"),
+        }
     }
 
     async fn idle_wait(&self, saturated: bool) -> Duration {

@@ -9,6 +9,7 @@ use crate::domain::Right;
 pub enum Area {
     Webhooks,
     Projects,
+    PendingOrders,
     Users,
     Account,
     Home,

@@ -7,6 +7,7 @@ mod events;
 pub mod format;
 mod home;
 pub mod middleware;
+pub mod pending_orders;
 mod project_filters;
 mod projects;
 mod roles;
@@ -34,7 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(webhooks::routes)
         .configure(projects::routes)
         .configure(project_filters::routes)
-        .configure(events::routes);
+        .configure(events::routes)
+        .configure(pending_orders::routes);
 }
 
 /// Renders a page with a status; 422 for a form sent back with errors.

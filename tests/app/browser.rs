@@ -416,3 +416,27 @@ async fn a_script_in_a_wording_shows_as_text_and_runs_nothing() {
     }
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_test_button_shows_the_status_code_of_a_local_receiver() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    receiver.script([crate::receiver::Answer::status(418).body("I am a teapot")]);
+    crate::events::create_project(&app, &admin, "BRW", &[]).await;
+    let url = format!("{}/b/{{project.code}}", receiver.url);
+    let id =
+        crate::webhooks::create(&app, &admin, &crate::webhooks::form_with(&[("url", &url)])).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.goto(&app, &format!("/webhooks/{id}")).await;
+    browser.wait_for_text("See history").await;
+    browser.click("#test-button").await;
+    browser.wait_for_text("Test the webhook").await;
+    browser.click("#test-dialog button.primary").await;
+    let page = browser.wait_for_text("(status code: 418)").await;
+    assert!(page.contains(&format!("Request sent to {}/b/BRW", receiver.url)));
+    assert!(page.contains("ERROR (418)"));
+    browser.close().await;
+}

@@ -33,6 +33,9 @@ pub const STATE_CHANGING: &[&str] = &[
     "/project-filters",
     "/project-filters/1/delete",
     "/users/2/delete",
+    "/pending-orders/1/retry",
+    "/pending-orders/1/cancel",
+    "/webhooks/1/rotate-secret",
 ];
 
 async fn prepared() -> (TestApp, reqwest::Client) {
@@ -49,6 +52,13 @@ async fn prepared() -> (TestApp, reqwest::Client) {
     )
     .await;
     let project = crate::events::create_project(&app, &admin, "P1", &[]).await;
+    // A modification queues delivery 1 for webhook 1 (no worker runs in these tests).
+    app.post(
+        &admin,
+        &format!("/projects/{project}"),
+        &[("code", "P1"), ("name", "Apollo"), ("status", "On hold")],
+    )
+    .await;
     app.post(
         &admin,
         &format!("/projects/{project}/phases/new"),
@@ -162,7 +172,13 @@ async fn assert_unchanged(app: &TestApp) {
             .fetch_one(pool)
             .await
             .unwrap();
-    assert_eq!(project, ("Apollo".to_owned(), 1));
+    assert_eq!(project, ("Apollo".to_owned(), 2));
+    let delivery: (String, i64) =
+        sqlx::query_as("SELECT status, attempts FROM deliveries WHERE id = 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(delivery, ("pending".to_owned(), 0));
     let counts: (i64, i64, i64) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM phases), (SELECT COUNT(*) FROM project_filters), (SELECT COUNT(*) FROM users)").fetch_one(pool).await.unwrap();
     assert_eq!(counts, (1, 1, 2));
 }

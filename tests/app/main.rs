@@ -6,6 +6,7 @@ mod csrf;
 mod delivery;
 mod events;
 mod helpers;
+mod orders;
 mod receiver;
 mod rights;
 mod sessions;

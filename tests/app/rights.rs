@@ -33,7 +33,7 @@ const fn post(path: &'static str, needs: Needs) -> Route {
 }
 
 /// Every route of the UI. Ids refer to what `prepared` makes: user 2, custom role 4,
-/// webhook 1, saved filter 1, project 1 with phase 1, project filter 1.
+/// webhook 1, saved filter 1, project 1 with phase 1, project filter 1, delivery 1.
 fn routes() -> Vec<Route> {
     use Needs::*;
     vec![
@@ -64,6 +64,7 @@ fn routes() -> Vec<Route> {
         get("/webhooks/1", Has(Right::ViewWebhooks)),
         get("/webhooks/1/history", Has(Right::ViewWebhooks)),
         post("/webhooks/1", Has(Right::ModifyWebhook)),
+        post("/webhooks/1/rotate-secret", Has(Right::ModifyWebhook)),
         post("/webhooks/1/delete", Has(Right::DeleteWebhook)),
         get("/event-types", Has(Right::ViewWebhooks)),
         get("/projects", Has(Right::ManageProjects)),
@@ -80,6 +81,10 @@ fn routes() -> Vec<Route> {
         get("/project-filters", Has(Right::ManageProjects)),
         post("/project-filters", Has(Right::ManageProjects)),
         post("/project-filters/1/delete", Has(Right::ManageProjects)),
+        get("/pending-orders", Has(Right::ViewPendingOrders)),
+        get("/pending-orders/1", Has(Right::ViewPendingOrders)),
+        get("/application-log", Has(Right::ViewPendingOrders)),
+        post("/pending-orders/1/cancel", Has(Right::ManagePendingOrders)),
         post("/users/2/delete", Has(Right::ManageUsers)),
     ]
 }
@@ -104,6 +109,13 @@ async fn prepared() -> TestApp {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let project = crate::events::create_project(&app, &admin, "P1", &[]).await;
+    // A modification queues delivery 1 for webhook 1 (no worker runs in these tests).
+    app.post(
+        &admin,
+        &format!("/projects/{project}"),
+        &[("code", "P1"), ("name", "Apollo"), ("status", "On hold")],
+    )
+    .await;
     app.post(
         &admin,
         &format!("/projects/{project}/phases/new"),

@@ -662,10 +662,11 @@ async fn the_test_button_is_checked_on_the_server_and_never_fakes_a_success() {
             .unwrap()
             .contains("Fill in the four required fields")
     );
+    // No project to build the payload from: nothing is sent, and it says why.
     let res = post_form(&app, &admin, "/webhooks/test", &valid_form()).await;
-    assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Not sent"));
+    assert!(html.contains("Not sent: Choose a project to test with."));
     assert!(html.contains("value=\"Notify CRM\""), "the form is kept");
     assert_eq!(count(&app).await, 0, "testing saves nothing");
 }

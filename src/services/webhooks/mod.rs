@@ -13,6 +13,7 @@ use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
 
 pub mod history;
+pub mod test;
 
 const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since you opened it. Reload it to see their changes, then make yours again.";
 
@@ -21,7 +22,7 @@ pub fn new_signing_secret() -> String {
     format!("whsec_{}", STANDARD.encode(crate::random::bytes::<24>()))
 }
 
-fn fields<'a>(draft: &'a WebhookDraft, excluded: &'a str) -> WebhookFields<'a> {
+pub(crate) fn fields<'a>(draft: &'a WebhookDraft, excluded: &'a str) -> WebhookFields<'a> {
     WebhookFields {
         wording: &draft.wording,
         description: &draft.description,
@@ -182,7 +183,7 @@ pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
 
 /// Fills secret values left empty from the stored ones — unless the URL's host changed, so
 /// that a secret never follows a webhook to another server.
-fn resolve_headers(
+pub(crate) fn resolve_headers(
     drafts: &[HeaderDraft],
     stored: &[HeaderRow],
     host_changed: bool,
@@ -248,4 +249,32 @@ async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), Servi
     } else {
         Err(ServiceError::Invalid(e))
     }
+}
+
+/// A new signing secret; the previous one keeps signing beside it for 24 hours, so that
+/// receivers can switch without losing a request.
+pub async fn rotate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+    const OVERLAP_MS: i64 = 24 * 3600 * 1000;
+    let mut tx = db::begin_write(&state.pool).await?;
+    let w = db::webhooks::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let now = db::now_ms();
+    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = ?2, signing_secret = ?3 WHERE id = ?1")
+        .bind(id)
+        .bind(now + OVERLAP_MS)
+        .bind(new_signing_secret())
+        .execute(&mut *tx)
+        .await?;
+    let note = Change {
+        field: "Signing secret".into(),
+        before: history::MASK.into(),
+        after: format!(
+            "{} (rotated; the previous secret signs too for 24 hours)",
+            history::MASK
+        ),
+    };
+    history::record(&mut tx, actor, id, "modified", &w.wording, &[note], now).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -219,6 +219,9 @@ struct FormPage {
     can_delete: bool,
     testable: bool,
     test_message: Option<String>,
+    test_attempt: Option<crate::web::pending_orders::AttemptView>,
+    signing_secret: Option<String>,
+    disabled_reason: Option<String>,
     second_language: Option<String>,
     users: Vec<Choice>,
     projects: Vec<Choice>,
@@ -254,6 +257,7 @@ struct View {
     can_save: bool,
     can_delete: bool,
     test_message: Option<String>,
+    test_attempt: Option<crate::web::pending_orders::AttemptView>,
 }
 
 async fn render(
@@ -289,6 +293,16 @@ async fn render(
             label: f.name,
         })
         .collect();
+    let stored = match view.id {
+        Some(id) => db::webhooks::find(&state.pool, id).await?,
+        None => None,
+    };
+    // The signing secret is shown, on demand, only to those who may modify the webhook.
+    let signing_secret = stored
+        .as_ref()
+        .filter(|_| view.can_save)
+        .map(|w| w.signing_secret.clone());
+    let disabled_reason = stored.and_then(|w| w.disabled_reason.filter(|_| form.active.is_none()));
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
         id: view.id,
@@ -299,6 +313,9 @@ async fn render(
         can_save: view.can_save,
         can_delete: view.can_delete,
         test_message: view.test_message,
+        test_attempt: view.test_attempt,
+        signing_secret,
+        disabled_reason,
         second_language: state.settings.second_language.clone(),
         users,
         projects,
@@ -348,6 +365,7 @@ pub async fn new_form(
         can_save: true,
         can_delete: false,
         test_message: None,
+        test_attempt: None,
     };
     render(
         &state,
@@ -377,6 +395,7 @@ pub async fn edit_form(
         can_save: user.can(Right::ModifyWebhook),
         can_delete: user.can(Right::DeleteWebhook),
         test_message: None,
+        test_attempt: None,
     };
     render(
         &state,
@@ -424,6 +443,7 @@ pub async fn create(
         can_save: true,
         can_delete: false,
         test_message: None,
+        test_attempt: None,
     };
     render(
         &state,
@@ -483,6 +503,7 @@ pub async fn update(
         can_save: true,
         can_delete: user.can(Right::DeleteWebhook),
         test_message: None,
+        test_attempt: None,
     };
     render(&state, &user, &session, form, errors, view, status).await
 }
@@ -504,9 +525,9 @@ pub async fn delete(
     Ok(redirect("/webhooks"))
 }
 
-/// The Test dialog's submit. The four required fields are checked here too; the sending
-/// itself belongs to the delivery engine, which this version does not have yet, so it says
-/// so plainly instead of pretending.
+/// The Test dialog's submit: the four required fields are checked here too, then one real
+/// request goes out, built from the chosen project, and the page shows what was sent and
+/// what came back.
 pub async fn test(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -518,34 +539,103 @@ pub async fn test(
     }
     let form = form.normalised();
     let id = form.id.trim().parse::<i64>().ok();
-    let (message, status) = if WebhookDraft::testable(&form.input()) {
-        ("Not sent: test requests need the delivery engine, which this version of Hookline does not include yet.".to_owned(), StatusCode::NOT_IMPLEMENTED)
-    } else {
-        (
-            "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
-                .to_owned(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-    };
     let can_save = if id.is_some() {
         user.can(Right::ModifyWebhook)
     } else {
         user.can(Right::CreateWebhook)
     };
-    let view = View {
+    let mut view = View {
         id,
         can_save,
         can_delete: id.is_some() && user.can(Right::DeleteWebhook),
-        test_message: Some(message),
+        test_message: None,
+        test_attempt: None,
     };
-    render(
-        &state,
-        &user,
-        &session,
-        form,
-        FieldErrors::new(),
-        view,
-        status,
-    )
-    .await
+    if !WebhookDraft::testable(&form.input()) {
+        view.test_message = Some(
+            "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
+                .to_owned(),
+        );
+        return render(
+            &state,
+            &user,
+            &session,
+            form,
+            FieldErrors::new(),
+            view,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let draft = match WebhookDraft::parse(
+        &form.input(),
+        &rules(&state, &visible_filter_ids(&state, &user).await?),
+    ) {
+        Ok(d) => d,
+        Err(errors) => {
+            view.test_message = Some("Not sent: correct the webhook first.".to_owned());
+            return render(
+                &state,
+                &user,
+                &session,
+                form,
+                errors,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let project = form.test_project.trim().parse::<i64>().ok();
+    match service::test::test(&state, &crate::web::actor(&user), &draft, id, project).await {
+        Ok(attempt) => {
+            view.test_message = Some(attempt.summary());
+            view.test_attempt = Some(crate::web::pending_orders::attempt_view_of(
+                &attempt, "test",
+            ));
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                FieldErrors::new(),
+                view,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            view.test_message = Some(format!(
+                "Not sent: {}",
+                errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ")
+            ));
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                errors,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ModifyWebhook)?;
+    service::rotate_secret(&state, &crate::web::actor(&user), *id).await?;
+    session.flash(
+        FlashKind::Success,
+        "A new signing secret was made; the previous one also signs for 24 hours.",
+    );
+    Ok(redirect(&format!("/webhooks/{}", *id)))
 }

@@ -28,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/{id}", web::get().to(form::edit_form))
         .route("/webhooks/{id}", web::post().to(form::update))
         .route("/webhooks/{id}/delete", web::post().to(form::delete))
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            web::post().to(form::rotate_secret),
+        )
         .route("/webhooks/{id}/history", web::get().to(history::show));
 }
 

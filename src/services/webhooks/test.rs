@@ -1,0 +1,193 @@
+//! The Test button: one real request, built from a chosen project (or phase, or the tester
+//! as the user) and marked as a test, with the form's current settings. No data changes; a
+//! saved webhook's history gets a "tested" entry.
+
+use super::history::{self, Change};
+use super::{ServiceError, fields, resolve_headers};
+use crate::db::{self, events::EventRow, webhooks::WebhookRow};
+use crate::delivery::Attempt;
+use crate::delivery::engine::insert_attempt;
+use crate::delivery::request::build;
+use crate::delivery::send::send;
+use crate::domain::webhook::{WebhookDraft, WebhookUrl};
+use crate::events::catalogue::event_type;
+use crate::events::{Action, ActionFilter, ObjectType};
+use crate::services::Actor;
+use crate::state::AppState;
+
+const CHOOSE_PROJECT: &str = "Choose a project to test with.";
+
+/// The object the test speaks of, as an event would carry it.
+async fn sample(
+    state: &AppState,
+    actor: &Actor,
+    object: ObjectType,
+    project: Option<i64>,
+) -> Result<
+    (
+        i64,
+        Option<(String, i64)>,
+        serde_json::Map<String, serde_json::Value>,
+        i64,
+        Option<String>,
+    ),
+    ServiceError,
+> {
+    let field = |m: &str| ServiceError::field("test_project", m.to_owned());
+    match object {
+        ObjectType::Project => {
+            let p = db::projects::find(&state.pool, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
+                .await?
+                .ok_or_else(|| field(CHOOSE_PROJECT))?;
+            Ok((p.id, None, p.attributes(), p.change_version, None))
+        }
+        ObjectType::Phase => {
+            let p = db::projects::find(&state.pool, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
+                .await?
+                .ok_or_else(|| field(CHOOSE_PROJECT))?;
+            let phase = db::projects::phases(&state.pool, p.id)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| field("This project has no phase to test with."))?;
+            let parent =
+                serde_json::json!({"id": p.id, "code": p.code, "name": p.name}).to_string();
+            Ok((
+                phase.id,
+                Some(("project".to_owned(), p.id)),
+                phase.attributes(),
+                phase.change_version,
+                Some(parent),
+            ))
+        }
+        ObjectType::User => {
+            let id = actor
+                .id
+                .ok_or_else(|| field("Only a signed-in user can test user webhooks."))?;
+            let mut tx = db::begin_write(&state.pool).await?;
+            let (attributes, version) = db::users::attributes(&mut tx, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            tx.rollback().await?;
+            Ok((id, None, attributes, version, None))
+        }
+    }
+}
+
+pub async fn test(
+    state: &AppState,
+    actor: &Actor,
+    draft: &WebhookDraft,
+    stored_id: Option<i64>,
+    project: Option<i64>,
+) -> Result<Attempt, ServiceError> {
+    let stored = match stored_id {
+        Some(id) => Some(
+            db::webhooks::find(&state.pool, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?,
+        ),
+        None => None,
+    };
+    let stored_headers = match &stored {
+        Some(w) => db::webhooks::headers(&state.pool, w.id).await?,
+        None => Vec::new(),
+    };
+    let host_changed = stored.as_ref().is_some_and(|w| {
+        WebhookUrl::authority_of(&w.url).as_deref() != Some(draft.url.authority())
+    });
+    let headers = resolve_headers(&draft.headers, &stored_headers, host_changed)?;
+    let excluded = draft.excluded_fields.join(", ");
+    let webhook = sample_webhook(draft, &excluded, stored.as_ref());
+    let (object_id, parent, attributes, version, parent_attributes) =
+        sample(state, actor, draft.event.object, project).await?;
+    let action = match draft.event.action {
+        ActionFilter::Only(a) => a,
+        ActionFilter::All => Action::Modify,
+    };
+    let json = serde_json::Value::Object(attributes).to_string();
+    let now = db::now_ms();
+    let event = EventRow {
+        id: 0,
+        event_id: format!("evt_{}", &crate::random::token()[..24]),
+        event_type: event_type(draft.event.object, action),
+        object_type: draft.event.object.code().to_owned(),
+        object_id,
+        parent_type: parent.as_ref().map(|(t, _)| t.clone()),
+        parent_id: parent.map(|(_, id)| id),
+        project_id: project,
+        parent_attributes,
+        attributes: (action != Action::Delete).then(|| json.clone()),
+        before_attributes: (action != Action::Create).then_some(json),
+        changes: "[]".into(),
+        initiator_id: actor.id,
+        initiator_name: actor.name.clone(),
+        initiator_email: actor.email.clone(),
+        occurred_at: now,
+        change_version: version,
+    };
+    let message_id = format!("msg_{}", &crate::random::token()[..24]);
+    let attempt = match build(&webhook, &headers, &event, &message_id, true, now) {
+        Ok(request) => {
+            let outcome = send(
+                state.deliverer.client(),
+                &request,
+                state.settings.sync_timeout,
+                state.settings.allow_private_targets,
+            )
+            .await;
+            Attempt {
+                url: request.url.clone(),
+                request,
+                outcome,
+            }
+        }
+        Err(e) => Attempt::unsendable(e),
+    };
+    if let Some(w) = stored {
+        let mut tx = db::begin_write(&state.pool).await?;
+        insert_attempt(&mut tx, None, w.id, 1, "test", now, &attempt).await?;
+        let note = Change {
+            field: "Test".into(),
+            before: String::new(),
+            after: attempt.summary(),
+        };
+        history::record(&mut tx, actor, w.id, "tested", &w.wording, &[note], now).await?;
+        tx.commit().await?;
+    }
+    Ok(attempt)
+}
+
+/// The webhook as the form describes it, signed with the stored secret (or a throwaway one
+/// for a webhook not saved yet).
+fn sample_webhook(draft: &WebhookDraft, excluded: &str, stored: Option<&WebhookRow>) -> WebhookRow {
+    let f = fields(draft, excluded);
+    WebhookRow {
+        id: stored.map_or(0, |w| w.id),
+        wording: f.wording.to_owned(),
+        description: f.description.to_owned(),
+        active: f.active,
+        url: f.url.to_owned(),
+        verb: f.verb.to_owned(),
+        body: f.body.to_owned(),
+        synchronous: f.synchronous,
+        in_transaction: f.in_transaction,
+        event_action: f.event_action.to_owned(),
+        event_object: f.event_object.to_owned(),
+        project_filter_id: f.project_filter_id,
+        second_label: f.second_label.map(str::to_owned),
+        initiator_user_id: f.initiator_user_id,
+        excluded_fields: f.excluded_fields.to_owned(),
+        exclude_payload: f.exclude_payload,
+        valid_until: f.valid_until.clone(),
+        signing_secret: stored.map_or_else(super::new_signing_secret, |w| w.signing_secret.clone()),
+        version: stored.map_or(1, |w| w.version),
+        last_execution_at: None,
+        last_status: None,
+        project_id: f.project_id,
+        values_as_strings: f.values_as_strings,
+        previous_signing_secret: stored.and_then(|w| w.previous_signing_secret.clone()),
+        previous_secret_expires_at: stored.and_then(|w| w.previous_secret_expires_at),
+        disabled_reason: None,
+    }
+}

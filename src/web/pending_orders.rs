@@ -1,0 +1,253 @@
+//! Pending orders (the delivery queue) and the application log: what was sent, what came
+//! back, what waits for a retry; Retry now and Cancel for those with the right to act.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Area, Chrome, format};
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow, deliveries::LogRow};
+use crate::domain::Right;
+use crate::error::{AppError, redirect};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/pending-orders", web::get().to(list))
+        .route("/pending-orders/{id}", web::get().to(detail))
+        .route("/pending-orders/{id}/retry", web::post().to(retry))
+        .route("/pending-orders/{id}/cancel", web::post().to(cancel))
+        .route("/application-log", web::get().to(log));
+}
+
+pub const STATES: [(&str, &str); 6] = [
+    ("queued", "Queued"),
+    ("in_flight", "In flight"),
+    ("waiting", "Failed, waiting to retry"),
+    ("dead", "Dead"),
+    ("delivered", "Delivered"),
+    ("cancelled", "Cancelled"),
+];
+
+/// The state as the screen names it.
+pub fn state_label(d: &DeliveryRow) -> &'static str {
+    match (d.status.as_str(), d.attempts) {
+        ("pending", 0) => "Queued",
+        ("pending", _) => "Failed, waiting to retry",
+        ("in_flight", _) => "In flight",
+        ("dead", _) => "Dead",
+        ("delivered", _) => "Delivered",
+        ("cancelled", _) => "Cancelled",
+        _ => "Unknown",
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    state: String,
+    webhook: String,
+}
+
+pub struct Row {
+    pub d: DeliveryRow,
+    pub state: &'static str,
+    pub created: String,
+    pub next: String,
+}
+
+#[derive(Template)]
+#[template(path = "pending_orders/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    state: String,
+    webhook: String,
+    states: [(&'static str, &'static str); 6],
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewPendingOrders)?;
+    let filter = STATES
+        .iter()
+        .find(|(code, _)| *code == query.state)
+        .map(|(code, _)| *code);
+    let webhook = query.webhook.trim().parse::<i64>().ok();
+    let rows = db::deliveries::list(&state.pool, filter, webhook, 200)
+        .await?
+        .into_iter()
+        .map(|d| Row {
+            state: state_label(&d),
+            created: format::time(d.created_at),
+            next: if d.status == "pending" {
+                format::time(d.next_attempt_at)
+            } else {
+                String::new()
+            },
+            d,
+        })
+        .collect();
+    super::page(&ListPage {
+        chrome: Chrome::new(&user, &session, Area::PendingOrders),
+        rows,
+        state: query.state.clone(),
+        webhook: query.webhook.clone(),
+        states: STATES,
+    })
+}
+
+pub struct AttemptView {
+    pub a: AttemptRow,
+    pub at: String,
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "pending_orders/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    d: DeliveryRow,
+    state: &'static str,
+    attempts: Vec<AttemptView>,
+    can_act: bool,
+}
+
+/// An attempt made just now (the Test button), shown like a recorded one.
+pub fn attempt_view_of(a: &crate::delivery::Attempt, trigger: &str) -> AttemptView {
+    let response = a.outcome.response.as_ref();
+    attempt_view(AttemptRow {
+        id: 0,
+        attempt_no: 1,
+        trigger: trigger.to_owned(),
+        started_at: db::now_ms(),
+        duration_ms: a.outcome.duration.as_millis() as i64,
+        request_method: a.request.method.clone(),
+        request_url: a.url.clone(),
+        request_headers: serde_json::to_string(&a.request.masked_headers()).unwrap_or_default(),
+        request_body: a.request.body.clone(),
+        response_status: response.map(|r| i64::from(r.status)),
+        response_headers: response.and_then(|r| serde_json::to_string(&r.headers).ok()),
+        response_body: response.map(|r| r.body.clone()),
+        error_kind: a.outcome.failure.as_ref().map(|f| f.code().to_owned()),
+        error_message: a.outcome.error.clone(),
+    })
+}
+
+pub fn attempt_view(a: AttemptRow) -> AttemptView {
+    AttemptView {
+        at: format::time(a.started_at),
+        request_headers: serde_json::from_str(&a.request_headers).unwrap_or_default(),
+        response_headers: a
+            .response_headers
+            .as_deref()
+            .and_then(|h| serde_json::from_str(h).ok())
+            .unwrap_or_default(),
+        a,
+    }
+}
+
+async fn detail(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewPendingOrders)?;
+    let d = db::deliveries::find(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let attempts = db::deliveries::attempts(&state.pool, d.id)
+        .await?
+        .into_iter()
+        .map(attempt_view)
+        .collect();
+    super::page(&DetailPage {
+        chrome: Chrome::new(&user, &session, Area::PendingOrders),
+        state: state_label(&d),
+        d,
+        attempts,
+        can_act: user.can(Right::ManagePendingOrders),
+    })
+}
+
+async fn retry(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManagePendingOrders)?;
+    let id = id.into_inner();
+    db::deliveries::find(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match state.deliverer.deliver_now(id, "manual").await? {
+        Some(a) if a.delivered() => session.flash(FlashKind::Success, a.summary()),
+        Some(a) => session.flash(FlashKind::Error, a.summary()),
+        None => session.flash(FlashKind::Error, "This delivery cannot be retried now (it was delivered, cancelled, or its webhook was deleted)."),
+    }
+    Ok(redirect(&format!("/pending-orders/{id}")))
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManagePendingOrders)?;
+    let id = id.into_inner();
+    db::deliveries::find(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if db::deliveries::cancel(&state.pool, id, db::now_ms()).await? {
+        session.flash(FlashKind::Success, "Delivery cancelled.");
+    } else {
+        session.flash(
+            FlashKind::Error,
+            "Only a queued, waiting or dead delivery can be cancelled.",
+        );
+    }
+    Ok(redirect(&format!("/pending-orders/{id}")))
+}
+
+pub struct LogView {
+    pub row: LogRow,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "pending_orders/log.html")]
+struct LogPage {
+    chrome: Chrome,
+    entries: Vec<LogView>,
+}
+
+async fn log(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewPendingOrders)?;
+    let entries = db::deliveries::app_log(&state.pool, 500)
+        .await?
+        .into_iter()
+        .map(|row| LogView {
+            at: format::time(row.at),
+            row,
+        })
+        .collect();
+    super::page(&LogPage {
+        chrome: Chrome::new(&user, &session, Area::PendingOrders),
+        entries,
+    })
+}
