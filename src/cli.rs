@@ -117,6 +117,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_DEAD_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub dead_retention_days: u64,
 
+    /// Seconds a claimed delivery stays with its worker before another may take it up.
+    #[arg(long, env = "HOOKLINE_DELIVERY_LEASE_SECONDS", default_value_t = 90)]
+    pub delivery_lease_seconds: u64,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -169,6 +173,7 @@ impl ServeArgs {
             sync_timeout: Duration::from_secs(self.sync_timeout_seconds),
             delivery_concurrency: self.delivery_concurrency,
             per_host_concurrency: self.per_host_concurrency,
+            delivery_lease: Duration::from_secs(self.delivery_lease_seconds),
             run_delivery_workers: true,
             retention: Duration::from_secs(self.retention_days * 86_400),
             dead_retention: Duration::from_secs(self.dead_retention_days * 86_400),

@@ -38,6 +38,9 @@ pub struct Settings {
     pub sync_timeout: Duration,
     pub delivery_concurrency: usize,
     pub per_host_concurrency: usize,
+    /// How long a claimed delivery stays with its worker; a crashed worker's claims are
+    /// taken up again after it. Longer than any attempt.
+    pub delivery_lease: Duration,
     /// Run the background delivery workers (tests may drive them by hand instead).
     pub run_delivery_workers: bool,
     /// Attempts of delivered deliveries, and the application log, are kept this long; those
@@ -66,6 +69,7 @@ impl Settings {
             sync_timeout: Duration::from_secs(10),
             delivery_concurrency: 256,
             per_host_concurrency: 64,
+            delivery_lease: Duration::from_secs(90),
             run_delivery_workers: true,
             retention: Duration::from_secs(30 * 86_400),
             dead_retention: Duration::from_secs(90 * 86_400),
@@ -110,6 +114,10 @@ impl Settings {
         ensure!(
             self.delivery_concurrency > 0 && self.per_host_concurrency > 0,
             "delivery concurrency must be at least 1"
+        );
+        ensure!(
+            self.delivery_lease > self.delivery_timeout.max(self.sync_timeout),
+            "HOOKLINE_DELIVERY_LEASE_SECONDS must be longer than the delivery timeouts"
         );
         ensure!(
             self.session_idle <= self.session_absolute,

@@ -10,6 +10,7 @@ use std::future::{Ready, ready};
 const TOKEN: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const MAX_FLASHES: usize = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Flash {
@@ -73,6 +74,10 @@ impl TypedSession {
             kind,
             text: text.into(),
         });
+        // The cookie carries them until a page shows them: keep only the latest few.
+        if all.len() > MAX_FLASHES {
+            all.drain(..all.len() - MAX_FLASHES);
+        }
         self.insert(FLASH, &all);
     }
 

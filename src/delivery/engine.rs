@@ -18,8 +18,6 @@ use super::send::{Outcome, send};
 use crate::config::Settings;
 use crate::db::{self, deliveries::Claimed};
 
-/// A claim outlives the longest attempt (30 s timeout) with room to record it.
-const LEASE_MS: i64 = 90_000;
 /// The most deliveries claimed at once by one pass.
 const CLAIM_BATCH: usize = 256;
 /// Sleep at most this long between looks at the queue (work from other processes).
@@ -97,6 +95,10 @@ impl Deliverer {
         })
     }
 
+    fn lease_ms(&self) -> i64 {
+        self.settings.delivery_lease.as_millis() as i64
+    }
+
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }
@@ -122,9 +124,13 @@ impl Deliverer {
     pub async fn run_once(self: &Arc<Self>) -> anyhow::Result<usize> {
         let mut total = 0;
         loop {
-            let claimed =
-                db::deliveries::claim(&self.pool, db::now_ms(), LEASE_MS, CLAIM_BATCH as i64)
-                    .await?;
+            let claimed = db::deliveries::claim(
+                &self.pool,
+                db::now_ms(),
+                self.lease_ms(),
+                CLAIM_BATCH as i64,
+            )
+            .await?;
             if claimed.is_empty() {
                 return Ok(total);
             }
@@ -154,7 +160,7 @@ impl Deliverer {
             let claimed = if free == 0 {
                 Vec::new()
             } else {
-                db::deliveries::claim(&self.pool, db::now_ms(), LEASE_MS, free as i64)
+                db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
                     .await
                     .unwrap_or_else(|e| {
                         tracing::error!(error = %e, "cannot claim deliveries");
@@ -236,7 +242,7 @@ impl Deliverer {
 
     /// Sends one delivery now, whatever its schedule (synchronous mode, Retry now).
     pub async fn deliver_now(&self, id: i64, trigger: &str) -> anyhow::Result<Option<Attempt>> {
-        match db::deliveries::claim_one(&self.pool, id, db::now_ms(), LEASE_MS).await? {
+        match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
             Some(c) => Ok(self.attempt(c, trigger).await?),
             None => Ok(None),
         }

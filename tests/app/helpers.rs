@@ -76,6 +76,8 @@ pub async fn start(settings: Settings, dir: TempDir) -> TestApp {
 }
 
 pub fn client() -> Client {
+    // reqwest's features are shared with the app's, which brings its own TLS crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())

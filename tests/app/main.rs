@@ -2,6 +2,7 @@
 
 mod browser;
 mod cli;
+mod crash;
 mod csrf;
 mod delivery;
 mod events;

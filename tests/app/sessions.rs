@@ -257,3 +257,27 @@ async fn an_unchanged_session_sends_no_new_cookie() {
         "a plain page view rewrites no cookie"
     );
 }
+
+#[tokio::test]
+async fn unread_flash_messages_cannot_grow_the_cookie() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let id = app.create_user(&admin, "flash@example.com", VIEWER).await;
+    let token = app.csrf(&admin).await;
+    for _ in 0..30 {
+        let res = app
+            .post_raw(
+                &admin,
+                &format!("/users/{id}/activate"),
+                &[("csrf_token", &token)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let page = app.get_html(&admin, "/users").await;
+    assert_eq!(
+        page.matches("class=\"flash flash-").count(),
+        5,
+        "only the latest few are kept"
+    );
+}
