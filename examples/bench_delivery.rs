@@ -1,0 +1,324 @@
+//! Delivery benchmark (issue 5): Hookline as a release process and a fast receiver on
+//! loopback; changes made through Hookline's own HTTP entry point (the project form), each
+//! firing K asynchronous webhooks, until every signed request has arrived. Prints figures;
+//! asserts nothing. Run it with `scripts/bench-delivery`.
+//!
+//!   bench_delivery <hookline binary> <hooks per change> <changes at saturation>
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+#[derive(Default)]
+struct Seen {
+    count: AtomicUsize,
+    /// Commit-to-receipt latencies in microseconds (the payload's timestamp is in ms).
+    latencies: Mutex<Vec<i64>>,
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+async fn receive(body: web::Bytes, seen: web::Data<Arc<Seen>>) -> HttpResponse {
+    let at = now_us();
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+        && let Some(ts) = v["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        seen.latencies
+            .lock()
+            .unwrap()
+            .push(at - ts.timestamp_micros());
+    }
+    seen.count.fetch_add(1, Ordering::Relaxed);
+    HttpResponse::NoContent().finish()
+}
+
+fn percentile(sorted: &[i64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
+}
+
+fn start_hookline(bin: &str, db: &str) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("HOOKLINE_DATABASE_URL", format!("sqlite://{db}"))
+        .env("HOOKLINE_ADMIN_EMAIL", "bench@example.com")
+        .env("HOOKLINE_ADMIN_PASSWORD", "bench password 123")
+        .env("HOOKLINE_ALLOW_PRIVATE_TARGETS", "true")
+        .env("HOOKLINE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hookline starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(url) = line.strip_prefix("Hookline is running. Sign in at ") {
+            break url.trim_end_matches("/sign-in").to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, base)
+}
+
+fn csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    html[at..at + 64].to_owned()
+}
+
+async fn sign_in(base: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{base}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/sign-in"))
+        .form(&[
+            ("csrf_token", csrf(&page).as_str()),
+            ("email", "bench@example.com"),
+            ("password", "bench password 123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = client
+        .get(format!("{base}/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (client, csrf(&page))
+}
+
+async fn change(client: &reqwest::Client, base: &str, token: &str, n: usize) {
+    let code = format!("B{n:07}");
+    let res = client
+        .post(format!("{base}/projects/new"))
+        .form(&[
+            ("csrf_token", token),
+            ("code", code.as_str()),
+            ("name", "Bench"),
+            ("status", "Active"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303, "a change was refused");
+}
+
+async fn wait_for(seen: &Seen, n: usize) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while seen.count.load(Ordering::Relaxed) < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} deliveries arrived",
+            seen.count.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Instant::now()
+}
+
+fn take_latencies(seen: &Seen) -> Vec<i64> {
+    let mut l = std::mem::take(&mut *seen.latencies.lock().unwrap());
+    l.sort_unstable();
+    l
+}
+
+fn peak_memory(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args: Vec<String> = std::env::args().collect();
+    let bin = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "target/release/hookline".into());
+    let hooks: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let changes: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4000);
+
+    let seen = Arc::new(Seen::default());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let receiver = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let data = web::Data::new(seen.clone());
+    tokio::spawn(
+        HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run(),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) =
+        start_hookline(&bin, &dir.path().join("bench.db").display().to_string());
+    let (client, token) = sign_in(&base).await;
+    for k in 0..hooks {
+        let form = [
+            ("csrf_token", token.as_str()),
+            ("wording", &format!("bench {k}")),
+            ("active", "on"),
+            ("url", &format!("{receiver}/in/{k}")),
+            ("verb", "POST"),
+            ("body", "{payload}"),
+            ("event_action", "create"),
+            ("event_object", "project"),
+        ];
+        let res = client
+            .post(format!("{base}/webhooks/new"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+    }
+    println!(
+        "Hookline delivery benchmark: {hooks} webhook(s) per change, SQLite WAL with synchronous=FULL, release build"
+    );
+
+    // 1. A fixed rate of 500 changes/s for 4 s: latency from commit to receipt.
+    let paced = 2000;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..paced {
+        let due = started + Duration::from_micros(n as u64 * 2000);
+        tokio::time::sleep_until(due.into()).await;
+        let (c, b, t) = (client.clone(), base.clone(), token.clone());
+        tasks.spawn(async move { change(&c, &b, &t, n).await });
+    }
+    while tasks.join_next().await.is_some() {}
+    wait_for(&seen, paced * hooks).await;
+    let l = take_latencies(&seen);
+    println!(
+        "at 500 changes/s:   commit→receipt p50 {:.2} ms, p99 {:.2} ms ({} deliveries)",
+        percentile(&l, 0.5),
+        percentile(&l, 0.99),
+        l.len()
+    );
+
+    // 2. Saturation: 32 clients making changes as fast as Hookline takes them.
+    let before = seen.count.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(paced));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (c, b, t, next) = (client.clone(), base.clone(), token.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= paced + changes {
+                    break;
+                }
+                change(&c, &b, &t, n).await;
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let changed = started.elapsed();
+    let done = wait_for(&seen, before + changes * hooks).await;
+    let total = done.duration_since(started);
+    let l = take_latencies(&seen);
+    let rate = (changes * hooks) as f64 / total.as_secs_f64();
+    println!(
+        "at saturation:      {} changes in {:.2} s ({:.0} changes/s), {} deliveries all received after {:.2} s",
+        changes,
+        changed.as_secs_f64(),
+        changes as f64 / changed.as_secs_f64(),
+        changes * hooks,
+        total.as_secs_f64()
+    );
+    println!(
+        "                    {rate:.0} deliveries/s end to end, every attempt recorded; commit→receipt p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&l, 0.5),
+        percentile(&l, 0.99)
+    );
+    println!(
+        "peak memory of Hookline (VmHWM): {}",
+        peak_memory(child.id())
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // 3. The physical limit: a plain signed reqwest loop to the same receiver.
+    let plain = 20_000;
+    let plain_client = reqwest::Client::new();
+    let before = seen.count.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (c, next, url) = (
+            plain_client.clone(),
+            next.clone(),
+            format!("{receiver}/plain"),
+        );
+        tasks.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= plain {
+                    break;
+                }
+                let body = format!("{{\"n\":{n}}}");
+                let id = format!("msg_{n}");
+                let ts = chrono::Utc::now().timestamp();
+                let sig = hookline::delivery::signing::sign(
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    &id,
+                    ts,
+                    body.as_bytes(),
+                )
+                .unwrap();
+                c.post(&url)
+                    .header("webhook-id", id)
+                    .header("webhook-timestamp", ts.to_string())
+                    .header("webhook-signature", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    wait_for(&seen, before + plain).await;
+    let plain_rate = plain as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "plain signed reqwest loop: {plain_rate:.0} requests/s; Hookline end to end / plain loop = {:.3}",
+        rate / plain_rate
+    );
+}
