@@ -19,15 +19,12 @@ async fn state(database_url: &str) -> anyhow::Result<AppState> {
     let pool = db::connect(database_url).await?;
     db::migrate(&pool).await?;
     let settings = Arc::new(Settings::new("127.0.0.1:0", database_url));
-    let writer = db::connect_writer(database_url).await?;
     Ok(AppState {
         deliverer: Arc::new(crate::delivery::Deliverer::new(
             pool.clone(),
-            writer.clone(),
             settings.clone(),
         )?),
         pool,
-        writer,
         settings,
         passwords: Passwords::new()?,
         webhook_list: Default::default(),

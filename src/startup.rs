@@ -36,15 +36,9 @@ impl Application {
         let pool = db::connect(&settings.database_url).await?;
         db::migrate(&pool).await?;
         let settings = Arc::new(settings);
-        let writer = db::connect_writer(&settings.database_url).await?;
-        let deliverer = Arc::new(Deliverer::new(
-            pool.clone(),
-            writer.clone(),
-            settings.clone(),
-        )?);
+        let deliverer = Arc::new(Deliverer::new(pool.clone(), settings.clone())?);
         let state = AppState {
             pool,
-            writer,
             settings,
             passwords: Passwords::new()?,
             webhook_list: Default::default(),

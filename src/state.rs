@@ -12,8 +12,6 @@ use crate::services::webhook_list::WebhookList;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
-    /// Write transactions only (see `db::connect_writer`).
-    pub writer: SqlitePool,
     pub settings: Arc<Settings>,
     pub passwords: Passwords,
     /// The webhook list's in-memory read model.

@@ -27,18 +27,7 @@ pub type Tx = Transaction<'static, Sqlite>;
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The pool for reads and single-statement writes.
 pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
-    connect_with(database_url, 8).await
-}
-
-/// The one connection every write transaction goes through: writers queue here, in order,
-/// instead of contending for SQLite's lock through its sleeping busy handler.
-pub async fn connect_writer(database_url: &str) -> anyhow::Result<SqlitePool> {
-    connect_with(database_url, 1).await
-}
-
-async fn connect_with(database_url: &str, connections: u32) -> anyhow::Result<SqlitePool> {
     if !database_url.starts_with("sqlite:") {
         bail!(
             "unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)"
@@ -53,7 +42,7 @@ async fn connect_with(database_url: &str, connections: u32) -> anyhow::Result<Sq
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
-        .max_connections(connections)
+        .max_connections(8)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {database_url:?}"))

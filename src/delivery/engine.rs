@@ -74,7 +74,6 @@ impl Attempt {
 
 pub struct Deliverer {
     pool: SqlitePool,
-    writer: SqlitePool,
     client: reqwest::Client,
     settings: Arc<Settings>,
     wakeup: Notify,
@@ -84,16 +83,11 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(
-        pool: SqlitePool,
-        writer: SqlitePool,
-        settings: Arc<Settings>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(pool: SqlitePool, settings: Arc<Settings>) -> anyhow::Result<Self> {
         Ok(Self {
             client: super::client::build(settings.allow_private_targets)?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
             pool,
-            writer,
             settings,
             wakeup: Notify::new(),
             hosts: Mutex::new(HashMap::new()),
@@ -166,7 +160,7 @@ impl Deliverer {
             let claimed = if free == 0 {
                 Vec::new()
             } else {
-                db::deliveries::claim(&self.writer, db::now_ms(), self.lease_ms(), free as i64)
+                db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
                     .await
                     .unwrap_or_else(|e| {
                         tracing::error!(error = %e, "cannot claim deliveries");
@@ -259,7 +253,7 @@ impl Deliverer {
         let webhook = db::webhooks::find(&self.pool, c.webhook_id).await?;
         let event = db::events::find(&self.pool, c.event_id).await?;
         let (Some(webhook), Some(event)) = (webhook, event) else {
-            let mut tx = db::begin_write(&self.writer).await?;
+            let mut tx = db::begin_write(&self.pool).await?;
             db::deliveries::settle(
                 &mut tx,
                 c.id,
@@ -277,7 +271,7 @@ impl Deliverer {
         let request = match build(&webhook, &headers, &event, &c.message_id, false, started) {
             Ok(r) => r,
             Err(e) => {
-                let mut tx = db::begin_write(&self.writer).await?;
+                let mut tx = db::begin_write(&self.pool).await?;
                 db::deliveries::settle(
                     &mut tx,
                     c.id,
@@ -336,7 +330,7 @@ impl Deliverer {
                 jitter,
             ),
         };
-        let mut tx = db::begin_write(&self.writer).await?;
+        let mut tx = db::begin_write(&self.pool).await?;
         insert_attempt(
             &mut tx,
             Some(c.id),

@@ -32,7 +32,7 @@ pub async fn create_user(
 ) -> Result<i64, ServiceError> {
     check_roles_exist(state, &input.user.role_ids).await?;
     let hash = state.passwords.hash(input.password.secret()).await?;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let new = NewUser {
         email: input.user.email.as_ref(),
         display_name: input.user.display_name.as_ref(),
@@ -117,7 +117,7 @@ pub async fn update_user(
         return Err(ServiceError::field("active", NOT_YOURSELF));
     }
     check_roles_exist(state, &input.role_ids).await?;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -158,7 +158,7 @@ pub async fn set_active(
     if actor.id == Some(id) && !active {
         return Err(ServiceError::field("active", NOT_YOURSELF));
     }
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -188,7 +188,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
             "You cannot delete your own account.",
         ));
     }
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let (before, version) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -265,7 +265,7 @@ pub async fn change_password(
         return Err(ServiceError::Invalid(errors));
     }
     let hash = state.passwords.hash(new.secret()).await?;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     db::users::set_password(&mut tx, user_id, &hash, false, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user_id, Some(keep_session)).await?;
     tx.commit().await?;
@@ -280,7 +280,7 @@ pub async fn reset_password(
     new: &Secret,
 ) -> Result<(), ServiceError> {
     let hash = state.passwords.hash(new).await?;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let user = db::users::find_by_email(&mut *tx, email.as_ref())
         .await?
         .ok_or(ServiceError::NotFound)?;

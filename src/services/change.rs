@@ -37,7 +37,7 @@ pub async fn run<T>(
     state: &AppState,
     change: impl AsyncFn(&mut Tx) -> Result<Option<(Recorded, T)>, ServiceError>,
 ) -> Result<Option<Committed<T>>, ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let Some((recorded, value)) = change(&mut tx).await? else {
         return Ok(None);
     };
@@ -65,7 +65,7 @@ pub async fn run<T>(
         return Err(ServiceError::Vetoed(veto_message(refused)));
     }
 
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let Some((again, value)) = change(&mut tx).await? else {
         return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
     };
@@ -170,7 +170,7 @@ async fn record_approvals(
     state: &AppState,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let now = db::now_ms();
     for (called, attempt) in attempts {
         insert_attempt(

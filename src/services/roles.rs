@@ -16,7 +16,7 @@ pub const DESCRIPTION_MAX_CHARS: usize = 500;
 const NAME_TAKEN: &str = "A role with this name already exists.";
 
 pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let id = match db::roles::insert(&mut tx, input.name.as_ref(), &input.description).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
@@ -28,7 +28,7 @@ pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, Serv
 }
 
 pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let role = db::roles::find(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -48,7 +48,7 @@ pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<
 }
 
 pub async fn delete_role(state: &AppState, id: i64) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let role = db::roles::find(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;

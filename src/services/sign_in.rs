@@ -60,7 +60,7 @@ pub async fn sign_in(
         Some(c) if password_ok && c.active => {
             db::throttle::clear(&state.pool, &key).await?;
             let token = crate::random::token();
-            let mut tx = db::begin_write(&state.writer).await?;
+            let mut tx = db::begin_write(&state.pool).await?;
             db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = c.id, "signed in");

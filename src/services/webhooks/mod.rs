@@ -51,7 +51,7 @@ pub async fn create(
     draft: WebhookDraft,
 ) -> Result<i64, ServiceError> {
     let headers = resolve_headers(&draft.headers, &[], false)?;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     check_references(&mut tx, &draft).await?;
     let excluded = draft.excluded_fields.join(", ");
     let now = db::now_ms();
@@ -82,7 +82,7 @@ pub async fn update(
     version: i64,
     draft: WebhookDraft,
 ) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let old = db::webhooks::find(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -122,7 +122,7 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let old = db::webhooks::find(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -255,7 +255,7 @@ async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), Servi
 /// receivers can switch without losing a request.
 pub async fn rotate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     const OVERLAP_MS: i64 = 24 * 3600 * 1000;
-    let mut tx = db::begin_write(&state.writer).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
     let w = db::webhooks::find(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;

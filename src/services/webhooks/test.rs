@@ -64,7 +64,7 @@ async fn sample(
             let id = actor
                 .id
                 .ok_or_else(|| field("Only a signed-in user can test user webhooks."))?;
-            let mut tx = db::begin_write(&state.writer).await?;
+            let mut tx = db::begin_write(&state.pool).await?;
             let (attributes, version) = db::users::attributes(&mut tx, id)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
@@ -145,7 +145,7 @@ pub async fn test(
         Err(e) => Attempt::unsendable(e),
     };
     if let Some(w) = stored {
-        let mut tx = db::begin_write(&state.writer).await?;
+        let mut tx = db::begin_write(&state.pool).await?;
         insert_attempt(&mut tx, None, w.id, 1, "test", now, &attempt).await?;
         let note = Change {
             field: "Test".into(),
