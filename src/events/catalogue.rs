@@ -178,6 +178,30 @@ pub fn event_type(object: ObjectType, action: Action) -> String {
     format!("{}.{}", object.code(), action.past())
 }
 
+/// How a webhook's event reads on screen and in its history: "Modify · Project · All
+/// projects", with the project filter's name when known (none for User events).
+pub fn event_label(
+    action: &str,
+    object: &str,
+    project_filter: Option<i64>,
+    filter_name: Option<&str>,
+) -> String {
+    let action = ActionFilter::parse(action).map_or(action, |a| a.label());
+    let parsed = ObjectType::parse(object);
+    let filter = match (parsed, project_filter) {
+        (Some(ObjectType::User), _) => String::new(),
+        (_, None) => " · All projects".to_owned(),
+        (_, Some(id)) => format!(
+            " · {}",
+            filter_name.map_or_else(|| format!("project filter #{id}"), str::to_owned)
+        ),
+    };
+    format!(
+        "{action} · {}{filter}",
+        parsed.map_or(object, |o| o.label())
+    )
+}
+
 /// Every event type, in catalogue order.
 pub fn event_types() -> impl Iterator<Item = (ObjectType, Action)> {
     ObjectType::ALL

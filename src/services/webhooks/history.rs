@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ServiceError;
 use crate::db::webhooks::{HeaderRow, WebhookFields};
 use crate::db::{self, Tx};
-use crate::events::{ActionFilter, ObjectType};
+use crate::events::catalogue::event_label;
 use crate::services::Actor;
 
 pub const MASK: &str = "••••••••";
@@ -29,27 +29,6 @@ pub struct Snapshot {
 
 fn yes_no(b: bool) -> String {
     if b { "Yes".into() } else { "No".into() }
-}
-
-fn event_label(
-    action: &str,
-    object: &str,
-    project_filter: Option<i64>,
-    filter_name: Option<&str>,
-) -> String {
-    let action =
-        ActionFilter::parse(action).map_or_else(|| action.to_owned(), |a| a.label().to_owned());
-    let object =
-        ObjectType::parse(object).map_or_else(|| object.to_owned(), |o| o.label().to_owned());
-    let filter = match project_filter {
-        None if object == "User" => String::new(),
-        None => " · All projects".to_owned(),
-        Some(id) => format!(
-            " · {}",
-            filter_name.map_or_else(|| format!("project filter #{id}"), str::to_owned)
-        ),
-    };
-    format!("{action} · {object}{filter}")
 }
 
 fn headers_label(headers: &[HeaderRow]) -> String {

@@ -4,12 +4,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{event_label, mode_label};
+use super::mode_label;
 use crate::auth::{CurrentUser, TypedSession};
 use crate::db::{self, webhooks::ListRow, webhooks::Sort};
 use crate::domain::Right;
 use crate::domain::webhook::ListCriteria;
 use crate::error::AppError;
+use crate::events::catalogue::event_label;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -125,7 +126,7 @@ fn item(r: &ListRow, today: &str) -> Item {
             (true, _) => ("Yes", "ok"),
             (false, _) => ("No", "off"),
         },
-        event: event_label(&r.event_action, &r.event_object, r.project_filter_id),
+        event: event_label(&r.event_action, &r.event_object, r.project_filter_id, None),
         mode: mode_label(r),
         last_execution: r.last_execution_at.map(format::time).unwrap_or_default(),
         last_status: format::last_status(r.last_status),

@@ -10,7 +10,6 @@ use actix_web::web;
 
 use crate::db::webhooks::ListRow;
 use crate::domain::webhook::Mode;
-use crate::events::{ActionFilter, ObjectType};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks", web::get().to(list::list))
@@ -33,21 +32,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(form::rotate_secret),
         )
         .route("/webhooks/{id}/history", web::get().to(history::show));
-}
-
-/// "Modify · Project · All projects", as the list shows a webhook's event.
-pub fn event_label(action: &str, object: &str, project_filter: Option<i64>) -> String {
-    let action = ActionFilter::parse(action).map_or("?", ActionFilter::label);
-    let object = ObjectType::parse(object);
-    let filter = match (object, project_filter) {
-        (Some(ObjectType::User), _) => String::new(),
-        (_, None) => " · All projects".into(),
-        (_, Some(id)) => format!(" · project filter #{id}"),
-    };
-    format!(
-        "{action} · {}{filter}",
-        object.map_or("?", ObjectType::label)
-    )
 }
 
 pub fn mode_label(row: &ListRow) -> &'static str {
