@@ -37,11 +37,33 @@ pub enum Command {
     /// Check the integrity of the webhook history.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage API tokens from the shell.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Fill the database with generated webhooks, for demos and benchmarks.
     Seed {
         /// How many webhooks to add.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         webhooks: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token for a user and print it once (only its hash is kept).
+    Create {
+        /// The email of the user the token acts for; it never exceeds their rights.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated: webhooks.read, webhooks.write, deliveries.read,
+        /// deliveries.write, objects.read, objects.write.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// The last day the token works (YYYY-MM-DD); without it, until revoked.
+        #[arg(long)]
+        expires_on: Option<String>,
     },
 }
 

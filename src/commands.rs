@@ -6,8 +6,9 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow, bail};
 
 use crate::auth::Passwords;
-use crate::cli::{AuditCommand, UserCommand};
+use crate::cli::{AuditCommand, TokenCommand, UserCommand};
 use crate::config::Settings;
+use crate::domain::api_token::{TokenDraft, TokenInput};
 use crate::domain::{DisplayName, Email, NewPassword, Secret};
 use crate::services::accounts::{self, NewUserInput, UserInput};
 use crate::services::audit::{ChainCheck, verify};
@@ -126,6 +127,40 @@ async fn add_user(
         );
     }
     Ok(())
+}
+
+pub async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
+    let state = state(database_url).await?;
+    match command {
+        TokenCommand::Create {
+            user,
+            name,
+            scopes,
+            expires_on,
+        } => {
+            let email = Email::parse(&user).map_err(|e| anyhow!(e))?;
+            let found = db::users::find_by_email(&state.pool, email.as_ref())
+                .await?
+                .ok_or_else(|| anyhow!("no user has the email {email}"))?;
+            let input = TokenInput {
+                name,
+                user: found.id.to_string(),
+                scopes,
+                expires_on: expires_on.unwrap_or_default(),
+            };
+            let draft = TokenDraft::parse(&input, chrono::Utc::now().date_naive())
+                .map_err(|e| service(ServiceError::Invalid(e)))?;
+            let issued = crate::services::api_tokens::create(
+                &state,
+                &crate::services::Actor::system("command line"),
+                &draft,
+            )
+            .await
+            .map_err(service)?;
+            println!("{}", issued.token);
+            Ok(())
+        }
+    }
 }
 
 pub async fn audit(database_url: &str, command: AuditCommand) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! Hookline: outgoing webhooks for a project-portfolio platform.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod commands;

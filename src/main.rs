@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args.into_settings(cli.database_url)?).await,
         Command::User(command) => commands::user(&cli.database_url, command).await,
         Command::Audit(command) => commands::audit(&cli.database_url, command).await,
+        Command::Token(command) => commands::token(&cli.database_url, command).await,
         Command::Seed { webhooks } => commands::seed(&cli.database_url, webhooks).await,
     }
 }

@@ -98,6 +98,7 @@ fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Se
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(crate::auth::csrf::MAX_FORM_BYTES))
+            .configure(crate::api::routes)
             .configure(pages::routes)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound)

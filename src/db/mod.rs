@@ -2,6 +2,7 @@
 //! Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
 //! instead of failing with "database is locked" when a read lock cannot be upgraded.
 
+pub mod api_tokens;
 pub mod deliveries;
 pub mod events;
 pub mod history;

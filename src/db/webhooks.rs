@@ -87,6 +87,52 @@ pub async fn headers(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Vec<H
     .await
 }
 
+/// Several webhooks by id, in one query.
+pub async fn find_many(
+    pool: &SqlitePool,
+    ids: &[i64],
+) -> sqlx::Result<std::collections::HashMap<i64, WebhookRow>> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    let rows: Vec<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE id IN (SELECT value FROM json_each(?1))"
+    )))
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// The headers of several webhooks, by webhook id, in one query.
+pub async fn headers_of_many(
+    pool: &SqlitePool,
+    ids: &[i64],
+) -> sqlx::Result<std::collections::HashMap<i64, Vec<HeaderRow>>> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(
+        "SELECT webhook_id, name, value, secret FROM webhook_headers
+         WHERE webhook_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook_id, position",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    let mut out: std::collections::HashMap<i64, Vec<HeaderRow>> = Default::default();
+    for (id, name, value, secret) in rows {
+        out.entry(id).or_default().push(HeaderRow {
+            name,
+            value,
+            secret,
+        });
+    }
+    Ok(out)
+}
+
+/// Every webhook's id, oldest first.
+pub async fn all_ids(pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
+        .fetch_all(pool)
+        .await
+}
+
 pub async fn insert(
     tx: &mut Tx,
     f: &WebhookFields<'_>,

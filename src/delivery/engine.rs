@@ -57,6 +57,28 @@ impl Attempt {
         }
     }
 
+    /// The attempt as it would be recorded, for showing one that was not (a Test).
+    pub fn as_row(&self, trigger: &str, started_at: i64) -> db::deliveries::AttemptRow {
+        let response = self.outcome.response.as_ref();
+        db::deliveries::AttemptRow {
+            id: 0,
+            attempt_no: 1,
+            trigger: trigger.to_owned(),
+            started_at,
+            duration_ms: self.outcome.duration.as_millis() as i64,
+            request_method: self.request.method.clone(),
+            request_url: self.url.clone(),
+            request_headers: serde_json::to_string(&self.request.masked_headers())
+                .unwrap_or_default(),
+            request_body: self.request.body.clone(),
+            response_status: response.map(|r| i64::from(r.status)),
+            response_headers: response.and_then(|r| serde_json::to_string(&r.headers).ok()),
+            response_body: response.map(|r| r.body.clone()),
+            error_kind: self.outcome.failure.as_ref().map(|f| f.code().to_owned()),
+            error_message: self.outcome.error.clone(),
+        }
+    }
+
     pub fn delivered(&self) -> bool {
         self.outcome.failure.is_none()
     }

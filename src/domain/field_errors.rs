@@ -25,6 +25,10 @@ impl FieldErrors {
         }
     }
 
+    pub fn remove(&mut self, field: &str) {
+        self.0.remove(field);
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
     }

@@ -1,6 +1,7 @@
 //! Types that validate on construction. Nothing here knows about HTTP or SQL: the web forms,
 //! the command line and (later) the API all build these through the same constructors.
 
+pub mod api_token;
 mod display_name;
 mod email;
 mod field_errors;
@@ -9,6 +10,7 @@ pub mod project;
 pub mod project_filter;
 mod right;
 mod role_name;
+mod scope;
 mod secret;
 pub mod webhook;
 
@@ -18,4 +20,5 @@ pub use field_errors::FieldErrors;
 pub use password::{NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use right::{Right, RightSet};
 pub use role_name::RoleName;
+pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;

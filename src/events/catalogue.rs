@@ -202,6 +202,57 @@ pub fn event_label(
     )
 }
 
+/// The event type names a webhook's filter covers, e.g. all three `project.*` for All actions.
+pub fn event_types_of(action: ActionFilter, object: ObjectType) -> Vec<String> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| action.matches(*a))
+        .map(|a| event_type(object, a))
+        .collect()
+}
+
+/// Reads event type names as the API receives them: one type (`project.created`), or all
+/// of one object type (`project.*`, or its three names), which is what a webhook can hold.
+pub fn parse_event_types(names: &[String]) -> Result<(ActionFilter, ObjectType), String> {
+    let mut object = None;
+    let mut actions = Vec::new();
+    for name in names {
+        let name = name.trim();
+        let unknown = || {
+            format!(
+                "Unknown event type: {name}. The event types are listed at /api/v1/event-types."
+            )
+        };
+        let (o, a) = name.split_once('.').ok_or_else(unknown)?;
+        let o = ObjectType::parse(o).ok_or_else(unknown)?;
+        if object.is_some_and(|prev| prev != o) {
+            return Err("All event types of a webhook must be of one object type.".into());
+        }
+        object = Some(o);
+        if a == "*" {
+            actions.extend(Action::ALL);
+        } else {
+            actions.push(
+                Action::ALL
+                    .into_iter()
+                    .find(|x| x.past() == a)
+                    .ok_or_else(unknown)?,
+            );
+        }
+    }
+    let object = object.ok_or("Choose at least one event type.")?;
+    actions.sort_by_key(|a| *a as u8);
+    actions.dedup();
+    match actions.as_slice() {
+        [one] => Ok((ActionFilter::Only(*one), object)),
+        all if all.len() == Action::ALL.len() => Ok((ActionFilter::All, object)),
+        _ => Err(format!(
+            "Choose one event type, or all of one object type ({}.*).",
+            object.code()
+        )),
+    }
+}
+
 /// Every event type, in catalogue order.
 pub fn event_types() -> impl Iterator<Item = (ObjectType, Action)> {
     ObjectType::ALL
@@ -226,6 +277,35 @@ mod tests {
         assert!(names.contains(&"project.created".to_owned()));
         assert!(names.contains(&"phase.modified".to_owned()));
         assert!(names.contains(&"user.deleted".to_owned()));
+    }
+
+    #[test]
+    fn event_type_lists_map_to_a_webhook_filter() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_event_types(&names(&["project.created"])),
+            Ok((ActionFilter::Only(Action::Create), ObjectType::Project))
+        );
+        assert_eq!(
+            parse_event_types(&names(&["phase.*"])),
+            Ok((ActionFilter::All, ObjectType::Phase))
+        );
+        assert_eq!(
+            parse_event_types(&names(&["user.created", "user.modified", "user.deleted"])),
+            Ok((ActionFilter::All, ObjectType::User))
+        );
+        assert!(
+            parse_event_types(&names(&["task.created"]))
+                .unwrap_err()
+                .starts_with("Unknown event type: task.created.")
+        );
+        assert!(parse_event_types(&names(&["project.created", "user.created"])).is_err());
+        assert!(parse_event_types(&names(&["project.created", "project.deleted"])).is_err());
+        assert!(parse_event_types(&[]).is_err());
+        for a in ActionFilter::ALL {
+            let types = event_types_of(a, ObjectType::Phase);
+            assert_eq!(parse_event_types(&types), Ok((a, ObjectType::Phase)));
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and (later) the API all call these.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod bootstrap;
 pub mod change;
@@ -73,6 +74,8 @@ pub struct Actor {
     pub id: Option<i64>,
     pub name: String,
     pub email: String,
+    /// The API token the change came through, named in the history.
+    pub via_token: Option<String>,
 }
 
 impl Actor {
@@ -82,15 +85,21 @@ impl Actor {
             id: None,
             name: name.to_owned(),
             email: String::new(),
+            via_token: None,
         }
     }
 
-    /// The history's wording: "Ann Lee <ann@example.com>".
+    /// The history's wording: "Ann Lee <ann@example.com>", and "via API token “CI”" for
+    /// changes made through the API.
     pub fn label(&self) -> String {
-        if self.email.is_empty() {
+        let who = if self.email.is_empty() {
             self.name.clone()
         } else {
             format!("{} <{}>", self.name, self.email)
+        };
+        match &self.via_token {
+            Some(token) => format!("{who} via API token \u{201c}{token}\u{201d}"),
+            None => who,
         }
     }
 

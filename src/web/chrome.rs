@@ -11,6 +11,7 @@ pub enum Area {
     Projects,
     PendingOrders,
     Users,
+    ApiTokens,
     Account,
     Home,
 }
@@ -29,7 +30,7 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 3] = [
+const NAV: [(Area, &str, &str, Right); 4] = [
     (Area::Webhooks, "/webhooks", "Webhooks", Right::ViewWebhooks),
     (
         Area::Projects,
@@ -38,6 +39,12 @@ const NAV: [(Area, &str, &str, Right); 3] = [
         Right::ManageProjects,
     ),
     (Area::Users, "/users", "Users & roles", Right::ManageUsers),
+    (
+        Area::ApiTokens,
+        "/api-tokens",
+        "API tokens",
+        Right::ManageApiTokens,
+    ),
 ];
 
 impl Chrome {

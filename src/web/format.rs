@@ -18,6 +18,12 @@ pub fn last_status(code: Option<i64>) -> Option<(String, &'static str)> {
     }
 }
 
+/// Unix milliseconds as the UTC day, `2026-11-22`.
+pub fn date(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+}
+
 pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
 }

@@ -1,6 +1,7 @@
 //! The server-rendered UI: handlers by area, the page chrome, and the middleware around them.
 
 mod account;
+mod api_tokens;
 mod assets;
 mod chrome;
 mod events;
@@ -20,6 +21,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 pub use chrome::{Area, Chrome};
+pub use events::PAYLOAD_SCHEMA;
 
 use crate::error::AppError;
 
@@ -30,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/static/app.js", web::get().to(assets::script))
         .configure(sign_in::routes)
         .configure(account::routes)
+        .configure(api_tokens::routes)
         .configure(users::routes)
         .configure(roles::routes)
         .configure(webhooks::routes)
@@ -62,5 +65,6 @@ pub fn actor(user: &crate::auth::SignedIn) -> crate::services::Actor {
         id: Some(user.id),
         name: user.display_name.clone(),
         email: user.email.clone(),
+        via_token: None,
     }
 }

@@ -121,23 +121,7 @@ struct DetailPage {
 
 /// An attempt made just now (the Test button), shown like a recorded one.
 pub fn attempt_view_of(a: &crate::delivery::Attempt, trigger: &str) -> AttemptView {
-    let response = a.outcome.response.as_ref();
-    attempt_view(AttemptRow {
-        id: 0,
-        attempt_no: 1,
-        trigger: trigger.to_owned(),
-        started_at: db::now_ms(),
-        duration_ms: a.outcome.duration.as_millis() as i64,
-        request_method: a.request.method.clone(),
-        request_url: a.url.clone(),
-        request_headers: serde_json::to_string(&a.request.masked_headers()).unwrap_or_default(),
-        request_body: a.request.body.clone(),
-        response_status: response.map(|r| i64::from(r.status)),
-        response_headers: response.and_then(|r| serde_json::to_string(&r.headers).ok()),
-        response_body: response.map(|r| r.body.clone()),
-        error_kind: a.outcome.failure.as_ref().map(|f| f.code().to_owned()),
-        error_message: a.outcome.error.clone(),
-    })
+    attempt_view(a.as_row(trigger, db::now_ms()))
 }
 
 pub fn attempt_view(a: AttemptRow) -> AttemptView {

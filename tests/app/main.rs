@@ -1,5 +1,6 @@
 //! Hookline's integration tests: one binary, each test with its own app and database.
 
+mod api;
 mod browser;
 mod cli;
 mod crash;

@@ -85,6 +85,10 @@ fn routes() -> Vec<Route> {
         get("/pending-orders/1", Has(Right::ViewPendingOrders)),
         get("/application-log", Has(Right::ViewPendingOrders)),
         post("/pending-orders/1/cancel", Has(Right::ManagePendingOrders)),
+        get("/api-tokens", Has(Right::ManageApiTokens)),
+        get("/api-tokens/new", Has(Right::ManageApiTokens)),
+        post("/api-tokens/new", Has(Right::ManageApiTokens)),
+        post("/api-tokens/1/revoke", Has(Right::ManageApiTokens)),
         post("/users/2/delete", Has(Right::ManageUsers)),
     ]
 }
@@ -136,6 +140,14 @@ async fn prepared() -> TestApp {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post(
+            &admin,
+            "/api-tokens/new",
+            &[("name", "CI"), ("user", "1"), ("scopes", "webhooks.read")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     app
 }
 

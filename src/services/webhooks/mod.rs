@@ -144,6 +144,92 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, 
     Ok(old.wording)
 }
 
+/// Deletes every webhook, each with its own history entry; returns how many.
+pub async fn delete_all(state: &AppState, actor: &Actor) -> Result<u64, ServiceError> {
+    let mut deleted = 0;
+    for id in db::webhooks::all_ids(&state.pool).await? {
+        match delete(state, actor, id).await {
+            Ok(_) => deleted += 1,
+            // Deleted meanwhile by someone else: the goal is reached all the same.
+            Err(ServiceError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(deleted)
+}
+
+/// Moves the webhook's last day to `until`. A webhook without expiry stays so unless
+/// `explicit` (the caller named a date).
+pub async fn renew(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    until: Option<chrono::NaiveDate>,
+    explicit: bool,
+) -> Result<(), ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let old = db::webhooks::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if old.valid_until.is_none() && !explicit {
+        return Ok(());
+    }
+    let headers = db::webhooks::headers(&mut *tx, id).await?;
+    let mut f = stored_fields(&old);
+    let before = Snapshot::of(&mut tx, &f, &headers).await?;
+    f.valid_until = until.map(|d| d.format("%Y-%m-%d").to_string());
+    let after = Snapshot::of(&mut tx, &f, &headers).await?;
+    let changes = before.diff(&after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let now = db::now_ms();
+    if !db::webhooks::update(&mut tx, id, old.version, &f, now).await? {
+        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    }
+    history::record(&mut tx, actor, id, "modified", &old.wording, &changes, now).await?;
+    tx.commit().await?;
+    tracing::info!(webhook_id = id, "webhook renewed");
+    Ok(())
+}
+
+/// The stored webhook as the form's raw input (secret values included: this never leaves
+/// the server).
+pub fn stored_input(
+    row: &WebhookRow,
+    headers: &[HeaderRow],
+) -> crate::domain::webhook::WebhookInput {
+    let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+    crate::domain::webhook::WebhookInput {
+        wording: row.wording.clone(),
+        description: row.description.clone(),
+        active: row.active,
+        url: row.url.clone(),
+        verb: row.verb.clone(),
+        body: row.body.clone(),
+        headers: headers
+            .iter()
+            .map(|h| crate::domain::webhook::HeaderInput {
+                name: h.name.clone(),
+                value: h.value.clone(),
+                secret: h.secret,
+            })
+            .collect(),
+        synchronous: row.synchronous,
+        in_transaction: row.in_transaction,
+        event_action: row.event_action.clone(),
+        event_object: row.event_object.clone(),
+        project_filter: id(row.project_filter_id),
+        second_label: row.second_label.clone().unwrap_or_default(),
+        initiator_user: id(row.initiator_user_id),
+        excluded_fields: row.excluded_fields.clone(),
+        exclude_payload: row.exclude_payload,
+        valid_until: row.valid_until.clone().unwrap_or_default(),
+        project: id(row.project_id),
+        values_as_strings: row.values_as_strings,
+    }
+}
+
 /// Only the Active box changed: say activated or deactivated, as Project Monitor's history does.
 fn action_of(changes: &[Change], active: bool) -> &'static str {
     match changes {

@@ -158,6 +158,31 @@ pub async fn test(
     Ok(attempt)
 }
 
+/// Tests a saved webhook as it is stored (the API's Test).
+pub async fn test_stored(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    project: Option<i64>,
+) -> Result<Attempt, ServiceError> {
+    let row = db::webhooks::find(&state.pool, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let headers = db::webhooks::headers(&state.pool, id).await?;
+    let mut input = super::stored_input(&row, &headers);
+    // An expired webhook can still be tested; its expiry is not what a test checks.
+    input.valid_until.clear();
+    let filters: Vec<i64> = row.project_filter_id.into_iter().collect();
+    let rules = crate::domain::webhook::Rules {
+        https_only: false,
+        second_language: state.settings.second_language.as_deref(),
+        today: chrono::Utc::now().date_naive(),
+        project_filters: &filters,
+    };
+    let draft = WebhookDraft::parse(&input, &rules).map_err(ServiceError::Invalid)?;
+    test(state, actor, &draft, Some(id), project).await
+}
+
 /// The webhook as the form describes it, signed with the stored secret (or a throwaway one
 /// for a webhook not saved yet).
 fn sample_webhook(draft: &WebhookDraft, excluded: &str, stored: Option<&WebhookRow>) -> WebhookRow {

@@ -1,0 +1,264 @@
+//! `/api/v1/deliveries`: the queue by webhook and state, one delivery with its attempts,
+//! and Retry now — as the Pending orders screen shows them.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::ApiCaller;
+use super::error::{ApiError, ErrorBody};
+use super::timestamp;
+use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow};
+use crate::domain::{Right, Scope};
+use crate::state::AppState;
+use crate::web::pending_orders::STATES;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/deliveries").route(web::get().to(list)))
+        .service(web::resource("/deliveries/{id}").route(web::get().to(get)))
+        .service(web::resource("/deliveries/{id}/retry").route(web::post().to(retry)));
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeaderPair {
+    pub name: String,
+    pub value: String,
+}
+
+/// One request sent and what came back. Secret header values are masked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptOut {
+    pub attempt: i64,
+    /// What sent it: delivery, retry, manual, synchronous or test.
+    pub trigger: String,
+    #[schema(format = DateTime)]
+    pub started_at: String,
+    pub duration_ms: i64,
+    pub delivered: bool,
+    pub request_method: String,
+    pub request_url: String,
+    pub request_headers: Vec<HeaderPair>,
+    pub request_body: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Vec<HeaderPair>,
+    pub response_body: Option<String>,
+    /// dns, connect, timeout, refused_target, http_status, …
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+fn pairs(json: Option<&str>) -> Vec<HeaderPair> {
+    json.and_then(|j| serde_json::from_str::<Vec<(String, String)>>(j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| HeaderPair { name, value })
+        .collect()
+}
+
+impl From<AttemptRow> for AttemptOut {
+    fn from(a: AttemptRow) -> Self {
+        AttemptOut {
+            attempt: a.attempt_no,
+            delivered: a.error_kind.is_none()
+                && a.response_status.is_some_and(|s| (200..300).contains(&s)),
+            started_at: timestamp(a.started_at),
+            duration_ms: a.duration_ms,
+            request_headers: pairs(Some(&a.request_headers)),
+            response_headers: pairs(a.response_headers.as_deref()),
+            trigger: a.trigger,
+            request_method: a.request_method,
+            request_url: a.request_url,
+            request_body: a.request_body,
+            response_status: a.response_status,
+            response_body: a.response_body,
+            error_kind: a.error_kind,
+            error_message: a.error_message,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    /// The webhook's wording; null once the webhook is deleted.
+    pub webhook: Option<String>,
+    pub event_type: String,
+    pub object_type: String,
+    pub object_id: i64,
+    /// The webhook-id header the receiver sees, the same on every attempt.
+    pub message_id: String,
+    /// Asynchronous, Synchronous or Synchronous in transaction.
+    pub mode: String,
+    /// queued, in_flight, waiting, dead, delivered or cancelled.
+    pub state: &'static str,
+    pub attempts: i64,
+    #[schema(format = DateTime)]
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    /// Newest first.
+    pub attempt_log: Vec<AttemptOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub data: Vec<Delivery>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    pub webhook_id: Option<i64>,
+    /// queued, in_flight, waiting, dead, delivered or cancelled.
+    pub state: Option<String>,
+    #[param(minimum = 1, maximum = 500, default = 100)]
+    pub limit: Option<u32>,
+}
+
+fn state_code(d: &DeliveryRow) -> &'static str {
+    match (d.status.as_str(), d.attempts) {
+        ("pending", 0) => "queued",
+        ("pending", _) => "waiting",
+        ("in_flight", _) => "in_flight",
+        ("dead", _) => "dead",
+        ("delivered", _) => "delivered",
+        _ => "cancelled",
+    }
+}
+
+fn delivery_out(d: DeliveryRow) -> Delivery {
+    Delivery {
+        state: state_code(&d),
+        next_attempt_at: (d.status == "pending").then(|| timestamp(d.next_attempt_at)),
+        created_at: timestamp(d.created_at),
+        mode: crate::domain::webhook::Mode::from_flags(d.mode != "async", d.mode == "sync_tx")
+            .label()
+            .to_owned(),
+        id: d.id,
+        webhook_id: d.webhook_id,
+        webhook: d.wording,
+        event_type: d.event_type,
+        object_type: d.object_type,
+        object_id: d.object_id,
+        message_id: d.message_id,
+        attempts: d.attempts,
+        last_error: d.last_error,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "Deliveries",
+    summary = "List deliveries",
+    description = "The newest deliveries first, by webhook and state.",
+    params(DeliveryQuery),
+    security(("bearer" = ["deliveries.read"])),
+    responses(
+        (status = 200, description = "Deliveries", body = DeliveryList),
+        (status = 400, description = "Invalid filter", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Missing scope or right", body = ErrorBody),
+    ))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    query: web::Query<DeliveryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
+    let filter = match query.state.as_deref() {
+        None => None,
+        Some(s) => Some(
+            STATES
+                .iter()
+                .find(|(code, _)| *code == s)
+                .map(|(code, _)| *code)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "state must be queued, in_flight, waiting, dead, delivered or cancelled."
+                            .into(),
+                    )
+                })?,
+        ),
+    };
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit is between 1 and 500.".into()));
+    }
+    let data = db::deliveries::list(&state.pool, filter, query.webhook_id, i64::from(limit))
+        .await?
+        .into_iter()
+        .map(delivery_out)
+        .collect();
+    Ok(HttpResponse::Ok().json(DeliveryList { data }))
+}
+
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "Deliveries",
+    summary = "Read a delivery with its attempts",
+    params(("id" = i64, Path, description = "The delivery's id")),
+    security(("bearer" = ["deliveries.read"])),
+    responses(
+        (status = 200, description = "The delivery and every attempt", body = DeliveryDetail),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Missing scope or right", body = ErrorBody),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
+    let d = db::deliveries::find(&state.pool, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let attempt_log = db::deliveries::attempts(&state.pool, d.id)
+        .await?
+        .into_iter()
+        .map(AttemptOut::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(DeliveryDetail {
+        delivery: delivery_out(d),
+        attempt_log,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "Deliveries",
+    summary = "Retry a delivery now",
+    description = "Sends a queued, waiting or dead delivery at once, whatever its schedule, and answers with the attempt.",
+    params(("id" = i64, Path, description = "The delivery's id")),
+    security(("bearer" = ["deliveries.write"])),
+    responses(
+        (status = 200, description = "The attempt made", body = AttemptOut),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Missing scope or right", body = ErrorBody),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+        (status = 409, description = "Delivered, cancelled, in flight, or its webhook was deleted", body = ErrorBody),
+    ))]
+pub async fn retry(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::DeliveriesWrite, Right::ManagePendingOrders)?;
+    let id = id.into_inner();
+    db::deliveries::find(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let started = db::now_ms();
+    match state.deliverer.deliver_now(id, "manual").await? {
+        Some(a) => Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row("manual", started)))),
+        None => Err(ApiError::Conflict(
+            "This delivery cannot be retried now (it was delivered, cancelled, is in flight, or its webhook was deleted).".into(),
+        )),
+    }
+}

@@ -1,0 +1,123 @@
+//! API tokens, looked up by the SHA-256 of the token the integrator sends.
+
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+
+use super::Tx;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub user_id: i64,
+    pub user_email: String,
+    pub user_name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The token and its user as a request needs them: the user's state and grants are read in
+/// the same query, so a deactivated user's tokens stop working at once.
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenCaller {
+    pub id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub active: bool,
+    pub grants: Option<String>,
+}
+
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub user_id: i64,
+    pub hash: &'a [u8],
+    pub prefix: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Option<i64>,
+    pub created_by: Option<i64>,
+}
+
+pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO api_tokens (name, user_id, token_hash, prefix, scopes, expires_at, created_at, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+    )
+    .bind(t.name)
+    .bind(t.user_id)
+    .bind(t.hash)
+    .bind(t.prefix)
+    .bind(t.scopes)
+    .bind(t.expires_at)
+    .bind(now)
+    .bind(t.created_by)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT t.id, t.name, t.user_id, u.email AS user_email, u.display_name AS user_name,
+        t.prefix, t.scopes, t.expires_at, t.created_at, t.last_used_at, t.revoked_at
+    FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<TokenRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_SELECT} ORDER BY t.revoked_at IS NOT NULL, t.id DESC"
+    )))
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<TokenRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_SELECT} WHERE t.id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn caller(pool: &SqlitePool, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
+    sqlx::query_as(
+        "SELECT t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at,
+                t.user_id, u.email, u.display_name, u.active,
+                (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
+                 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                 LEFT JOIN role_rights rr ON rr.role_id = r.id
+                 WHERE ur.user_id = t.user_id) AS grants
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ?1",
+    )
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn touch(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a token; false if it does not exist or was already revoked.
+pub async fn revoke(tx: &mut Tx, id: i64, now: i64) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,93 @@
+//! API tokens: made for a user, shown once, stored as a hash, revocable.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::{Actor, ServiceError};
+use crate::db;
+use crate::domain::api_token::TokenDraft;
+use crate::state::AppState;
+
+/// Every token starts so, which lets secret scanners recognise a leaked one.
+pub const TOKEN_PREFIX: &str = "hkl_";
+const SHOWN_PREFIX_CHARS: usize = TOKEN_PREFIX.len() + 6;
+
+/// A token just made: the only time its value exists outside the integrator's hands.
+#[derive(Debug)]
+pub struct Issued {
+    pub id: i64,
+    pub token: String,
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    draft: &TokenDraft,
+) -> Result<Issued, ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let user = db::users::find(&mut *tx, draft.user_id)
+        .await?
+        .ok_or_else(|| ServiceError::field("user", "Choose the user the token acts for."))?;
+    if !user.active {
+        return Err(ServiceError::field(
+            "user",
+            "This user is deactivated: a token for them would not work.",
+        ));
+    }
+    let rights = db::roles::rights_of(&mut *tx, user.id).await?;
+    let useless: Vec<&str> = draft
+        .scopes
+        .iter()
+        .filter(|s| !s.usable_with(rights))
+        .map(|s| s.code())
+        .collect();
+    if !useless.is_empty() {
+        return Err(ServiceError::field(
+            "scopes",
+            format!(
+                "{} has no right that the scope {} needs; a token never exceeds its user's rights.",
+                user.display_name,
+                useless.join(", ")
+            ),
+        ));
+    }
+    let token = format!(
+        "{TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(crate::random::bytes::<32>())
+    );
+    let hash = crate::auth::token_hash(&token);
+    let scopes = draft.scopes.to_stored();
+    let id = db::api_tokens::insert(
+        &mut tx,
+        &db::api_tokens::NewToken {
+            name: &draft.name,
+            user_id: user.id,
+            hash: &hash,
+            prefix: &token[..SHOWN_PREFIX_CHARS],
+            scopes: &scopes,
+            expires_at: draft.expires_at_ms(),
+            created_by: actor.id,
+        },
+        db::now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(token_id = id, user_id = user.id, scopes = %scopes, "API token created");
+    Ok(Issued { id, token })
+}
+
+pub async fn revoke(state: &AppState, id: i64) -> Result<String, ServiceError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let token = db::api_tokens::find(&mut *tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !db::api_tokens::revoke(&mut tx, id, db::now_ms()).await? {
+        return Err(ServiceError::Conflict(format!(
+            "The token {} was already revoked.",
+            token.name
+        )));
+    }
+    tx.commit().await?;
+    tracing::info!(token_id = id, "API token revoked");
+    Ok(token.name)
+}
