@@ -78,8 +78,12 @@ fn text(v: Option<i64>) -> String {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"code": "PRJ-42", "name": "Apollo", "status": "Active", "budget": 120000, "priority": 2, "startDate": "2027-01-04"}))]
 pub struct ProjectRequest {
+    /// Unique; at most 30 characters.
+    #[schema(min_length = 1, max_length = 30)]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -94,9 +98,11 @@ pub struct ProjectRequest {
     #[schema(format = Date)]
     pub finish_date: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub budget: Option<i64>,
     /// 1 to 5.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub priority: Option<i64>,
 }
 
@@ -292,7 +298,9 @@ pub async fn delete_project(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Design", "status": "In progress", "progress": 40}))]
 pub struct PhaseRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Not started, In progress or Done.
     pub status: String,
@@ -304,6 +312,7 @@ pub struct PhaseRequest {
     pub finish_date: Option<String>,
     /// 0 to 100.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub progress: Option<i64>,
 }
 
@@ -487,6 +496,7 @@ pub async fn delete_phase(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"email": "ann.lee@example.com", "displayName": "Ann Lee", "roleIds": [3], "password": "a long enough password"}))]
 pub struct UserRequest {
     pub email: String,
     pub display_name: String,

@@ -56,10 +56,20 @@ pub struct WebhookHeader {
 /// A webhook as sent to create or modify one: the fields of the form.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({
+    "wording": "Notify the CRM",
+    "url": "https://crm.example.com/hooks/{project.id}",
+    "verb": "POST",
+    "body": "{payload}",
+    "headers": [{"name": "X-Team", "value": "portfolio"}],
+    "eventTypes": ["project.modified"]
+}))]
 pub struct WebhookRequest {
     /// The name in the list; at most 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub wording: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     #[serde(default = "yes")]
     #[schema(default = true)]
