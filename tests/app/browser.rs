@@ -440,3 +440,54 @@ async fn the_test_button_shows_the_status_code_of_a_local_receiver() {
     assert!(page.contains("ERROR (418)"));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_administrator_makes_a_token_that_works_until_revoked() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.click("a[href='/api-tokens']").await;
+    browser.wait_for_text("No API token yet.").await;
+    browser.click("a[href='/api-tokens/new']").await;
+    browser.wait_for_path("/api-tokens/new").await;
+    browser.click("button[type=submit].primary").await;
+    let page = browser.wait_for_text("Choose at least one scope.").await;
+    assert!(page.contains("Name is required."));
+    browser.fill("name", "Reporting").await;
+    browser.click("#scope-webhooks\\.read").await;
+    browser.click("button[type=submit].primary").await;
+    browser.wait_for_text("shown only this once").await;
+    let token = browser
+        .client
+        .find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the token in its field");
+    assert!(token.starts_with("hkl_"));
+    let api = |token: String| {
+        let url = app.url("/api/v1/webhooks");
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(api(token.clone()).await, reqwest::StatusCode::OK);
+
+    browser.click("a.button.primary[href='/api-tokens']").await;
+    let page = browser.wait_for_text("Reporting").await;
+    assert!(page.contains("webhooks.read") && page.contains("Active"));
+    browser.click("form[action$='/revoke'] button").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_for_text("Token Reporting revoked").await;
+    assert_eq!(api(token).await, reqwest::StatusCode::UNAUTHORIZED);
+    browser.close().await;
+}
