@@ -15,15 +15,16 @@ pub mod settings;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
+pub mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
-pub type Tx = Transaction<'static, Sqlite>;
+pub use writer::Tx;
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,8 +57,10 @@ pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
         .context("cannot apply database migrations")
 }
 
+/// A write transaction, group-committed with the others on the database's one writer
+/// connection (see `writer`).
 pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<Tx> {
-    pool.begin_with("BEGIN IMMEDIATE").await
+    writer::writer_of(pool).await?.begin().await
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.

@@ -15,3 +15,4 @@ mod sessions;
 mod sign_in;
 mod users;
 mod webhooks;
+mod writer;
