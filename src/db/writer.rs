@@ -34,9 +34,10 @@ pub struct Writer {
     failed: StdMutex<HashMap<u64, String>>,
 }
 
+type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
+
 /// Writers by database file: each file gets one, whoever opens it.
-static WRITERS: LazyLock<StdMutex<HashMap<PathBuf, Arc<tokio::sync::OnceCell<Arc<Writer>>>>>> =
-    LazyLock::new(Default::default);
+static WRITERS: LazyLock<StdMutex<HashMap<PathBuf, WriterCell>>> = LazyLock::new(Default::default);
 
 /// The writer of `pool`'s database.
 pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
