@@ -117,6 +117,54 @@ pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64
     .await
 }
 
+/// Records many attempts in as few statements as SQLite's limit on parameters allows.
+pub async fn insert_attempts(tx: &mut Tx, attempts: &[NewAttempt<'_>]) -> sqlx::Result<()> {
+    // 15 parameters a row; SQLite allows 32,766 a statement.
+    for chunk in attempts.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
+                 request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message) ",
+        );
+        q.push_values(chunk, |mut row, a| {
+            row.push_bind(a.delivery_id)
+                .push_bind(a.webhook_id)
+                .push_bind(a.attempt_no)
+                .push_bind(a.trigger)
+                .push_bind(a.started_at)
+                .push_bind(a.duration_ms)
+                .push_bind(a.method)
+                .push_bind(a.url)
+                .push_bind(a.request_headers.as_str())
+                .push_bind(a.request_body)
+                .push_bind(a.status)
+                .push_bind(a.response_headers.as_deref())
+                .push_bind(a.response_body)
+                .push_bind(a.error_kind)
+                .push_bind(a.error_message);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Marks many deliveries delivered at once.
+pub async fn settle_delivered(tx: &mut Tx, ids: &[i64], now: i64) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    sqlx::query(
+        "UPDATE deliveries SET status = 'delivered', next_attempt_at = ?2, last_error = NULL, locked_until = NULL,
+             completed_at = ?2
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(ids)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Ends a delivery's attempt: delivered, dead, or pending again at `next_attempt_at`.
 pub async fn settle(
     tx: &mut Tx,

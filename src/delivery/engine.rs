@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::SqlitePool;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::policy::{Decision, decide};
@@ -20,6 +20,8 @@ use crate::db::{self, deliveries::Claimed};
 
 /// The most deliveries claimed at once by one pass.
 const CLAIM_BATCH: usize = 256;
+/// The most attempts recorded in one transaction.
+const RECORD_BATCH: usize = 512;
 /// Sleep at most this long between looks at the queue (work from other processes).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often old attempts and log entries are pruned.
@@ -171,6 +173,8 @@ impl Deliverer {
     /// The background loop, until `stop` turns true.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut tasks: JoinSet<()> = JoinSet::new();
+        let (finished, to_record) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(self.clone().record_loop(to_record));
         let mut last_prune: Option<std::time::Instant> = None;
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
@@ -203,11 +207,17 @@ impl Deliverer {
                     break;
                 };
                 self.in_flight.lock().expect("in-flight lock").insert(c.id);
-                let me = self.clone();
+                let (me, finished) = (self.clone(), finished.clone());
                 tasks.spawn(async move {
                     let id = c.id;
-                    if let Err(e) = me.attempt(c, "scheduled").await {
-                        tracing::error!(delivery_id = id, error = %e, "delivery attempt could not be recorded");
+                    match me.send_one(c, "scheduled").await {
+                        Ok(Some(f)) => {
+                            let _ = finished.send(f);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(delivery_id = id, error = %e, "delivery attempt failed")
+                        }
                     }
                     me.in_flight.lock().expect("in-flight lock").remove(&id);
                     drop(permit);
@@ -215,6 +225,9 @@ impl Deliverer {
             }
         }
         self.shut_down(tasks).await;
+        // What was sent is recorded before the workers stop.
+        drop(finished);
+        let _ = recorder.await;
     }
 
     /// Retention: old attempts and log entries go.
@@ -270,8 +283,18 @@ impl Deliverer {
         }
     }
 
-    /// One attempt of a claimed delivery, recorded with its outcome in one transaction.
+    /// One attempt of a claimed delivery, recorded with its outcome.
     async fn attempt(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Attempt>> {
+        let Some(finished) = self.send_one(c, trigger).await? else {
+            return Ok(None);
+        };
+        self.record(std::slice::from_ref(&finished)).await?;
+        Ok(Some(finished.attempt))
+    }
+
+    /// Sends a claimed delivery; what happened is recorded by the caller. A delivery that
+    /// cannot be sent at all (webhook deleted, request unbuildable) is settled here.
+    async fn send_one(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Finished>> {
         let webhook = db::webhooks::find(&self.pool, c.webhook_id).await?;
         let event = db::events::find(&self.pool, c.event_id).await?;
         let (Some(webhook), Some(event)) = (webhook, event) else {
@@ -322,76 +345,105 @@ impl Deliverer {
             )
             .await
         };
-        let attempt = Attempt {
-            url: request.url.clone(),
-            request,
-            outcome,
-        };
-        self.record(&c, &webhook.wording, trigger, started, &attempt)
-            .await?;
-        Ok(Some(attempt))
+        Ok(Some(Finished {
+            claimed: c,
+            wording: webhook.wording,
+            trigger: trigger.to_owned(),
+            started,
+            attempt: Attempt {
+                url: request.url.clone(),
+                request,
+                outcome,
+            },
+        }))
     }
 
-    async fn record(
-        &self,
-        c: &Claimed,
-        wording: &str,
-        trigger: &str,
-        started: i64,
-        a: &Attempt,
-    ) -> anyhow::Result<()> {
+    /// Records attempts and their outcomes, however many, in one transaction and a handful
+    /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
+    async fn record(&self, batch: &[Finished]) -> anyhow::Result<()> {
         let now = db::now_ms();
-        let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
-        // A synchronous call is made once: the person saw its result.
-        let decision = match (trigger, a.outcome.failure.is_some()) {
-            ("synchronous", true) => Decision::Dead,
-            _ => decide(
-                c.attempts as u32,
-                a.outcome.failure.as_ref(),
-                a.outcome.retry_after,
-                jitter,
-            ),
-        };
+        let mut attempts = Vec::with_capacity(batch.len());
+        for f in batch {
+            attempts.push(new_attempt(
+                Some(f.claimed.id),
+                f.claimed.webhook_id,
+                f.claimed.attempts,
+                &f.trigger,
+                f.started,
+                &f.attempt,
+            )?);
+        }
+        let mut delivered = Vec::new();
+        let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
         let mut tx = db::begin_write(&self.pool).await?;
-        insert_attempt(
-            &mut tx,
-            Some(c.id),
-            c.webhook_id,
-            c.attempts,
-            trigger,
-            started,
-            a,
-        )
-        .await?;
-        let error = a.outcome.error.as_deref();
-        match &decision {
-            Decision::Delivered => {
-                db::deliveries::settle(&mut tx, c.id, "delivered", now, None, now).await?
+        db::deliveries::insert_attempts(&mut tx, &attempts).await?;
+        for f in batch {
+            let (c, a) = (&f.claimed, &f.attempt);
+            let status = a.outcome.response.as_ref().map_or(0, |r| i64::from(r.status));
+            let latest = statuses.entry(c.webhook_id).or_insert((f.started, status));
+            if f.started >= latest.0 {
+                *latest = (f.started, status);
             }
-            Decision::RetryIn(wait) => {
-                db::deliveries::settle(
-                    &mut tx,
-                    c.id,
-                    "pending",
-                    now + wait.as_millis() as i64,
-                    error,
-                    now,
-                )
-                .await?
+            let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
+            // A synchronous call is made once: the person saw its result.
+            let decision = match (f.trigger.as_str(), a.outcome.failure.is_some()) {
+                ("synchronous", true) => Decision::Dead,
+                _ => decide(
+                    c.attempts as u32,
+                    a.outcome.failure.as_ref(),
+                    a.outcome.retry_after,
+                    jitter,
+                ),
+            };
+            let error = a.outcome.error.as_deref();
+            match &decision {
+                Decision::Delivered => delivered.push(c.id),
+                Decision::RetryIn(wait) => {
+                    db::deliveries::settle(
+                        &mut tx,
+                        c.id,
+                        "pending",
+                        now + wait.as_millis() as i64,
+                        error,
+                        now,
+                    )
+                    .await?
+                }
+                Decision::Dead | Decision::Gone => {
+                    db::deliveries::settle(&mut tx, c.id, "dead", now, error, now).await?;
+                    let message = format!(
+                        "Delivery {} of webhook “{}” failed for good after {} attempt(s): {}",
+                        c.message_id,
+                        f.wording,
+                        c.attempts,
+                        error.unwrap_or("error")
+                    );
+                    db::events::log(
+                        &mut tx,
+                        "error",
+                        "delivery_dead",
+                        &message,
+                        Some(c.webhook_id),
+                        Some(c.event_id),
+                        now,
+                    )
+                    .await?;
+                }
             }
-            Decision::Dead | Decision::Gone => {
-                db::deliveries::settle(&mut tx, c.id, "dead", now, error, now).await?;
-                let message = format!(
-                    "Delivery {} of webhook “{wording}” failed for good after {} attempt(s): {}",
-                    c.message_id,
-                    c.attempts,
-                    error.unwrap_or("error")
+            if decision == Decision::Gone {
+                let reason = format!(
+                    "Turned off by Hookline: the receiver answered 410 Gone at {}",
+                    a.url
                 );
+                db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
                 db::events::log(
                     &mut tx,
-                    "error",
-                    "delivery_dead",
-                    &message,
+                    "warning",
+                    "webhook_disabled",
+                    &format!(
+                        "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
+                        f.wording
+                    ),
                     Some(c.webhook_id),
                     Some(c.event_id),
                     now,
@@ -399,50 +451,52 @@ impl Deliverer {
                 .await?;
             }
         }
-        if decision == Decision::Gone {
-            let reason = format!(
-                "Turned off by Hookline: the receiver answered 410 Gone at {}",
-                a.url
-            );
-            db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
-            db::events::log(
-                &mut tx,
-                "warning",
-                "webhook_disabled",
-                &format!("Webhook “{wording}” was deactivated: its receiver answered 410 Gone."),
-                Some(c.webhook_id),
-                Some(c.event_id),
-                now,
-            )
-            .await?;
+        db::deliveries::settle_delivered(&mut tx, &delivered, now).await?;
+        for (webhook_id, (at, status)) in statuses {
+            db::deliveries::set_webhook_status(&mut tx, webhook_id, at, status).await?;
         }
-        db::deliveries::set_webhook_status(
-            &mut tx,
-            c.webhook_id,
-            started,
-            a.outcome
-                .response
-                .as_ref()
-                .map_or(0, |r| i64::from(r.status)),
-        )
-        .await?;
         tx.commit().await?;
         Ok(())
     }
+
+    /// Records what the background workers send, in batches, until every sender is gone.
+    async fn record_loop(self: Arc<Self>, mut done: mpsc::UnboundedReceiver<Finished>) {
+        while let Some(first) = done.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_BATCH {
+                match done.try_recv() {
+                    Ok(f) => batch.push(f),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.record(&batch).await {
+                // Unrecorded attempts stay claimed; their lease runs out and they go again.
+                tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
+            }
+        }
+    }
 }
 
-/// Records an attempt (secret header values masked).
-pub async fn insert_attempt(
-    tx: &mut db::Tx,
+/// An attempt made and not yet recorded.
+struct Finished {
+    claimed: Claimed,
+    wording: String,
+    trigger: String,
+    started: i64,
+    attempt: Attempt,
+}
+
+/// An attempt as the database records it (secret header values masked).
+fn new_attempt<'a>(
     delivery: Option<i64>,
     webhook_id: i64,
     attempt_no: i64,
-    trigger: &str,
+    trigger: &'a str,
     started: i64,
-    a: &Attempt,
-) -> anyhow::Result<i64> {
+    a: &'a Attempt,
+) -> anyhow::Result<db::deliveries::NewAttempt<'a>> {
     let response = a.outcome.response.as_ref();
-    let new = db::deliveries::NewAttempt {
+    Ok(db::deliveries::NewAttempt {
         delivery_id: delivery,
         webhook_id,
         attempt_no,
@@ -460,6 +514,19 @@ pub async fn insert_attempt(
         response_body: response.map(|r| r.body.as_str()),
         error_kind: a.outcome.failure.as_ref().map(|f| f.code()),
         error_message: a.outcome.error.as_deref(),
-    };
+    })
+}
+
+/// Records an attempt (secret header values masked).
+pub async fn insert_attempt(
+    tx: &mut db::Tx,
+    delivery: Option<i64>,
+    webhook_id: i64,
+    attempt_no: i64,
+    trigger: &str,
+    started: i64,
+    a: &Attempt,
+) -> anyhow::Result<i64> {
+    let new = new_attempt(delivery, webhook_id, attempt_no, trigger, started, a)?;
     Ok(db::deliveries::insert_attempt(tx, &new).await?)
 }
