@@ -82,6 +82,23 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<E
     .await
 }
 
+/// Several events by id, in one query.
+pub async fn find_many(
+    pool: &sqlx::SqlitePool,
+    ids: &[i64],
+) -> sqlx::Result<std::collections::HashMap<i64, EventRow>> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
+                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
+         FROM events WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|e| (e.id, e)).collect())
+}
+
 /// A webhook that may fire for an event, before its project filter is evaluated.
 #[derive(Debug, Clone, FromRow)]
 pub struct Candidate {

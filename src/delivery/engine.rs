@@ -16,6 +16,8 @@ use super::policy::{Decision, decide};
 use super::request::{Outgoing, build};
 use super::send::{Outcome, send};
 use crate::config::Settings;
+use crate::db::events::EventRow;
+use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, deliveries::Claimed};
 
 /// The most deliveries claimed at once by one pass.
@@ -202,15 +204,24 @@ impl Deliverer {
                 }
                 continue;
             }
+            let mut loaded = match self.load(&claimed).await {
+                Ok(l) => l,
+                Err(e) => {
+                    // Claimed but unread: their lease runs out and they are taken up again.
+                    tracing::error!(error = %e, "cannot read claimed deliveries");
+                    continue;
+                }
+            };
             for c in claimed {
                 let Ok(permit) = self.permits.clone().acquire_owned().await else {
                     break;
                 };
+                let rows = loaded.take(&c);
                 self.in_flight.lock().expect("in-flight lock").insert(c.id);
                 let (me, finished) = (self.clone(), finished.clone());
                 tasks.spawn(async move {
                     let id = c.id;
-                    match me.send_one(c, "scheduled").await {
+                    match me.send_loaded(c, rows, "scheduled").await {
                         Ok(Some(f)) => {
                             let _ = finished.send(f);
                         }
@@ -292,12 +303,37 @@ impl Deliverer {
         Ok(Some(finished.attempt))
     }
 
-    /// Sends a claimed delivery; what happened is recorded by the caller. A delivery that
-    /// cannot be sent at all (webhook deleted, request unbuildable) is settled here.
+    /// Sends a claimed delivery; what happened is recorded by the caller.
     async fn send_one(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Finished>> {
         let webhook = db::webhooks::find(&self.pool, c.webhook_id).await?;
         let event = db::events::find(&self.pool, c.event_id).await?;
-        let (Some(webhook), Some(event)) = (webhook, event) else {
+        let headers = db::webhooks::headers(&self.pool, c.webhook_id).await?;
+        self.send_loaded(c, webhook.zip(event).map(|(w, e)| (w, headers, e)), trigger)
+            .await
+    }
+
+    /// What a batch of claimed deliveries needs, read in three queries.
+    async fn load(&self, claimed: &[Claimed]) -> anyhow::Result<Loaded> {
+        let mut webhook_ids: Vec<i64> = claimed.iter().map(|c| c.webhook_id).collect();
+        webhook_ids.sort_unstable();
+        webhook_ids.dedup();
+        let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
+        Ok(Loaded {
+            webhooks: db::webhooks::find_many(&self.pool, &webhook_ids).await?,
+            headers: db::webhooks::headers_of_many(&self.pool, &webhook_ids).await?,
+            events: db::events::find_many(&self.pool, &event_ids).await?,
+        })
+    }
+
+    /// Sends a claimed delivery with its webhook, headers and event (None: the webhook was
+    /// deleted meanwhile). One that cannot be sent at all is settled here.
+    async fn send_loaded(
+        &self,
+        c: Claimed,
+        loaded: Option<(WebhookRow, Vec<HeaderRow>, EventRow)>,
+        trigger: &str,
+    ) -> anyhow::Result<Option<Finished>> {
+        let Some((webhook, headers, event)) = loaded else {
             let mut tx = db::begin_write(&self.pool).await?;
             db::deliveries::settle(
                 &mut tx,
@@ -311,7 +347,6 @@ impl Deliverer {
             tx.commit().await?;
             return Ok(None);
         };
-        let headers = db::webhooks::headers(&self.pool, webhook.id).await?;
         let started = db::now_ms();
         let request = match build(&webhook, &headers, &event, &c.message_id, false, started) {
             Ok(r) => r,
@@ -474,6 +509,22 @@ impl Deliverer {
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             }
         }
+    }
+}
+
+/// The rows a batch of claimed deliveries needs.
+struct Loaded {
+    webhooks: HashMap<i64, WebhookRow>,
+    headers: HashMap<i64, Vec<HeaderRow>>,
+    events: HashMap<i64, EventRow>,
+}
+
+impl Loaded {
+    fn take(&mut self, c: &Claimed) -> Option<(WebhookRow, Vec<HeaderRow>, EventRow)> {
+        let webhook = self.webhooks.get(&c.webhook_id)?.clone();
+        let headers = self.headers.get(&c.webhook_id).cloned().unwrap_or_default();
+        let event = self.events.remove(&c.event_id)?;
+        Some((webhook, headers, event))
     }
 }
 
