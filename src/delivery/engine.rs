@@ -523,7 +523,7 @@ impl Loaded {
     fn take(&mut self, c: &Claimed) -> Option<(WebhookRow, Vec<HeaderRow>, EventRow)> {
         let webhook = self.webhooks.get(&c.webhook_id)?.clone();
         let headers = self.headers.get(&c.webhook_id).cloned().unwrap_or_default();
-        let event = self.events.remove(&c.event_id)?;
+        let event = self.events.get(&c.event_id)?.clone();
         Some((webhook, headers, event))
     }
 }

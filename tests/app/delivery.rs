@@ -370,6 +370,40 @@ async fn background_workers_deliver_right_after_the_commit() {
 }
 
 #[tokio::test]
+async fn background_workers_deliver_one_event_to_every_matching_webhook() {
+    let app = spawn_app_with(|s| s.run_delivery_workers = true).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    for n in 0..3 {
+        webhook_to(&app, &admin, &format!("{}/in/{n}", receiver.url), &[]).await;
+    }
+    create_project(&app, &admin, "FANOUT", &[]).await;
+    let got = receiver.wait_for(3, WAIT).await;
+    let mut targets: Vec<&str> = got.iter().map(|r| r.target.as_str()).collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["/in/0", "/in/1", "/in/2"]);
+    // Every attempt recorded, every delivery settled.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let delivered: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'")
+                .fetch_one(&app.state.pool)
+                .await
+                .unwrap();
+        if delivered == 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{delivered} of 3 settled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_attempts")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 3);
+}
+
+#[tokio::test]
 async fn a_synchronous_call_outside_the_transaction_reports_its_error_and_the_change_stays() {
     let app = spawn_app().await;
     let admin = app.admin().await;
