@@ -54,8 +54,15 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
     let url = format!("sqlite://{db}");
     let mut add = Command::new(bin)
         .args([
-            "user", "add", "--email", "bench@example.com", "--name", "Bench", "--role",
-            "Administrator", "--password-stdin",
+            "user",
+            "add",
+            "--email",
+            "bench@example.com",
+            "--name",
+            "Bench",
+            "--role",
+            "Administrator",
+            "--password-stdin",
         ])
         .env("HOOKLINE_DATABASE_URL", &url)
         .stdin(Stdio::piped())
@@ -71,7 +78,13 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
     assert!(add.wait().unwrap().success());
     let out = Command::new(bin)
         .args([
-            "token", "create", "--user", "bench@example.com", "--name", "bench", "--scopes",
+            "token",
+            "create",
+            "--user",
+            "bench@example.com",
+            "--name",
+            "bench",
+            "--scopes",
             "webhooks.write,objects.write",
         ])
         .env("HOOKLINE_DATABASE_URL", &url)

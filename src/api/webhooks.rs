@@ -448,17 +448,17 @@ pub async fn list(
             "page starts at 1; perPage is between 1 and {MAX_PER_PAGE}."
         )));
     }
-    let generation = db::webhooks::generation(&state.pool).await?;
+    let generations = db::webhooks::generations(&state.pool).await?;
     let offset = (page as usize - 1).saturating_mul(per_page as usize);
     let (total, ids) = state
         .webhook_list
         .page(
             &state.pool,
-            generation,
+            generations,
             &criteria,
             (sort, q.descending),
             (offset, per_page as usize),
-            |p| (p.total, p.rows.iter().map(|r| r.id).collect::<Vec<_>>()),
+            |p| (p.total, p.rows.iter().map(|r| r.row.id).collect::<Vec<_>>()),
         )
         .await?;
     let today = today();

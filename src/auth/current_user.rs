@@ -102,7 +102,16 @@ impl FromRequest for CurrentUser {
 /// user was deactivated.
 async fn resolve(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppError> {
     let hash = super::token_hash(token);
-    let Some(row) = db::sessions::find(&state.pool, &hash).await? else {
+    let row = db::sessions::find(&state.pool, &hash).await?;
+    check(state, hash, row).await
+}
+
+async fn check(
+    state: &AppState,
+    hash: Vec<u8>,
+    row: Option<db::sessions::SessionUser>,
+) -> Result<Option<SignedIn>, AppError> {
+    let Some(row) = row else {
         return Ok(None);
     };
     let now = db::now_ms();
@@ -125,4 +134,33 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppE
         must_change_password: row.must_change_password,
         token_hash: hash,
     }))
+}
+
+/// The current user and the webhook list's state, read together (see
+/// `db::sessions::find_with_list`), with the same checks as the `CurrentUser` extractor.
+pub async fn current_user_with_list(
+    state: &AppState,
+    session: &TypedSession,
+    req: &HttpRequest,
+) -> Result<(CurrentUser, db::list_filters::ListState), AppError> {
+    let refused = sign_in_required(req);
+    let token = session.token().ok_or_else(|| refused.clone())?;
+    let hash = super::token_hash(&token);
+    let row = db::sessions::find_with_list(&state.pool, &hash).await?;
+    let (session_row, list) = match row {
+        Some(r) => (Some(r.session), Some(r.list)),
+        None => (None, None),
+    };
+    match (check(state, hash, session_row).await?, list) {
+        (Some(user), Some(list)) => {
+            if user.must_change_password {
+                return Err(AppError::PasswordChangeRequired);
+            }
+            Ok((CurrentUser(user), list))
+        }
+        _ => {
+            session.sign_out();
+            Err(refused)
+        }
+    }
 }

@@ -109,23 +109,12 @@ pub async fn clear_active(pool: &SqlitePool, user_id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// What the list page needs besides the webhooks, in one round trip: the webhooks change
-/// counter and the user's active filter.
+/// What the list page needs besides the webhooks (read with the session, see
+/// `sessions::find_with_list`): the webhooks change counter and the user's active filter.
 #[derive(Debug, Clone, FromRow)]
 pub struct ListState {
-    pub generation: i64,
+    #[sqlx(flatten)]
+    pub generations: super::webhooks::Generations,
     pub filter_name: Option<String>,
     pub criteria: Option<String>,
-}
-
-pub async fn list_state(pool: &SqlitePool, user_id: i64) -> sqlx::Result<ListState> {
-    sqlx::query_as(
-        "SELECT (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
-                f.name AS filter_name, a.criteria
-         FROM (SELECT 1) LEFT JOIN webhook_list_active_filter a ON a.user_id = ?1
-         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id",
-    )
-    .bind(user_id)
-    .fetch_one(pool)
-    .await
 }

@@ -29,17 +29,49 @@ pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> s
     Ok(())
 }
 
+const SESSION_COLUMNS: &str =
+    "s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
+        u.must_change_password,
+        (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
+         FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+         LEFT JOIN role_rights rr ON rr.role_id = r.id
+         WHERE ur.user_id = s.user_id) AS grants";
+
 pub async fn find(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
-                u.must_change_password,
-                (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
-                 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 LEFT JOIN role_rights rr ON rr.role_id = r.id
-                 WHERE ur.user_id = s.user_id) AS grants
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS}
          FROM auth_sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ?1",
-    )
+         WHERE s.token_hash = ?1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionWithList {
+    #[sqlx(flatten)]
+    pub session: SessionUser,
+    #[sqlx(flatten)]
+    pub list: super::list_filters::ListState,
+}
+
+/// The session and what the webhook list needs, in one round trip: the list page is the
+/// busiest page, and each query costs two thread hand-offs.
+pub async fn find_with_list(
+    pool: &SqlitePool,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<SessionWithList>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS},
+                (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
+                (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation,
+                f.name AS filter_name, a.criteria
+         FROM auth_sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN webhook_list_active_filter a ON a.user_id = s.user_id
+         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id
+         WHERE s.token_hash = ?1"
+    )))
     .bind(token_hash)
     .fetch_optional(pool)
     .await

@@ -256,10 +256,22 @@ pub struct ListRow {
     pub last_status: Option<i64>,
 }
 
-/// Every webhook's list columns, with the change counter they were read at (one snapshot).
-pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<ListRow>)> {
+/// Where the webhooks table stands: a counter moved by every change to a webhook, and one
+/// moved by every delivery outcome (Last execution, Last status), both kept by triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct Generations {
+    pub generation: i64,
+    pub status_generation: i64,
+}
+
+const GENERATIONS: &str =
+    "SELECT (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
+        (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation";
+
+/// Every webhook's list columns, with the counters they were read at (one snapshot).
+pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(Generations, Vec<ListRow>)> {
     let mut tx = pool.begin().await?;
-    let generation = generation(&mut *tx).await?;
+    let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
         "SELECT id, wording, description, active, url, verb, synchronous, in_transaction, event_action,
                 event_object, project_filter_id, valid_until, last_execution_at, last_status
@@ -268,14 +280,30 @@ pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<ListRow>)> {
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((generation, rows))
+    Ok((generations, rows))
 }
 
-/// The webhooks change counter, moved by triggers on every write.
-pub async fn generation(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
-        .fetch_one(db)
-        .await
+pub async fn generations(db: impl SqliteExecutor<'_>) -> sqlx::Result<Generations> {
+    sqlx::query_as(GENERATIONS).fetch_one(db).await
+}
+
+/// Delivery outcomes recorded after status generation `since`: (id, last execution, last
+/// status), with the counters they were read at.
+#[allow(clippy::type_complexity)]
+pub async fn statuses_since(
+    pool: &SqlitePool,
+    since: i64,
+) -> sqlx::Result<(Generations, Vec<(i64, Option<i64>, Option<i64>)>)> {
+    let mut tx = pool.begin().await?;
+    let generations = generations(&mut *tx).await?;
+    let rows = sqlx::query_as(
+        "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > ?1",
+    )
+    .bind(since)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((generations, rows))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -414,7 +414,11 @@ impl Deliverer {
         db::deliveries::insert_attempts(&mut tx, &attempts).await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
-            let status = a.outcome.response.as_ref().map_or(0, |r| i64::from(r.status));
+            let status = a
+                .outcome
+                .response
+                .as_ref()
+                .map_or(0, |r| i64::from(r.status));
             let latest = statuses.entry(c.webhook_id).or_insert((f.started, status));
             if f.started >= latest.0 {
                 *latest = (f.started, status);

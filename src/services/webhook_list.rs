@@ -1,63 +1,88 @@
 //! The webhook list as a read model: every webhook's list columns in memory, in each sort
-//! order, with the filtered orders of recent criteria cached. It is rebuilt whenever the
-//! database's webhooks change counter moves, so it is never stale, whoever wrote.
+//! order, with the filtered orders of recent criteria cached. It is never stale, whoever
+//! wrote: two trigger-kept counters say when it must catch up. A change to a webhook
+//! rebuilds it; a delivery outcome (far more frequent) only refreshes the Last execution and
+//! Last status of the rows that changed, and the one order that depends on them.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use sqlx::SqlitePool;
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::db::{self, webhooks::ListRow, webhooks::Sort};
+use crate::db::{self, webhooks::Generations, webhooks::ListRow, webhooks::Sort};
 use crate::domain::webhook::ListCriteria;
 
-/// Filtered orders kept per generation; a new generation starts empty.
+/// Filtered orders kept per snapshot; a new snapshot starts from those still valid.
 const CACHED_RESULTS: usize = 256;
 
 struct Entry {
     row: ListRow,
     /// Lower-cased wording, description and URL, searched by Contains.
     haystack: String,
+    /// Lower-cased wording, the key of the Wording sort.
+    wording_key: String,
+}
+
+/// What changes only with the webhooks themselves.
+struct Base {
+    generation: i64,
+    entries: Vec<Entry>,
+    index: HashMap<i64, u32>,
+    /// Indexes into `entries`, ascending, for the sorts that do not depend on outcomes.
+    orders: HashMap<Sort, Arc<Vec<u32>>>,
 }
 
 type ResultKey = (ListCriteria, Sort, bool);
 
+/// (Last execution, Last status) of a row.
+type Outcome = (Option<i64>, Option<i64>);
+
 struct Snapshot {
-    generation: i64,
-    entries: Vec<Entry>,
-    /// Indexes into `entries`, ascending, per sort.
-    orders: HashMap<Sort, Vec<u32>>,
+    base: Arc<Base>,
+    status_generation: i64,
+    /// The day it was made: rows show Expired by the date, so a new day makes a new one.
+    day: chrono::NaiveDate,
+    outcomes: Vec<Outcome>,
+    by_last_execution: Arc<Vec<u32>>,
+    /// Each row as the list page shows it, rendered at most once per snapshot.
+    shown: Vec<OnceLock<String>>,
     results: Mutex<HashMap<ResultKey, Arc<Vec<u32>>>>,
+}
+
+/// One row of a page: the webhook, its outcome, and a slot where the page keeps its
+/// rendering for as long as the snapshot lives.
+pub struct PageRow<'a> {
+    pub row: &'a ListRow,
+    pub last_execution_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub shown: &'a OnceLock<String>,
 }
 
 /// One page of the list.
 pub struct Page<'a> {
     pub total: usize,
-    pub rows: Vec<&'a ListRow>,
+    pub rows: Vec<PageRow<'a>>,
 }
 
 #[derive(Default)]
 pub struct WebhookList {
     current: Mutex<Option<Arc<Snapshot>>>,
-    rebuilding: AsyncMutex<()>,
+    updating: AsyncMutex<()>,
 }
 
-fn compare(sort: Sort, a: &ListRow, b: &ListRow) -> Ordering {
-    let nocase = |x: &str, y: &str| x.to_lowercase().cmp(&y.to_lowercase());
+fn compare(sort: Sort, a: &Entry, b: &Entry) -> Ordering {
+    let (ra, rb) = (&a.row, &b.row);
     match sort {
-        Sort::Wording => nocase(&a.wording, &b.wording).then(a.id.cmp(&b.id)),
-        Sort::Url => a.url.cmp(&b.url).then(a.id.cmp(&b.id)),
-        Sort::Verb => a
+        Sort::Wording => a.wording_key.cmp(&b.wording_key).then(ra.id.cmp(&rb.id)),
+        Sort::Url => ra.url.cmp(&rb.url).then(ra.id.cmp(&rb.id)),
+        Sort::Verb => ra
             .verb
-            .cmp(&b.verb)
-            .then_with(|| nocase(&a.wording, &b.wording))
-            .then(a.id.cmp(&b.id)),
-        // Never executed last, whichever the direction: handled when reversing.
-        Sort::LastExecution => a
-            .last_execution_at
-            .cmp(&b.last_execution_at)
-            .then(a.id.cmp(&b.id)),
+            .cmp(&rb.verb)
+            .then_with(|| a.wording_key.cmp(&b.wording_key))
+            .then(ra.id.cmp(&rb.id)),
+        Sort::LastExecution => unreachable!("sorted by outcome, see by_last_execution"),
     }
 }
 
@@ -69,31 +94,111 @@ fn matches(entry: &Entry, c: &ListCriteria, needle: &str) -> bool {
         && c.action.as_deref().is_none_or(|a| r.event_action == a)
 }
 
-impl Snapshot {
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Never executed last; otherwise by time, then id.
+fn last_execution_order(base: &Base, outcomes: &[Outcome]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..base.entries.len() as u32).collect();
+    order.sort_by_key(|&i| {
+        let at = outcomes[i as usize].0;
+        (at.is_none(), at, base.entries[i as usize].row.id)
+    });
+    order
+}
+
+impl Base {
     fn build(generation: i64, rows: Vec<ListRow>) -> Self {
         let entries: Vec<Entry> = rows
             .into_iter()
             .map(|row| Entry {
                 haystack: format!("{}\n{}\n{}", row.wording, row.description, row.url)
                     .to_lowercase(),
+                wording_key: row.wording.to_lowercase(),
                 row,
             })
             .collect();
-        let orders = Sort::ALL
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.row.id, i as u32))
+            .collect();
+        let orders = [Sort::Wording, Sort::Url, Sort::Verb]
             .into_iter()
             .map(|sort| {
                 let mut order: Vec<u32> = (0..entries.len() as u32).collect();
-                order.sort_by(|&a, &b| {
-                    compare(sort, &entries[a as usize].row, &entries[b as usize].row)
-                });
-                (sort, order)
+                order.sort_by(|&a, &b| compare(sort, &entries[a as usize], &entries[b as usize]));
+                (sort, Arc::new(order))
             })
             .collect();
-        Self {
+        Base {
             generation,
             entries,
+            index,
             orders,
+        }
+    }
+}
+
+impl Snapshot {
+    fn new(base: Arc<Base>, status_generation: i64, outcomes: Vec<Outcome>) -> Self {
+        Snapshot {
+            by_last_execution: Arc::new(last_execution_order(&base, &outcomes)),
+            shown: (0..base.entries.len()).map(|_| OnceLock::new()).collect(),
+            base,
+            status_generation,
+            day: today(),
+            outcomes,
             results: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn build(generations: Generations, rows: Vec<ListRow>) -> Self {
+        let outcomes = rows
+            .iter()
+            .map(|r| (r.last_execution_at, r.last_status))
+            .collect();
+        let base = Arc::new(Base::build(generations.generation, rows));
+        Snapshot::new(base, generations.status_generation, outcomes)
+    }
+
+    /// The same webhooks with newer outcomes; filtered orders that do not depend on them
+    /// are kept.
+    fn with_outcomes(
+        &self,
+        status_generation: i64,
+        changed: &[(i64, Option<i64>, Option<i64>)],
+    ) -> Self {
+        let mut outcomes = self.outcomes.clone();
+        for (id, at, status) in changed {
+            if let Some(&i) = self.base.index.get(id) {
+                outcomes[i as usize] = (*at, *status);
+            }
+        }
+        let next = Snapshot::new(self.base.clone(), status_generation, outcomes);
+        let kept: HashMap<ResultKey, Arc<Vec<u32>>> = self
+            .results
+            .lock()
+            .expect("cache lock")
+            .iter()
+            .filter(|((_, sort, _), _)| *sort != Sort::LastExecution)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        *next.results.lock().expect("cache lock") = kept;
+        next
+    }
+
+    fn covers(&self, g: Generations) -> bool {
+        self.base.generation >= g.generation
+            && self.status_generation >= g.status_generation
+            && self.day == today()
+    }
+
+    fn order(&self, sort: Sort) -> &[u32] {
+        match sort {
+            Sort::LastExecution => &self.by_last_execution,
+            other => &self.base.orders[&other],
         }
     }
 
@@ -103,8 +208,8 @@ impl Snapshot {
             return hit.clone();
         }
         let needle = criteria.contains.to_lowercase();
-        let order = &self.orders[&sort];
-        let keep = |i: &&u32| matches(&self.entries[**i as usize], criteria, &needle);
+        let order = self.order(sort);
+        let keep = |i: &&u32| matches(&self.base.entries[**i as usize], criteria, &needle);
         let mut ids: Vec<u32> = if descending {
             order.iter().rev().filter(keep).copied().collect()
         } else {
@@ -112,7 +217,7 @@ impl Snapshot {
         };
         if sort == Sort::LastExecution && descending {
             // Keep never-executed webhooks at the end in both directions.
-            ids.sort_by_key(|i| self.entries[*i as usize].row.last_execution_at.is_none());
+            ids.sort_by_key(|i| self.outcomes[*i as usize].0.is_none());
         }
         let ids = Arc::new(ids);
         let mut results = self.results.lock().expect("cache lock");
@@ -125,28 +230,55 @@ impl Snapshot {
 }
 
 impl WebhookList {
-    /// The snapshot for `generation`, rebuilding it from the database when it moved on.
-    async fn snapshot(&self, pool: &SqlitePool, generation: i64) -> sqlx::Result<Arc<Snapshot>> {
-        if let Some(s) = self.fresh(generation) {
+    /// A snapshot at least as new as `generations`: the current one, one with refreshed
+    /// outcomes, or a rebuilt one.
+    async fn snapshot(
+        &self,
+        pool: &SqlitePool,
+        generations: Generations,
+    ) -> sqlx::Result<Arc<Snapshot>> {
+        if let Some(s) = self.covering(generations) {
             return Ok(s);
         }
-        // One rebuild at a time; those who waited find it done.
-        let _guard = self.rebuilding.lock().await;
-        if let Some(s) = self.fresh(generation) {
+        // One update at a time; those who waited find it done.
+        let _guard = self.updating.lock().await;
+        if let Some(s) = self.covering(generations) {
             return Ok(s);
         }
-        let (read_generation, rows) = db::webhooks::list_all(pool).await?;
-        let snapshot = Arc::new(Snapshot::build(read_generation, rows));
-        *self.current.lock().expect("list lock") = Some(snapshot.clone());
-        Ok(snapshot)
+        let current = self.current.lock().expect("list lock").clone();
+        let next = match current {
+            Some(s) if s.base.generation >= generations.generation && s.day == today() => {
+                let (read, changed) =
+                    db::webhooks::statuses_since(pool, s.status_generation).await?;
+                if read.generation > s.base.generation {
+                    Self::rebuild(pool).await?
+                } else {
+                    s.with_outcomes(read.status_generation, &changed)
+                }
+            }
+            _ => Self::rebuild(pool).await?,
+        };
+        let next = Arc::new(next);
+        *self.current.lock().expect("list lock") = Some(next.clone());
+        Ok(next)
     }
 
-    fn fresh(&self, generation: i64) -> Option<Arc<Snapshot>> {
+    async fn rebuild(pool: &SqlitePool) -> sqlx::Result<Snapshot> {
+        let (read, rows) = db::webhooks::list_all(pool).await?;
+        tracing::debug!(
+            generation = read.generation,
+            webhooks = rows.len(),
+            "webhook list rebuilt"
+        );
+        Ok(Snapshot::build(read, rows))
+    }
+
+    fn covering(&self, generations: Generations) -> Option<Arc<Snapshot>> {
         self.current
             .lock()
             .expect("list lock")
             .as_ref()
-            .filter(|s| s.generation >= generation)
+            .filter(|s| s.covers(generations))
             .cloned()
     }
 
@@ -154,19 +286,28 @@ impl WebhookList {
     pub async fn page<T>(
         &self,
         pool: &SqlitePool,
-        generation: i64,
+        generations: Generations,
         criteria: &ListCriteria,
         (sort, descending): (Sort, bool),
         (offset, limit): (usize, usize),
         f: impl FnOnce(Page<'_>) -> T,
     ) -> sqlx::Result<T> {
-        let snapshot = self.snapshot(pool, generation).await?;
+        let snapshot = self.snapshot(pool, generations).await?;
         let ids = snapshot.filtered(criteria, sort, descending);
         let rows = ids
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|i| &snapshot.entries[*i as usize].row)
+            .map(|&i| {
+                let i = i as usize;
+                let (last_execution_at, last_status) = snapshot.outcomes[i];
+                PageRow {
+                    row: &snapshot.base.entries[i].row,
+                    last_execution_at,
+                    last_status,
+                    shown: &snapshot.shown[i],
+                }
+            })
             .collect();
         Ok(f(Page {
             total: ids.len(),

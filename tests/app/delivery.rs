@@ -393,7 +393,10 @@ async fn background_workers_deliver_one_event_to_every_matching_webhook() {
         if delivered == 3 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{delivered} of 3 settled");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{delivered} of 3 settled"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_attempts")
@@ -533,4 +536,54 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
         2,
         "called once per try, never again in the background"
     );
+}
+
+#[tokio::test]
+async fn the_list_follows_each_new_outcome_without_missing_one() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    webhook_to(&app, &admin, &format!("{}/a", receiver.url), &[]).await;
+    let list = app.get_html(&admin, "/webhooks").await;
+    assert!(!list.contains("OK (") && !list.contains("ERROR ("));
+
+    let project = create_project(&app, &admin, "OUTCOME", &[]).await;
+    run(&app).await;
+    assert!(app.get_html(&admin, "/webhooks").await.contains("OK (200)"));
+
+    receiver.script([Answer::status(503), Answer::status(503)]);
+    app.post(
+        &admin,
+        &format!("/projects/{project}"),
+        &[
+            ("code", "OUTCOME"),
+            ("name", "Changed"),
+            ("status", "Active"),
+        ],
+    )
+    .await;
+    run(&app).await;
+    let list = app.get_html(&admin, "/webhooks").await;
+    assert!(
+        list.contains("ERROR (503)") && !list.contains("OK (200)"),
+        "{list}"
+    );
+
+    // A webhook never executed sorts after it, in both directions.
+    let mut never = form_with(&[
+        ("wording", "Never called"),
+        ("url", "https://never.example.com/x"),
+    ]);
+    never.retain(|(k, _)| *k != "header_name" && *k != "header_value" && *k != "header_kind");
+    create_webhook(&app, &admin, &never).await;
+    for dir in ["asc", "desc"] {
+        let list = app
+            .get_html(&admin, &format!("/webhooks?sort=last_execution&dir={dir}"))
+            .await;
+        let (called, uncalled) = (
+            list.find("ERROR (503)").unwrap(),
+            list.find(">Never called</a>").unwrap(),
+        );
+        assert!(called < uncalled, "{dir}: {list}");
+    }
 }

@@ -1,16 +1,18 @@
 //! The webhook list: sorted, paged, narrowed by the user's active filter.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::mode_label;
-use crate::auth::{CurrentUser, TypedSession};
-use crate::db::{self, webhooks::ListRow, webhooks::Sort};
+use crate::auth::TypedSession;
+use crate::auth::current_user::current_user_with_list;
+use crate::db::webhooks::Sort;
 use crate::domain::Right;
 use crate::domain::webhook::ListCriteria;
 use crate::error::AppError;
 use crate::events::catalogue::event_label;
+use crate::services::webhook_list::PageRow;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -42,11 +44,18 @@ pub struct Column {
     pub sorted: Option<&'static str>,
 }
 
+/// One row of the list, rendered once per read-model snapshot and reused.
+#[derive(Template)]
+#[template(path = "webhooks/_row.html")]
+struct RowView<'a> {
+    w: &'a Item,
+}
+
 #[derive(Template)]
 #[template(path = "webhooks/list.html")]
 struct ListPage {
     chrome: Chrome,
-    items: Vec<Item>,
+    rows: Vec<String>,
     total: usize,
     page: usize,
     pages: usize,
@@ -60,12 +69,12 @@ struct ListPage {
 
 pub async fn list(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    req: HttpRequest,
     session: TypedSession,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let (user, list_state) = current_user_with_list(&state, &session, &req).await?;
     user.require(Right::ViewWebhooks)?;
-    let list_state = db::list_filters::list_state(&state.pool, user.id).await?;
     let criteria: ListCriteria = list_state
         .criteria
         .as_deref()
@@ -75,11 +84,11 @@ pub async fn list(
     let descending = query.dir == "desc";
     let today = format::today().format("%Y-%m-%d").to_string();
     let requested = query.page.unwrap_or(1).max(1) as usize;
-    let (total, page, items) = state
+    let (total, page, rows) = state
         .webhook_list
         .page(
             &state.pool,
-            list_state.generation,
+            list_state.generations,
             &criteria,
             (sort, descending),
             ((requested - 1) * PAGE_SIZE, PAGE_SIZE),
@@ -89,7 +98,17 @@ pub async fn list(
                     requested,
                     p.rows
                         .into_iter()
-                        .map(|r| item(r, &today))
+                        .map(|r| {
+                            r.shown
+                                .get_or_init(|| {
+                                    RowView {
+                                        w: &item(&r, &today),
+                                    }
+                                    .render()
+                                    .unwrap_or_default()
+                                })
+                                .clone()
+                        })
                         .collect::<Vec<_>>(),
                 )
             },
@@ -105,7 +124,7 @@ pub async fn list(
     }
     let page_view = ListPage {
         chrome: Chrome::new(&user, &session, Area::Webhooks),
-        items,
+        rows,
         total,
         page,
         pages,
@@ -119,7 +138,8 @@ pub async fn list(
     crate::web::page(&page_view)
 }
 
-fn item(r: &ListRow, today: &str) -> Item {
+fn item(p: &PageRow<'_>, today: &str) -> Item {
+    let r = p.row;
     Item {
         status: match (r.active, r.valid_until.as_deref()) {
             (_, Some(until)) if until < today => ("Expired", "off"),
@@ -128,8 +148,8 @@ fn item(r: &ListRow, today: &str) -> Item {
         },
         event: event_label(&r.event_action, &r.event_object, r.project_filter_id, None),
         mode: mode_label(r),
-        last_execution: r.last_execution_at.map(format::time).unwrap_or_default(),
-        last_status: format::last_status(r.last_status),
+        last_execution: p.last_execution_at.map(format::time).unwrap_or_default(),
+        last_status: format::last_status(p.last_status),
         id: r.id,
         wording: r.wording.clone(),
         url: r.url.clone(),
