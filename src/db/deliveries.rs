@@ -48,37 +48,6 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Claims, inside the change's own transaction, the asynchronous deliveries it just queued —
-/// except those that must wait behind an earlier one for the same object (the order rule of
-/// `claim`), which the queue takes up in turn.
-pub async fn claim_these(
-    tx: &mut Tx,
-    ids: &[i64],
-    now: i64,
-    lease_ms: i64,
-) -> sqlx::Result<Vec<Claimed>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = serde_json::to_string(ids).expect("ids serialise");
-    sqlx::query_as(
-        "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3, attempts = attempts + 1
-         WHERE id IN (
-             SELECT d.id FROM deliveries d
-             WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.status = 'pending'
-               AND NOT EXISTS (
-                   SELECT 1 FROM deliveries e
-                   WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
-                     AND e.status IN ('pending', 'in_flight')))
-         RETURNING id, event_id, webhook_id, message_id, attempts",
-    )
-    .bind(ids)
-    .bind(now)
-    .bind(lease_ms)
-    .fetch_all(&mut **tx)
-    .await
-}
-
 /// Claims one delivery for an immediate call (synchronous mode, Retry now).
 pub async fn claim_one(
     pool: &SqlitePool,

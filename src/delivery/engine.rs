@@ -106,16 +106,10 @@ pub struct Deliverer {
     permits: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     in_flight: Mutex<HashSet<i64>>,
-    /// Deliveries a change claimed in its own transaction, handed over after its commit.
-    handed: mpsc::UnboundedSender<Vec<Claimed>>,
-    handed_out: Mutex<Option<mpsc::UnboundedReceiver<Vec<Claimed>>>>,
-    /// Whether `run` is taking hand-overs (a process without workers never claims early).
-    running: std::sync::atomic::AtomicBool,
 }
 
 impl Deliverer {
     pub fn new(pool: SqlitePool, settings: Arc<Settings>) -> anyhow::Result<Self> {
-        let (handed, handed_out) = mpsc::unbounded_channel();
         Ok(Self {
             client: super::client::build(settings.allow_private_targets)?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
@@ -124,25 +118,7 @@ impl Deliverer {
             wakeup: Notify::new(),
             hosts: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashSet::new()),
-            handed,
-            handed_out: Mutex::new(Some(handed_out)),
-            running: std::sync::atomic::AtomicBool::new(false),
         })
-    }
-
-    /// The lease with which a change may claim its own deliveries, if workers here run.
-    pub fn early_claim_lease(&self) -> Option<i64> {
-        self.running
-            .load(std::sync::atomic::Ordering::Acquire)
-            .then(|| self.lease_ms())
-    }
-
-    /// Deliveries claimed by a committed change: sent without another trip to the queue.
-    pub fn hand_over(&self, claimed: Vec<Claimed>) {
-        if !claimed.is_empty() && self.handed.send(claimed).is_err() {
-            // No worker any more: the lease runs out and the queue takes them up again.
-            tracing::warn!("delivery workers stopped; handed-over deliveries wait for their lease");
-        }
     }
 
     fn lease_ms(&self) -> i64 {
@@ -201,27 +177,15 @@ impl Deliverer {
         let mut tasks: JoinSet<()> = JoinSet::new();
         let (finished, to_record) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(self.clone().record_loop(to_record));
-        let Some(mut handed) = self.handed_out.lock().expect("hand-over lock").take() else {
-            tracing::error!("the delivery workers are already running");
-            return;
-        };
-        self.running
-            .store(true, std::sync::atomic::Ordering::Release);
         let mut last_prune: Option<std::time::Instant> = None;
-        let mut early: Vec<Claimed> = Vec::new();
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
             if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
                 self.prune().await;
                 last_prune = Some(std::time::Instant::now());
             }
-            while let Ok(more) = handed.try_recv() {
-                early.extend(more);
-            }
             let free = self.permits.available_permits().min(CLAIM_BATCH);
-            let claimed = if !early.is_empty() {
-                std::mem::take(&mut early)
-            } else if free == 0 {
+            let claimed = if free == 0 {
                 Vec::new()
             } else {
                 db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
@@ -235,7 +199,6 @@ impl Deliverer {
                 let wait = self.idle_wait(free == 0).await;
                 tokio::select! {
                     _ = self.wakeup.notified() => {}
-                    Some(more) = handed.recv() => early.extend(more),
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
@@ -271,17 +234,6 @@ impl Deliverer {
                     drop(permit);
                 });
             }
-        }
-        self.running
-            .store(false, std::sync::atomic::Ordering::Release);
-        handed.close();
-        while let Ok(more) = handed.try_recv() {
-            early.extend(more);
-        }
-        // Handed over but never started: back to the queue at once, not after the lease.
-        let unstarted: Vec<i64> = early.iter().map(|c| c.id).collect();
-        if let Err(e) = db::deliveries::release(&self.pool, &unstarted).await {
-            tracing::error!(error = %e, "cannot give back handed-over deliveries; their lease will expire");
         }
         self.shut_down(tasks).await;
         // What was sent is recorded before the workers stop.

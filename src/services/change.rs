@@ -48,9 +48,7 @@ pub async fn run<T>(
         .map(|d| d.id)
         .collect();
     if approvers.is_empty() {
-        let handed = claim_early(state, &mut tx, &recorded).await?;
         tx.commit().await?;
-        state.deliverer.hand_over(handed);
         let calls = after_commit(state, &recorded).await;
         return Ok(Some(Committed {
             recorded,
@@ -88,26 +86,6 @@ pub async fn run<T>(
         value,
         calls,
     }))
-}
-
-/// With workers in this process, the change claims its own asynchronous deliveries before
-/// committing, so they leave right after the commit without another transaction; if the
-/// process dies first, their lease runs out and the queue sends them.
-async fn claim_early(
-    state: &AppState,
-    tx: &mut Tx,
-    recorded: &Recorded,
-) -> Result<Vec<crate::db::deliveries::Claimed>, ServiceError> {
-    let Some(lease) = state.deliverer.early_claim_lease() else {
-        return Ok(Vec::new());
-    };
-    let ids: Vec<i64> = recorded
-        .deliveries
-        .iter()
-        .filter(|d| d.mode == Mode::Async)
-        .map(|d| d.id)
-        .collect();
-    Ok(db::deliveries::claim_these(tx, &ids, db::now_ms(), lease).await?)
 }
 
 struct Approval {
