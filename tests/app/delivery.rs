@@ -587,3 +587,34 @@ async fn the_list_follows_each_new_outcome_without_missing_one() {
         assert!(called < uncalled, "{dir}: {list}");
     }
 }
+
+#[tokio::test]
+async fn a_slow_receiver_still_gets_an_objects_changes_in_order_from_the_workers() {
+    let app = spawn_app_with(|s| s.run_delivery_workers = true).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    // The first call is slow: the next changes of the same project must wait for it.
+    receiver.script([Answer::status(200).delay(std::time::Duration::from_millis(300))]);
+    let project = create_project(&app, &admin, "ORDER", &[]).await;
+    for name in ["Second", "Third"] {
+        let res = app
+            .post(
+                &admin,
+                &format!("/projects/{project}"),
+                &[("code", "ORDER"), ("name", name), ("status", "Active")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let got = receiver.wait_for(3, WAIT).await;
+    let versions: Vec<i64> = got
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["changeVersion"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(versions, [1, 2, 3], "in the order of the changes");
+}
