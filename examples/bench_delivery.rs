@@ -155,6 +155,88 @@ fn peak_memory(pid: u32) -> String {
         .unwrap_or_default()
 }
 
+/// Round-trip times (ms, sorted) of `n` sequential modifications of one project by API.
+async fn modifications(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+    n: usize,
+) -> Vec<i64> {
+    let mut times = Vec::with_capacity(n);
+    for k in 0..n {
+        let started = Instant::now();
+        let res = client
+            .put(format!("{base}/api/v1/projects/{id}"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"code":"SYNC","name":"Sync {k}","status":"Active"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "a modification was refused");
+        times.push(started.elapsed().as_micros() as i64);
+    }
+    times.sort_unstable();
+    times
+}
+
+/// What a synchronous webhook adds to a change, beyond the receiver's own time (which is
+/// nil here): the same modification without a webhook on it, then with a synchronous one,
+/// then with a synchronous one in the transaction.
+async fn synchronous_overhead(client: &reqwest::Client, base: &str, token: &str, receiver: &str) {
+    const N: usize = 300;
+    let res = client
+        .post(format!("{base}/api/v1/projects"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(r#"{"code":"SYNC","name":"Sync","status":"Active"}"#)
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let base_line = modifications(client, base, token, id, N).await;
+    let mut webhook = 0;
+    for (label, transaction) in [("synchronous", false), ("synchronous in transaction", true)] {
+        if webhook != 0 {
+            client
+                .delete(format!("{base}/api/v1/webhooks/{webhook}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+        }
+        let res = client
+            .post(format!("{base}/api/v1/webhooks"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"wording":"sync","url":"{receiver}/sync","eventTypes":["project.modified"],"synchronous":true,"transaction":{transaction}}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        webhook = res.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let with = modifications(client, base, token, id, N).await;
+        println!(
+            "{label}: a change takes p50 {:.2} ms, p99 {:.2} ms (without a webhook: p50 {:.2}, p99 {:.2}) → adds p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&with, 0.5),
+            percentile(&with, 0.99),
+            percentile(&base_line, 0.5),
+            percentile(&base_line, 0.99),
+            percentile(&with, 0.5) - percentile(&base_line, 0.5),
+            percentile(&with, 0.99) - percentile(&base_line, 0.99),
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -264,6 +346,9 @@ async fn main() {
         "peak memory of Hookline (VmHWM): {}",
         peak_memory(child.id())
     );
+    if hooks == 1 {
+        synchronous_overhead(&client, &base, &token, &receiver).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
 
