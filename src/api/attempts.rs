@@ -127,20 +127,9 @@ pub struct DeliveryQuery {
     pub limit: Option<u32>,
 }
 
-fn state_code(d: &DeliveryRow) -> &'static str {
-    match (d.status.as_str(), d.attempts) {
-        ("pending", 0) => "queued",
-        ("pending", _) => "waiting",
-        ("in_flight", _) => "in_flight",
-        ("dead", _) => "dead",
-        ("delivered", _) => "delivered",
-        _ => "cancelled",
-    }
-}
-
 fn delivery_out(d: DeliveryRow) -> Delivery {
     Delivery {
-        state: state_code(&d),
+        state: d.state(),
         next_attempt_at: (d.status == "pending").then(|| timestamp(d.next_attempt_at)),
         created_at: timestamp(d.created_at),
         mode: crate::domain::webhook::Mode::from_flags(d.mode != "async", d.mode == "sync_tx")

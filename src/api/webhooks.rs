@@ -12,7 +12,9 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody, FieldError};
 use super::{optional_json, timestamp};
 use crate::db::{self, webhooks::HeaderRow, webhooks::Sort, webhooks::WebhookRow};
-use crate::domain::webhook::{HeaderInput, ListCriteria, Mode, Rules, WebhookDraft, WebhookInput};
+use crate::domain::webhook::{
+    HeaderInput, ListCriteria, Mode, Standing, WebhookDraft, WebhookInput,
+};
 use crate::domain::{FieldErrors, Right, Scope};
 use crate::events::catalogue::{event_types_of, parse_event_types};
 use crate::events::{ActionFilter, ObjectType};
@@ -255,14 +257,6 @@ pub fn api_field(form_field: &str) -> &str {
     }
 }
 
-fn state_of(row: &WebhookRow, today: &str) -> &'static str {
-    match (row.active, row.valid_until.as_deref()) {
-        (_, Some(until)) if until < today => "expired",
-        (true, _) => "active",
-        (false, _) => "inactive",
-    }
-}
-
 pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Webhook {
     let object = ObjectType::parse(&row.event_object);
     let event_types = match (ActionFilter::parse(&row.event_action), object) {
@@ -270,7 +264,7 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Web
         _ => Vec::new(),
     };
     Webhook {
-        state: state_of(&row, today),
+        state: Standing::of(row.active, row.valid_until.as_deref(), today).code(),
         mode: Mode::from_flags(row.synchronous, row.in_transaction).label(),
         headers: headers
             .into_iter()
@@ -371,18 +365,8 @@ async fn draft_of(
     r: &WebhookRequest,
 ) -> Result<WebhookDraft, ApiError> {
     let (input, event_error) = input_of(r);
-    let filters: Vec<i64> = db::project_filters::visible_to(&state.pool, caller.user_id)
-        .await?
-        .iter()
-        .map(|f| f.id)
-        .collect();
-    let rules = Rules {
-        https_only: state.settings.require_https,
-        second_language: state.settings.second_language.as_deref(),
-        today: chrono::Utc::now().date_naive(),
-        project_filters: &filters,
-    };
-    let mut errors = match WebhookDraft::parse(&input, &rules) {
+    let filters = service::visible_filter_ids(state, caller.user_id).await?;
+    let mut errors = match WebhookDraft::parse(&input, &service::rules(state, &filters)) {
         Ok(draft) if event_error.is_none() => return Ok(draft),
         Ok(_) => FieldErrors::new(),
         Err(e) => e,

@@ -87,16 +87,14 @@ pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<T
 }
 
 pub async fn caller(pool: &SqlitePool, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "SELECT t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at,
-                t.user_id, u.email, u.display_name, u.active,
-                (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
-                 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 LEFT JOIN role_rights rr ON rr.role_id = r.id
-                 WHERE ur.user_id = t.user_id) AS grants
+                t.user_id, u.email, u.display_name, u.active, ",
+        grants_of!("t.user_id"),
+        " AS grants
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = ?1",
-    )
+         WHERE t.token_hash = ?1"
+    ))
     .bind(hash)
     .fetch_optional(pool)
     .await

@@ -243,6 +243,21 @@ pub struct DeliveryRow {
     pub created_at: i64,
 }
 
+impl DeliveryRow {
+    /// The state as the queue screens and the API name it: queued, waiting (failed, to be
+    /// retried), in_flight, dead, delivered or cancelled.
+    pub fn state(&self) -> &'static str {
+        match (self.status.as_str(), self.attempts) {
+            ("pending", 0) => "queued",
+            ("pending", _) => "waiting",
+            ("in_flight", _) => "in_flight",
+            ("dead", _) => "dead",
+            ("delivered", _) => "delivered",
+            _ => "cancelled",
+        }
+    }
+}
+
 const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording, e.event_type, e.object_type, e.object_id, d.message_id,
         d.mode, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at
     FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id";

@@ -1,6 +1,21 @@
 //! Storage: one module per table group, free functions over a pool or a transaction.
-//! Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
-//! instead of failing with "database is locked" when a read lock cannot be upgraded.
+//! Write transactions are group-committed on one writer connection (see `writer`).
+
+/// The SQL of a user's grants, `kind:right_code` pairs joined by commas (read by
+/// `roles::rights_from_grants`), for the user id expression given; a literal, so that the
+/// queries that embed it stay static strings.
+macro_rules! grants_of {
+    ($user:literal) => {
+        concat!(
+            "(SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
+              FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+              LEFT JOIN role_rights rr ON rr.role_id = r.id
+              WHERE ur.user_id = ",
+            $user,
+            ")"
+        )
+    };
+}
 
 pub mod api_tokens;
 pub mod deliveries;

@@ -124,15 +124,10 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 
 /// The rights a user holds through all their roles.
 pub async fn rights_of(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<RightSet> {
-    let grants: Option<String> = sqlx::query_scalar(
-        "SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
-         FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-         LEFT JOIN role_rights rr ON rr.role_id = r.id
-         WHERE ur.user_id = ?1",
-    )
-    .bind(user_id)
-    .fetch_one(db)
-    .await?;
+    let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("?1")))
+        .bind(user_id)
+        .fetch_one(db)
+        .await?;
     Ok(rights_from_grants(grants.as_deref().unwrap_or_default()))
 }
 

@@ -29,23 +29,26 @@ pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> s
     Ok(())
 }
 
-const SESSION_COLUMNS: &str =
-    "s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
-        u.must_change_password,
-        (SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
-         FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-         LEFT JOIN role_rights rr ON rr.role_id = r.id
-         WHERE ur.user_id = s.user_id) AS grants";
+/// The session's user, their state and grants; a macro so that the queries stay static
+/// strings (this runs on every request).
+macro_rules! session_select {
+    ($($more:literal),*) => {
+        concat!(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
+                    u.must_change_password, ",
+            grants_of!("s.user_id"),
+            " AS grants",
+            $($more,)*
+            " FROM auth_sessions s JOIN users u ON u.id = s.user_id"
+        )
+    };
+}
 
 pub async fn find(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS}
-         FROM auth_sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ?1"
-    )))
-    .bind(token_hash)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = ?1"))
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -62,16 +65,16 @@ pub async fn find_with_list(
     pool: &SqlitePool,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<SessionWithList>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS},
-                (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
-                (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation,
-                f.name AS filter_name, a.criteria
-         FROM auth_sessions s JOIN users u ON u.id = s.user_id
-         LEFT JOIN webhook_list_active_filter a ON a.user_id = s.user_id
-         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id
-         WHERE s.token_hash = ?1"
-    )))
+    sqlx::query_as(concat!(
+        session_select!(
+            ", (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
+               (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation,
+               f.name AS filter_name, a.criteria"
+        ),
+        " LEFT JOIN webhook_list_active_filter a ON a.user_id = s.user_id
+          LEFT JOIN webhook_list_filters f ON f.id = a.filter_id
+          WHERE s.token_hash = ?1"
+    ))
     .bind(token_hash)
     .fetch_optional(pool)
     .await

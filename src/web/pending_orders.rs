@@ -32,15 +32,11 @@ pub const STATES: [(&str, &str); 6] = [
 
 /// The state as the screen names it.
 pub fn state_label(d: &DeliveryRow) -> &'static str {
-    match (d.status.as_str(), d.attempts) {
-        ("pending", 0) => "Queued",
-        ("pending", _) => "Failed, waiting to retry",
-        ("in_flight", _) => "In flight",
-        ("dead", _) => "Dead",
-        ("delivered", _) => "Delivered",
-        ("cancelled", _) => "Cancelled",
-        _ => "Unknown",
-    }
+    let code = d.state();
+    STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("Unknown", |(_, label)| *label)
 }
 
 #[derive(Deserialize, Default)]

@@ -17,6 +17,28 @@ pub mod test;
 
 const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since you opened it. Reload it to see their changes, then make yours again.";
 
+/// The rules a webhook is checked against, for a user who may pick `project_filters`.
+pub fn rules<'a>(
+    state: &'a AppState,
+    project_filters: &'a [i64],
+) -> crate::domain::webhook::Rules<'a> {
+    crate::domain::webhook::Rules {
+        https_only: state.settings.require_https,
+        second_language: state.settings.second_language.as_deref(),
+        today: chrono::Utc::now().date_naive(),
+        project_filters,
+    }
+}
+
+/// The project filters a user may pick: their own and the public ones.
+pub async fn visible_filter_ids(state: &AppState, user_id: i64) -> sqlx::Result<Vec<i64>> {
+    Ok(db::project_filters::visible_to(&state.pool, user_id)
+        .await?
+        .iter()
+        .map(|f| f.id)
+        .collect())
+}
+
 /// A new signing secret in the Standard Webhooks format: `whsec_` and 24 random bytes.
 pub fn new_signing_secret() -> String {
     format!("whsec_{}", STANDARD.encode(crate::random::bytes::<24>()))

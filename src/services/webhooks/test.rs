@@ -173,11 +173,10 @@ pub async fn test_stored(
     // An expired webhook can still be tested; its expiry is not what a test checks.
     input.valid_until.clear();
     let filters: Vec<i64> = row.project_filter_id.into_iter().collect();
+    // What was saved passed the rules of its day; a test only needs the draft back.
     let rules = crate::domain::webhook::Rules {
         https_only: false,
-        second_language: state.settings.second_language.as_deref(),
-        today: chrono::Utc::now().date_naive(),
-        project_filters: &filters,
+        ..super::rules(state, &filters)
     };
     let draft = WebhookDraft::parse(&input, &rules).map_err(ServiceError::Invalid)?;
     test(state, actor, &draft, Some(id), project).await

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, webhooks::HeaderRow};
-use crate::domain::webhook::{HeaderInput, Rules, Verb, WebhookDraft, WebhookInput};
+use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::events::template::placeholders;
@@ -234,24 +234,6 @@ struct FormPage {
     today: String,
 }
 
-fn rules<'a>(state: &'a AppState, project_filters: &'a [i64]) -> Rules<'a> {
-    Rules {
-        https_only: state.settings.require_https,
-        second_language: state.settings.second_language.as_deref(),
-        today: format::today(),
-        project_filters,
-    }
-}
-
-/// The project filters this user may pick: their own and the public ones.
-async fn visible_filter_ids(state: &AppState, user: &CurrentUser) -> Result<Vec<i64>, AppError> {
-    Ok(db::project_filters::visible_to(&state.pool, user.id)
-        .await?
-        .iter()
-        .map(|f| f.id)
-        .collect())
-}
-
 struct View {
     id: Option<i64>,
     can_save: bool,
@@ -419,7 +401,7 @@ pub async fn create(
     let form = form.normalised();
     let errors = match WebhookDraft::parse(
         &form.input(),
-        &rules(&state, &visible_filter_ids(&state, &user).await?),
+        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
     ) {
         Ok(draft) => match service::create(&state, &crate::web::actor(&user), draft).await {
             Ok(id) => {
@@ -472,7 +454,7 @@ pub async fn update(
     })?;
     let (errors, status) = match WebhookDraft::parse(
         &form.input(),
-        &rules(&state, &visible_filter_ids(&state, &user).await?),
+        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
     ) {
         Ok(draft) => {
             match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
@@ -569,7 +551,7 @@ pub async fn test(
     }
     let draft = match WebhookDraft::parse(
         &form.input(),
-        &rules(&state, &visible_filter_ids(&state, &user).await?),
+        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
     ) {
         Ok(d) => d,
         Err(errors) => {

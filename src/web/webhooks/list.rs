@@ -9,7 +9,7 @@ use crate::auth::TypedSession;
 use crate::auth::current_user::current_user_with_list;
 use crate::db::webhooks::Sort;
 use crate::domain::Right;
-use crate::domain::webhook::ListCriteria;
+use crate::domain::webhook::{ListCriteria, Standing};
 use crate::error::AppError;
 use crate::events::catalogue::event_label;
 use crate::services::webhook_list::PageRow;
@@ -141,10 +141,9 @@ pub async fn list(
 fn item(p: &PageRow<'_>, today: &str) -> Item {
     let r = p.row;
     Item {
-        status: match (r.active, r.valid_until.as_deref()) {
-            (_, Some(until)) if until < today => ("Expired", "off"),
-            (true, _) => ("Yes", "ok"),
-            (false, _) => ("No", "off"),
+        status: match Standing::of(r.active, r.valid_until.as_deref(), today) {
+            Standing::Active => (Standing::Active.label(), "ok"),
+            other => (other.label(), "off"),
         },
         event: event_label(&r.event_action, &r.event_object, r.project_filter_id, None),
         mode: mode_label(r),
