@@ -155,6 +155,33 @@ fn peak_memory(pid: u32) -> String {
         .unwrap_or_default()
 }
 
+/// CPU time used so far by a process (user + system, in clock ticks of 10 ms) and its
+/// context switches (voluntary + involuntary, all threads).
+fn cpu_and_switches(pid: u32) -> (u64, u64) {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the parenthesised command name: utime and stime are 14 and 15.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    let mut switches = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("status")) {
+                switches += s
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches"))
+                    .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+        }
+    }
+    (ticks, switches)
+}
+
 /// Round-trip times (ms, sorted) of `n` sequential modifications of one project by API.
 async fn modifications(
     client: &reqwest::Client,
@@ -308,6 +335,7 @@ async fn main() {
 
     // 2. Saturation: 32 clients making changes as fast as Hookline takes them.
     let before = seen.count.load(Ordering::Relaxed);
+    let (cpu_before, switches_before) = cpu_and_switches(child.id());
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(paced));
     let mut tasks = tokio::task::JoinSet::new();
@@ -327,6 +355,7 @@ async fn main() {
     let changed = started.elapsed();
     let done = wait_for(&seen, before + changes * hooks).await;
     let total = done.duration_since(started);
+    let (cpu_after, switches_after) = cpu_and_switches(child.id());
     let l = take_latencies(&seen);
     let rate = (changes * hooks) as f64 / total.as_secs_f64();
     println!(
@@ -341,6 +370,11 @@ async fn main() {
         "                    {rate:.0} deliveries/s end to end, every attempt recorded; commit→receipt p50 {:.2} ms, p99 {:.2} ms",
         percentile(&l, 0.5),
         percentile(&l, 0.99)
+    );
+    println!(
+        "                    Hookline's own cost per change: {:.0} µs of CPU, {:.1} context switches",
+        (cpu_after - cpu_before) as f64 * 10_000.0 / changes as f64,
+        (switches_after - switches_before) as f64 / changes as f64
     );
     println!(
         "peak memory of Hookline (VmHWM): {}",

@@ -29,6 +29,7 @@ async fn state(database_url: &str) -> anyhow::Result<AppState> {
         settings,
         passwords: Passwords::new()?,
         webhook_list: Default::default(),
+        routes: Default::default(),
     })
 }
 

@@ -42,6 +42,7 @@ impl Application {
             settings,
             passwords: Passwords::new()?,
             webhook_list: Default::default(),
+            routes: Default::default(),
             deliverer,
         };
         let initial_admin = ensure_first_admin(&state).await?;

@@ -7,6 +7,8 @@ use sqlx::SqlitePool;
 use crate::auth::Passwords;
 use crate::config::Settings;
 use crate::delivery::Deliverer;
+use crate::events::Routing;
+use crate::events::routes::Routes;
 use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]
@@ -16,5 +18,18 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The webhook list's in-memory read model.
     pub webhook_list: Arc<WebhookList>,
+    /// The active webhooks' routes, cached for recording changes.
+    pub routes: Arc<Routes>,
     pub deliverer: Arc<Deliverer>,
+}
+
+impl AppState {
+    pub fn routing(&self) -> Routing<'_> {
+        Routing {
+            routes: &self.routes,
+            pool: &self.pool,
+            cap: self.settings.max_hooks_per_action,
+            lease_ms: self.settings.delivery_lease.as_millis() as i64,
+        }
+    }
 }

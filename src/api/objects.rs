@@ -169,6 +169,16 @@ async fn project(state: &AppState, id: i64) -> Result<Project, ApiError> {
     ))
 }
 
+/// The project as a save left it: as written when it changed, else as stored.
+async fn saved_project(state: &AppState, saved: Saved) -> Result<Project, ApiError> {
+    match saved {
+        Saved::Changed {
+            project: Some(row), ..
+        } => Ok(project_out(*row)),
+        other => project(state, saved_id(&other)).await,
+    }
+}
+
 fn saved_id(saved: &Saved) -> i64 {
     match saved {
         Saved::Changed { id, .. } | Saved::Unchanged { id } => *id,
@@ -221,7 +231,7 @@ pub async fn create_project(
     let id = saved_id(&saved);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/projects/{id}")))
-        .json(project(&state, id).await?))
+        .json(saved_project(&state, saved).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "Objects", summary = "Read a project",
@@ -265,10 +275,10 @@ pub async fn update_project(
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
     let body = super::body(body)?;
     let draft = project_draft(&body)?;
-    service::update_project(&state, &caller.actor(), *id, &draft)
+    let saved = service::update_project(&state, &caller.actor(), *id, &draft)
         .await
         .map_err(refused)?;
-    Ok(HttpResponse::Ok().json(project(&state, *id).await?))
+    Ok(HttpResponse::Ok().json(saved_project(&state, saved).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "Objects", summary = "Delete a project",

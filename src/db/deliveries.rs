@@ -44,7 +44,7 @@ pub async fn claim(
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    tx.commit_soon().await?;
     Ok(claimed)
 }
 

@@ -1,6 +1,6 @@
 //! Events, the deliveries matching writes for them, and the application log.
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor, SqlitePool};
 
 use super::Tx;
 
@@ -44,12 +44,22 @@ pub struct EventRow {
     pub change_version: i64,
 }
 
-pub async fn insert(tx: &mut Tx, e: &NewEvent<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+/// A recorded event's id, and the webhooks' change counter as the same transaction sees it
+/// (read in the same statement, so that matching rules cached in memory can be trusted
+/// without another round trip).
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct Inserted {
+    pub id: i64,
+    pub webhooks_version: i64,
+}
+
+pub async fn insert(tx: &mut Tx, e: &NewEvent<'_>) -> sqlx::Result<Inserted> {
+    sqlx::query_as(
         "INSERT INTO events (event_id, event_type, object_type, object_id, parent_type, parent_id, project_id,
              parent_attributes, attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email,
              occurred_at, change_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         RETURNING id, (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
     .bind(e.event_id)
     .bind(e.event_type)
@@ -99,63 +109,89 @@ pub async fn find_many(
     Ok(rows.into_iter().map(|e| (e.id, e)).collect())
 }
 
-/// A webhook that may fire for an event, before its project filter is evaluated.
+/// What decides whether an active webhook fires for an event (its project filter aside).
 #[derive(Debug, Clone, FromRow)]
-pub struct Candidate {
+pub struct Route {
     pub id: i64,
     pub synchronous: bool,
     pub in_transaction: bool,
     pub project_filter_id: Option<i64>,
+    pub event_object: String,
+    pub event_action: String,
+    pub valid_until: Option<String>,
+    pub initiator_user_id: Option<i64>,
+    pub project_id: Option<i64>,
 }
 
-/// Active, unexpired webhooks on this object type and action, whose initiating-user and
-/// single-project filters fit, in a stable order (by id).
-pub async fn candidates(
-    tx: &mut Tx,
-    object_type: &str,
-    action: &str,
-    initiator: Option<i64>,
-    project: Option<i64>,
-    today: &str,
-) -> sqlx::Result<Vec<Candidate>> {
-    sqlx::query_as(
-        "SELECT id, synchronous, in_transaction, project_filter_id FROM webhooks
-         WHERE active = 1 AND event_object = ?1 AND (event_action = 'all' OR event_action = ?2)
-           AND (valid_until IS NULL OR valid_until >= ?5)
-           AND (initiator_user_id IS NULL OR initiator_user_id IS ?3)
-           AND (project_id IS NULL OR project_id IS ?4)
-         ORDER BY id",
-    )
-    .bind(object_type)
-    .bind(action)
-    .bind(initiator)
-    .bind(project)
-    .bind(today)
-    .fetch_all(&mut **tx)
-    .await
+const ROUTES: &str = "SELECT id, synchronous, in_transaction, project_filter_id, event_object,
+        event_action, valid_until, initiator_user_id, project_id
+    FROM webhooks WHERE active = 1 ORDER BY id";
+
+/// Every active webhook's route, by id, as the transaction sees them.
+pub async fn routes(tx: &mut Tx) -> sqlx::Result<Vec<Route>> {
+    sqlx::query_as(ROUTES).fetch_all(&mut **tx).await
 }
 
-pub async fn insert_delivery(
+/// Every active webhook's route as committed, with the webhooks counter they were read at.
+pub async fn committed_routes(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<Route>)> {
+    let mut conn = pool.begin().await?;
+    let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let routes = sqlx::query_as(ROUTES).fetch_all(&mut *conn).await?;
+    conn.commit().await?;
+    Ok((version, routes))
+}
+
+/// A delivery to write: its webhook, message id, mode, and whether it starts out claimed
+/// by the caller (a synchronous call made right after commit) rather than queued.
+pub struct NewDelivery<'a> {
+    pub webhook_id: i64,
+    pub message_id: &'a str,
+    pub mode: &'a str,
+    pub claimed: bool,
+}
+
+/// Writes an event's deliveries in one statement; gives each one's id, in the given order.
+pub async fn insert_deliveries(
     tx: &mut Tx,
     event_id: i64,
-    webhook_id: i64,
-    message_id: &str,
-    mode: &str,
     object_key: &str,
+    deliveries: &[NewDelivery<'_>],
     now: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
-    )
-    .bind(event_id)
-    .bind(webhook_id)
-    .bind(message_id)
-    .bind(mode)
-    .bind(object_key)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    lease_ms: i64,
+) -> sqlx::Result<Vec<i64>> {
+    if deliveries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at, created_at,
+             status, locked_until, attempts) ",
+    );
+    query.push_values(deliveries, |mut row, d| {
+        row.push_bind(event_id)
+            .push_bind(d.webhook_id)
+            .push_bind(d.message_id)
+            .push_bind(d.mode)
+            .push_bind(object_key)
+            .push_bind(now)
+            .push_bind(now)
+            .push_bind(if d.claimed { "in_flight" } else { "pending" })
+            .push_bind(d.claimed.then_some(now + lease_ms))
+            .push_bind(i64::from(d.claimed));
+    });
+    query.push(" RETURNING id, webhook_id");
+    let rows: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut **tx).await?;
+    // RETURNING promises no order; webhooks are unique within an event.
+    deliveries
+        .iter()
+        .map(|d| {
+            rows.iter()
+                .find(|(_, w)| *w == d.webhook_id)
+                .map(|(id, _)| *id)
+                .ok_or_else(|| sqlx::Error::RowNotFound)
+        })
+        .collect()
 }
 
 pub async fn log(

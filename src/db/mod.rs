@@ -57,6 +57,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         // FULL: a committed change survives power loss, not only a process crash.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // The writer keeps its callers' savepoints until the shared commit: their undo
+        // records stay in memory instead of spilling to a temporary file.
+        .pragma("temp_store", "memory")
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
         .max_connections(8)

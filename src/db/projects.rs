@@ -35,6 +35,13 @@ pub struct PhaseRow {
     pub change_version: i64,
 }
 
+/// A written project row as `ProjectRow` reads it, for `RETURNING`: the change and the row
+/// it produced in one statement.
+const PROJECT_RETURNING: &str = "RETURNING id, code, name, description, status, manager_id,
+        (SELECT u.email FROM users u WHERE u.id = manager_id) AS manager_email,
+        (SELECT u.display_name FROM users u WHERE u.id = manager_id) AS manager_name,
+        start_date, finish_date, budget, priority, change_version";
+
 const PROJECT_SELECT: &str = "SELECT p.id, p.code, p.name, p.description, p.status, p.manager_id,
         u.email AS manager_email, u.display_name AS manager_name, p.start_date, p.finish_date,
         p.budget, p.priority, p.change_version
@@ -108,11 +115,11 @@ pub async fn list(pool: &SqlitePool, search: &str) -> sqlx::Result<Vec<ProjectRo
     .await
 }
 
-pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<ProjectRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO projects (code, name, description, status, manager_id, start_date, finish_date, budget, priority, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
-    )
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) {PROJECT_RETURNING}"
+    )))
     .bind(&d.code)
     .bind(&d.name)
     .bind(&d.description)
@@ -127,13 +134,19 @@ pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<i64
     .await
 }
 
-/// Writes the draft and bumps the change version (the caller rolls back a no-op).
-pub async fn update(tx: &mut Tx, id: i64, d: &ProjectDraft, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+/// Writes the draft and bumps the change version (the caller rolls back a no-op); gives
+/// the project as written, None when there is no such project.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    d: &ProjectDraft,
+    now: i64,
+) -> sqlx::Result<Option<ProjectRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE projects SET code = ?2, name = ?3, description = ?4, status = ?5, manager_id = ?6, start_date = ?7,
              finish_date = ?8, budget = ?9, priority = ?10, updated_at = ?11, change_version = change_version + 1
-         WHERE id = ?1",
-    )
+         WHERE id = ?1 {PROJECT_RETURNING}"
+    )))
     .bind(id)
     .bind(&d.code)
     .bind(&d.name)
@@ -145,9 +158,8 @@ pub async fn update(tx: &mut Tx, id: i64, d: &ProjectDraft, now: i64) -> sqlx::R
     .bind(d.budget)
     .bind(d.priority)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {

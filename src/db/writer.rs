@@ -1,10 +1,12 @@
 //! Group commit: SQLite has one writer per database file, and with `synchronous=FULL` each
 //! commit waits for the disk (a few hundred microseconds here). So every write transaction of
-//! a database runs on one dedicated connection, each as a savepoint inside a shared
-//! transaction, and whoever finishes first commits everything written so far in one fsync.
+//! a database runs on one dedicated connection inside a shared transaction (the first caller
+//! opens it, each later one works in a savepoint of its own), and whoever finishes first
+//! commits everything written so far in one fsync. Every statement costs a hand-off to
+//! SQLite's thread, so a caller pays one for its start and none for its commit.
 //!
 //! A caller's `commit` returns only once its work is durable, exactly as with a transaction
-//! of its own; a caller that rolls back (or is dropped) undoes only its savepoint. While one
+//! of its own; a caller that rolls back (or is dropped) undoes only its own work. While one
 //! commit waits for the disk, the next callers queue behind it and share the following one,
 //! so throughput grows with concurrency instead of being capped at one fsync per change.
 
@@ -66,26 +68,25 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
 }
 
 impl Writer {
-    /// A write transaction of one's own, as far as the caller can tell.
+    /// A write transaction of one's own, as far as the caller can tell. The caller that
+    /// opens the shared transaction is alone in it until it finishes, so it needs no
+    /// savepoint: undoing its work is undoing the whole transaction.
     pub async fn begin(self: &Arc<Self>) -> sqlx::Result<Tx> {
         let mut guard = self.shared.clone().lock_owned().await;
-        if !guard.open {
+        let savepoint = if guard.open {
+            guard.next_savepoint += 1;
+            let savepoint = format!("w{}", guard.next_savepoint);
+            guard
+                .conn
+                .execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {savepoint}")))
+                .await?;
+            Some(savepoint)
+        } else {
             guard.conn.execute("BEGIN IMMEDIATE").await?;
             guard.open = true;
             guard.epoch += 1;
-        }
-        guard.next_savepoint += 1;
-        let savepoint = format!("w{}", guard.next_savepoint);
-        if let Err(e) = guard
-            .conn
-            .execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {savepoint}")))
-            .await
-        {
-            let epoch = guard.epoch;
-            drop(guard);
-            let _ = self.flush(epoch).await;
-            return Err(e);
-        }
+            None
+        };
         Ok(Tx {
             epoch: guard.epoch,
             guard: Some(guard),
@@ -142,57 +143,83 @@ impl Writer {
 /// One caller's part of the shared transaction.
 pub struct Tx {
     guard: Option<OwnedMutexGuard<Shared>>,
-    savepoint: String,
+    /// None for the caller that opened the shared transaction.
+    savepoint: Option<String>,
     epoch: u64,
     writer: Arc<Writer>,
 }
 
 impl Tx {
-    /// Keeps this caller's changes and returns once they are durable.
+    /// Keeps this caller's changes and returns once they are durable. Savepoints are not
+    /// released one by one: the shared commit ends them all, and a later caller's rollback
+    /// only goes back to its own.
     pub async fn commit(mut self) -> sqlx::Result<()> {
-        let mut guard = self.guard.take().expect("an unfinished transaction");
-        let released = guard
-            .conn
-            .execute(sqlx::AssertSqlSafe(format!("RELEASE {}", self.savepoint)))
-            .await;
-        if let Err(e) = released {
-            undo(&mut guard, &self.savepoint).await;
-            drop(guard);
-            self.writer.flush(self.epoch).await?;
-            return Err(e);
-        }
-        drop(guard);
+        drop(self.guard.take());
         self.writer.flush(self.epoch).await
     }
 
-    /// Undoes this caller's changes only.
+    /// Keeps this caller's changes and returns as soon as others can build on them: at once
+    /// when this caller opened the shared transaction (everything it read was already
+    /// committed), the commit following in the background; otherwise once durable. For
+    /// bookkeeping that may be lost in a crash without harm, such as claiming deliveries
+    /// under a lease (a lost claim only means the delivery is sent again).
+    pub async fn commit_soon(mut self) -> sqlx::Result<()> {
+        drop(self.guard.take());
+        if self.savepoint.is_some() {
+            return self.writer.flush(self.epoch).await;
+        }
+        let (writer, epoch) = (self.writer.clone(), self.epoch);
+        tokio::spawn(async move {
+            if let Err(e) = writer.flush(epoch).await {
+                tracing::error!(error = %e, "a background commit failed");
+            }
+        });
+        Ok(())
+    }
+
+    /// Undoes this caller's changes only. Nothing waits for the disk: the others in the
+    /// shared transaction commit it themselves.
     pub async fn rollback(mut self) -> sqlx::Result<()> {
         let mut guard = self.guard.take().expect("an unfinished transaction");
-        undo(&mut guard, &self.savepoint).await;
-        drop(guard);
-        self.writer.flush(self.epoch).await
+        undo(
+            &mut guard,
+            self.savepoint.as_deref(),
+            self.epoch,
+            &self.writer,
+        )
+        .await;
+        Ok(())
     }
 }
 
-async fn undo(guard: &mut Shared, savepoint: &str) {
-    let sql = format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}");
-    if let Err(e) = guard.conn.execute(sqlx::AssertSqlSafe(sql)).await {
-        tracing::error!(error = %e, "cannot roll back a savepoint");
+async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &Writer) {
+    let result = match savepoint {
+        Some(s) => {
+            let sql = format!("ROLLBACK TO {s}; RELEASE {s}");
+            guard.conn.execute(sqlx::AssertSqlSafe(sql)).await
+        }
+        None => {
+            let result = guard.conn.execute("ROLLBACK").await;
+            guard.open = false;
+            writer.done.send_replace(epoch);
+            result
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "cannot roll back a write transaction");
     }
 }
 
 impl Drop for Tx {
-    /// Dropped unfinished (an error returned early): undo this part, then let the shared
-    /// transaction end, as a dropped sqlx transaction would roll back.
+    /// Dropped unfinished (an error returned early): undo this part, as a dropped sqlx
+    /// transaction would roll back.
     fn drop(&mut self) {
         if let Some(mut guard) = self.guard.take() {
-            let savepoint = std::mem::take(&mut self.savepoint);
+            let savepoint = self.savepoint.take();
             let writer = self.writer.clone();
             let epoch = self.epoch;
             tokio::spawn(async move {
-                undo(&mut guard, &savepoint).await;
-                drop(guard);
-                let _ = writer.flush(epoch).await;
+                undo(&mut guard, savepoint.as_deref(), epoch, &writer).await;
             });
         }
     }

@@ -195,50 +195,63 @@ impl Deliverer {
                         Vec::new()
                     })
             };
-            if claimed.is_empty() {
+            // Fewer than asked: the queue is empty for now, and the next commit wakes us.
+            let drained = claimed.len() < free;
+            if !claimed.is_empty() {
+                self.dispatch(claimed, &mut tasks, &finished).await;
+            }
+            if drained || free == 0 {
                 let wait = self.idle_wait(free == 0).await;
                 tokio::select! {
                     _ = self.wakeup.notified() => {}
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
-                continue;
-            }
-            let mut loaded = match self.load(&claimed).await {
-                Ok(l) => l,
-                Err(e) => {
-                    // Claimed but unread: their lease runs out and they are taken up again.
-                    tracing::error!(error = %e, "cannot read claimed deliveries");
-                    continue;
-                }
-            };
-            for c in claimed {
-                let Ok(permit) = self.permits.clone().acquire_owned().await else {
-                    break;
-                };
-                let rows = loaded.take(&c);
-                self.in_flight.lock().expect("in-flight lock").insert(c.id);
-                let (me, finished) = (self.clone(), finished.clone());
-                tasks.spawn(async move {
-                    let id = c.id;
-                    match me.send_loaded(c, rows, "scheduled").await {
-                        Ok(Some(f)) => {
-                            let _ = finished.send(f);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(delivery_id = id, error = %e, "delivery attempt failed")
-                        }
-                    }
-                    me.in_flight.lock().expect("in-flight lock").remove(&id);
-                    drop(permit);
-                });
             }
         }
         self.shut_down(tasks).await;
         // What was sent is recorded before the workers stop.
         drop(finished);
         let _ = recorder.await;
+    }
+
+    /// Sends a claimed batch, each delivery in a task of its own once a permit is free.
+    async fn dispatch(
+        self: &Arc<Self>,
+        claimed: Vec<Claimed>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        let mut loaded = match self.load(&claimed).await {
+            Ok(l) => l,
+            Err(e) => {
+                // Claimed but unread: their lease runs out and they are taken up again.
+                tracing::error!(error = %e, "cannot read claimed deliveries");
+                return;
+            }
+        };
+        for c in claimed {
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                break;
+            };
+            let rows = loaded.take(&c);
+            self.in_flight.lock().expect("in-flight lock").insert(c.id);
+            let (me, finished) = (self.clone(), finished.clone());
+            tasks.spawn(async move {
+                let id = c.id;
+                match me.send_loaded(c, rows, "scheduled").await {
+                    Ok(Some(f)) => {
+                        let _ = finished.send(f);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(delivery_id = id, error = %e, "delivery attempt failed")
+                    }
+                }
+                me.in_flight.lock().expect("in-flight lock").remove(&id);
+                drop(permit);
+            });
+        }
     }
 
     /// Retention: old attempts and log entries go.
@@ -292,6 +305,15 @@ impl Deliverer {
             Some(c) => Ok(self.attempt(c, trigger).await?),
             None => Ok(None),
         }
+    }
+
+    /// Sends a delivery its caller has claimed (a synchronous call right after its change).
+    pub async fn deliver_claimed(
+        &self,
+        claimed: Claimed,
+        trigger: &str,
+    ) -> anyhow::Result<Option<Attempt>> {
+        self.attempt(claimed, trigger).await
     }
 
     /// One attempt of a claimed delivery, recorded with its outcome.

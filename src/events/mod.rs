@@ -5,7 +5,8 @@ pub mod catalogue;
 pub mod changes;
 pub mod payload;
 pub mod record;
+pub mod routes;
 pub mod template;
 
 pub use catalogue::{Action, ActionFilter, ObjectType};
-pub use record::{Change, Initiator, Recorded, record};
+pub use record::{Change, Initiator, Recorded, Routing, record};

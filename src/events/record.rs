@@ -3,9 +3,12 @@
 //! commit or roll back together.
 
 use serde_json::{Map, Value};
+use sqlx::SqlitePool;
 
 use super::catalogue::{Action, ObjectType, event_type};
 use super::changes::{FieldChange, diff};
+use super::routes::{Routes, Target, fits};
+use crate::db::events::{NewDelivery, Route};
 use crate::db::{self, Tx};
 use crate::domain::project_filter::ProjectCriteria;
 
@@ -65,13 +68,24 @@ fn json(map: &Option<Map<String, Value>>) -> Option<String> {
     map.as_ref().map(|m| Value::Object(m.clone()).to_string())
 }
 
+/// How changes reach webhooks.
+pub struct Routing<'a> {
+    pub routes: &'a Routes,
+    pub pool: &'a SqlitePool,
+    /// The most webhooks fired by one action; the others go to the application log.
+    pub cap: usize,
+    /// The lease a synchronous delivery is written with, claimed for the call that follows
+    /// the commit.
+    pub lease_ms: i64,
+}
+
 /// Records the change; `None` for a modification that changed no detail field (the caller
-/// rolls back). `cap` bounds the webhooks fired; the others go to the application log.
+/// rolls back).
 pub async fn record(
     tx: &mut Tx,
     change: Change,
     by: &Initiator,
-    cap: usize,
+    routing: &Routing<'_>,
 ) -> anyhow::Result<Option<Recorded>> {
     let changes = diff(change.object, change.before.as_ref(), change.after.as_ref());
     if change.action == Action::Modify && changes.is_empty() {
@@ -109,7 +123,12 @@ pub async fn record(
         occurred_at: now,
         change_version: change.change_version,
     };
-    let event_id = db::events::insert(tx, &event).await?;
+    let inserted = db::events::insert(tx, &event).await?;
+    let event_id = inserted.id;
+    let routes = routing
+        .routes
+        .seen_by(tx, routing.pool, inserted.webhooks_version)
+        .await?;
     let deliveries = match_and_enqueue(
         tx,
         &change,
@@ -117,7 +136,7 @@ pub async fn record(
         &kind,
         by,
         (project_id, project_attributes.as_ref()),
-        cap,
+        (&routes, routing),
         now,
     )
     .await?;
@@ -158,22 +177,20 @@ async fn match_and_enqueue(
     kind: &str,
     by: &Initiator,
     (project_id, project): (Option<i64>, Option<&Map<String, Value>>),
-    cap: usize,
+    (routes, routing): (&[Route], &Routing<'_>),
     now: i64,
 ) -> anyhow::Result<Vec<Delivery>> {
     let today = chrono::Utc::now().date_naive().to_string();
-    let candidates = db::events::candidates(
-        tx,
-        change.object.code(),
-        change.action.code(),
-        by.id,
-        project_id,
-        &today,
-    )
-    .await?;
+    let target = Target {
+        object: change.object.code(),
+        action: change.action.code(),
+        initiator: by.id,
+        project: project_id,
+        today: &today,
+    };
     let mut matched = Vec::new();
-    for c in candidates {
-        if let Some(filter_id) = c.project_filter_id {
+    for route in routes.iter().filter(|r| fits(r, &target)) {
+        if let Some(filter_id) = route.project_filter_id {
             let Some(project) = project else { continue };
             let Some(filter) = db::project_filters::find(&mut **tx, filter_id).await? else {
                 continue;
@@ -184,56 +201,65 @@ async fn match_and_enqueue(
                 continue;
             }
         }
-        matched.push(c);
+        matched.push(route);
     }
-    let mut deliveries = Vec::new();
-    for (n, c) in matched.into_iter().enumerate() {
-        if n >= cap {
-            let message = format!(
-                "Webhook #{} was not fired for {kind} (object #{}): at most {cap} webhooks fire for one action.",
-                c.id, change.object_id
-            );
-            db::events::log(
-                tx,
-                "warning",
-                "over_cap",
-                &message,
-                Some(c.id),
-                Some(event_id),
-                now,
-            )
-            .await?;
-            tracing::warn!(
-                webhook_id = c.id,
-                event_id,
-                cap,
-                "webhook over the per-action cap not fired"
-            );
-            continue;
-        }
-        let mode = match (c.synchronous, c.in_transaction) {
-            (false, _) => Mode::Async,
-            (true, false) => Mode::Sync,
-            (true, true) => Mode::SyncInTransaction,
-        };
-        let message_id = format!("msg_{}", &crate::random::token()[..24]);
-        let object_key = format!("{}:{}", change.object.code(), change.object_id);
-        let id = db::events::insert_delivery(
+    let cap = routing.cap;
+    for over in matched.iter().skip(cap) {
+        let message = format!(
+            "Webhook #{} was not fired for {kind} (object #{}): at most {cap} webhooks fire for one action.",
+            over.id, change.object_id
+        );
+        db::events::log(
             tx,
-            event_id,
-            c.id,
-            &message_id,
-            mode.code(),
-            &object_key,
+            "warning",
+            "over_cap",
+            &message,
+            Some(over.id),
+            Some(event_id),
             now,
         )
         .await?;
-        deliveries.push(Delivery {
+        tracing::warn!(
+            webhook_id = over.id,
+            event_id,
+            cap,
+            "webhook over the per-action cap not fired"
+        );
+    }
+    let firing: Vec<(&Route, Mode, String)> = matched
+        .into_iter()
+        .take(cap)
+        .map(|r| {
+            let mode = match (r.synchronous, r.in_transaction) {
+                (false, _) => Mode::Async,
+                (true, false) => Mode::Sync,
+                (true, true) => Mode::SyncInTransaction,
+            };
+            (r, mode, format!("msg_{}", &crate::random::token()[..24]))
+        })
+        .collect();
+    let rows: Vec<NewDelivery> = firing
+        .iter()
+        .map(|(r, mode, message_id)| NewDelivery {
+            webhook_id: r.id,
+            message_id,
+            mode: mode.code(),
+            // A synchronous call follows the commit at once, made by this change itself.
+            claimed: *mode == Mode::Sync,
+        })
+        .collect();
+    let object_key = format!("{}:{}", change.object.code(), change.object_id);
+    let ids =
+        db::events::insert_deliveries(tx, event_id, &object_key, &rows, now, routing.lease_ms)
+            .await?;
+    Ok(firing
+        .into_iter()
+        .zip(ids)
+        .map(|((r, mode, message_id), id)| Delivery {
             id,
-            webhook_id: c.id,
+            webhook_id: r.id,
             message_id,
             mode,
-        });
-    }
-    Ok(deliveries)
+        })
+        .collect())
 }

@@ -57,13 +57,7 @@ pub async fn create_user(
         after: Some(after),
         change_version: version,
     };
-    let recorded = events::record(
-        &mut tx,
-        change,
-        &actor.initiator(),
-        state.settings.max_hooks_per_action,
-    )
-    .await?;
+    let recorded = events::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
     tx.commit().await?;
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;
@@ -97,13 +91,7 @@ async fn record_modification(
         after: Some(after),
         change_version: version,
     };
-    Ok(events::record(
-        tx,
-        change,
-        &actor.initiator(),
-        state.settings.max_hooks_per_action,
-    )
-    .await?)
+    Ok(events::record(tx, change, &actor.initiator(), &state.routing()).await?)
 }
 
 pub async fn update_user(
@@ -226,13 +214,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
         after: None,
         change_version: version + 1,
     };
-    let recorded = events::record(
-        &mut tx,
-        change,
-        &actor.initiator(),
-        state.settings.max_hooks_per_action,
-    )
-    .await?;
+    let recorded = events::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
     tx.commit().await?;
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;

@@ -60,27 +60,48 @@ pub async fn run<T>(
     tx.rollback().await?;
 
     let attempts = call_all(state, requests).await;
-    record_approvals(state, &attempts).await?;
     if let Some((_, refused)) = attempts.iter().find(|(_, a)| !a.delivered()) {
+        record_approvals_alone(state, &attempts).await?;
         return Err(ServiceError::Vetoed(veto_message(refused)));
     }
 
-    let mut tx = db::begin_write(&state.pool).await?;
-    let Some((again, value)) = change(&mut tx).await? else {
-        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+    let approved = async {
+        let mut tx = db::begin_write(&state.pool).await?;
+        let Some((again, value)) = change(&mut tx).await? else {
+            return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+        };
+        let same_hooks = again
+            .deliveries
+            .iter()
+            .filter(|d| d.mode == Mode::SyncInTransaction)
+            .map(|d| d.webhook_id)
+            .eq(attempts.iter().map(|(d, _)| d.webhook_id));
+        if again.change_version != recorded.change_version || !same_hooks {
+            return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
+        }
+        keep_ids(&mut tx, &recorded, &again, &attempts).await?;
+        record_approvals(&mut tx, &attempts).await?;
+        tx.commit().await?;
+        Ok((again, value))
     };
-    let same_hooks = again
-        .deliveries
-        .iter()
-        .filter(|d| d.mode == Mode::SyncInTransaction)
-        .map(|d| d.webhook_id)
-        .eq(attempts.iter().map(|(d, _)| d.webhook_id));
-    if again.change_version != recorded.change_version || !same_hooks {
-        return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
-    }
-    keep_ids(&mut tx, &recorded, &again, &attempts).await?;
-    tx.commit().await?;
-    let calls = after_commit(state, &again).await;
+    let (again, value) = match approved.await {
+        Ok(saved) => saved,
+        Err(e) => {
+            record_approvals_alone(state, &attempts).await?;
+            return Err(e);
+        }
+    };
+    // The approvals are made and settled: what is left are the calls after commit.
+    let rest = Recorded {
+        deliveries: again
+            .deliveries
+            .iter()
+            .filter(|d| d.mode != Mode::SyncInTransaction)
+            .cloned()
+            .collect(),
+        ..again.clone()
+    };
+    let calls = after_commit(state, &rest).await;
     Ok(Some(Committed {
         recorded: again,
         value,
@@ -165,32 +186,30 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
     join_all(calls).await
 }
 
-/// Every approval call is kept in its webhook's attempts, whichever way the change went.
-async fn record_approvals(
+/// The approval calls of a change that was not saved.
+async fn record_approvals_alone(
     state: &AppState,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
+    record_approvals(&mut tx, attempts).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every approval call is kept in its webhook's attempts, whichever way the change went:
+/// with the change when it is saved, on their own when it is refused.
+async fn record_approvals(tx: &mut Tx, attempts: &[(Called, Attempt)]) -> Result<(), ServiceError> {
     let now = db::now_ms();
     for (called, attempt) in attempts {
-        insert_attempt(
-            &mut tx,
-            None,
-            called.webhook_id,
-            1,
-            "synchronous",
-            now,
-            attempt,
-        )
-        .await?;
+        insert_attempt(tx, None, called.webhook_id, 1, "synchronous", now, attempt).await?;
         let status = attempt
             .outcome
             .response
             .as_ref()
             .map_or(0, |r| i64::from(r.status));
-        db::deliveries::set_webhook_status(&mut tx, called.webhook_id, now, status).await?;
+        db::deliveries::set_webhook_status(tx, called.webhook_id, now, status).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! deliveries, and its synchronous calls are made while the person waits, so the page can
 //! show their results.
 
+use crate::db::deliveries::Claimed;
 use crate::delivery::Attempt;
 use crate::events::Recorded;
 use crate::events::record::Mode;
@@ -14,7 +15,24 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
     }
     let mut results = Vec::new();
     for d in recorded.deliveries.iter().filter(|d| d.mode != Mode::Async) {
-        match state.deliverer.deliver_now(d.id, "synchronous").await {
+        let call = match d.mode {
+            // Written already claimed by the change, for this very call.
+            Mode::Sync => {
+                let claimed = Claimed {
+                    id: d.id,
+                    event_id: recorded.event_id,
+                    webhook_id: d.webhook_id,
+                    message_id: d.message_id.clone(),
+                    attempts: 1,
+                };
+                state
+                    .deliverer
+                    .deliver_claimed(claimed, "synchronous")
+                    .await
+            }
+            _ => state.deliverer.deliver_now(d.id, "synchronous").await,
+        };
+        match call {
             Ok(Some(attempt)) => results.push(attempt),
             Ok(None) => {}
             Err(e) => {

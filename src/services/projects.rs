@@ -5,6 +5,7 @@
 
 use super::change::{self, Committed};
 use super::{Actor, ServiceError, is_unique_violation};
+use crate::db::projects::ProjectRow;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
 use crate::domain::project::{PhaseDraft, ProjectDraft};
@@ -18,6 +19,8 @@ const CODE_TAKEN: &str = "A project with this code already exists.";
 pub enum Saved {
     Changed {
         id: i64,
+        /// A project as saved (None for a phase, or a deletion).
+        project: Option<Box<ProjectRow>>,
         recorded: Recorded,
         calls: Vec<Attempt>,
     },
@@ -27,10 +30,11 @@ pub enum Saved {
 }
 
 impl Saved {
-    fn from(id: i64, committed: Option<Committed<i64>>) -> Self {
+    fn from(id: i64, committed: Option<Committed<(i64, Option<ProjectRow>)>>) -> Self {
         match committed {
             Some(c) => Saved::Changed {
-                id: c.value,
+                id: c.value.0,
+                project: c.value.1.map(Box::new),
                 recorded: c.recorded,
                 calls: c.calls,
             },
@@ -45,13 +49,7 @@ async fn record(
     change: Change,
     actor: &Actor,
 ) -> Result<Option<Recorded>, ServiceError> {
-    Ok(events::record(
-        tx,
-        change,
-        &actor.initiator(),
-        state.settings.max_hooks_per_action,
-    )
-    .await?)
+    Ok(events::record(tx, change, &actor.initiator(), &state.routing()).await?)
 }
 
 async fn check_manager(tx: &mut Tx, manager: Option<i64>) -> Result<(), ServiceError> {
@@ -81,22 +79,21 @@ pub async fn create_project(
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         check_manager(tx, draft.manager_id).await?;
-        let id = db::projects::insert(tx, draft, db::now_ms())
+        let row = db::projects::insert(tx, draft, db::now_ms())
             .await
             .map_err(unique_code)?;
-        let row = db::projects::find(&mut **tx, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
         let change = Change {
             object: ObjectType::Project,
             action: Action::Create,
-            object_id: id,
+            object_id: row.id,
             parent: None,
             before: None,
             after: Some(row.attributes()),
             change_version: row.change_version,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (row.id, Some(row)))))
     })
     .await?;
     Ok(Saved::from(0, done))
@@ -113,11 +110,9 @@ pub async fn update_project(
             .await?
             .ok_or(ServiceError::NotFound)?;
         check_manager(tx, draft.manager_id).await?;
-        db::projects::update(tx, id, draft, db::now_ms())
+        let after = db::projects::update(tx, id, draft, db::now_ms())
             .await
-            .map_err(unique_code)?;
-        let after = db::projects::find(&mut **tx, id)
-            .await?
+            .map_err(unique_code)?
             .ok_or(ServiceError::NotFound)?;
         let change = Change {
             object: ObjectType::Project,
@@ -128,7 +123,9 @@ pub async fn update_project(
             after: Some(after.attributes()),
             change_version: after.change_version,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (id, Some(after)))))
     })
     .await?;
     Ok(Saved::from(id, done))
@@ -160,7 +157,9 @@ pub async fn delete_project(
             after: None,
             change_version: before.change_version + 1,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (id, None))))
     })
     .await?;
     Ok(Saved::from(id, done))
@@ -189,7 +188,9 @@ pub async fn create_phase(
             after: Some(row.attributes()),
             change_version: row.change_version,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (id, None))))
     })
     .await?;
     Ok(Saved::from(0, done))
@@ -218,7 +219,9 @@ pub async fn update_phase(
             after: Some(after.attributes()),
             change_version: after.change_version,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (id, None))))
     })
     .await?;
     Ok(Saved::from(id, done))
@@ -248,7 +251,9 @@ pub async fn delete_phase(
             after: None,
             change_version: before.change_version + 1,
         };
-        Ok(record(state, tx, change, actor).await?.map(|r| (r, id)))
+        Ok(record(state, tx, change, actor)
+            .await?
+            .map(|r| (r, (id, None))))
     })
     .await?;
     Ok((project, Saved::from(id, done)))

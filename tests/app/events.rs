@@ -579,6 +579,81 @@ async fn at_most_the_cap_fires_and_the_rest_is_logged() {
     );
 }
 
+/// The webhooks of the last event, by id.
+async fn fired_by_last_event(app: &TestApp) -> Vec<i64> {
+    let last = events(app).await.pop().unwrap();
+    sqlx::query_scalar("SELECT webhook_id FROM deliveries WHERE event_id = ?1 ORDER BY webhook_id")
+        .bind(last.id)
+        .fetch_all(&app.state.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back_one() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let first = create_webhook(&app, &admin, &form_with(&[("event_action", "all")])).await;
+    create_project(&app, &admin, "ONE", &[]).await;
+    assert_eq!(fired_by_last_event(&app).await, [first]);
+
+    // Turned off by another process: the next change sees it.
+    sqlx::query("UPDATE webhooks SET active = 0 WHERE id = ?1")
+        .bind(first)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let two = create_project(&app, &admin, "TWO", &[]).await;
+    assert!(fired_by_last_event(&app).await.is_empty());
+
+    // A transaction turns it back on and records an event that goes to it, then rolls back.
+    let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();
+    sqlx::query("UPDATE webhooks SET active = 1 WHERE id = ?1")
+        .bind(first)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let attributes = |name: &str| {
+        json!({"code": "TWO", "name": name, "status": "Active"})
+            .as_object()
+            .cloned()
+    };
+    let change = hookline::events::Change {
+        object: hookline::events::ObjectType::Project,
+        action: hookline::events::Action::Modify,
+        object_id: two,
+        parent: None,
+        before: attributes("Apollo"),
+        after: attributes("Renamed"),
+        change_version: 2,
+    };
+    let by = hookline::events::Initiator {
+        id: None,
+        name: "Test".into(),
+        email: "test@example.com".into(),
+    };
+    let recorded = hookline::events::record(&mut tx, change, &by, &app.state.routing())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        recorded
+            .deliveries
+            .iter()
+            .map(|d| d.webhook_id)
+            .collect::<Vec<_>>(),
+        [first],
+        "inside the transaction, its own change counts"
+    );
+    tx.rollback().await.unwrap();
+
+    // Another webhook is committed instead: the counter moves as far as the rolled-back
+    // change had moved it, yet the first webhook stays off.
+    let second = create_webhook(&app, &admin, &form_with(&[("event_action", "all")])).await;
+    create_project(&app, &admin, "THREE", &[]).await;
+    assert_eq!(fired_by_last_event(&app).await, [second]);
+}
+
 #[tokio::test]
 async fn the_default_is_ten_per_action() {
     let app = spawn_app().await;

@@ -84,3 +84,71 @@ async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+async fn probe_rows(pool: &sqlx::SqlitePool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
+    let app = spawn_app().await;
+    let pool = app.state.pool.clone();
+    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let insert = |n: i64| sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(n);
+    // The part that opens the shared transaction is undone whole.
+    let mut opener = db::begin_write(&pool).await.unwrap();
+    insert(1).execute(&mut *opener).await.unwrap();
+    opener.rollback().await.unwrap();
+    // A part that joins one: only it is undone, before and after parts kept.
+    let mut first = db::begin_write(&pool).await.unwrap();
+    insert(2).execute(&mut *first).await.unwrap();
+    let first = tokio::spawn(async move { first.commit().await });
+    let mut second = db::begin_write(&pool).await.unwrap();
+    insert(3).execute(&mut *second).await.unwrap();
+    second.rollback().await.unwrap();
+    let mut third = db::begin_write(&pool).await.unwrap();
+    insert(4).execute(&mut *third).await.unwrap();
+    third.commit().await.unwrap();
+    first.await.unwrap().unwrap();
+    assert_eq!(probe_rows(&pool).await, [2, 4]);
+}
+
+#[tokio::test]
+async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
+    let app = spawn_app().await;
+    let pool = app.state.pool.clone();
+    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for n in 0..20i64 {
+        let mut tx = db::begin_write(&pool).await.unwrap();
+        sqlx::query("INSERT INTO probe (n) VALUES (?1)")
+            .bind(n)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            tx.commit_soon().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+    }
+    // Committed in the background: every kept row becomes visible to other connections.
+    let expected: Vec<i64> = (0..20).filter(|n| n % 2 == 0).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while probe_rows(&pool).await != expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kept rows: {:?}",
+            probe_rows(&pool).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

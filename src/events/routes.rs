@@ -1,0 +1,70 @@
+//! Which webhooks an event goes to. The active webhooks' routes are kept in memory and read
+//! again only when the webhooks counter moves (any change to a webhook, by any process), so
+//! a change pays no query for them: the counter comes back with its event's insert.
+
+use std::sync::{Arc, Mutex};
+
+use sqlx::SqlitePool;
+
+use crate::db::events::Route;
+use crate::db::{self, Tx};
+
+#[derive(Default)]
+pub struct Routes {
+    /// Routes as committed, with the counter they were read at.
+    committed: Mutex<Option<(i64, Arc<Vec<Route>>)>>,
+}
+
+impl Routes {
+    /// The active webhooks as a transaction that sees counter `version` sees them.
+    ///
+    /// Only committed routes are cached: a committed counter value names one state of the
+    /// webhooks, whereas a transaction's own uncommitted changes may be rolled back and the
+    /// same value reached again with other contents. A transaction that sees uncommitted
+    /// webhook changes reads its routes itself.
+    pub async fn seen_by(
+        &self,
+        tx: &mut Tx,
+        pool: &SqlitePool,
+        version: i64,
+    ) -> sqlx::Result<Arc<Vec<Route>>> {
+        if let Some(routes) = self.cached(version) {
+            return Ok(routes);
+        }
+        let (committed, routes) = db::events::committed_routes(pool).await?;
+        let routes = Arc::new(routes);
+        *self.committed.lock().expect("routes lock") = Some((committed, routes.clone()));
+        if committed == version {
+            return Ok(routes);
+        }
+        Ok(Arc::new(db::events::routes(tx).await?))
+    }
+
+    fn cached(&self, version: i64) -> Option<Arc<Vec<Route>>> {
+        match &*self.committed.lock().expect("routes lock") {
+            Some((v, routes)) if *v == version => Some(routes.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// What an event is, as routes see it.
+pub struct Target<'a> {
+    pub object: &'a str,
+    pub action: &'a str,
+    pub initiator: Option<i64>,
+    pub project: Option<i64>,
+    /// YYYY-MM-DD: a webhook is valid through its last day.
+    pub today: &'a str,
+}
+
+/// Whether an active webhook fires for the event, its project filter aside.
+pub fn fits(route: &Route, t: &Target<'_>) -> bool {
+    route.event_object == t.object
+        && (route.event_action == "all" || route.event_action == t.action)
+        && route.valid_until.as_deref().is_none_or(|v| v >= t.today)
+        && route
+            .initiator_user_id
+            .is_none_or(|u| Some(u) == t.initiator)
+        && route.project_id.is_none_or(|p| Some(p) == t.project)
+}
