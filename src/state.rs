@@ -30,6 +30,7 @@ impl AppState {
             pool: &self.pool,
             cap: self.settings.max_hooks_per_action,
             lease_ms: self.settings.delivery_lease.as_millis() as i64,
+            hand_over: self.deliverer.takes_hand_overs(),
         }
     }
 }

@@ -12,6 +12,8 @@ pub struct Claimed {
     pub webhook_id: i64,
     pub message_id: String,
     pub attempts: i64,
+    /// The webhooks counter as the claim saw it.
+    pub webhooks_version: i64,
 }
 
 /// Claims up to `limit` due asynchronous deliveries — and those whose lease ran out, which
@@ -37,7 +39,8 @@ pub async fn claim(
                      AND e.status IN ('pending', 'in_flight'))
              ORDER BY d.next_attempt_at, d.id
              LIMIT ?3)
-         RETURNING id, event_id, webhook_id, message_id, attempts",
+         RETURNING id, event_id, webhook_id, message_id, attempts,
+             (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
     .bind(now)
     .bind(lease_ms)
@@ -58,7 +61,8 @@ pub async fn claim_one(
     sqlx::query_as(
         "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3, attempts = attempts + 1
          WHERE id = ?1 AND status IN ('pending', 'dead', 'in_flight')
-         RETURNING id, event_id, webhook_id, message_id, attempts",
+         RETURNING id, event_id, webhook_id, message_id, attempts,
+             (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
     .bind(id)
     .bind(now)

@@ -143,16 +143,44 @@ pub async fn committed_routes(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<Route
     Ok((version, routes))
 }
 
-/// A delivery to write: its webhook, message id, mode, and whether it starts out claimed
-/// by the caller (a synchronous call made right after commit) rather than queued.
+/// Whether a new delivery starts out claimed by the change that writes it, to be sent as
+/// soon as it commits instead of waiting in the queue for a worker to claim it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    No,
+    Yes,
+    /// Unless an earlier delivery of the same webhook for the same object is still queued
+    /// or in flight: then it waits its turn in the queue.
+    InTurn,
+}
+
+impl Claim {
+    fn code(self) -> i64 {
+        match self {
+            Claim::No => 0,
+            Claim::Yes => 1,
+            Claim::InTurn => 2,
+        }
+    }
+}
+
+/// A delivery to write.
 pub struct NewDelivery<'a> {
     pub webhook_id: i64,
     pub message_id: &'a str,
     pub mode: &'a str,
+    pub claim: Claim,
+}
+
+/// A written delivery: its id, and whether it was written claimed.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    pub id: i64,
     pub claimed: bool,
 }
 
-/// Writes an event's deliveries in one statement; gives each one's id, in the given order.
+/// Writes an event's deliveries in one statement, deciding which start out claimed under
+/// a lease; gives them in the given order.
 pub async fn insert_deliveries(
     tx: &mut Tx,
     event_id: i64,
@@ -160,36 +188,55 @@ pub async fn insert_deliveries(
     deliveries: &[NewDelivery<'_>],
     now: i64,
     lease_ms: i64,
-) -> sqlx::Result<Vec<i64>> {
+) -> sqlx::Result<Vec<Written>> {
     if deliveries.is_empty() {
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at, created_at,
-             status, locked_until, attempts) ",
+        "WITH new (webhook_id, message_id, mode, claim) AS (",
     );
     query.push_values(deliveries, |mut row, d| {
-        row.push_bind(event_id)
-            .push_bind(d.webhook_id)
+        row.push_bind(d.webhook_id)
             .push_bind(d.message_id)
             .push_bind(d.mode)
-            .push_bind(object_key)
-            .push_bind(now)
-            .push_bind(now)
-            .push_bind(if d.claimed { "in_flight" } else { "pending" })
-            .push_bind(d.claimed.then_some(now + lease_ms))
-            .push_bind(i64::from(d.claimed));
+            .push_bind(d.claim.code());
     });
-    query.push(" RETURNING id, webhook_id");
-    let rows: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut **tx).await?;
+    query.push(
+        "), decided AS (
+            SELECT webhook_id, message_id, mode,
+                claim = 1 OR (claim = 2 AND NOT EXISTS (
+                    SELECT 1 FROM deliveries e
+                    WHERE e.webhook_id = new.webhook_id AND e.object_key = ",
+    );
+    query.push_bind(object_key);
+    query.push(
+        " AND e.status IN ('pending', 'in_flight'))) AS claimed
+            FROM new)
+        INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at,
+            created_at, status, locked_until, attempts)
+        SELECT ",
+    );
+    query.push_bind(event_id);
+    query.push(", webhook_id, message_id, mode, ");
+    query.push_bind(object_key);
+    query.push(", ");
+    query.push_bind(now);
+    query.push(", ");
+    query.push_bind(now);
+    query.push(", CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN ");
+    query.push_bind(now + lease_ms);
+    query.push(
+        " END, claimed FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'",
+    );
+    let rows: Vec<(i64, i64, bool)> = query.build_query_as().fetch_all(&mut **tx).await?;
     // RETURNING promises no order; webhooks are unique within an event.
     deliveries
         .iter()
         .map(|d| {
             rows.iter()
-                .find(|(_, w)| *w == d.webhook_id)
-                .map(|(id, _)| *id)
-                .ok_or_else(|| sqlx::Error::RowNotFound)
+                .find(|(_, w, _)| *w == d.webhook_id)
+                .map(|&(id, _, claimed)| Written { id, claimed })
+                .ok_or(sqlx::Error::RowNotFound)
         })
         .collect()
 }

@@ -89,7 +89,7 @@ pub async fn headers(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Vec<H
 
 /// Several webhooks by id, in one query.
 pub async fn find_many(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, WebhookRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
@@ -97,14 +97,34 @@ pub async fn find_many(
         "SELECT {COLUMNS} FROM webhooks WHERE id IN (SELECT value FROM json_each(?1))"
     )))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
+/// Several webhooks with their headers, as committed, and the webhooks counter they were
+/// read at.
+pub async fn committed_many(
+    pool: &SqlitePool,
+    ids: &[i64],
+) -> sqlx::Result<(
+    i64,
+    std::collections::HashMap<i64, WebhookRow>,
+    std::collections::HashMap<i64, Vec<HeaderRow>>,
+)> {
+    let mut conn = pool.begin().await?;
+    let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let webhooks = find_many(&mut *conn, ids).await?;
+    let headers = headers_of_many(&mut *conn, ids).await?;
+    conn.commit().await?;
+    Ok((version, webhooks, headers))
+}
+
 /// The headers of several webhooks, by webhook id, in one query.
 pub async fn headers_of_many(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, Vec<HeaderRow>>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
@@ -113,7 +133,7 @@ pub async fn headers_of_many(
          WHERE webhook_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook_id, position",
     )
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let mut out: std::collections::HashMap<i64, Vec<HeaderRow>> = Default::default();
     for (id, name, value, secret) in rows {

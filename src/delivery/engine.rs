@@ -5,6 +5,7 @@
 //! up again when their lease runs out.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -106,6 +107,12 @@ pub struct Deliverer {
     permits: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     in_flight: Mutex<HashSet<i64>>,
+    /// Whether due deliveries wait behind earlier ones of the same objects.
+    blocked: AtomicBool,
+    /// Where committed changes hand their claimed deliveries while the background loop runs.
+    handed: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
+    /// Webhooks as last read, for building requests without reading them each time.
+    webhooks: WebhookCache,
 }
 
 impl Deliverer {
@@ -118,6 +125,9 @@ impl Deliverer {
             wakeup: Notify::new(),
             hosts: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashSet::new()),
+            blocked: AtomicBool::new(false),
+            handed: Mutex::new(None),
+            webhooks: WebhookCache::default(),
         })
     }
 
@@ -132,6 +142,24 @@ impl Deliverer {
     /// Called after a commit that queued deliveries.
     pub fn wake(&self) {
         self.wakeup.notify_one();
+    }
+
+    /// Whether the background loop runs, to take deliveries claimed by their changes.
+    pub fn takes_hand_overs(&self) -> bool {
+        self.handed.lock().expect("hand-over lock").is_some()
+    }
+
+    /// Takes deliveries a committed change wrote claimed. Should the loop have stopped
+    /// meanwhile, they are given back to the queue.
+    pub fn hand_over(&self, handed: Handed) {
+        let refused = match &*self.handed.lock().expect("hand-over lock") {
+            Some(to_loop) => to_loop.send(handed).err().map(|e| e.0),
+            None => Some(handed),
+        };
+        if let Some(back) = refused {
+            let (pool, ids) = (self.pool.clone(), back.ids());
+            tokio::spawn(async move { give_back(&pool, ids).await });
+        }
     }
 
     fn host_permits(&self, url: &str) -> Arc<Semaphore> {
@@ -177,38 +205,65 @@ impl Deliverer {
         let mut tasks: JoinSet<()> = JoinSet::new();
         let (finished, to_record) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(self.clone().record_loop(to_record));
+        let (to_loop, mut handed) = mpsc::unbounded_channel();
+        *self.handed.lock().expect("hand-over lock") = Some(to_loop);
         let mut last_prune: Option<std::time::Instant> = None;
+        // Whether to look at the queue; handed-over deliveries need no look.
+        let mut look = true;
+        let mut idle = IDLE_POLL;
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
             if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
                 self.prune().await;
                 last_prune = Some(std::time::Instant::now());
             }
-            let free = self.permits.available_permits().min(CLAIM_BATCH);
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
-                db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
-                    .await
-                    .unwrap_or_else(|e| {
-                        tracing::error!(error = %e, "cannot claim deliveries");
-                        Vec::new()
-                    })
-            };
-            // Fewer than asked: the queue is empty for now, and the next commit wakes us.
-            let drained = claimed.len() < free;
-            if !claimed.is_empty() {
-                self.dispatch(claimed, &mut tasks, &finished).await;
-            }
-            if drained || free == 0 {
-                let wait = self.idle_wait(free == 0).await;
-                tokio::select! {
-                    _ = self.wakeup.notified() => {}
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => {}
+            if look {
+                let free = self.permits.available_permits().min(CLAIM_BATCH);
+                let claimed = if free == 0 {
+                    Vec::new()
+                } else {
+                    db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "cannot claim deliveries");
+                            Vec::new()
+                        })
+                };
+                // As many as asked: there may be more right away.
+                let more = free > 0 && claimed.len() == free;
+                if !claimed.is_empty() {
+                    self.dispatch(claimed, &mut tasks, &finished).await;
                 }
+                if more {
+                    continue;
+                }
+                idle = self.idle_wait(free == 0).await;
+            }
+            let deadline = tokio::time::Instant::now() + idle;
+            tokio::select! {
+                Some(first) = handed.recv() => {
+                    // Whatever else was handed meanwhile goes with it.
+                    let mut batch = vec![first];
+                    while let Ok(more) = handed.try_recv() {
+                        batch.push(more);
+                    }
+                    self.dispatch_handed(batch, &mut tasks, &finished).await;
+                    look = false;
+                    idle = deadline.saturating_duration_since(tokio::time::Instant::now());
+                }
+                _ = self.wakeup.notified() => look = true,
+                _ = tokio::time::sleep_until(deadline) => look = true,
+                _ = stop.changed() => {}
             }
         }
+        // Deliveries handed over but not started go back to the queue.
+        self.handed.lock().expect("hand-over lock").take();
+        handed.close();
+        let mut unstarted = Vec::new();
+        while let Ok(batch) = handed.try_recv() {
+            unstarted.extend(batch.ids());
+        }
+        give_back(&self.pool, unstarted).await;
         self.shut_down(tasks).await;
         // What was sent is recorded before the workers stop.
         drop(finished);
@@ -222,19 +277,38 @@ impl Deliverer {
         tasks: &mut JoinSet<()>,
         finished: &mpsc::UnboundedSender<Finished>,
     ) {
-        let mut loaded = match self.load(&claimed).await {
-            Ok(l) => l,
+        match self.load(claimed).await {
+            Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
+            // Claimed but unread: their lease runs out and they are taken up again.
+            Err(e) => tracing::error!(error = %e, "cannot read claimed deliveries"),
+        }
+    }
+
+    /// Sends what committed changes handed over: their events are at hand.
+    async fn dispatch_handed(
+        self: &Arc<Self>,
+        batch: Vec<Handed>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        match self.with_webhooks(batch).await {
+            Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
             Err(e) => {
-                // Claimed but unread: their lease runs out and they are taken up again.
-                tracing::error!(error = %e, "cannot read claimed deliveries");
-                return;
+                tracing::error!(error = %e, "cannot read the webhooks of handed-over deliveries")
             }
-        };
-        for c in claimed {
+        }
+    }
+
+    async fn spawn_sends(
+        self: &Arc<Self>,
+        loaded: Vec<(Claimed, Option<Rows>)>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        for (c, rows) in loaded {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 break;
             };
-            let rows = loaded.take(&c);
             self.in_flight.lock().expect("in-flight lock").insert(c.id);
             let (me, finished) = (self.clone(), finished.clone());
             tasks.spawn(async move {
@@ -272,9 +346,15 @@ impl Deliverer {
             return Duration::from_millis(5);
         }
         match db::deliveries::next_due(&self.pool).await {
-            Ok(Some(due)) => Duration::from_millis(
-                (due - db::now_ms()).clamp(1, IDLE_POLL.as_millis() as i64) as u64,
-            ),
+            Ok(Some(due)) if due > db::now_ms() => {
+                Duration::from_millis((due - db::now_ms()).min(IDLE_POLL.as_millis() as i64) as u64)
+            }
+            // Due but not claimed: waiting behind an earlier delivery of the same object,
+            // which the recorder wakes us for once it is settled.
+            Ok(Some(_)) => {
+                self.blocked.store(true, Ordering::Relaxed);
+                IDLE_POLL
+            }
             _ => IDLE_POLL,
         }
     }
@@ -292,9 +372,7 @@ impl Deliverer {
                 .expect("in-flight lock")
                 .drain()
                 .collect();
-            if let Err(e) = db::deliveries::release(&self.pool, &left).await {
-                tracing::error!(error = %e, "cannot give back unfinished deliveries; their lease will expire");
-            }
+            give_back(&self.pool, left).await;
         }
         tracing::info!("delivery workers stopped");
     }
@@ -307,44 +385,106 @@ impl Deliverer {
         }
     }
 
-    /// Sends a delivery its caller has claimed (a synchronous call right after its change).
+    /// Sends deliveries their change has just written claimed, with its event at hand (a
+    /// synchronous call right after the commit); gives the last attempt.
     pub async fn deliver_claimed(
         &self,
-        claimed: Claimed,
+        handed: Handed,
         trigger: &str,
     ) -> anyhow::Result<Option<Attempt>> {
-        self.attempt(claimed, trigger).await
+        let mut last = None;
+        for (c, rows) in self.with_webhooks(vec![handed]).await? {
+            last = self.attempt_loaded(c, rows, trigger).await?;
+        }
+        Ok(last)
     }
 
     /// One attempt of a claimed delivery, recorded with its outcome.
     async fn attempt(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Attempt>> {
-        let Some(finished) = self.send_one(c, trigger).await? else {
+        let mut last = None;
+        for (c, rows) in self.load(vec![c]).await? {
+            last = self.attempt_loaded(c, rows, trigger).await?;
+        }
+        Ok(last)
+    }
+
+    async fn attempt_loaded(
+        &self,
+        c: Claimed,
+        rows: Option<Rows>,
+        trigger: &str,
+    ) -> anyhow::Result<Option<Attempt>> {
+        let Some(finished) = self.send_loaded(c, rows, trigger).await? else {
             return Ok(None);
         };
         self.record(std::slice::from_ref(&finished)).await?;
         Ok(Some(finished.attempt))
     }
 
-    /// Sends a claimed delivery; what happened is recorded by the caller.
-    async fn send_one(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Finished>> {
-        let webhook = db::webhooks::find(&self.pool, c.webhook_id).await?;
-        let event = db::events::find(&self.pool, c.event_id).await?;
-        let headers = db::webhooks::headers(&self.pool, c.webhook_id).await?;
-        self.send_loaded(c, webhook.zip(event).map(|(w, e)| (w, headers, e)), trigger)
-            .await
+    /// Claimed deliveries with what sending them needs: their events read in one query,
+    /// their webhooks from the cache.
+    async fn load(&self, claimed: Vec<Claimed>) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
+        let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
+        let mut events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.pool, &event_ids)
+            .await?
+            .into_iter()
+            .map(|(id, e)| (id, Arc::new(e)))
+            .collect();
+        let mut by_event: HashMap<i64, Handed> = HashMap::new();
+        let mut orphans = Vec::new();
+        for c in claimed {
+            match events.get(&c.event_id) {
+                Some(event) => by_event
+                    .entry(c.event_id)
+                    .or_insert_with(|| Handed {
+                        event: event.clone(),
+                        deliveries: Vec::new(),
+                    })
+                    .deliveries
+                    .push(c),
+                None => orphans.push((c, None)),
+            }
+        }
+        events.clear();
+        let mut loaded = self.with_webhooks(by_event.into_values().collect()).await?;
+        loaded.extend(orphans);
+        Ok(loaded)
     }
 
-    /// What a batch of claimed deliveries needs, read in three queries.
-    async fn load(&self, claimed: &[Claimed]) -> anyhow::Result<Loaded> {
-        let mut webhook_ids: Vec<i64> = claimed.iter().map(|c| c.webhook_id).collect();
-        webhook_ids.sort_unstable();
-        webhook_ids.dedup();
-        let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
-        Ok(Loaded {
-            webhooks: db::webhooks::find_many(&self.pool, &webhook_ids).await?,
-            headers: db::webhooks::headers_of_many(&self.pool, &webhook_ids).await?,
-            events: db::events::find_many(&self.pool, &event_ids).await?,
-        })
+    /// Handed-over deliveries with their webhooks (None: the webhook was deleted meanwhile).
+    async fn with_webhooks(
+        &self,
+        batch: Vec<Handed>,
+    ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
+        let mut ids: Vec<i64> = batch
+            .iter()
+            .flat_map(|h| h.deliveries.iter().map(|c| c.webhook_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let version = batch
+            .iter()
+            .flat_map(|h| h.deliveries.iter().map(|c| c.webhooks_version))
+            .max()
+            .unwrap_or_default();
+        let webhooks = self.webhooks.get(&self.pool, version, &ids).await?;
+        let mut out = Vec::new();
+        for h in batch {
+            for c in h.deliveries {
+                let rows =
+                    webhooks
+                        .get(&c.webhook_id)
+                        .cloned()
+                        .flatten()
+                        .map(|(webhook, headers)| Rows {
+                            webhook,
+                            headers,
+                            event: h.event.clone(),
+                        });
+                out.push((c, rows));
+            }
+        }
+        Ok(out)
     }
 
     /// Sends a claimed delivery with its webhook, headers and event (None: the webhook was
@@ -352,10 +492,15 @@ impl Deliverer {
     async fn send_loaded(
         &self,
         c: Claimed,
-        loaded: Option<(WebhookRow, Vec<HeaderRow>, EventRow)>,
+        rows: Option<Rows>,
         trigger: &str,
     ) -> anyhow::Result<Option<Finished>> {
-        let Some((webhook, headers, event)) = loaded else {
+        let Some(Rows {
+            webhook,
+            headers,
+            event,
+        }) = rows
+        else {
             let mut tx = db::begin_write(&self.pool).await?;
             db::deliveries::settle(
                 &mut tx,
@@ -404,7 +549,7 @@ impl Deliverer {
         };
         Ok(Some(Finished {
             claimed: c,
-            wording: webhook.wording,
+            wording: webhook.wording.clone(),
             trigger: trigger.to_owned(),
             started,
             attempt: Attempt {
@@ -533,24 +678,85 @@ impl Deliverer {
             if let Err(e) = self.record(&batch).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
+            } else if self.blocked.swap(false, Ordering::Relaxed) {
+                self.wake();
             }
         }
     }
 }
 
-/// The rows a batch of claimed deliveries needs.
-struct Loaded {
-    webhooks: HashMap<i64, WebhookRow>,
-    headers: HashMap<i64, Vec<HeaderRow>>,
-    events: HashMap<i64, EventRow>,
+/// Returns claimed deliveries that will not be sent now to the queue.
+async fn give_back(pool: &SqlitePool, ids: Vec<i64>) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = db::deliveries::release(pool, &ids).await {
+        tracing::error!(error = %e, "cannot give back unfinished deliveries; their lease will expire");
+    }
 }
 
-impl Loaded {
-    fn take(&mut self, c: &Claimed) -> Option<(WebhookRow, Vec<HeaderRow>, EventRow)> {
-        let webhook = self.webhooks.get(&c.webhook_id)?.clone();
-        let headers = self.headers.get(&c.webhook_id).cloned().unwrap_or_default();
-        let event = self.events.get(&c.event_id)?.clone();
-        Some((webhook, headers, event))
+/// What sending one delivery needs.
+pub struct Rows {
+    webhook: Arc<WebhookRow>,
+    headers: Arc<Vec<HeaderRow>>,
+    event: Arc<EventRow>,
+}
+
+/// Deliveries a committed change wrote claimed, with its event.
+pub struct Handed {
+    pub event: Arc<EventRow>,
+    pub deliveries: Vec<Claimed>,
+}
+
+impl Handed {
+    fn ids(&self) -> Vec<i64> {
+        self.deliveries.iter().map(|c| c.id).collect()
+    }
+}
+
+type WebhookRows = Option<(Arc<WebhookRow>, Arc<Vec<HeaderRow>>)>;
+
+/// Webhooks with their headers as committed at one value of the webhooks counter (None for
+/// one that does not exist), filled as deliveries need them and dropped when it moves.
+#[derive(Default)]
+struct WebhookCache {
+    at: Mutex<(Option<i64>, HashMap<i64, WebhookRows>)>,
+}
+
+impl WebhookCache {
+    /// The webhooks `ids` as of counter `version` or later.
+    async fn get(
+        &self,
+        pool: &SqlitePool,
+        version: i64,
+        ids: &[i64],
+    ) -> sqlx::Result<HashMap<i64, WebhookRows>> {
+        {
+            let at = self.at.lock().expect("webhook cache lock");
+            if at.0.is_some_and(|v| v >= version) && ids.iter().all(|id| at.1.contains_key(id)) {
+                return Ok(ids.iter().map(|id| (*id, at.1[id].clone())).collect());
+            }
+        }
+        let (committed, mut webhooks, mut headers) =
+            db::webhooks::committed_many(pool, ids).await?;
+        let found: HashMap<i64, WebhookRows> = ids
+            .iter()
+            .map(|id| {
+                let rows = webhooks.remove(id).map(|w| {
+                    (
+                        Arc::new(w),
+                        Arc::new(headers.remove(id).unwrap_or_default()),
+                    )
+                });
+                (*id, rows)
+            })
+            .collect();
+        let mut at = self.at.lock().expect("webhook cache lock");
+        if at.0 != Some(committed) {
+            *at = (Some(committed), HashMap::new());
+        }
+        at.1.extend(found.iter().map(|(id, rows)| (*id, rows.clone())));
+        Ok(found)
     }
 }
 

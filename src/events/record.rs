@@ -2,13 +2,15 @@
 //! one delivery per match (the outbox), so that a change, its event and its deliveries
 //! commit or roll back together.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use sqlx::SqlitePool;
 
 use super::catalogue::{Action, ObjectType, event_type};
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
-use crate::db::events::{NewDelivery, Route};
+use crate::db::events::{Claim, EventRow, NewDelivery, Route};
 use crate::db::{self, Tx};
 use crate::domain::project_filter::ProjectCriteria;
 
@@ -54,6 +56,8 @@ pub struct Delivery {
     pub webhook_id: i64,
     pub message_id: String,
     pub mode: Mode,
+    /// Written claimed, for this change to send (or hand to the workers) once committed.
+    pub claimed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +66,10 @@ pub struct Recorded {
     pub change_version: i64,
     pub changes: Vec<FieldChange>,
     pub deliveries: Vec<Delivery>,
+    /// The event as written, so that what follows the commit needs not read it back.
+    pub event: Arc<EventRow>,
+    /// The webhooks counter the change saw.
+    pub webhooks_version: i64,
 }
 
 fn json(map: &Option<Map<String, Value>>) -> Option<String> {
@@ -74,9 +82,12 @@ pub struct Routing<'a> {
     pub pool: &'a SqlitePool,
     /// The most webhooks fired by one action; the others go to the application log.
     pub cap: usize,
-    /// The lease a synchronous delivery is written with, claimed for the call that follows
-    /// the commit.
+    /// The lease a delivery written claimed gets, for the call that follows the commit.
     pub lease_ms: i64,
+    /// Whether asynchronous deliveries are written claimed, in their turn, and handed to the
+    /// running workers after commit (no claim on the way to the receiver); otherwise they
+    /// are queued for the workers to claim.
+    pub hand_over: bool,
 }
 
 /// Records the change; `None` for a modification that changed no detail field (the caller
@@ -140,11 +151,32 @@ pub async fn record(
         now,
     )
     .await?;
+    let event = EventRow {
+        id: event_id,
+        event_id: event.event_id.to_owned(),
+        event_type: event.event_type.to_owned(),
+        object_type: change.object.code().to_owned(),
+        object_id: change.object_id,
+        parent_type: event.parent_type.map(str::to_owned),
+        parent_id: event.parent_id,
+        project_id: event.project_id,
+        parent_attributes: event.parent_attributes,
+        attributes: event.attributes,
+        before_attributes: event.before_attributes,
+        changes: event.changes,
+        initiator_id: event.initiator_id,
+        initiator_name: by.name.clone(),
+        initiator_email: by.email.clone(),
+        occurred_at: event.occurred_at,
+        change_version: event.change_version,
+    };
     Ok(Some(Recorded {
         event_id,
         change_version: change.change_version,
         changes,
         deliveries,
+        event: Arc::new(event),
+        webhooks_version: inserted.webhooks_version,
     }))
 }
 
@@ -244,22 +276,27 @@ async fn match_and_enqueue(
             webhook_id: r.id,
             message_id,
             mode: mode.code(),
-            // A synchronous call follows the commit at once, made by this change itself.
-            claimed: *mode == Mode::Sync,
+            claim: match mode {
+                // A synchronous call follows the commit at once, made by this change itself.
+                Mode::Sync => Claim::Yes,
+                Mode::Async if routing.hand_over => Claim::InTurn,
+                _ => Claim::No,
+            },
         })
         .collect();
     let object_key = format!("{}:{}", change.object.code(), change.object_id);
-    let ids =
+    let written =
         db::events::insert_deliveries(tx, event_id, &object_key, &rows, now, routing.lease_ms)
             .await?;
     Ok(firing
         .into_iter()
-        .zip(ids)
-        .map(|((r, mode, message_id), id)| Delivery {
-            id,
+        .zip(written)
+        .map(|((r, mode, message_id), w)| Delivery {
+            id: w.id,
             webhook_id: r.id,
             message_id,
             mode,
+            claimed: w.claimed,
         })
         .collect())
 }

@@ -9,6 +9,8 @@
 //!    the object meanwhile (its change version moved), keep the message ids the receivers
 //!    already saw, and commit.
 
+use std::sync::Arc;
+
 use futures_util::future::join_all;
 
 use super::ServiceError;
@@ -82,6 +84,8 @@ pub async fn run<T>(
         keep_ids(&mut tx, &recorded, &again, &attempts).await?;
         record_approvals(&mut tx, &attempts).await?;
         tx.commit().await?;
+        let mut again = again;
+        Arc::make_mut(&mut again.event).event_id = recorded.event.event_id.clone();
         Ok((again, value))
     };
     let (again, value) = match approved.await {
@@ -119,9 +123,7 @@ async fn approval_requests(
     tx: &mut Tx,
     recorded: &Recorded,
 ) -> Result<Vec<Approval>, ServiceError> {
-    let event = db::events::find(&mut **tx, recorded.event_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let event = &recorded.event;
     let mut out = Vec::new();
     for d in recorded
         .deliveries
@@ -135,7 +137,7 @@ async fn approval_requests(
         let request = build(
             &webhook,
             &headers,
-            &event,
+            event,
             &d.message_id,
             false,
             db::now_ms(),
@@ -221,18 +223,11 @@ async fn keep_ids(
     again: &Recorded,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
-    let first_event: String = sqlx::query_scalar("SELECT event_id FROM events WHERE id = ?1")
-        .bind(first.event_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .unwrap_or_default();
-    if !first_event.is_empty() {
-        sqlx::query("UPDATE events SET event_id = ?2 WHERE id = ?1")
-            .bind(again.event_id)
-            .bind(first_event)
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query("UPDATE events SET event_id = ?2 WHERE id = ?1")
+        .bind(again.event_id)
+        .bind(&first.event.event_id)
+        .execute(&mut **tx)
+        .await?;
     let now = db::now_ms();
     for (d, (called, _)) in again
         .deliveries

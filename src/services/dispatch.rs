@@ -1,36 +1,40 @@
-//! What happens right after a change commits: the workers are woken for its asynchronous
-//! deliveries, and its synchronous calls are made while the person waits, so the page can
-//! show their results.
+//! What happens right after a change commits: the deliveries it wrote claimed go to the
+//! workers (the others wait in the queue, and the workers are woken for them), and its
+//! synchronous calls are made while the person waits, so the page can show their results.
 
 use crate::db::deliveries::Claimed;
 use crate::delivery::Attempt;
+use crate::delivery::engine::Handed;
 use crate::events::Recorded;
-use crate::events::record::Mode;
+use crate::events::record::{Delivery, Mode};
 use crate::state::AppState;
 
 /// The synchronous calls' results, in webhook order.
 pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt> {
-    if recorded.deliveries.iter().any(|d| d.mode == Mode::Async) {
+    let (handed, queued): (Vec<&Delivery>, Vec<&Delivery>) = recorded
+        .deliveries
+        .iter()
+        .filter(|d| d.mode == Mode::Async)
+        .partition(|d| d.claimed);
+    if !handed.is_empty() {
+        state.deliverer.hand_over(Handed {
+            event: recorded.event.clone(),
+            deliveries: handed.into_iter().map(|d| claimed(recorded, d)).collect(),
+        });
+    }
+    if !queued.is_empty() {
         state.deliverer.wake();
     }
     let mut results = Vec::new();
     for d in recorded.deliveries.iter().filter(|d| d.mode != Mode::Async) {
-        let call = match d.mode {
-            // Written already claimed by the change, for this very call.
-            Mode::Sync => {
-                let claimed = Claimed {
-                    id: d.id,
-                    event_id: recorded.event_id,
-                    webhook_id: d.webhook_id,
-                    message_id: d.message_id.clone(),
-                    attempts: 1,
-                };
-                state
-                    .deliverer
-                    .deliver_claimed(claimed, "synchronous")
-                    .await
-            }
-            _ => state.deliverer.deliver_now(d.id, "synchronous").await,
+        let call = if d.claimed {
+            let handed = Handed {
+                event: recorded.event.clone(),
+                deliveries: vec![claimed(recorded, d)],
+            };
+            state.deliverer.deliver_claimed(handed, "synchronous").await
+        } else {
+            state.deliverer.deliver_now(d.id, "synchronous").await
         };
         match call {
             Ok(Some(attempt)) => results.push(attempt),
@@ -41,4 +45,16 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
         }
     }
     results
+}
+
+/// A delivery the change wrote claimed, as the engine takes it.
+fn claimed(recorded: &Recorded, d: &Delivery) -> Claimed {
+    Claimed {
+        id: d.id,
+        event_id: recorded.event_id,
+        webhook_id: d.webhook_id,
+        message_id: d.message_id.clone(),
+        attempts: 1,
+        webhooks_version: recorded.webhooks_version,
+    }
 }

@@ -531,6 +531,15 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     let (status, _, message_id) = delivery(&app).await;
     assert_eq!(status, "delivered");
     assert_eq!(got[1].header("webhook-id"), Some(message_id.as_str()));
+    let approved: serde_json::Value = serde_json::from_str(&got[1].body).unwrap();
+    let stored: String = sqlx::query_scalar("SELECT event_id FROM events ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        approved["eventId"], stored,
+        "the event keeps the id the receiver approved"
+    );
     assert_eq!(
         got.len(),
         2,
