@@ -121,11 +121,23 @@ pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64
     .await
 }
 
-/// Records many attempts in as few statements as SQLite's limit on parameters allows.
-pub async fn insert_attempts(tx: &mut Tx, attempts: &[NewAttempt<'_>]) -> sqlx::Result<()> {
-    // 15 parameters a row; SQLite allows 32,766 a statement.
-    for chunk in attempts.chunks(1000) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+/// Attempts rows per INSERT: 15 parameters a row; SQLite allows 32,766 a statement.
+const ATTEMPTS_PER_INSERT: usize = 1000;
+
+/// Records attempts, marks the delivered ones so, and sets each webhook's latest outcome
+/// (webhook id, time, status) — in one round trip to SQLite for up to a thousand attempts:
+/// the statements go together and their parameters are numbered across them.
+pub async fn record_outcomes(
+    tx: &mut Tx,
+    attempts: &[NewAttempt<'_>],
+    delivered: &[i64],
+    latest: &[(i64, i64, i64)],
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut chunks = attempts.chunks(ATTEMPTS_PER_INSERT).peekable();
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    while let Some(chunk) = chunks.next() {
+        q.push(
             "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
                  request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message) ",
         );
@@ -146,26 +158,43 @@ pub async fn insert_attempts(tx: &mut Tx, attempts: &[NewAttempt<'_>]) -> sqlx::
                 .push_bind(a.error_kind)
                 .push_bind(a.error_message);
         });
-        q.build().execute(&mut **tx).await?;
+        if chunks.peek().is_some() {
+            q.build().execute(&mut **tx).await?;
+            q.reset();
+        }
     }
-    Ok(())
-}
-
-/// Marks many deliveries delivered at once.
-pub async fn settle_delivered(tx: &mut Tx, ids: &[i64], now: i64) -> sqlx::Result<()> {
-    if ids.is_empty() {
+    // Statements after the first are separated; the first starts the query.
+    let mut started = !attempts.is_empty();
+    let mut next = |q: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
+        if std::mem::replace(&mut started, true) {
+            q.push("; ");
+        }
+    };
+    if !delivered.is_empty() {
+        next(&mut q);
+        q.push(
+            "UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL, next_attempt_at = ",
+        );
+        q.push_bind(now);
+        q.push(", completed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE id IN (SELECT value FROM json_each(");
+        q.push_bind(serde_json::to_string(delivered).expect("ids serialise"));
+        q.push("))");
+    }
+    if !latest.is_empty() {
+        next(&mut q);
+        q.push(
+            "UPDATE webhooks SET last_execution_at = o.value ->> 1, last_status = o.value ->> 2
+             FROM json_each(",
+        );
+        q.push_bind(serde_json::to_string(latest).expect("outcomes serialise"));
+        q.push(") AS o WHERE webhooks.id = o.value ->> 0");
+    }
+    if attempts.is_empty() && delivered.is_empty() && latest.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(ids).expect("ids serialise");
-    sqlx::query(
-        "UPDATE deliveries SET status = 'delivered', next_attempt_at = ?2, last_error = NULL, locked_until = NULL,
-             completed_at = ?2
-         WHERE id IN (SELECT value FROM json_each(?1))",
-    )
-    .bind(ids)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    q.build().execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -190,21 +219,6 @@ pub async fn settle(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-pub async fn set_webhook_status(
-    tx: &mut Tx,
-    webhook_id: i64,
-    at: i64,
-    status: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhooks SET last_execution_at = ?2, last_status = ?3 WHERE id = ?1")
-        .bind(webhook_id)
-        .bind(at)
-        .bind(status)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 

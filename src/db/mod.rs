@@ -63,6 +63,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
         .max_connections(8)
+        // A pooled SQLite connection cannot go stale; pinging it before each use would cost
+        // every query a second hand-off to its thread.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {database_url:?}"))

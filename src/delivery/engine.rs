@@ -578,7 +578,6 @@ impl Deliverer {
         let mut delivered = Vec::new();
         let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
         let mut tx = db::begin_write(&self.pool).await?;
-        db::deliveries::insert_attempts(&mut tx, &attempts).await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
             let status = a
@@ -657,10 +656,11 @@ impl Deliverer {
                 .await?;
             }
         }
-        db::deliveries::settle_delivered(&mut tx, &delivered, now).await?;
-        for (webhook_id, (at, status)) in statuses {
-            db::deliveries::set_webhook_status(&mut tx, webhook_id, at, status).await?;
-        }
+        let latest: Vec<(i64, i64, i64)> = statuses
+            .into_iter()
+            .map(|(webhook, (at, status))| (webhook, at, status))
+            .collect();
+        db::deliveries::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -770,7 +770,7 @@ struct Finished {
 }
 
 /// An attempt as the database records it (secret header values masked).
-fn new_attempt<'a>(
+pub fn new_attempt<'a>(
     delivery: Option<i64>,
     webhook_id: i64,
     attempt_no: i64,

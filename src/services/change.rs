@@ -17,7 +17,7 @@ use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
-use crate::delivery::engine::insert_attempt;
+use crate::delivery::engine::new_attempt;
 use crate::delivery::request::{Outgoing, build};
 use crate::delivery::send::send;
 use crate::events::Recorded;
@@ -203,15 +203,25 @@ async fn record_approvals_alone(
 /// with the change when it is saved, on their own when it is refused.
 async fn record_approvals(tx: &mut Tx, attempts: &[(Called, Attempt)]) -> Result<(), ServiceError> {
     let now = db::now_ms();
+    let mut rows = Vec::with_capacity(attempts.len());
+    let mut latest = Vec::with_capacity(attempts.len());
     for (called, attempt) in attempts {
-        insert_attempt(tx, None, called.webhook_id, 1, "synchronous", now, attempt).await?;
+        rows.push(new_attempt(
+            None,
+            called.webhook_id,
+            1,
+            "synchronous",
+            now,
+            attempt,
+        )?);
         let status = attempt
             .outcome
             .response
             .as_ref()
             .map_or(0, |r| i64::from(r.status));
-        db::deliveries::set_webhook_status(tx, called.webhook_id, now, status).await?;
+        latest.push((called.webhook_id, now, status));
     }
+    db::deliveries::record_outcomes(tx, &rows, &[], &latest, now).await?;
     Ok(())
 }
 

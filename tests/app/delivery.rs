@@ -627,3 +627,55 @@ async fn a_slow_receiver_still_gets_an_objects_changes_in_order_from_the_workers
         .collect();
     assert_eq!(versions, [1, 2, 3], "in the order of the changes");
 }
+
+#[tokio::test]
+async fn more_attempts_than_one_statement_holds_are_all_recorded() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
+    let attempts: Vec<hookline::db::deliveries::NewAttempt> = (0..1500)
+        .map(|n| hookline::db::deliveries::NewAttempt {
+            delivery_id: None,
+            webhook_id: webhook,
+            attempt_no: 1,
+            trigger: "test",
+            started_at: 1_000 + n,
+            duration_ms: 1,
+            method: "POST",
+            url: "http://127.0.0.1:9/in",
+            request_headers: "[]".into(),
+            request_body: "{}",
+            status: Some(200),
+            response_headers: Some("[]".into()),
+            response_body: Some(""),
+            error_kind: None,
+            error_message: None,
+        })
+        .collect();
+    let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();
+    hookline::db::deliveries::record_outcomes(
+        &mut tx,
+        &attempts,
+        &[],
+        &[(webhook, 2_499, 204)],
+        2_500,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (count, last): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(started_at) FROM delivery_attempts WHERE webhook_id = ?1",
+    )
+    .bind(webhook)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!((count, last), (1500, 2_499));
+    let (at, status): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT last_execution_at, last_status FROM webhooks WHERE id = ?1")
+            .bind(webhook)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    assert_eq!((at, status), (Some(2_499), Some(204)));
+}
