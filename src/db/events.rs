@@ -1,6 +1,6 @@
 //! Events, the deliveries matching writes for them, and the application log.
 
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::{FromRow, Row, SqliteExecutor, SqlitePool};
 
 use super::Tx;
 
@@ -54,31 +54,72 @@ pub struct Inserted {
 }
 
 pub async fn insert(tx: &mut Tx, e: &NewEvent<'_>) -> sqlx::Result<Inserted> {
-    sqlx::query_as(
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    push_event(&mut q, e);
+    q.build_query_as().fetch_one(&mut **tx).await
+}
+
+/// Records an event and its deliveries in one round trip to SQLite (the statements go
+/// together): for a change whose webhooks are known before its event is written.
+pub async fn insert_with_deliveries(
+    tx: &mut Tx,
+    e: &NewEvent<'_>,
+    object_key: &str,
+    deliveries: &[NewDelivery<'_>],
+    now: i64,
+    lease_ms: i64,
+) -> sqlx::Result<(Inserted, Vec<Written>)> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    push_event(&mut q, e);
+    q.push("; ");
+    push_deliveries(
+        &mut q,
+        Event::Key(e.event_id),
+        object_key,
+        deliveries,
+        now,
+        lease_ms,
+    );
+    let rows = q.build().fetch_all(&mut **tx).await?;
+    let (first, rest) = rows.split_first().ok_or(sqlx::Error::RowNotFound)?;
+    let inserted = Inserted {
+        id: first.try_get(0)?,
+        webhooks_version: first.try_get(1)?,
+    };
+    let written = rest
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<sqlx::Result<Vec<(i64, i64, bool)>>>()?;
+    Ok((inserted, in_order(deliveries, &written)?))
+}
+
+fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
+    q.push(
         "INSERT INTO events (event_id, event_type, object_type, object_id, parent_type, parent_id, project_id,
              parent_attributes, attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email,
-             occurred_at, change_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-         RETURNING id, (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
-    )
-    .bind(e.event_id)
-    .bind(e.event_type)
-    .bind(e.object_type)
-    .bind(e.object_id)
-    .bind(e.parent_type)
-    .bind(e.parent_id)
-    .bind(e.project_id)
-    .bind(&e.parent_attributes)
-    .bind(&e.attributes)
-    .bind(&e.before_attributes)
-    .bind(&e.changes)
-    .bind(e.initiator_id)
-    .bind(e.initiator_name)
-    .bind(e.initiator_email)
-    .bind(e.occurred_at)
-    .bind(e.change_version)
-    .fetch_one(&mut **tx)
-    .await
+             occurred_at, change_version) VALUES (",
+    );
+    let mut values = q.separated(", ");
+    values
+        .push_bind(e.event_id)
+        .push_bind(e.event_type)
+        .push_bind(e.object_type)
+        .push_bind(e.object_id)
+        .push_bind(e.parent_type)
+        .push_bind(e.parent_id)
+        .push_bind(e.project_id)
+        .push_bind(e.parent_attributes.as_deref())
+        .push_bind(e.attributes.as_deref())
+        .push_bind(e.before_attributes.as_deref())
+        .push_bind(e.changes.as_str())
+        .push_bind(e.initiator_id)
+        .push_bind(e.initiator_name)
+        .push_bind(e.initiator_email)
+        .push_bind(e.occurred_at)
+        .push_bind(e.change_version);
+    q.push(
+        ") RETURNING id, (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
+    );
 }
 
 pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<EventRow>> {
@@ -192,44 +233,92 @@ pub async fn insert_deliveries(
     if deliveries.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "WITH new (webhook_id, message_id, mode, claim) AS (",
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    push_deliveries(
+        &mut q,
+        Event::Id(event_id),
+        object_key,
+        deliveries,
+        now,
+        lease_ms,
     );
-    query.push_values(deliveries, |mut row, d| {
+    let rows: Vec<(i64, i64, bool)> = q.build_query_as().fetch_all(&mut **tx).await?;
+    in_order(deliveries, &rows)
+}
+
+/// Removes an event's deliveries (written for webhooks that turned out to have changed).
+pub async fn delete_deliveries(tx: &mut Tx, event_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM deliveries WHERE event_id = ?1")
+        .bind(event_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// How a statement names the event its deliveries belong to.
+enum Event<'a> {
+    Id(i64),
+    /// The event written by the statement before, by its unique key.
+    Key(&'a str),
+}
+
+fn push_deliveries(
+    q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    event: Event<'_>,
+    object_key: &str,
+    deliveries: &[NewDelivery<'_>],
+    now: i64,
+    lease_ms: i64,
+) {
+    q.push("WITH new (webhook_id, message_id, mode, claim) AS (");
+    q.push_values(deliveries, |mut row, d| {
         row.push_bind(d.webhook_id)
             .push_bind(d.message_id)
             .push_bind(d.mode)
             .push_bind(d.claim.code());
     });
-    query.push(
+    q.push(
         "), decided AS (
             SELECT webhook_id, message_id, mode,
                 claim = 1 OR (claim = 2 AND NOT EXISTS (
                     SELECT 1 FROM deliveries e
                     WHERE e.webhook_id = new.webhook_id AND e.object_key = ",
     );
-    query.push_bind(object_key);
-    query.push(
+    q.push_bind(object_key);
+    q.push(
         " AND e.status IN ('pending', 'in_flight'))) AS claimed
             FROM new)
         INSERT INTO deliveries (event_id, webhook_id, message_id, mode, object_key, next_attempt_at,
             created_at, status, locked_until, attempts)
         SELECT ",
     );
-    query.push_bind(event_id);
-    query.push(", webhook_id, message_id, mode, ");
-    query.push_bind(object_key);
-    query.push(", ");
-    query.push_bind(now);
-    query.push(", ");
-    query.push_bind(now);
-    query.push(", CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN ");
-    query.push_bind(now + lease_ms);
-    query.push(
-        " END, claimed FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'",
-    );
-    let rows: Vec<(i64, i64, bool)> = query.build_query_as().fetch_all(&mut **tx).await?;
-    // RETURNING promises no order; webhooks are unique within an event.
+    match event {
+        Event::Id(id) => {
+            q.push_bind(id);
+        }
+        Event::Key(key) => {
+            q.push("(SELECT id FROM events WHERE event_id = ");
+            q.push_bind(key);
+            q.push(")");
+        }
+    }
+    q.push(", webhook_id, message_id, mode, ");
+    q.push_bind(object_key);
+    q.push(", ");
+    q.push_bind(now);
+    q.push(", ");
+    q.push_bind(now);
+    q.push(", CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN ");
+    q.push_bind(now + lease_ms);
+    q.push(" END, claimed FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'");
+}
+
+/// Written deliveries (id, webhook, claimed) in the order asked: RETURNING promises none,
+/// and webhooks are unique within an event.
+fn in_order(
+    deliveries: &[NewDelivery<'_>],
+    rows: &[(i64, i64, bool)],
+) -> sqlx::Result<Vec<Written>> {
     deliveries
         .iter()
         .map(|d| {

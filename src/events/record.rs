@@ -10,7 +10,7 @@ use sqlx::SqlitePool;
 use super::catalogue::{Action, ObjectType, event_type};
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
-use crate::db::events::{Claim, EventRow, NewDelivery, Route};
+use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Route, Written};
 use crate::db::{self, Tx};
 use crate::domain::project_filter::ProjectCriteria;
 
@@ -134,23 +134,58 @@ pub async fn record(
         occurred_at: now,
         change_version: change.change_version,
     };
-    let inserted = db::events::insert(tx, &event).await?;
+    let target = Target {
+        object: change.object.code(),
+        action: change.action.code(),
+        initiator: by.id,
+        project: project_id,
+        today: &chrono::Utc::now().date_naive().to_string(),
+    };
+    let project = project_attributes.as_ref();
+    let object_key = format!("{}:{}", change.object.code(), change.object_id);
+
+    // Usually the webhooks have not changed since the routes were last read: the event and
+    // its deliveries then go in one round trip, and the counter that comes back confirms it.
+    // Otherwise the event is written alone, and its deliveries after it.
+    let mut written_first = None;
+    if let Some((version, routes)) = routing.routes.last_committed() {
+        let plan = plan(&select(tx, &routes, &target, project).await?, routing);
+        if plan.over_cap.is_empty() {
+            let (inserted, written) = if plan.firing.is_empty() {
+                (db::events::insert(tx, &event).await?, Vec::new())
+            } else {
+                let rows = plan.rows();
+                let lease = routing.lease_ms;
+                db::events::insert_with_deliveries(tx, &event, &object_key, &rows, now, lease)
+                    .await?
+            };
+            if inserted.webhooks_version == version {
+                written_first = Some((inserted, Some(plan.deliveries(written))));
+            } else {
+                if !written.is_empty() {
+                    db::events::delete_deliveries(tx, inserted.id).await?;
+                }
+                written_first = Some((inserted, None));
+            }
+        }
+    }
+    let (inserted, confirmed) = match written_first {
+        Some(first) => first,
+        None => (db::events::insert(tx, &event).await?, None),
+    };
+    let deliveries = match confirmed {
+        Some(deliveries) => deliveries,
+        None => {
+            let routes = routing
+                .routes
+                .seen_by(tx, routing.pool, inserted.webhooks_version)
+                .await?;
+            let written = (&inserted, object_key.as_str());
+            let plan = plan(&select(tx, &routes, &target, project).await?, routing);
+            enqueue(tx, plan, written, &kind, change.object_id, routing, now).await?
+        }
+    };
     let event_id = inserted.id;
-    let routes = routing
-        .routes
-        .seen_by(tx, routing.pool, inserted.webhooks_version)
-        .await?;
-    let deliveries = match_and_enqueue(
-        tx,
-        &change,
-        event_id,
-        &kind,
-        by,
-        (project_id, project_attributes.as_ref()),
-        (&routes, routing),
-        now,
-    )
-    .await?;
     let event = EventRow {
         id: event_id,
         event_id: event.event_id.to_owned(),
@@ -201,27 +236,15 @@ async fn concerned_project(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn match_and_enqueue(
+/// The webhooks an event goes to, in id order, their project filters evaluated.
+async fn select<'r>(
     tx: &mut Tx,
-    change: &Change,
-    event_id: i64,
-    kind: &str,
-    by: &Initiator,
-    (project_id, project): (Option<i64>, Option<&Map<String, Value>>),
-    (routes, routing): (&[Route], &Routing<'_>),
-    now: i64,
-) -> anyhow::Result<Vec<Delivery>> {
-    let today = chrono::Utc::now().date_naive().to_string();
-    let target = Target {
-        object: change.object.code(),
-        action: change.action.code(),
-        initiator: by.id,
-        project: project_id,
-        today: &today,
-    };
+    routes: &'r [Route],
+    target: &Target<'_>,
+    project: Option<&Map<String, Value>>,
+) -> anyhow::Result<Vec<&'r Route>> {
     let mut matched = Vec::new();
-    for route in routes.iter().filter(|r| fits(r, &target)) {
+    for route in routes.iter().filter(|r| fits(r, target)) {
         if let Some(filter_id) = route.project_filter_id {
             let Some(project) = project else { continue };
             let Some(filter) = db::project_filters::find(&mut **tx, filter_id).await? else {
@@ -235,68 +258,109 @@ async fn match_and_enqueue(
         }
         matched.push(route);
     }
-    let cap = routing.cap;
-    for over in matched.iter().skip(cap) {
-        let message = format!(
-            "Webhook #{} was not fired for {kind} (object #{}): at most {cap} webhooks fire for one action.",
-            over.id, change.object_id
-        );
-        db::events::log(
-            tx,
-            "warning",
-            "over_cap",
-            &message,
-            Some(over.id),
-            Some(event_id),
-            now,
-        )
-        .await?;
-        tracing::warn!(
-            webhook_id = over.id,
-            event_id,
-            cap,
-            "webhook over the per-action cap not fired"
-        );
-    }
-    let firing: Vec<(&Route, Mode, String)> = matched
-        .into_iter()
-        .take(cap)
+    Ok(matched)
+}
+
+/// Which matched webhooks fire (at most the cap) and how, and which are over the cap.
+struct Plan {
+    firing: Vec<(i64, Mode, String)>,
+    over_cap: Vec<i64>,
+    hand_over: bool,
+}
+
+fn plan(matched: &[&Route], routing: &Routing<'_>) -> Plan {
+    let firing = matched
+        .iter()
+        .take(routing.cap)
         .map(|r| {
             let mode = match (r.synchronous, r.in_transaction) {
                 (false, _) => Mode::Async,
                 (true, false) => Mode::Sync,
                 (true, true) => Mode::SyncInTransaction,
             };
-            (r, mode, format!("msg_{}", &crate::random::token()[..24]))
+            (r.id, mode, format!("msg_{}", &crate::random::token()[..24]))
         })
         .collect();
-    let rows: Vec<NewDelivery> = firing
-        .iter()
-        .map(|(r, mode, message_id)| NewDelivery {
-            webhook_id: r.id,
-            message_id,
-            mode: mode.code(),
-            claim: match mode {
-                // A synchronous call follows the commit at once, made by this change itself.
-                Mode::Sync => Claim::Yes,
-                Mode::Async if routing.hand_over => Claim::InTurn,
-                _ => Claim::No,
-            },
-        })
-        .collect();
-    let object_key = format!("{}:{}", change.object.code(), change.object_id);
-    let written =
-        db::events::insert_deliveries(tx, event_id, &object_key, &rows, now, routing.lease_ms)
-            .await?;
-    Ok(firing
-        .into_iter()
-        .zip(written)
-        .map(|((r, mode, message_id), w)| Delivery {
-            id: w.id,
-            webhook_id: r.id,
-            message_id,
-            mode,
-            claimed: w.claimed,
-        })
-        .collect())
+    Plan {
+        firing,
+        over_cap: matched.iter().skip(routing.cap).map(|r| r.id).collect(),
+        hand_over: routing.hand_over,
+    }
+}
+
+impl Plan {
+    fn rows(&self) -> Vec<NewDelivery<'_>> {
+        self.firing
+            .iter()
+            .map(|(webhook_id, mode, message_id)| NewDelivery {
+                webhook_id: *webhook_id,
+                message_id,
+                mode: mode.code(),
+                claim: match mode {
+                    // A synchronous call follows the commit at once, made by this change.
+                    Mode::Sync => Claim::Yes,
+                    Mode::Async if self.hand_over => Claim::InTurn,
+                    _ => Claim::No,
+                },
+            })
+            .collect()
+    }
+
+    fn deliveries(self, written: Vec<Written>) -> Vec<Delivery> {
+        self.firing
+            .into_iter()
+            .zip(written)
+            .map(|((webhook_id, mode, message_id), w)| Delivery {
+                id: w.id,
+                webhook_id,
+                message_id,
+                mode,
+                claimed: w.claimed,
+            })
+            .collect()
+    }
+}
+
+/// Logs the webhooks over the cap, and writes the deliveries of a recorded event.
+async fn enqueue(
+    tx: &mut Tx,
+    plan: Plan,
+    (event, object_key): (&Inserted, &str),
+    kind: &str,
+    object_id: i64,
+    routing: &Routing<'_>,
+    now: i64,
+) -> anyhow::Result<Vec<Delivery>> {
+    let cap = routing.cap;
+    for &over in &plan.over_cap {
+        let message = format!(
+            "Webhook #{over} was not fired for {kind} (object #{object_id}): at most {cap} webhooks fire for one action."
+        );
+        db::events::log(
+            tx,
+            "warning",
+            "over_cap",
+            &message,
+            Some(over),
+            Some(event.id),
+            now,
+        )
+        .await?;
+        tracing::warn!(
+            webhook_id = over,
+            event_id = event.id,
+            cap,
+            "webhook over the per-action cap not fired"
+        );
+    }
+    let written = db::events::insert_deliveries(
+        tx,
+        event.id,
+        object_key,
+        &plan.rows(),
+        now,
+        routing.lease_ms,
+    )
+    .await?;
+    Ok(plan.deliveries(written))
 }

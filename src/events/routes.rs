@@ -40,6 +40,11 @@ impl Routes {
         Ok(Arc::new(db::events::routes(tx).await?))
     }
 
+    /// The routes as last read from committed data, with the counter they were read at.
+    pub fn last_committed(&self) -> Option<(i64, Arc<Vec<Route>>)> {
+        self.committed.lock().expect("routes lock").clone()
+    }
+
     fn cached(&self, version: i64) -> Option<Arc<Vec<Route>>> {
         match &*self.committed.lock().expect("routes lock") {
             Some((v, routes)) if *v == version => Some(routes.clone()),
