@@ -1,6 +1,6 @@
 //! Events, the deliveries matching writes for them, and the application log.
 
-use sqlx::{FromRow, Row, SqliteExecutor, SqlitePool};
+use sqlx::{FromRow, Row, SqlitePool};
 
 use super::Tx;
 
@@ -122,20 +122,9 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
     );
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<EventRow>> {
-    sqlx::query_as(
-        "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
-         FROM events WHERE id = ?1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await
-}
-
 /// Several events by id, in one query.
 pub async fn find_many(
-    pool: &sqlx::SqlitePool,
+    pool: &SqlitePool,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, EventRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
