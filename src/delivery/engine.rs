@@ -425,28 +425,30 @@ impl Deliverer {
     /// their webhooks from the cache.
     async fn load(&self, claimed: Vec<Claimed>) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
         let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
-        let mut events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.pool, &event_ids)
+        let events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.pool, &event_ids)
             .await?
             .into_iter()
             .map(|(id, e)| (id, Arc::new(e)))
             .collect();
-        let mut by_event: HashMap<i64, Handed> = HashMap::new();
+        // Grouped by event, in the order claimed (the oldest first).
+        let mut by_event: Vec<Handed> = Vec::new();
+        let mut slot: HashMap<i64, usize> = HashMap::new();
         let mut orphans = Vec::new();
         for c in claimed {
-            match events.get(&c.event_id) {
-                Some(event) => by_event
-                    .entry(c.event_id)
-                    .or_insert_with(|| Handed {
-                        event: event.clone(),
-                        deliveries: Vec::new(),
-                    })
-                    .deliveries
-                    .push(c),
-                None => orphans.push((c, None)),
-            }
+            let Some(event) = events.get(&c.event_id) else {
+                orphans.push((c, None));
+                continue;
+            };
+            let n = *slot.entry(c.event_id).or_insert_with(|| {
+                by_event.push(Handed {
+                    event: event.clone(),
+                    deliveries: Vec::new(),
+                });
+                by_event.len() - 1
+            });
+            by_event[n].deliveries.push(c);
         }
-        events.clear();
-        let mut loaded = self.with_webhooks(by_event.into_values().collect()).await?;
+        let mut loaded = self.with_webhooks(by_event).await?;
         loaded.extend(orphans);
         Ok(loaded)
     }
