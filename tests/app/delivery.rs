@@ -57,6 +57,17 @@ async fn attempts(app: &TestApp) -> Vec<(Option<i64>, Option<String>, String, St
     sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(&app.state.pool).await.unwrap()
 }
 
+/// The change version in each received payload, in order of arrival.
+fn change_versions(got: &[crate::receiver::Received]) -> Vec<i64> {
+    got.iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["changeVersion"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn the_receiver_gets_exactly_the_expected_signed_request() {
     let app = spawn_app().await;
@@ -344,14 +355,7 @@ async fn changes_to_one_object_arrive_in_order_even_across_retries() {
     }
     run(&app).await;
     let got = receiver.wait_for(4, WAIT).await;
-    let versions: Vec<i64> = got
-        .iter()
-        .map(|r| {
-            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["changeVersion"]
-                .as_i64()
-                .unwrap()
-        })
-        .collect();
+    let versions = change_versions(&got);
     assert_eq!(
         versions,
         vec![1, 1, 2, 3],
@@ -617,14 +621,7 @@ async fn a_slow_receiver_still_gets_an_objects_changes_in_order_from_the_workers
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
     let got = receiver.wait_for(3, WAIT).await;
-    let versions: Vec<i64> = got
-        .iter()
-        .map(|r| {
-            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["changeVersion"]
-                .as_i64()
-                .unwrap()
-        })
-        .collect();
+    let versions = change_versions(&got);
     assert_eq!(versions, [1, 2, 3], "in the order of the changes");
 }
 

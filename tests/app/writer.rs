@@ -7,14 +7,20 @@ use hookline::db;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn concurrent_transactions_keep_exactly_what_each_committed() {
-    let app = spawn_app().await;
+/// The app's pool, with an empty table `probe (n)` to write in.
+async fn probe_table(app: &TestApp) -> sqlx::SqlitePool {
     let pool = app.state.pool.clone();
     sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
         .execute(&pool)
         .await
         .unwrap();
+    pool
+}
+
+#[tokio::test]
+async fn concurrent_transactions_keep_exactly_what_each_committed() {
+    let app = spawn_app().await;
+    let pool = probe_table(&app).await;
     let barrier = Arc::new(tokio::sync::Barrier::new(60));
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..60i64 {
@@ -60,11 +66,7 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
 #[tokio::test]
 async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
     let app = spawn_app().await;
-    let pool = app.state.pool.clone();
-    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let pool = probe_table(&app).await;
     let mut first = db::begin_write(&pool).await.unwrap();
     sqlx::query("INSERT INTO probe (n) VALUES (1)")
         .execute(&mut *first)
@@ -95,11 +97,7 @@ async fn probe_rows(pool: &sqlx::SqlitePool) -> Vec<i64> {
 #[tokio::test]
 async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
     let app = spawn_app().await;
-    let pool = app.state.pool.clone();
-    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let pool = probe_table(&app).await;
     let insert = |n: i64| sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(n);
     // The part that opens the shared transaction is undone whole.
     let mut opener = db::begin_write(&pool).await.unwrap();
@@ -122,11 +120,7 @@ async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
 #[tokio::test]
 async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
     let app = spawn_app().await;
-    let pool = app.state.pool.clone();
-    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let pool = probe_table(&app).await;
     for n in 0..20i64 {
         let mut tx = db::begin_write(&pool).await.unwrap();
         sqlx::query("INSERT INTO probe (n) VALUES (?1)")
