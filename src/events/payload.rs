@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use super::catalogue::ObjectType;
 use super::template::{Segment, Template};
@@ -69,48 +71,111 @@ pub fn timestamp(ms: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn initiator(e: &EventRow) -> Value {
-    json!({"id": e.initiator_id, "name": e.initiator_name, "email": e.initiator_email})
+/// Stored attributes, passed on as they are when the webhook changes nothing in them (no
+/// excluded field, values as they are): most payloads are then written without parsing them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Stored<'a> {
+    AsIs(&'a RawValue),
+    Shaped(Value),
+}
+
+impl<'a> Stored<'a> {
+    /// Attributes as stored: a JSON object written from a map, so its keys are in order.
+    fn attributes(json: Option<&'a str>, o: &Options<'_>) -> Self {
+        let as_is = (o.excluded.is_empty() && !o.as_strings)
+            .then_some(json)
+            .flatten()
+            .filter(|j| j.starts_with('{'))
+            .and_then(|j| serde_json::from_str::<&RawValue>(j).ok());
+        match as_is {
+            Some(raw) => Stored::AsIs(raw),
+            None => Stored::Shaped(shape(parse(json), o)),
+        }
+    }
+}
+
+// Fields in alphabetical order, as the payload has always had them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    change_version: i64,
+    data: Data<'a>,
+    event_id: &'a str,
+    event_type: &'a str,
+    message_id: &'a str,
+    test: bool,
+    timestamp: String,
+    webhook_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Data<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<Stored<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before_attributes: Option<Stored<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_fields: Option<Value>,
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initiator: Option<Initiator<'a>>,
+    object_type: &'a str,
+    parent_entity_id: Option<i64>,
+    parent_entity_type: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Initiator<'a> {
+    email: &'a str,
+    id: Option<i64>,
+    name: &'a str,
 }
 
 /// The JSON envelope: identifiers, then the data; only the identifiers when the webhook
 /// excludes the payload.
-pub fn envelope(e: &EventRow, o: &Options<'_>) -> Value {
-    let mut data = json!({
-        "id": e.object_id,
-        "objectType": e.object_type,
-        "parentEntityId": e.parent_id,
-        "parentEntityType": e.parent_type,
-    });
-    if !o.exclude_payload {
-        let extra = json!({
-            "attributes": shape(parse(e.attributes.as_deref()), o),
-            "beforeAttributes": shape(parse(e.before_attributes.as_deref()), o),
-            "changedFields": changed_fields(e, o),
-            "initiator": initiator(e),
-        });
-        if let (Some(d), Value::Object(x)) = (data.as_object_mut(), extra) {
-            d.extend(x);
-        }
+fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
+    let full = !o.exclude_payload;
+    let attributes =
+        |json: &'a Option<String>| full.then(|| Stored::attributes(json.as_deref(), o));
+    Envelope {
+        change_version: e.change_version,
+        data: Data {
+            attributes: attributes(&e.attributes),
+            before_attributes: attributes(&e.before_attributes),
+            changed_fields: full.then(|| changed_fields(e, o)),
+            id: e.object_id,
+            initiator: full.then_some(Initiator {
+                email: &e.initiator_email,
+                id: e.initiator_id,
+                name: &e.initiator_name,
+            }),
+            object_type: &e.object_type,
+            parent_entity_id: e.parent_id,
+            parent_entity_type: e.parent_type.as_deref(),
+        },
+        event_id: &e.event_id,
+        event_type: &e.event_type,
+        message_id: o.message_id,
+        test: o.test,
+        timestamp: timestamp(e.occurred_at),
+        webhook_id: o.webhook_id,
     }
-    json!({
-        "webhookId": o.webhook_id,
-        "messageId": o.message_id,
-        "eventId": e.event_id,
-        "eventType": e.event_type,
-        "timestamp": timestamp(e.occurred_at),
-        "changeVersion": e.change_version,
-        "test": o.test,
-        "data": data,
-    })
+}
+
+pub fn envelope(e: &EventRow, o: &Options<'_>) -> Value {
+    serde_json::to_value(envelope_of(e, o)).expect("an envelope is JSON")
+}
+
+/// The envelope as JSON text, written without building it as a tree first.
+fn envelope_text(e: &EventRow, o: &Options<'_>) -> String {
+    serde_json::to_string(&envelope_of(e, o)).expect("an envelope is JSON")
 }
 
 /// The value of one placeholder for this event and webhook.
 fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
     let object = ObjectType::parse(&e.object_type);
-    let attributes = parse(e.attributes.as_deref())
-        .or_else(|| parse(e.before_attributes.as_deref()))
-        .unwrap_or_default();
     match name {
         "event.type" => e.event_type.clone().into(),
         "event.id" => e.event_id.clone().into(),
@@ -124,7 +189,6 @@ fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
         "initiator.name" => e.initiator_name.clone().into(),
         "initiator.email" => e.initiator_email.clone().into(),
         "changes" => changed_fields(e, o),
-        "payload" => envelope(e, o),
         _ => {
             let (scope, field) = name.split_once('.').unwrap_or((name, ""));
             if object.is_some_and(|ob| ob.code() == scope) {
@@ -134,7 +198,10 @@ fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
                 if o.excluded.iter().any(|x| x == field) {
                     return Value::Null;
                 }
-                let v = attributes.get(field).cloned().unwrap_or(Value::Null);
+                let v = parse(e.attributes.as_deref())
+                    .or_else(|| parse(e.before_attributes.as_deref()))
+                    .and_then(|mut a| a.remove(field))
+                    .unwrap_or(Value::Null);
                 return if o.as_strings { stringify(v) } else { v };
             }
             if scope == "project" {
@@ -165,17 +232,38 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Inside a JSON document: a string's characters escaped (no quotes added), with `<`, `>`
 /// and `&` as \u escapes so a value cannot close a surrounding `<script>`; other values as
 /// JSON.
-fn json_fragment(v: &Value) -> String {
-    let text = match v {
+fn push_json_fragment(out: &mut String, v: &Value) {
+    match v {
         Value::String(s) => {
-            let quoted = Value::String(s.clone()).to_string();
-            quoted[1..quoted.len() - 1].to_owned()
+            let quoted = serde_json::to_string(s).expect("a string is JSON");
+            push_markup_escaped(out, &quoted[1..quoted.len() - 1]);
         }
-        other => other.to_string(),
-    };
-    text.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+        other => push_markup_escaped(out, &other.to_string()),
+    }
+}
+
+fn push_markup_escaped(out: &mut String, json: &str) {
+    if !json.contains(['<', '>', '&']) {
+        out.push_str(json);
+        return;
+    }
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Text as it goes in a URL, a header or plain text.
+fn push_plain(out: &mut String, context: Context, text: &str) {
+    match context {
+        Context::Url => out.extend(utf8_percent_encode(text, COMPONENT)),
+        Context::Header => out.extend(text.chars().filter(|c| !c.is_control())),
+        Context::Json | Context::Text => out.push_str(text),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,15 +295,15 @@ pub fn render(
     for segment in parsed.segments() {
         match segment {
             Segment::Text(t) => out.push_str(t),
-            Segment::Placeholder(p) => {
-                let v = value(p, e, o);
-                match context {
-                    Context::Url => out.extend(utf8_percent_encode(&plain(&v), COMPONENT)),
-                    Context::Json => out.push_str(&json_fragment(&v)),
-                    Context::Text => out.push_str(&plain(&v)),
-                    Context::Header => out.extend(plain(&v).chars().filter(|c| !c.is_control())),
-                }
-            }
+            // The envelope is a JSON document, written as text without a tree first.
+            Segment::Placeholder(p) if p == "payload" => match context {
+                Context::Json => push_markup_escaped(&mut out, &envelope_text(e, o)),
+                _ => push_plain(&mut out, context, &envelope_text(e, o)),
+            },
+            Segment::Placeholder(p) => match (context, value(p, e, o)) {
+                (Context::Json, v) => push_json_fragment(&mut out, &v),
+                (_, v) => push_plain(&mut out, context, &plain(&v)),
+            },
         }
     }
     Ok(out)

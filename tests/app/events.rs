@@ -843,6 +843,19 @@ async fn templates_render_every_placeholder_with_the_right_escaping() {
         serde_json::from_str::<Value>(&whole).unwrap()["eventType"],
         json!("project.created")
     );
+    // Written straight to text (stored attributes passed on as they are when nothing in
+    // them changes), it is byte for byte the envelope serialised from its tree.
+    let excluded = vec!["budget".to_owned()];
+    for options in [
+        &o,
+        &options(&excluded, false, true),
+        &options(&none, true, false),
+    ] {
+        for event in &all {
+            let text = payload::render("{payload}", Context::Text, event, options).unwrap();
+            assert_eq!(text, payload::envelope(event, options).to_string());
+        }
+    }
 }
 
 #[tokio::test]
