@@ -222,6 +222,34 @@ pub async fn settle(
     Ok(())
 }
 
+/// An approved in-transaction change, saved on its second run: its event and the approving
+/// deliveries (delivery id, message id) take the ids their receivers saw on the first run,
+/// and those deliveries are delivered — in one round trip.
+pub async fn keep_approved(
+    tx: &mut Tx,
+    event_id: i64,
+    event_key: &str,
+    approvals: &[(i64, &str)],
+    now: i64,
+) -> sqlx::Result<()> {
+    let approvals = serde_json::to_string(approvals).expect("approvals serialise");
+    sqlx::query(
+        "UPDATE events SET event_id = ?2 WHERE id = ?1;
+         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = ?4,
+             completed_at = ?4, last_error = NULL, locked_until = NULL,
+             message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each(?3) a
+                           WHERE json_extract(a.value, '$[0]') = deliveries.id)
+         WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?3))",
+    )
+    .bind(event_id)
+    .bind(event_key)
+    .bind(approvals)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: i64, reason: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = ?2 WHERE id = ?1")

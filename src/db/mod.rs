@@ -54,7 +54,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .with_context(|| format!("invalid database URL {database_url:?}"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // FULL: a committed change survives power loss, not only a process crash.
+        // FULL: a committed change survives power loss, not only a process crash. (The
+        // writer connection commits with NORMAL and syncs the log itself, outside the write
+        // lock, before anyone is told: see `writer`.)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         // The writer keeps its callers' savepoints until the shared commit: their undo
@@ -82,6 +84,13 @@ pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
 /// connection (see `writer`).
 pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<Tx> {
     writer::writer_of(pool).await?.begin().await
+}
+
+/// Returns once what was committed in the background (`Tx::commit_in_background`) is
+/// visible: every request starts with it, so it sees what earlier responses reported.
+pub async fn caught_up(pool: &SqlitePool) -> sqlx::Result<()> {
+    writer::writer_of(pool).await?.caught_up().await;
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.

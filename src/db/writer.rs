@@ -1,21 +1,25 @@
-//! Group commit: SQLite has one writer per database file, and with `synchronous=FULL` each
-//! commit waits for the disk (a few hundred microseconds here). So every write transaction of
-//! a database runs on one dedicated connection inside a shared transaction (the first caller
-//! opens it, each later one works in a savepoint of its own), and whoever finishes first
-//! commits everything written so far in one fsync. Every statement costs a hand-off to
-//! SQLite's thread, so a caller pays one for its start and none for its commit.
+//! Group commit: SQLite has one writer per database file, and each commit must reach the
+//! disk before its caller is told it is kept (an fsync, a few hundred microseconds here). So
+//! every write transaction of a database runs on one dedicated connection inside a shared
+//! transaction (the first caller opens it, each later one works in a savepoint of its own),
+//! and whoever finishes first commits everything written so far. Every statement costs a
+//! hand-off to SQLite's thread, so a caller pays one for its start and none for its commit.
 //!
-//! A caller's `commit` returns only once its work is durable, exactly as with a transaction
-//! of its own; a caller that rolls back (or is dropped) undoes only its own work. While one
-//! commit waits for the disk, the next callers queue behind it and share the following one,
-//! so throughput grows with concurrency instead of being capped at one fsync per change.
+//! The disk is not waited for under the write lock: the writer connection commits with
+//! `synchronous=NORMAL` (the commit is written to the write-ahead log, not yet synced), and
+//! `sync` then writes the log to disk — one fsync for every commit made before it started —
+//! while the next transaction already runs. A caller's `commit` returns only once its work
+//! is on disk, exactly as with `synchronous=FULL`; what a power loss can take is only what
+//! no one was told was kept, and SQLite's log checksums keep the database whole. A caller
+//! that rolls back (or is dropped) undoes only its own work.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 
-use sqlx::sqlite::SqliteConnection;
+use sqlx::sqlite::{SqliteConnection, SqliteSynchronous};
 use sqlx::{Connection, Executor, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
@@ -30,10 +34,21 @@ struct Shared {
 
 pub struct Writer {
     shared: Arc<Mutex<Shared>>,
-    /// The last epoch whose commit finished, successfully or not.
-    done: watch::Sender<u64>,
+    /// The last epoch whose COMMIT finished, successfully or not: visible, maybe not yet on
+    /// disk.
+    committed: watch::Sender<u64>,
+    /// The last epoch known to be on disk.
+    durable: AtomicU64,
+    /// Held while the log is being written to disk, so that one sync serves every commit
+    /// made before it started.
+    syncing: Mutex<()>,
+    /// SQLite's write-ahead log, which holds every commit until a checkpoint.
+    wal: PathBuf,
     /// Epochs whose commit failed, with the error, for their callers to report.
     failed: StdMutex<HashMap<u64, String>>,
+    /// The last epoch holding work whose caller went on before it was committed (see
+    /// `Tx::commit_in_background`).
+    behind: AtomicU64,
 }
 
 type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
@@ -51,7 +66,12 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
         .or_default()
         .clone();
     cell.get_or_try_init(|| async {
+        // The commit itself does not wait for the disk: `sync` does, outside the write lock,
+        // before any caller is told its work is kept (see the module's documentation).
+        let options = (*options).clone().synchronous(SqliteSynchronous::Normal);
         let conn = SqliteConnection::connect_with(&options).await?;
+        let mut wal = options.get_filename().as_os_str().to_owned();
+        wal.push("-wal");
         Ok(Arc::new(Writer {
             shared: Arc::new(Mutex::new(Shared {
                 conn,
@@ -59,8 +79,12 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
                 epoch: 0,
                 next_savepoint: 0,
             })),
-            done: watch::Sender::new(0),
+            committed: watch::Sender::new(0),
+            durable: AtomicU64::new(0),
+            syncing: Mutex::new(()),
+            wal: wal.into(),
             failed: StdMutex::new(HashMap::new()),
+            behind: AtomicU64::new(0),
         }))
     })
     .await
@@ -95,24 +119,58 @@ impl Writer {
         })
     }
 
-    /// Returns once epoch `epoch` is committed: commits it if no one has yet.
+    /// Returns once everything committed in the background so far is committed, so that a
+    /// read made after it sees what earlier responses reported. Free when nothing is behind.
+    pub async fn caught_up(&self) {
+        let behind = self.behind.load(Ordering::Acquire);
+        if behind > self.durable.load(Ordering::Acquire)
+            && let Err(e) = self.flush(behind).await
+        {
+            tracing::error!(error = %e, "a background commit failed");
+        }
+    }
+
+    /// Returns once epoch `epoch` is committed and on disk: commits it if no one has yet.
     async fn flush(&self, epoch: u64) -> sqlx::Result<()> {
-        let mut done = self.done.subscribe();
-        let committed = async move {
-            while *done.borrow_and_update() < epoch {
-                if done.changed().await.is_err() {
-                    return;
+        if self.durable.load(Ordering::Acquire) < epoch {
+            let mut done = self.committed.subscribe();
+            let committed = async move {
+                while *done.borrow_and_update() < epoch {
+                    if done.changed().await.is_err() {
+                        return;
+                    }
                 }
+            };
+            tokio::select! {
+                guard = self.shared.clone().lock_owned() => self.commit_if_open(guard, epoch).await?,
+                () = committed => {}
             }
-        };
-        tokio::select! {
-            guard = self.shared.clone().lock_owned() => self.commit_if_open(guard, epoch).await?,
-            () = committed => {}
         }
-        match self.failed.lock().expect("failures lock").get(&epoch) {
-            Some(e) => Err(sqlx::Error::Protocol(format!("the commit failed: {e}"))),
-            None => Ok(()),
+        if let Some(e) = self.failed.lock().expect("failures lock").get(&epoch) {
+            return Err(sqlx::Error::Protocol(format!("the commit failed: {e}")));
         }
+        self.sync(epoch).await
+    }
+
+    /// Returns once epoch `epoch`, committed, is on disk. The log is written to disk by one
+    /// caller at a time, each time for every commit made before: while one waits for the
+    /// disk, the next commits go on and share the following sync.
+    async fn sync(&self, epoch: u64) -> sqlx::Result<()> {
+        if self.durable.load(Ordering::Acquire) >= epoch {
+            return Ok(());
+        }
+        let _turn = self.syncing.lock().await;
+        if self.durable.load(Ordering::Acquire) >= epoch {
+            return Ok(());
+        }
+        let covered = *self.committed.borrow();
+        let wal = self.wal.clone();
+        tokio::task::spawn_blocking(move || sync_file(&wal))
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("the sync to disk stopped: {e}")))?
+            .map_err(sqlx::Error::Io)?;
+        self.durable.fetch_max(covered, Ordering::AcqRel);
+        Ok(())
     }
 
     async fn commit_if_open(
@@ -135,7 +193,7 @@ impl Writer {
         }
         guard.open = false;
         drop(guard);
-        self.done.send_replace(epoch);
+        self.committed.send_replace(epoch);
         Ok(())
     }
 }
@@ -158,16 +216,17 @@ impl Tx {
         self.writer.flush(self.epoch).await
     }
 
-    /// Keeps this caller's changes and returns as soon as others can build on them: at once
-    /// when this caller opened the shared transaction (everything it read was already
-    /// committed), the commit following in the background; otherwise once durable. For
-    /// bookkeeping that may be lost in a crash without harm, such as claiming deliveries
-    /// under a lease (a lost claim only means the delivery is sent again).
+    /// Keeps this caller's changes and returns as soon as others can build on them: when this
+    /// caller opened the shared transaction, once everything it read is on disk (the
+    /// previous commits), its own commit following in the background; otherwise once
+    /// durable. For bookkeeping that may be lost in a crash without harm, such as claiming
+    /// deliveries under a lease (a lost claim only means the delivery is sent again).
     pub async fn commit_soon(mut self) -> sqlx::Result<()> {
         drop(self.guard.take());
         if self.savepoint.is_some() {
             return self.writer.flush(self.epoch).await;
         }
+        self.writer.sync(self.epoch - 1).await?;
         let (writer, epoch) = (self.writer.clone(), self.epoch);
         tokio::spawn(async move {
             if let Err(e) = writer.flush(epoch).await {
@@ -175,6 +234,23 @@ impl Tx {
             }
         });
         Ok(())
+    }
+
+    /// Keeps this caller's changes and returns at once, the commit following in the
+    /// background; a request made afterwards waits for it (`Writer::caught_up`), so it sees
+    /// them. For the record of a call a person waits for: the change it follows is already
+    /// durable, so the person need not wait for the disk a second time. A crash in the
+    /// moment before the record lands leaves its delivery as a crash during the call would:
+    /// in flight, to be sent again (after its lease, or by hand for a synchronous one).
+    pub fn commit_in_background(mut self) {
+        drop(self.guard.take());
+        self.writer.behind.fetch_max(self.epoch, Ordering::AcqRel);
+        let (writer, epoch) = (self.writer.clone(), self.epoch);
+        tokio::spawn(async move {
+            if let Err(e) = writer.flush(epoch).await {
+                tracing::error!(error = %e, "a background commit failed");
+            }
+        });
     }
 
     /// Undoes this caller's changes only. Nothing waits for the disk: the others in the
@@ -201,7 +277,7 @@ async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &
         None => {
             let result = guard.conn.execute("ROLLBACK").await;
             guard.open = false;
-            writer.done.send_replace(epoch);
+            writer.committed.send_replace(epoch);
             result
         }
     };
@@ -236,4 +312,32 @@ impl DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         &mut self.guard.as_mut().expect("an unfinished transaction").conn
     }
+}
+
+/// Writes a file's data to disk. The log's directory entry too, the first time: the log is
+/// created by SQLite's first write after the database is opened.
+fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
+    static DIRECTORIES: LazyLock<StdMutex<std::collections::HashSet<PathBuf>>> =
+        LazyLock::new(Default::default);
+    match std::fs::File::open(path) {
+        Ok(log) => log.sync_data()?,
+        // No log: every commit is in the database file, which checkpoints sync.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        if !DIRECTORIES.lock().expect("directories lock").contains(dir) {
+            std::fs::File::open(dir)?.sync_all()?;
+            DIRECTORIES
+                .lock()
+                .expect("directories lock")
+                .insert(dir.to_path_buf());
+        }
+    }
+    Ok(())
 }

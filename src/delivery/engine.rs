@@ -192,7 +192,7 @@ impl Deliverer {
             let mut tasks = JoinSet::new();
             for c in claimed {
                 let me = self.clone();
-                tasks.spawn(async move { me.attempt(c, "scheduled").await });
+                tasks.spawn(async move { me.attempt(c, "scheduled", Keep::Durable).await });
             }
             while let Some(done) = tasks.join_next().await {
                 done??;
@@ -380,9 +380,16 @@ impl Deliverer {
     /// Sends one delivery now, whatever its schedule (synchronous mode, Retry now).
     pub async fn deliver_now(&self, id: i64, trigger: &str) -> anyhow::Result<Option<Attempt>> {
         match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
-            Some(c) => Ok(self.attempt(c, trigger).await?),
+            Some(c) => Ok(self.attempt(c, trigger, Keep::Soon).await?),
             None => Ok(None),
         }
+    }
+
+    /// A webhook and its headers as of counter `version`, from the cache; None when the
+    /// committed state has not reached that counter yet (the caller reads them itself).
+    pub async fn webhook_at(&self, version: i64, id: i64) -> sqlx::Result<Option<WebhookRows>> {
+        let (at, mut found) = self.webhooks.get(&self.pool, version, &[id]).await?;
+        Ok((at >= version).then(|| found.remove(&id).flatten()))
     }
 
     /// Sends deliveries their change has just written claimed, with its event at hand (a
@@ -394,16 +401,21 @@ impl Deliverer {
     ) -> anyhow::Result<Option<Attempt>> {
         let mut last = None;
         for (c, rows) in self.with_webhooks(vec![handed]).await? {
-            last = self.attempt_loaded(c, rows, trigger).await?;
+            last = self.attempt_loaded(c, rows, trigger, Keep::Soon).await?;
         }
         Ok(last)
     }
 
     /// One attempt of a claimed delivery, recorded with its outcome.
-    async fn attempt(&self, c: Claimed, trigger: &str) -> anyhow::Result<Option<Attempt>> {
+    async fn attempt(
+        &self,
+        c: Claimed,
+        trigger: &str,
+        keep: Keep,
+    ) -> anyhow::Result<Option<Attempt>> {
         let mut last = None;
         for (c, rows) in self.load(vec![c]).await? {
-            last = self.attempt_loaded(c, rows, trigger).await?;
+            last = self.attempt_loaded(c, rows, trigger, keep).await?;
         }
         Ok(last)
     }
@@ -413,11 +425,12 @@ impl Deliverer {
         c: Claimed,
         rows: Option<Rows>,
         trigger: &str,
+        keep: Keep,
     ) -> anyhow::Result<Option<Attempt>> {
         let Some(finished) = self.send_loaded(c, rows, trigger).await? else {
             return Ok(None);
         };
-        self.record(std::slice::from_ref(&finished)).await?;
+        self.record(std::slice::from_ref(&finished), keep).await?;
         Ok(Some(finished.attempt))
     }
 
@@ -469,7 +482,7 @@ impl Deliverer {
             .flat_map(|h| h.deliveries.iter().map(|c| c.webhooks_version))
             .max()
             .unwrap_or_default();
-        let webhooks = self.webhooks.get(&self.pool, version, &ids).await?;
+        let (_, webhooks) = self.webhooks.get(&self.pool, version, &ids).await?;
         let mut out = Vec::new();
         for h in batch {
             for c in h.deliveries {
@@ -564,7 +577,7 @@ impl Deliverer {
 
     /// Records attempts and their outcomes, however many, in one transaction and a handful
     /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
-    async fn record(&self, batch: &[Finished]) -> anyhow::Result<()> {
+    async fn record(&self, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
         let now = db::now_ms();
         let mut attempts = Vec::with_capacity(batch.len());
         for f in batch {
@@ -663,7 +676,10 @@ impl Deliverer {
             .map(|(webhook, (at, status))| (webhook, at, status))
             .collect();
         db::deliveries::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
-        tx.commit().await?;
+        match keep {
+            Keep::Durable => tx.commit().await?,
+            Keep::Soon => tx.commit_in_background(),
+        }
         Ok(())
     }
 
@@ -677,7 +693,7 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = self.record(&batch).await {
+            if let Err(e) = self.record(&batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {
@@ -716,7 +732,7 @@ impl Handed {
     }
 }
 
-type WebhookRows = Option<(Arc<WebhookRow>, Arc<Vec<HeaderRow>>)>;
+pub type WebhookRows = Option<(Arc<WebhookRow>, Arc<Vec<HeaderRow>>)>;
 
 /// Webhooks with their headers as committed at one value of the webhooks counter (None for
 /// one that does not exist), filled as deliveries need them and dropped when it moves.
@@ -726,17 +742,21 @@ struct WebhookCache {
 }
 
 impl WebhookCache {
-    /// The webhooks `ids` as of counter `version` or later.
+    /// The webhooks `ids` as of counter `version` or later, and the counter they are at: the
+    /// last committed one, which may be below `version` when that is not committed yet.
     async fn get(
         &self,
         pool: &SqlitePool,
         version: i64,
         ids: &[i64],
-    ) -> sqlx::Result<HashMap<i64, WebhookRows>> {
+    ) -> sqlx::Result<(i64, HashMap<i64, WebhookRows>)> {
         {
             let at = self.at.lock().expect("webhook cache lock");
-            if at.0.is_some_and(|v| v >= version) && ids.iter().all(|id| at.1.contains_key(id)) {
-                return Ok(ids.iter().map(|id| (*id, at.1[id].clone())).collect());
+            if let Some(v) = at.0
+                && v >= version
+                && ids.iter().all(|id| at.1.contains_key(id))
+            {
+                return Ok((v, ids.iter().map(|id| (*id, at.1[id].clone())).collect()));
             }
         }
         let (committed, mut webhooks, mut headers) =
@@ -758,8 +778,18 @@ impl WebhookCache {
             *at = (Some(committed), HashMap::new());
         }
         at.1.extend(found.iter().map(|(id, rows)| (*id, rows.clone())));
-        Ok(found)
+        Ok((committed, found))
     }
+}
+
+/// Whether an attempt's record must be on disk before its caller goes on. A background
+/// worker waits for the disk; a person waiting for a call's result (a synchronous webhook,
+/// Retry now) is answered as soon as the record is written, its commit following (see
+/// `Tx::commit_in_background`).
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    Durable,
+    Soon,
 }
 
 /// An attempt made and not yet recorded.

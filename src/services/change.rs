@@ -16,10 +16,10 @@ use futures_util::future::join_all;
 use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::{self, Tx};
-use crate::delivery::Attempt;
 use crate::delivery::engine::new_attempt;
 use crate::delivery::request::{Outgoing, build};
 use crate::delivery::send::send;
+use crate::delivery::{Attempt, Deliverer};
 use crate::events::Recorded;
 use crate::events::record::Mode;
 use crate::state::AppState;
@@ -58,7 +58,7 @@ pub async fn run<T>(
             calls,
         }));
     }
-    let requests = approval_requests(&mut tx, &recorded).await?;
+    let requests = approval_requests(&mut tx, &state.deliverer, &recorded).await?;
     tx.rollback().await?;
 
     let attempts = call_all(state, requests).await;
@@ -121,6 +121,7 @@ struct Approval {
 
 async fn approval_requests(
     tx: &mut Tx,
+    deliverer: &Deliverer,
     recorded: &Recorded,
 ) -> Result<Vec<Approval>, ServiceError> {
     let event = &recorded.event;
@@ -130,10 +131,21 @@ async fn approval_requests(
         .iter()
         .filter(|d| d.mode == Mode::SyncInTransaction)
     {
-        let Some(webhook) = db::webhooks::find(&mut **tx, d.webhook_id).await? else {
-            continue;
+        // From the delivery engine's cache when it is as recent as what the change saw.
+        let cached = deliverer
+            .webhook_at(recorded.webhooks_version, d.webhook_id)
+            .await?;
+        let (webhook, headers) = match cached {
+            Some(Some((webhook, headers))) => (webhook, headers),
+            Some(None) => continue,
+            None => {
+                let Some(webhook) = db::webhooks::find(&mut **tx, d.webhook_id).await? else {
+                    continue;
+                };
+                let headers = db::webhooks::headers(&mut **tx, d.webhook_id).await?;
+                (Arc::new(webhook), Arc::new(headers))
+            }
         };
-        let headers = db::webhooks::headers(&mut **tx, d.webhook_id).await?;
         let request = build(
             &webhook,
             &headers,
@@ -233,25 +245,21 @@ async fn keep_ids(
     again: &Recorded,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
-    sqlx::query("UPDATE events SET event_id = ?2 WHERE id = ?1")
-        .bind(again.event_id)
-        .bind(&first.event.event_id)
-        .execute(&mut **tx)
-        .await?;
-    let now = db::now_ms();
-    for (d, (called, _)) in again
+    let approvals: Vec<(i64, &str)> = again
         .deliveries
         .iter()
         .filter(|d| d.mode == Mode::SyncInTransaction)
         .zip(attempts)
-    {
-        sqlx::query("UPDATE deliveries SET message_id = ?2, attempts = 1 WHERE id = ?1")
-            .bind(d.id)
-            .bind(&called.message_id)
-            .execute(&mut **tx)
-            .await?;
-        db::deliveries::settle(tx, d.id, "delivered", now, None, now).await?;
-    }
+        .map(|(d, (called, _))| (d.id, called.message_id.as_str()))
+        .collect();
+    db::deliveries::keep_approved(
+        tx,
+        again.event_id,
+        &first.event.event_id,
+        &approvals,
+        db::now_ms(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! Around every request: one log line, security headers, and refusal of cross-site
-//! state-changing requests (a second wall behind the CSRF token).
+//! Around every request: one log line, security headers, refusal of cross-site
+//! state-changing requests (a second wall behind the CSRF token), and a wait for writes
+//! committed in the background.
 
 use std::time::Instant;
 
@@ -29,6 +30,21 @@ pub async fn log_request(
         "request"
     );
     Ok(res)
+}
+
+/// Waits, when some work was committed in the background, until it is visible: a page or
+/// API answer read after a response sees what that response reported (a synchronous call's
+/// attempt in the history, for one).
+pub async fn see_earlier_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        crate::db::caught_up(&state.pool)
+            .await
+            .map_err(AppError::from)?;
+    }
+    next.call(req).await
 }
 
 pub async fn refuse_cross_site(

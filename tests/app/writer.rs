@@ -146,3 +146,21 @@ async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
+    let app = spawn_app().await;
+    let pool = probe_table(&app).await;
+    for n in 0..20i64 {
+        let mut tx = db::begin_write(&pool).await.unwrap();
+        sqlx::query("INSERT INTO probe (n) VALUES (?1)")
+            .bind(n)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit_in_background();
+        // What a request starts with: every row written so far is there, at once.
+        db::caught_up(&pool).await.unwrap();
+        assert_eq!(probe_rows(&pool).await, (0..=n).collect::<Vec<_>>());
+    }
+}
