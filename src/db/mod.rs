@@ -64,13 +64,23 @@ pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
         .pragma("temp_store", "memory")
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(readers())
         // A pooled SQLite connection cannot go stale; pinging it before each use would cost
         // every query a second hand-off to its thread.
         .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {database_url:?}"))
+}
+
+/// Pooled connections: two per core, between 2 and 8. SQLite reads use no more cores than
+/// there are, and each connection has a thread of its own, which the pool takes in turn: a
+/// larger pool only means waking colder threads (measured: 8 cost about 15 % more CPU per
+/// change than 2 or 4 on 2 cores), while a few spare ones keep a slow read from holding up
+/// the others.
+fn readers() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    (2 * cores).clamp(2, 8)
 }
 
 pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
