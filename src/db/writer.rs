@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 
 use sqlx::sqlite::{SqliteConnection, SqliteSynchronous};
@@ -34,14 +34,16 @@ struct Shared {
 
 pub struct Writer {
     shared: Arc<Mutex<Shared>>,
-    /// The last epoch whose COMMIT finished, successfully or not: visible, maybe not yet on
-    /// disk.
-    committed: watch::Sender<u64>,
-    /// The last epoch known to be on disk.
-    durable: AtomicU64,
-    /// Held while the log is being written to disk, so that one sync serves every commit
-    /// made before it started.
-    syncing: Mutex<()>,
+    /// The last epoch whose commit someone has taken on (see `commit_later`).
+    leader: AtomicU64,
+    /// The last epoch whose COMMIT or ROLLBACK finished: visible, maybe not yet on disk.
+    committed: AtomicU64,
+    /// The last epoch actually committed (not rolled back), which a sync has to cover.
+    written: AtomicU64,
+    /// The last epoch known to be on disk, or to have failed: callers wait on it.
+    durable: watch::Sender<u64>,
+    /// Whether a task is writing the log to disk.
+    syncing: AtomicBool,
     /// SQLite's write-ahead log, which holds every commit until a checkpoint.
     wal: PathBuf,
     /// Epochs whose commit failed, with the error, for their callers to report.
@@ -79,9 +81,11 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
                 epoch: 0,
                 next_savepoint: 0,
             })),
-            committed: watch::Sender::new(0),
-            durable: AtomicU64::new(0),
-            syncing: Mutex::new(()),
+            leader: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            durable: watch::Sender::new(0),
+            syncing: AtomicBool::new(false),
             wal: wal.into(),
             failed: StdMutex::new(HashMap::new()),
             behind: AtomicU64::new(0),
@@ -121,80 +125,118 @@ impl Writer {
 
     /// Returns once everything committed in the background so far is committed, so that a
     /// read made after it sees what earlier responses reported. Free when nothing is behind.
-    pub async fn caught_up(&self) {
+    pub async fn caught_up(self: &Arc<Self>) {
         let behind = self.behind.load(Ordering::Acquire);
-        if behind > self.durable.load(Ordering::Acquire)
+        if behind > *self.durable.borrow()
             && let Err(e) = self.flush(behind).await
         {
             tracing::error!(error = %e, "a background commit failed");
         }
     }
 
-    /// Returns once epoch `epoch` is committed and on disk: commits it if no one has yet.
-    async fn flush(&self, epoch: u64) -> sqlx::Result<()> {
-        if self.durable.load(Ordering::Acquire) < epoch {
-            let mut done = self.committed.subscribe();
-            let committed = async move {
-                while *done.borrow_and_update() < epoch {
-                    if done.changed().await.is_err() {
-                        return;
-                    }
-                }
-            };
-            tokio::select! {
-                guard = self.shared.clone().lock_owned() => self.commit_if_open(guard, epoch).await?,
-                () = committed => {}
+    /// Returns once epoch `epoch` is committed and on disk.
+    async fn flush(self: &Arc<Self>, epoch: u64) -> sqlx::Result<()> {
+        self.commit_later(epoch);
+        self.wait_durable(epoch).await
+    }
+
+    /// Has epoch `epoch` committed, then synced, unless someone already asked: one task per
+    /// epoch waits for the writer, not every caller in it (each would otherwise take the
+    /// writer in turn only to find the work done), and one that is given up on half-way
+    /// cannot leave the others waiting.
+    fn commit_later(self: &Arc<Self>, epoch: u64) {
+        if self.leader.fetch_max(epoch, Ordering::AcqRel) >= epoch {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let guard = me.shared.clone().lock_owned().await;
+            me.commit_if_open(guard, epoch).await;
+            me.sync_soon();
+        });
+    }
+
+    async fn wait_durable(&self, epoch: u64) -> sqlx::Result<()> {
+        let mut durable = self.durable.subscribe();
+        while *durable.borrow_and_update() < epoch {
+            if durable.changed().await.is_err() {
+                break;
             }
         }
-        if let Some(e) = self.failed.lock().expect("failures lock").get(&epoch) {
-            return Err(sqlx::Error::Protocol(format!("the commit failed: {e}")));
+        match self.failed.lock().expect("failures lock").get(&epoch) {
+            Some(e) => Err(sqlx::Error::Protocol(format!("the commit failed: {e}"))),
+            None => Ok(()),
         }
-        self.sync(epoch).await
     }
 
-    /// Returns once epoch `epoch`, committed, is on disk. The log is written to disk by one
-    /// caller at a time, each time for every commit made before: while one waits for the
-    /// disk, the next commits go on and share the following sync.
-    async fn sync(&self, epoch: u64) -> sqlx::Result<()> {
-        if self.durable.load(Ordering::Acquire) >= epoch {
-            return Ok(());
+    fn fail(&self, epoch: u64, error: String) {
+        let mut failed = self.failed.lock().expect("failures lock");
+        if failed.len() > 1000 {
+            failed.clear();
         }
-        let _turn = self.syncing.lock().await;
-        if self.durable.load(Ordering::Acquire) >= epoch {
-            return Ok(());
-        }
-        let covered = *self.committed.borrow();
-        let wal = self.wal.clone();
-        tokio::task::spawn_blocking(move || sync_file(&wal))
-            .await
-            .map_err(|e| sqlx::Error::Protocol(format!("the sync to disk stopped: {e}")))?
-            .map_err(sqlx::Error::Io)?;
-        self.durable.fetch_max(covered, Ordering::AcqRel);
-        Ok(())
+        failed.insert(epoch, error);
     }
 
-    async fn commit_if_open(
-        &self,
-        mut guard: OwnedMutexGuard<Shared>,
-        epoch: u64,
-    ) -> sqlx::Result<()> {
+    async fn commit_if_open(&self, mut guard: OwnedMutexGuard<Shared>, epoch: u64) {
         if !guard.open || guard.epoch != epoch {
-            return Ok(());
+            return;
         }
-        let result = guard.conn.execute("COMMIT").await.map(|_| ());
-        if let Err(e) = &result {
-            // The transaction is gone either way: start the next one clean.
-            let _ = guard.conn.execute("ROLLBACK").await;
-            let mut failed = self.failed.lock().expect("failures lock");
-            if failed.len() > 1000 {
-                failed.clear();
+        match guard.conn.execute("COMMIT").await {
+            Ok(_) => {
+                self.written.fetch_max(epoch, Ordering::AcqRel);
             }
-            failed.insert(epoch, e.to_string());
+            Err(e) => {
+                tracing::error!(error = %e, "a shared commit failed");
+                // The transaction is gone either way: start the next one clean.
+                let _ = guard.conn.execute("ROLLBACK").await;
+                self.fail(epoch, e.to_string());
+            }
         }
         guard.open = false;
         drop(guard);
-        self.committed.send_replace(epoch);
-        Ok(())
+        self.committed.fetch_max(epoch, Ordering::AcqRel);
+    }
+
+    /// Writes the log to disk for every commit made so far, in a task of its own unless one
+    /// is at it already (which goes round again for the commits made meanwhile). One fsync
+    /// thus covers every commit made before it started, while the writer goes on.
+    fn sync_soon(self: &Arc<Self>) {
+        if self.syncing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let covered = me.committed.load(Ordering::Acquire);
+                let durable = *me.durable.borrow();
+                if covered <= durable {
+                    me.syncing.store(false, Ordering::Release);
+                    // A commit made between the look and the store has no one to sync it.
+                    if me.committed.load(Ordering::Acquire) <= durable
+                        || me.syncing.swap(true, Ordering::AcqRel)
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                // Epochs only rolled back since the last sync have nothing to write.
+                if me.written.load(Ordering::Acquire) > durable {
+                    let wal = me.wal.clone();
+                    let error = match tokio::task::spawn_blocking(move || sync_file(&wal)).await {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    if let Some(e) = error {
+                        tracing::error!(error = %e, "cannot write the database log to disk");
+                        for epoch in durable + 1..=covered {
+                            me.fail(epoch, format!("cannot write to disk: {e}"));
+                        }
+                    }
+                }
+                me.durable.send_replace(covered);
+            }
+        });
     }
 }
 
@@ -226,14 +268,8 @@ impl Tx {
         if self.savepoint.is_some() {
             return self.writer.flush(self.epoch).await;
         }
-        self.writer.sync(self.epoch - 1).await?;
-        let (writer, epoch) = (self.writer.clone(), self.epoch);
-        tokio::spawn(async move {
-            if let Err(e) = writer.flush(epoch).await {
-                tracing::error!(error = %e, "a background commit failed");
-            }
-        });
-        Ok(())
+        self.writer.commit_later(self.epoch);
+        self.writer.wait_durable(self.epoch - 1).await
     }
 
     /// Keeps this caller's changes and returns at once, the commit following in the
@@ -245,12 +281,7 @@ impl Tx {
     pub fn commit_in_background(mut self) {
         drop(self.guard.take());
         self.writer.behind.fetch_max(self.epoch, Ordering::AcqRel);
-        let (writer, epoch) = (self.writer.clone(), self.epoch);
-        tokio::spawn(async move {
-            if let Err(e) = writer.flush(epoch).await {
-                tracing::error!(error = %e, "a background commit failed");
-            }
-        });
+        self.writer.commit_later(self.epoch);
     }
 
     /// Undoes this caller's changes only. Nothing waits for the disk: the others in the
@@ -268,7 +299,7 @@ impl Tx {
     }
 }
 
-async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &Writer) {
+async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &Arc<Writer>) {
     let result = match savepoint {
         Some(s) => {
             let sql = format!("ROLLBACK TO {s}; RELEASE {s}");
@@ -277,7 +308,10 @@ async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &
         None => {
             let result = guard.conn.execute("ROLLBACK").await;
             guard.open = false;
-            writer.committed.send_replace(epoch);
+            writer.committed.fetch_max(epoch, Ordering::AcqRel);
+            // The epoch is over: the syncing task moves `durable` past it (writing the log
+            // only if commits before it still need that).
+            writer.sync_soon();
             result
         }
     };

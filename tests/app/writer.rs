@@ -164,3 +164,29 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
         assert_eq!(probe_rows(&pool).await, (0..=n).collect::<Vec<_>>());
     }
 }
+
+#[tokio::test]
+async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_others() {
+    let app = spawn_app().await;
+    let pool = probe_table(&app).await;
+    let mut first = db::begin_write(&pool).await.unwrap();
+    sqlx::query("INSERT INTO probe (n) VALUES (1)")
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    // Polled once, then dropped: as when a request is dropped while its commit waits.
+    let waited = tokio::time::timeout(std::time::Duration::ZERO, first.commit()).await;
+    assert!(waited.is_err(), "a commit waits for the disk");
+    // A later part joins the same shared transaction; its commit must not wait forever for
+    // the one given up on.
+    let mut second = db::begin_write(&pool).await.unwrap();
+    sqlx::query("INSERT INTO probe (n) VALUES (2)")
+        .execute(&mut *second)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), second.commit())
+        .await
+        .expect("the later commit returns")
+        .unwrap();
+    assert_eq!(probe_rows(&pool).await, [1, 2]);
+}
