@@ -4,6 +4,8 @@
 //! Prints figures; asserts nothing. Run it with `scripts/bench-delivery`.
 //!
 //!   bench_delivery <hookline binary> <hooks per change> <changes at saturation>
+//!
+//! `BENCH_CLIENTS` sets how many clients make changes at saturation (32 by default).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -348,7 +350,7 @@ async fn main() {
         l.len()
     );
 
-    // 2. Saturation: 32 clients making changes as fast as Hookline takes them.
+    // 2. Saturation: clients making changes as fast as Hookline takes them.
     let before = seen.count.load(Ordering::Relaxed);
     let (cpu_before, switches_before) = cpu_and_switches(child.id());
     let (own_before, _) = cpu_and_switches(std::process::id());
