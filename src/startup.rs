@@ -66,7 +66,7 @@ impl Application {
 
     /// Serves until a stop signal (SIGTERM, Ctrl-C: actix stops gracefully), with the
     /// delivery workers beside the server; then stops the workers, which finish or give back
-    /// what they hold.
+    /// what they hold, and waits for the writes left in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let workers = self
@@ -78,6 +78,10 @@ impl Application {
         let _ = stop.send(true);
         if let Some(workers) = workers {
             let _ = workers.await;
+        }
+        // The records of the last calls people waited for, written in the background.
+        if let Err(e) = crate::db::caught_up(&self.state.pool).await {
+            tracing::error!(error = %e, "cannot finish the writes left in the background");
         }
         result
     }

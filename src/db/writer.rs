@@ -16,12 +16,12 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 
 use sqlx::sqlite::{SqliteConnection, SqliteSynchronous};
 use sqlx::{Connection, Executor, SqlitePool};
-use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 struct Shared {
     conn: SqliteConnection,
@@ -51,6 +51,21 @@ pub struct Writer {
     /// The last epoch holding work whose caller went on before it was committed (see
     /// `Tx::commit_in_background`).
     behind: AtomicU64,
+    /// Writes whose caller went on before they even started (see `background_write`).
+    starting: AtomicUsize,
+    started: Notify,
+}
+
+/// A write under way in the background: requests wait for it (`Writer::caught_up`) until it
+/// is dropped, after its transaction has been committed in the background.
+pub struct BackgroundWrite(Arc<Writer>);
+
+impl Drop for BackgroundWrite {
+    fn drop(&mut self) {
+        if self.0.starting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.started.notify_waiters();
+        }
+    }
 }
 
 type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
@@ -89,6 +104,8 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
             wal: wal.into(),
             failed: StdMutex::new(HashMap::new()),
             behind: AtomicU64::new(0),
+            starting: AtomicUsize::new(0),
+            started: Notify::new(),
         }))
     })
     .await
@@ -123,9 +140,24 @@ impl Writer {
         })
     }
 
-    /// Returns once everything committed in the background so far is committed, so that a
+    /// Marks a write its caller leaves to a task of its own, to commit with
+    /// `Tx::commit_in_background`: until the mark is dropped, requests wait for it.
+    pub fn background_write(self: &Arc<Self>) -> BackgroundWrite {
+        self.starting.fetch_add(1, Ordering::AcqRel);
+        BackgroundWrite(self.clone())
+    }
+
+    /// Returns once everything written in the background so far is committed, so that a
     /// read made after it sees what earlier responses reported. Free when nothing is behind.
     pub async fn caught_up(self: &Arc<Self>) {
+        loop {
+            // Created before the count is read, so no wake-up can fall between the two.
+            let started = self.started.notified();
+            if self.starting.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            started.await;
+        }
         let behind = self.behind.load(Ordering::Acquire);
         if behind > *self.durable.borrow()
             && let Err(e) = self.flush(behind).await

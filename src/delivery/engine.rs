@@ -430,8 +430,23 @@ impl Deliverer {
         let Some(finished) = self.send_loaded(c, rows, trigger).await? else {
             return Ok(None);
         };
-        self.record(std::slice::from_ref(&finished), keep).await?;
-        Ok(Some(finished.attempt))
+        let attempt = finished.attempt.clone();
+        match keep {
+            Keep::Durable => Self::record(&self.pool, &[finished], keep).await?,
+            Keep::Soon => {
+                // The person is answered now; the record follows in a task of its own, and
+                // every request waits for it first.
+                let mark = db::writer::writer_of(&self.pool).await?.background_write();
+                let pool = self.pool.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = Self::record(&pool, &[finished], keep).await {
+                        tracing::error!(error = %e, "a call's attempt could not be recorded");
+                    }
+                    drop(mark);
+                });
+            }
+        }
+        Ok(Some(attempt))
     }
 
     /// Claimed deliveries with what sending them needs: their events read in one query,
@@ -577,7 +592,7 @@ impl Deliverer {
 
     /// Records attempts and their outcomes, however many, in one transaction and a handful
     /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
-    async fn record(&self, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
+    async fn record(pool: &SqlitePool, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
         let now = db::now_ms();
         let mut attempts = Vec::with_capacity(batch.len());
         for f in batch {
@@ -592,7 +607,7 @@ impl Deliverer {
         }
         let mut delivered = Vec::new();
         let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
-        let mut tx = db::begin_write(&self.pool).await?;
+        let mut tx = db::begin_write(pool).await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
             let status = a
@@ -693,7 +708,7 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = self.record(&batch, Keep::Durable).await {
+            if let Err(e) = Self::record(&self.pool, &batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {
@@ -784,8 +799,8 @@ impl WebhookCache {
 
 /// Whether an attempt's record must be on disk before its caller goes on. A background
 /// worker waits for the disk; a person waiting for a call's result (a synchronous webhook,
-/// Retry now) is answered as soon as the record is written, its commit following (see
-/// `Tx::commit_in_background`).
+/// Retry now) is answered at once, the record written and committed in the background
+/// (see `Writer::background_write`), before any later request reads.
 #[derive(Debug, Clone, Copy)]
 enum Keep {
     Durable,

@@ -163,6 +163,24 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
         db::caught_up(&pool).await.unwrap();
         assert_eq!(probe_rows(&pool).await, (0..=n).collect::<Vec<_>>());
     }
+    // A write left to a task of its own, slow to even start: it is waited for all the same.
+    let mark = db::writer::writer_of(&pool)
+        .await
+        .unwrap()
+        .background_write();
+    let late = pool.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut tx = db::begin_write(&late).await.unwrap();
+        sqlx::query("INSERT INTO probe (n) VALUES (20)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit_in_background();
+        drop(mark);
+    });
+    db::caught_up(&pool).await.unwrap();
+    assert_eq!(probe_rows(&pool).await, (0..=20).collect::<Vec<_>>());
 }
 
 #[tokio::test]
