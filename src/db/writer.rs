@@ -213,7 +213,10 @@ impl Writer {
         if !guard.open || guard.epoch != epoch {
             return;
         }
-        match guard.conn.execute("COMMIT").await {
+        let started = std::time::Instant::now();
+        let result = guard.conn.execute("COMMIT").await;
+        slow("a commit", started);
+        match result {
             Ok(_) => {
                 self.written.fetch_max(epoch, Ordering::AcqRel);
             }
@@ -254,7 +257,10 @@ impl Writer {
                 // Epochs only rolled back since the last sync have nothing to write.
                 if me.written.load(Ordering::Acquire) > durable {
                     let wal = me.wal.clone();
-                    let error = match tokio::task::spawn_blocking(move || sync_file(&wal)).await {
+                    let started = std::time::Instant::now();
+                    let synced = tokio::task::spawn_blocking(move || sync_file(&wal)).await;
+                    slow("writing the log to disk", started);
+                    let error = match synced {
                         Ok(Ok(())) => None,
                         Ok(Err(e)) => Some(e.to_string()),
                         Err(e) => Some(e.to_string()),
@@ -406,4 +412,13 @@ fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Says so when the disk holds every write up: a commit that checkpoints the log, or a sync,
+/// taking far longer than the usual fraction of a millisecond.
+fn slow(what: &str, started: std::time::Instant) {
+    let took = started.elapsed();
+    if took > std::time::Duration::from_millis(20) {
+        tracing::warn!(millis = took.as_millis() as u64, "{what} took long");
+    }
 }
