@@ -18,8 +18,9 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
+use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{SqliteConnection, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteSynchronous};
 use sqlx::{Connection, Executor, SqlitePool};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
@@ -54,6 +55,11 @@ pub struct Writer {
     /// Writes whose caller went on before they even started (see `background_write`).
     starting: AtomicUsize,
     started: Notify,
+    /// How to open the connection that checkpoints the log, and that connection.
+    checkpoints: SqliteConnectOptions,
+    checkpointer: Mutex<Option<SqliteConnection>>,
+    checkpointing: AtomicBool,
+    last_checkpoint: StdMutex<Instant>,
 }
 
 /// A write under way in the background: requests wait for it (`Writer::caught_up`) until it
@@ -67,6 +73,9 @@ impl Drop for BackgroundWrite {
         }
     }
 }
+
+/// How often, at most, the log is checkpointed while commits go on.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
 
@@ -85,7 +94,14 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
     cell.get_or_try_init(|| async {
         // The commit itself does not wait for the disk: `sync` does, outside the write lock,
         // before any caller is told its work is kept (see the module's documentation).
-        let options = (*options).clone().synchronous(SqliteSynchronous::Normal);
+        // Nor does it copy the log back into the database now and then (a checkpoint, some
+        // 20 ms of disk work every thousand pages): `checkpoint_soon` does, on a connection
+        // of its own, while the writer goes on.
+        let checkpoints = (*options).clone();
+        let options = (*options)
+            .clone()
+            .synchronous(SqliteSynchronous::Normal)
+            .pragma("wal_autocheckpoint", "0");
         let conn = SqliteConnection::connect_with(&options).await?;
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
@@ -106,6 +122,10 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
             behind: AtomicU64::new(0),
             starting: AtomicUsize::new(0),
             started: Notify::new(),
+            checkpoints,
+            checkpointer: Mutex::new(None),
+            checkpointing: AtomicBool::new(false),
+            last_checkpoint: StdMutex::new(Instant::now()),
         }))
     })
     .await
@@ -232,6 +252,42 @@ impl Writer {
         self.committed.fetch_max(epoch, Ordering::AcqRel);
     }
 
+    /// Copies the log back into the database file, at most every so often and without
+    /// waiting for readers or the writer (a passive checkpoint), on a connection of its own:
+    /// the log stays short and the writer never does it itself.
+    fn checkpoint_soon(self: &Arc<Self>) {
+        if self
+            .last_checkpoint
+            .lock()
+            .expect("checkpoint lock")
+            .elapsed()
+            < CHECKPOINT_EVERY
+            || self.checkpointing.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut conn = me.checkpointer.lock().await;
+            let result = match &mut *conn {
+                Some(conn) => conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await,
+                None => match SqliteConnection::connect_with(&me.checkpoints).await {
+                    Ok(new) => {
+                        conn.insert(new)
+                            .execute("PRAGMA wal_checkpoint(PASSIVE)")
+                            .await
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "cannot checkpoint the database log");
+            }
+            *me.last_checkpoint.lock().expect("checkpoint lock") = Instant::now();
+            me.checkpointing.store(false, Ordering::Release);
+        });
+    }
+
     /// Writes the log to disk for every commit made so far, in a task of its own unless one
     /// is at it already (which goes round again for the commits made meanwhile). One fsync
     /// thus covers every commit made before it started, while the writer goes on.
@@ -273,6 +329,7 @@ impl Writer {
                     }
                 }
                 me.durable.send_replace(covered);
+                me.checkpoint_soon();
             }
         });
     }

@@ -208,3 +208,35 @@ async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_o
         .unwrap();
     assert_eq!(probe_rows(&pool).await, [1, 2]);
 }
+
+#[tokio::test]
+async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
+    let app = spawn_app().await;
+    let pool = app.state.pool.clone();
+    sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    // The writer never checkpoints itself: only the checkpointing task makes the database
+    // file grow, copying pages from the log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut n = 0i64;
+    while size() < before + 1_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes after {n} commits",
+            size()
+        );
+        let mut tx = db::begin_write(&pool).await.unwrap();
+        sqlx::query("INSERT INTO padded (n, pad) VALUES (?1, zeroblob(4000))")
+            .bind(n)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        n += 1;
+    }
+}
