@@ -27,12 +27,7 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
         let (pool, barrier) = (pool.clone(), barrier.clone());
         tasks.spawn(async move {
             barrier.wait().await;
-            let mut tx = db::begin_write(&pool).await.unwrap();
-            sqlx::query("INSERT INTO probe (n) VALUES (?1)")
-                .bind(n)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            let tx = part_writing(&pool, n).await;
             match n % 3 {
                 0 => {
                     tx.commit().await.unwrap();
@@ -67,11 +62,7 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
 async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
     let app = spawn_app().await;
     let pool = probe_table(&app).await;
-    let mut first = db::begin_write(&pool).await.unwrap();
-    sqlx::query("INSERT INTO probe (n) VALUES (1)")
-        .execute(&mut *first)
-        .await
-        .unwrap();
+    let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
     let mut second = db::begin_write(&pool).await.unwrap();
     let duplicate = sqlx::query("INSERT INTO probe (n) VALUES (1)")
@@ -92,6 +83,17 @@ async fn probe_rows(pool: &sqlx::SqlitePool) -> Vec<i64> {
         .fetch_all(pool)
         .await
         .unwrap()
+}
+
+/// A write part that has inserted `n` into the probe table, not yet finished.
+async fn part_writing(pool: &sqlx::SqlitePool, n: i64) -> db::Tx {
+    let mut tx = db::begin_write(pool).await.unwrap();
+    sqlx::query("INSERT INTO probe (n) VALUES (?1)")
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
 }
 
 #[tokio::test]
@@ -122,12 +124,7 @@ async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
     let app = spawn_app().await;
     let pool = probe_table(&app).await;
     for n in 0..20i64 {
-        let mut tx = db::begin_write(&pool).await.unwrap();
-        sqlx::query("INSERT INTO probe (n) VALUES (?1)")
-            .bind(n)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        let tx = part_writing(&pool, n).await;
         if n % 2 == 0 {
             tx.commit_soon().await.unwrap();
         } else {
@@ -152,12 +149,7 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
     let app = spawn_app().await;
     let pool = probe_table(&app).await;
     for n in 0..20i64 {
-        let mut tx = db::begin_write(&pool).await.unwrap();
-        sqlx::query("INSERT INTO probe (n) VALUES (?1)")
-            .bind(n)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        let tx = part_writing(&pool, n).await;
         tx.commit_in_background();
         // What a request starts with: every row written so far is there, at once.
         db::caught_up(&pool).await.unwrap();
@@ -171,11 +163,7 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
     let late = pool.clone();
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let mut tx = db::begin_write(&late).await.unwrap();
-        sqlx::query("INSERT INTO probe (n) VALUES (20)")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        let tx = part_writing(&late, 20).await;
         tx.commit_in_background();
         drop(mark);
     });
@@ -187,21 +175,13 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
 async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_others() {
     let app = spawn_app().await;
     let pool = probe_table(&app).await;
-    let mut first = db::begin_write(&pool).await.unwrap();
-    sqlx::query("INSERT INTO probe (n) VALUES (1)")
-        .execute(&mut *first)
-        .await
-        .unwrap();
+    let first = part_writing(&pool, 1).await;
     // Polled once, then dropped: as when a request is dropped while its commit waits.
     let waited = tokio::time::timeout(std::time::Duration::ZERO, first.commit()).await;
     assert!(waited.is_err(), "a commit waits for the disk");
     // A later part joins the same shared transaction; its commit must not wait forever for
     // the one given up on.
-    let mut second = db::begin_write(&pool).await.unwrap();
-    sqlx::query("INSERT INTO probe (n) VALUES (2)")
-        .execute(&mut *second)
-        .await
-        .unwrap();
+    let second = part_writing(&pool, 2).await;
     tokio::time::timeout(std::time::Duration::from_secs(10), second.commit())
         .await
         .expect("the later commit returns")
