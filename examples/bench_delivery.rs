@@ -98,7 +98,10 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("HOOKLINE_DATABASE_URL", &url)
         .env("HOOKLINE_ALLOW_PRIVATE_TARGETS", "true")
-        .env("HOOKLINE_LOG", "warn")
+        .env(
+            "HOOKLINE_LOG",
+            std::env::var("BENCH_HOOKLINE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .spawn()
         .expect("hookline starts");
@@ -182,6 +185,18 @@ fn cpu_and_switches(pid: u32) -> (u64, u64) {
         }
     }
     (ticks, switches)
+}
+
+/// Bytes a process has had written to storage so far (its database, log and write-ahead log).
+fn disk_writes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Round-trip times (µs) of `n` modifications of one project by API, one every 5 ms: what
@@ -354,6 +369,7 @@ async fn main() {
     let before = seen.count.load(Ordering::Relaxed);
     let (cpu_before, switches_before) = cpu_and_switches(child.id());
     let (own_before, _) = cpu_and_switches(std::process::id());
+    let written_before = disk_writes(child.id());
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(paced));
     let mut tasks = tokio::task::JoinSet::new();
@@ -379,6 +395,7 @@ async fn main() {
     let total = done.duration_since(started);
     let (cpu_after, switches_after) = cpu_and_switches(child.id());
     let (own_after, _) = cpu_and_switches(std::process::id());
+    let written = disk_writes(child.id()) - written_before;
     let l = take_latencies(&seen);
     let rate = (changes * hooks) as f64 / total.as_secs_f64();
     println!(
@@ -398,6 +415,10 @@ async fn main() {
         "                    Hookline's own cost per change: {:.0} µs of CPU, {:.1} context switches",
         (cpu_after - cpu_before) as f64 * 10_000.0 / changes as f64,
         (switches_after - switches_before) as f64 / changes as f64
+    );
+    println!(
+        "                    written to disk per change (database and its log): {:.1} KB",
+        written as f64 / 1024.0 / changes as f64
     );
     println!(
         "                    the load generator and receiver (this process, same 2 cores): {:.0} µs of CPU per change",

@@ -115,7 +115,7 @@ pub async fn record(
         _ => None,
     };
     let kind = event_type(change.object, change.action);
-    let event_key = format!("evt_{}", crate::random::token()[..24].to_owned());
+    let event_key = crate::random::sortable_id("evt_", now);
     let event = db::events::NewEvent {
         event_id: &event_key,
         event_type: &kind,
@@ -149,7 +149,7 @@ pub async fn record(
     // Otherwise the event is written alone, and its deliveries after it.
     let mut written_first = None;
     if let Some((version, routes)) = routing.routes.last_committed() {
-        let plan = plan(&select(tx, &routes, &target, project).await?, routing);
+        let plan = plan(&select(tx, &routes, &target, project).await?, routing, now);
         if plan.over_cap.is_empty() {
             let (inserted, written) = if plan.firing.is_empty() {
                 (db::events::insert(tx, &event).await?, Vec::new())
@@ -181,7 +181,7 @@ pub async fn record(
                 .seen_by(tx, routing.pool, inserted.webhooks_version)
                 .await?;
             let written = (&inserted, object_key.as_str());
-            let plan = plan(&select(tx, &routes, &target, project).await?, routing);
+            let plan = plan(&select(tx, &routes, &target, project).await?, routing, now);
             enqueue(tx, plan, written, &kind, change.object_id, routing, now).await?
         }
     };
@@ -268,7 +268,7 @@ struct Plan {
     hand_over: bool,
 }
 
-fn plan(matched: &[&Route], routing: &Routing<'_>) -> Plan {
+fn plan(matched: &[&Route], routing: &Routing<'_>, now: i64) -> Plan {
     let firing = matched
         .iter()
         .take(routing.cap)
@@ -278,7 +278,7 @@ fn plan(matched: &[&Route], routing: &Routing<'_>) -> Plan {
                 (true, false) => Mode::Sync,
                 (true, true) => Mode::SyncInTransaction,
             };
-            (r.id, mode, format!("msg_{}", &crate::random::token()[..24]))
+            (r.id, mode, crate::random::sortable_id("msg_", now))
         })
         .collect();
     Plan {

@@ -663,7 +663,7 @@ async fn the_default_is_ten_per_action() {
 fn options<'a>(excluded: &'a [String], exclude_payload: bool, as_strings: bool) -> Options<'a> {
     Options {
         webhook_id: 7,
-        message_id: "msg_0123456789abcdef01234567",
+        message_id: "msg_01KAMZ8X6Q3V9T2C4D5E6F7G8H",
         excluded,
         exclude_payload,
         as_strings,

@@ -109,7 +109,7 @@ pub async fn test(
     let now = db::now_ms();
     let event = EventRow {
         id: 0,
-        event_id: format!("evt_{}", &crate::random::token()[..24]),
+        event_id: crate::random::sortable_id("evt_", now),
         event_type: event_type(draft.event.object, action),
         object_type: draft.event.object.code().to_owned(),
         object_id,
@@ -126,7 +126,7 @@ pub async fn test(
         occurred_at: now,
         change_version: version,
     };
-    let message_id = format!("msg_{}", &crate::random::token()[..24]);
+    let message_id = crate::random::sortable_id("msg_", now);
     let attempt = match build(&webhook, &headers, &event, &message_id, true, now) {
         Ok(request) => {
             let outcome = send(
