@@ -3,7 +3,8 @@
 //! every write transaction of a database runs on one dedicated connection inside a shared
 //! transaction (the first caller opens it, each later one works in a savepoint of its own),
 //! and whoever finishes first commits everything written so far. Every statement costs a
-//! hand-off to SQLite's thread, so a caller pays one for its start and none for its commit.
+//! hand-off to SQLite's thread, and the writer is the one thing callers queue for, so a
+//! caller's savepoint travels with its first statement and its commit costs it none.
 //!
 //! The disk is not waited for under the write lock: the writer connection commits with
 //! `synchronous=NORMAL` (the commit is written to the write-ahead log, not yet synced), and
@@ -20,18 +21,42 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteSynchronous};
-use sqlx::{Connection, Executor, SqlitePool};
+use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow,
+    SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
+};
+use sqlx::{Connection, Either, Execute, Executor, Sqlite, SqlitePool};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
-struct Shared {
+/// The writer's connection, as the caller holding it writes on it (`&mut **tx` is one).
+pub struct Shared {
     conn: SqliteConnection,
     /// Whether `BEGIN IMMEDIATE` was issued and not yet committed.
     open: bool,
     /// The number of the open (or last) shared transaction.
     epoch: u64,
-    next_savepoint: u64,
+    /// The savepoint of the caller holding the connection, when it joined an open transaction.
+    savepoint: Savepoint,
 }
+
+/// A joining caller's savepoint. Every caller's is called the same, so that the statements
+/// it rides on stay in SQLite's statement cache: `ROLLBACK TO` reaches the newest of that
+/// name, which is the holder's own once it is known to be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Savepoint {
+    /// None needed (the caller opened the transaction), or it could not be opened and so
+    /// nothing of the caller's ran.
+    None,
+    /// To be opened by the caller's first statement, in the same round trip.
+    Pending,
+    /// That statement went to SQLite, which has not answered yet.
+    Sent,
+    Open,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT w; ";
 
 pub struct Writer {
     shared: Arc<Mutex<Shared>>,
@@ -110,7 +135,7 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
                 conn,
                 open: false,
                 epoch: 0,
-                next_savepoint: 0,
+                savepoint: Savepoint::None,
             })),
             leader: AtomicU64::new(0),
             committed: AtomicU64::new(0),
@@ -135,27 +160,23 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
 impl Writer {
     /// A write transaction of one's own, as far as the caller can tell. The caller that
     /// opens the shared transaction is alone in it until it finishes, so it needs no
-    /// savepoint: undoing its work is undoing the whole transaction.
+    /// savepoint: undoing its work is undoing the whole transaction. A caller that joins
+    /// one gets a savepoint with its first statement.
     pub async fn begin(self: &Arc<Self>) -> sqlx::Result<Tx> {
         let mut guard = self.shared.clone().lock_owned().await;
-        let savepoint = if guard.open {
-            guard.next_savepoint += 1;
-            let savepoint = format!("w{}", guard.next_savepoint);
-            guard
-                .conn
-                .execute(sqlx::AssertSqlSafe(format!("SAVEPOINT {savepoint}")))
-                .await?;
-            Some(savepoint)
+        let joined = guard.open;
+        if joined {
+            guard.savepoint = Savepoint::Pending;
         } else {
             guard.conn.execute("BEGIN IMMEDIATE").await?;
             guard.open = true;
             guard.epoch += 1;
-            None
-        };
+            guard.savepoint = Savepoint::None;
+        }
         Ok(Tx {
             epoch: guard.epoch,
             guard: Some(guard),
-            savepoint,
+            joined,
             writer: self.clone(),
         })
     }
@@ -338,8 +359,8 @@ impl Writer {
 /// One caller's part of the shared transaction.
 pub struct Tx {
     guard: Option<OwnedMutexGuard<Shared>>,
-    /// None for the caller that opened the shared transaction.
-    savepoint: Option<String>,
+    /// Whether the caller joined a shared transaction another opened.
+    joined: bool,
     epoch: u64,
     writer: Arc<Writer>,
 }
@@ -360,7 +381,7 @@ impl Tx {
     /// deliveries under a lease (a lost claim only means the delivery is sent again).
     pub async fn commit_soon(mut self) -> sqlx::Result<()> {
         drop(self.guard.take());
-        if self.savepoint.is_some() {
+        if self.joined {
             return self.writer.flush(self.epoch).await;
         }
         self.writer.commit_later(self.epoch);
@@ -383,36 +404,45 @@ impl Tx {
     /// shared transaction commit it themselves.
     pub async fn rollback(mut self) -> sqlx::Result<()> {
         let mut guard = self.guard.take().expect("an unfinished transaction");
-        undo(
-            &mut guard,
-            self.savepoint.as_deref(),
-            self.epoch,
-            &self.writer,
-        )
-        .await;
+        undo(&mut guard, self.joined, self.epoch, &self.writer).await;
         Ok(())
     }
 }
 
-async fn undo(guard: &mut Shared, savepoint: Option<&str>, epoch: u64, writer: &Arc<Writer>) {
-    let result = match savepoint {
-        Some(s) => {
-            let sql = format!("ROLLBACK TO {s}; RELEASE {s}");
-            guard.conn.execute(sqlx::AssertSqlSafe(sql)).await
+async fn undo(guard: &mut Shared, joined: bool, epoch: u64, writer: &Arc<Writer>) {
+    let result = match (joined, guard.savepoint) {
+        // Nothing of this caller's ran.
+        (true, Savepoint::Pending | Savepoint::None) => Ok(Default::default()),
+        (true, Savepoint::Open) => guard.conn.execute("ROLLBACK TO w; RELEASE w").await,
+        // Given up on before SQLite said whether its savepoint opened: going back to the
+        // newest one could undo someone else's work instead, so the whole transaction goes,
+        // and every caller in it is told their work was not kept. It takes a request dropped
+        // within its first statement's fraction of a millisecond.
+        (true, Savepoint::Sent) => {
+            writer.fail(epoch, "a write given up on half-way undid its transaction".into());
+            end(guard, epoch, writer).await
         }
-        None => {
-            let result = guard.conn.execute("ROLLBACK").await;
-            guard.open = false;
-            writer.committed.fetch_max(epoch, Ordering::AcqRel);
-            // The epoch is over: the syncing task moves `durable` past it (writing the log
-            // only if commits before it still need that).
-            writer.sync_soon();
-            result
-        }
+        (false, _) => end(guard, epoch, writer).await,
     };
+    guard.savepoint = Savepoint::None;
     if let Err(e) = result {
         tracing::error!(error = %e, "cannot roll back a write transaction");
     }
+}
+
+/// Rolls the whole shared transaction back.
+async fn end(
+    guard: &mut Shared,
+    epoch: u64,
+    writer: &Arc<Writer>,
+) -> sqlx::Result<SqliteQueryResult> {
+    let result = guard.conn.execute("ROLLBACK").await;
+    guard.open = false;
+    writer.committed.fetch_max(epoch, Ordering::AcqRel);
+    // The epoch is over: the syncing task moves `durable` past it (writing the log only if
+    // commits before it still need that).
+    writer.sync_soon();
+    result
 }
 
 impl Drop for Tx {
@@ -420,26 +450,145 @@ impl Drop for Tx {
     /// transaction would roll back.
     fn drop(&mut self) {
         if let Some(mut guard) = self.guard.take() {
-            let savepoint = self.savepoint.take();
-            let writer = self.writer.clone();
-            let epoch = self.epoch;
+            let (joined, epoch, writer) = (self.joined, self.epoch, self.writer.clone());
             tokio::spawn(async move {
-                undo(&mut guard, savepoint.as_deref(), epoch, &writer).await;
+                undo(&mut guard, joined, epoch, &writer).await;
             });
         }
     }
 }
 
 impl Deref for Tx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.guard.as_ref().expect("an unfinished transaction").conn
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        self.guard.as_ref().expect("an unfinished transaction")
     }
 }
 
 impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.guard.as_mut().expect("an unfinished transaction").conn
+    fn deref_mut(&mut self) -> &mut Shared {
+        self.guard.as_mut().expect("an unfinished transaction")
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("open", &self.open)
+            .field("epoch", &self.epoch)
+            .field("savepoint", &self.savepoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statements run on the connection as they are, except a joining caller's first, which
+/// opens its savepoint on the way (`SAVEPOINT w; ` before it, one round trip for both).
+impl<'c> Executor<'c> for &'c mut Shared {
+    type Database = Sqlite;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, sqlx::Result<Either<SqliteQueryResult, SqliteRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        let Shared {
+            conn, savepoint, ..
+        } = self;
+        if *savepoint != Savepoint::Pending {
+            return conn.fetch_many(query);
+        }
+        let mut results = conn.fetch_many(WithSavepoint(query));
+        let mut answered = false;
+        futures_util::stream::poll_fn(move |cx| {
+            // From the first poll on, the statements are SQLite's.
+            if !answered {
+                *savepoint = Savepoint::Sent;
+            }
+            loop {
+                let next = std::task::ready!(results.poll_next_unpin(cx));
+                if answered {
+                    return std::task::Poll::Ready(next);
+                }
+                answered = true;
+                match next {
+                    // The savepoint's own result: not the caller's to see.
+                    Some(Ok(Either::Left(_))) => *savepoint = Savepoint::Open,
+                    // It could not be opened, so nothing after it ran.
+                    other => {
+                        *savepoint = Savepoint::None;
+                        return std::task::Poll::Ready(other);
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        if self.savepoint != Savepoint::Pending {
+            return self.conn.fetch_optional(query);
+        }
+        async move {
+            let mut results = self.fetch_many(query);
+            while let Some(result) = results.try_next().await? {
+                if let Either::Right(row) = result {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        }
+        .boxed()
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: sqlx::SqlStr,
+        parameters: &'e [SqliteTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<SqliteStatement>>
+    where
+        'c: 'e,
+    {
+        self.conn.prepare_with(sql, parameters)
+    }
+
+    fn describe<'e>(self, sql: sqlx::SqlStr) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<Sqlite>>>
+    where
+        'c: 'e,
+    {
+        self.conn.describe(sql)
+    }
+}
+
+/// A statement with the savepoint opened before it.
+struct WithSavepoint<E>(E);
+
+impl<'q, E: Execute<'q, Sqlite>> Execute<'q, Sqlite> for WithSavepoint<E> {
+    fn sql(self) -> sqlx::SqlStr {
+        sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(format!(
+            "{SAVEPOINT}{}",
+            self.0.sql().as_str()
+        )))
+    }
+
+    fn statement(&self) -> Option<&SqliteStatement> {
+        None
+    }
+
+    fn take_arguments(
+        &mut self,
+    ) -> Result<Option<SqliteArguments>, sqlx::error::BoxDynError> {
+        self.0.take_arguments()
+    }
+
+    fn persistent(&self) -> bool {
+        self.0.persistent()
     }
 }
 
