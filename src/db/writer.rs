@@ -419,7 +419,10 @@ async fn undo(guard: &mut Shared, joined: bool, epoch: u64, writer: &Arc<Writer>
         // and every caller in it is told their work was not kept. It takes a request dropped
         // within its first statement's fraction of a millisecond.
         (true, Savepoint::Sent) => {
-            writer.fail(epoch, "a write given up on half-way undid its transaction".into());
+            writer.fail(
+                epoch,
+                "a write given up on half-way undid its transaction".into(),
+            );
             end(guard, epoch, writer).await
         }
         (false, _) => end(guard, epoch, writer).await,
@@ -527,7 +530,10 @@ impl<'c> Executor<'c> for &'c mut Shared {
         .boxed()
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
@@ -581,9 +587,7 @@ impl<'q, E: Execute<'q, Sqlite>> Execute<'q, Sqlite> for WithSavepoint<E> {
         None
     }
 
-    fn take_arguments(
-        &mut self,
-    ) -> Result<Option<SqliteArguments>, sqlx::error::BoxDynError> {
+    fn take_arguments(&mut self) -> Result<Option<SqliteArguments>, sqlx::error::BoxDynError> {
         self.0.take_arguments()
     }
 

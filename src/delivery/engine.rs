@@ -619,15 +619,19 @@ impl Deliverer {
             if f.started >= latest.0 {
                 *latest = (f.started, status);
             }
-            let jitter = f64::from(crate::random::bytes::<1>()[0]) / 256.0;
             // A synchronous call is made once: the person saw its result.
             let decision = match (f.trigger.as_str(), a.outcome.failure.is_some()) {
                 ("synchronous", true) => Decision::Dead,
-                _ => decide(
+                (_, failed) => decide(
                     c.attempts as u32,
                     a.outcome.failure.as_ref(),
                     a.outcome.retry_after,
-                    jitter,
+                    // Only a retry's wait has any use for it.
+                    if failed {
+                        f64::from(crate::random::bytes::<1>()[0]) / 256.0
+                    } else {
+                        0.0
+                    },
                 ),
             };
             let error = a.outcome.error.as_deref();

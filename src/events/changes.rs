@@ -6,13 +6,15 @@ use serde_json::{Map, Value};
 
 use super::catalogue::{FieldKind, ObjectType};
 
+/// Fields in alphabetical order, as payloads have always listed them: the stored list then
+/// goes into a payload as it is, without being parsed and written again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
+    pub current: Value,
     pub name: String,
+    pub previous: Value,
     #[serde(rename = "type")]
     pub kind: String,
-    pub previous: Value,
-    pub current: Value,
 }
 
 fn kind_name(kind: FieldKind) -> &'static str {

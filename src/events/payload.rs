@@ -95,6 +95,21 @@ impl<'a> Stored<'a> {
     }
 }
 
+impl<'a> Stored<'a> {
+    /// Changed fields as stored: a JSON list written from values (so each one's keys are in
+    /// order), passed on as it is when the webhook changes nothing in it.
+    fn changes(e: &'a EventRow, o: &Options<'_>) -> Self {
+        let as_is = (o.excluded.is_empty() && !o.as_strings)
+            .then_some(e.changes.as_str())
+            .filter(|j| j.starts_with('['))
+            .and_then(|j| serde_json::from_str::<&RawValue>(j).ok());
+        match as_is {
+            Some(raw) => Stored::AsIs(raw),
+            None => Stored::Shaped(changed_fields(e, o)),
+        }
+    }
+}
+
 // Fields in alphabetical order, as the payload has always had them.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,7 +132,7 @@ struct Data<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     before_attributes: Option<Stored<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    changed_fields: Option<Value>,
+    changed_fields: Option<Stored<'a>>,
     id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     initiator: Option<Initiator<'a>>,
@@ -144,7 +159,7 @@ fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
         data: Data {
             attributes: attributes(&e.attributes),
             before_attributes: attributes(&e.before_attributes),
-            changed_fields: full.then(|| changed_fields(e, o)),
+            changed_fields: full.then(|| Stored::changes(e, o)),
             id: e.object_id,
             initiator: full.then_some(Initiator {
                 email: &e.initiator_email,

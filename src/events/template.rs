@@ -46,6 +46,19 @@ pub fn placeholders(object: ObjectType) -> Vec<String> {
     all
 }
 
+/// Whether `object` events offer placeholder `name` (as `placeholders` lists them, without
+/// building the list: a body is parsed for every delivery).
+fn offers(object: ObjectType, name: &str) -> bool {
+    if COMMON.contains(&name) {
+        return true;
+    }
+    let (scope, field) = name.split_once('.').unwrap_or((name, ""));
+    if scope == object.code() {
+        return field == "id" || object.fields().iter().any(|f| f.name == field);
+    }
+    object == ObjectType::Phase && scope == "project" && ["id", "code", "name"].contains(&field)
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
 }
@@ -54,7 +67,6 @@ impl Template {
     /// Splits `input` into text and placeholders, refusing placeholders that `object` events
     /// do not offer.
     pub fn parse(input: &str, object: ObjectType) -> Result<Template, String> {
-        let allowed = placeholders(object);
         let mut segments = Vec::new();
         let mut text = String::new();
         let mut rest = input;
@@ -67,7 +79,7 @@ impl Template {
             let name = &after[..name_len];
             let closed = after[name_len..].starts_with('}');
             if closed && !name.is_empty() && name.starts_with(|c: char| c.is_ascii_lowercase()) {
-                if !allowed.iter().any(|a| a == name) {
+                if !offers(object, name) {
                     return Err(format!(
                         "Unknown placeholder {{{name}}} for {} events.",
                         object.label()
@@ -116,6 +128,25 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_placeholders_a_body_may_use_are_exactly_those_listed() {
+        for object in [ObjectType::Project, ObjectType::Phase, ObjectType::User] {
+            let listed = placeholders(object);
+            for name in &listed {
+                assert!(offers(object, name), "{name} for {object:?}");
+            }
+            let others = [ObjectType::Project, ObjectType::Phase, ObjectType::User]
+                .iter()
+                .flat_map(|o| placeholders(*o))
+                .chain(
+                    ["project", "project.", "event", "nope.id", "project.nope"].map(String::from),
+                );
+            for name in others.filter(|n| !listed.contains(n)) {
+                assert!(!offers(object, &name), "{name} for {object:?}");
+            }
+        }
+    }
 
     #[test]
     fn json_braces_are_text_and_names_are_placeholders() {
