@@ -31,7 +31,7 @@ use sqlx::{Connection, Either, Execute, Executor, Sqlite, SqlitePool};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
 
 /// The writer's connection, as the caller holding it writes on it (`&mut **tx` is one).
-pub struct Shared {
+pub struct SharedConnection {
     conn: SqliteConnection,
     /// Whether `BEGIN IMMEDIATE` was issued and not yet committed.
     open: bool,
@@ -59,7 +59,7 @@ enum Savepoint {
 const SAVEPOINT: &str = "SAVEPOINT w; ";
 
 pub struct Writer {
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<Mutex<SharedConnection>>,
     /// The last epoch whose commit someone has taken on (see `commit_later`).
     leader: AtomicU64,
     /// The last epoch whose COMMIT or ROLLBACK finished: visible, maybe not yet on disk.
@@ -131,7 +131,7 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
         Ok(Arc::new(Writer {
-            shared: Arc::new(Mutex::new(Shared {
+            shared: Arc::new(Mutex::new(SharedConnection {
                 conn,
                 open: false,
                 epoch: 0,
@@ -250,7 +250,7 @@ impl Writer {
         failed.insert(epoch, error);
     }
 
-    async fn commit_if_open(&self, mut guard: OwnedMutexGuard<Shared>, epoch: u64) {
+    async fn commit_if_open(&self, mut guard: OwnedMutexGuard<SharedConnection>, epoch: u64) {
         if !guard.open || guard.epoch != epoch {
             return;
         }
@@ -358,7 +358,7 @@ impl Writer {
 
 /// One caller's part of the shared transaction.
 pub struct Tx {
-    guard: Option<OwnedMutexGuard<Shared>>,
+    guard: Option<OwnedMutexGuard<SharedConnection>>,
     /// Whether the caller joined a shared transaction another opened.
     joined: bool,
     epoch: u64,
@@ -409,7 +409,7 @@ impl Tx {
     }
 }
 
-async fn undo(guard: &mut Shared, joined: bool, epoch: u64, writer: &Arc<Writer>) {
+async fn undo(guard: &mut SharedConnection, joined: bool, epoch: u64, writer: &Arc<Writer>) {
     let result = match (joined, guard.savepoint) {
         // Nothing of this caller's ran.
         (true, Savepoint::Pending | Savepoint::None) => Ok(Default::default()),
@@ -435,7 +435,7 @@ async fn undo(guard: &mut Shared, joined: bool, epoch: u64, writer: &Arc<Writer>
 
 /// Rolls the whole shared transaction back.
 async fn end(
-    guard: &mut Shared,
+    guard: &mut SharedConnection,
     epoch: u64,
     writer: &Arc<Writer>,
 ) -> sqlx::Result<SqliteQueryResult> {
@@ -462,21 +462,21 @@ impl Drop for Tx {
 }
 
 impl Deref for Tx {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
+    type Target = SharedConnection;
+    fn deref(&self) -> &SharedConnection {
         self.guard.as_ref().expect("an unfinished transaction")
     }
 }
 
 impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut Shared {
+    fn deref_mut(&mut self) -> &mut SharedConnection {
         self.guard.as_mut().expect("an unfinished transaction")
     }
 }
 
-impl std::fmt::Debug for Shared {
+impl std::fmt::Debug for SharedConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
+        f.debug_struct("SharedConnection")
             .field("open", &self.open)
             .field("epoch", &self.epoch)
             .field("savepoint", &self.savepoint)
@@ -486,7 +486,7 @@ impl std::fmt::Debug for Shared {
 
 /// Statements run on the connection as they are, except a joining caller's first, which
 /// opens its savepoint on the way (`SAVEPOINT w; ` before it, one round trip for both).
-impl<'c> Executor<'c> for &'c mut Shared {
+impl<'c> Executor<'c> for &'c mut SharedConnection {
     type Database = Sqlite;
 
     fn fetch_many<'e, 'q: 'e, E>(
@@ -497,7 +497,7 @@ impl<'c> Executor<'c> for &'c mut Shared {
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
     {
-        let Shared {
+        let SharedConnection {
             conn, savepoint, ..
         } = self;
         if *savepoint != Savepoint::Pending {
