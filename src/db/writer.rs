@@ -126,7 +126,10 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
         let options = (*options)
             .clone()
             .synchronous(SqliteSynchronous::Normal)
-            .pragma("wal_autocheckpoint", "0");
+            .pragma("wal_autocheckpoint", "0")
+            // Every write statement of the application runs here, some also with a joining
+            // caller's savepoint before them: room for all of them to stay prepared.
+            .statement_cache_capacity(256);
         let conn = SqliteConnection::connect_with(&options).await?;
         let mut wal = options.get_filename().as_os_str().to_owned();
         wal.push("-wal");
