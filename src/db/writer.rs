@@ -102,6 +102,14 @@ impl Drop for BackgroundWrite {
 /// How often, at most, the log is checkpointed while commits go on.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// Frames (pages) in the log after which it is made to start over (see `restart_log`):
+/// 32 MB with 4 KB pages.
+const RESTART_AFTER_FRAMES: i64 = 8192;
+
+/// What is left of the log file when it starts over: a log that is reused, not regrown,
+/// costs its sync no change to the file's size.
+const LOG_SIZE_LIMIT: &str = "33554432";
+
 type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
 
 /// Writers by database file: each file gets one, whoever opens it.
@@ -127,6 +135,7 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
             .clone()
             .synchronous(SqliteSynchronous::Normal)
             .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", LOG_SIZE_LIMIT)
             // Every write statement of the application runs here, some also with a joining
             // caller's savepoint before them: room for all of them to stay prepared.
             .statement_cache_capacity(256);
@@ -254,9 +263,18 @@ impl Writer {
     }
 
     async fn commit_if_open(&self, mut guard: OwnedMutexGuard<SharedConnection>, epoch: u64) {
-        if !guard.open || guard.epoch != epoch {
+        if guard.epoch == epoch {
+            self.commit_open(&mut guard).await;
+        }
+    }
+
+    /// Commits the shared transaction, if one is open (its callers have all finished: the
+    /// caller holds the connection).
+    async fn commit_open(&self, guard: &mut SharedConnection) {
+        if !guard.open {
             return;
         }
+        let epoch = guard.epoch;
         let started = std::time::Instant::now();
         let result = guard.conn.execute("COMMIT").await;
         slow("a commit", started);
@@ -272,7 +290,6 @@ impl Writer {
             }
         }
         guard.open = false;
-        drop(guard);
         self.committed.fetch_max(epoch, Ordering::AcqRel);
     }
 
@@ -292,24 +309,46 @@ impl Writer {
         }
         let me = self.clone();
         tokio::spawn(async move {
-            let mut conn = me.checkpointer.lock().await;
-            let result = match &mut *conn {
-                Some(conn) => conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await,
-                None => match SqliteConnection::connect_with(&me.checkpoints).await {
-                    Ok(new) => {
-                        conn.insert(new)
-                            .execute("PRAGMA wal_checkpoint(PASSIVE)")
-                            .await
-                    }
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = result {
-                tracing::error!(error = %e, "cannot checkpoint the database log");
+            match me.checkpoint().await {
+                Ok(frames) if frames >= RESTART_AFTER_FRAMES => me.restart_log().await,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "cannot checkpoint the database log"),
             }
             *me.last_checkpoint.lock().expect("checkpoint lock") = Instant::now();
             me.checkpointing.store(false, Ordering::Release);
         });
+    }
+
+    /// A passive checkpoint on the checkpointing connection; the frames in the log.
+    async fn checkpoint(&self) -> sqlx::Result<i64> {
+        let mut conn = self.checkpointer.lock().await;
+        if conn.is_none() {
+            *conn = Some(SqliteConnection::connect_with(&self.checkpoints).await?);
+        }
+        let conn = conn.as_mut().expect("a checkpointing connection");
+        let (_busy, frames, _copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(conn)
+                .await?;
+        Ok(frames)
+    }
+
+    /// Has the log start over from its beginning. SQLite only does so when a transaction
+    /// starts with every frame of the log copied into the database, which a writer never
+    /// idle never gives it: under steady writes the log grew without end (800 MB after a
+    /// minute of the benchmark), and with it the work of reading it and of recovering from
+    /// a crash. So the writer pauses for a moment: what is open is committed, the frames
+    /// written since the last checkpoint are copied, and the next transaction starts the
+    /// log over (cut back to `LOG_SIZE_LIMIT`).
+    async fn restart_log(self: &Arc<Self>) {
+        let mut guard = self.shared.clone().lock_owned().await;
+        self.commit_open(&mut guard).await;
+        self.sync_soon();
+        let started = std::time::Instant::now();
+        if let Err(e) = guard.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::error!(error = %e, "cannot checkpoint the database log");
+        }
+        slow("starting the log over", started);
     }
 
     /// Writes the log to disk for every commit made so far, in a task of its own unless one
