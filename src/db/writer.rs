@@ -103,12 +103,12 @@ impl Drop for BackgroundWrite {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Frames (pages) in the log after which it is made to start over (see `restart_log`):
-/// 32 MB with 4 KB pages.
-const RESTART_AFTER_FRAMES: i64 = 8192;
+/// 64 MB with 4 KB pages, a pause of a few milliseconds every few seconds of steady writes.
+const RESTART_AFTER_FRAMES: i64 = 16_384;
 
 /// What is left of the log file when it starts over: a log that is reused, not regrown,
 /// costs its sync no change to the file's size.
-const LOG_SIZE_LIMIT: &str = "33554432";
+const LOG_SIZE_LIMIT: &str = "67108864";
 
 type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
 
