@@ -149,15 +149,15 @@ fn take_latencies(seen: &Seen) -> Vec<i64> {
     l
 }
 
+/// The value after `key` in the first line of `/proc/<pid>/<file>` that starts with it.
+fn proc_field(pid: u32, file: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    let value = text.lines().find_map(|l| l.strip_prefix(key))?;
+    Some(value.trim().to_owned())
+}
+
 fn peak_memory(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
-        })
-        .unwrap_or_default()
+    proc_field(pid, "status", "VmHWM:").unwrap_or_default()
 }
 
 /// CPU time used so far by a process (user + system, in clock ticks of 10 ms) and its
@@ -189,13 +189,8 @@ fn cpu_and_switches(pid: u32) -> (u64, u64) {
 
 /// Bytes a process has had written to storage so far (its database, log and write-ahead log).
 fn disk_writes(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/io"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("write_bytes:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
+    proc_field(pid, "io", "write_bytes:")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
