@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (applies database migrations first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage users from the shell.
     #[command(subcommand)]
     User(UserCommand),
@@ -115,6 +115,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
 
+    /// Send every outgoing request through this proxy, e.g. http://proxy.internal:3128
+    /// (proxy variables such as HTTP_PROXY are never used).
+    #[arg(long, env = "HOOKLINE_OUTGOING_PROXY")]
+    pub outgoing_proxy: Option<Url>,
+
     /// Timeout of one asynchronous delivery attempt, in seconds (at most 30).
     #[arg(long, env = "HOOKLINE_DELIVERY_TIMEOUT_SECONDS", default_value_t = 15)]
     pub delivery_timeout_seconds: u64,
@@ -191,6 +196,7 @@ impl ServeArgs {
             second_language: Settings::parse_languages(&self.languages)?,
             max_hooks_per_action: self.max_hooks_per_action.into(),
             allow_private_targets: self.allow_private_targets,
+            outgoing_proxy: self.outgoing_proxy,
             delivery_timeout: Duration::from_secs(self.delivery_timeout_seconds),
             sync_timeout: Duration::from_secs(self.sync_timeout_seconds),
             delivery_concurrency: self.delivery_concurrency,

@@ -33,6 +33,9 @@ pub struct Settings {
     pub max_hooks_per_action: usize,
     /// Let webhooks call loopback and private addresses (local demos, tests).
     pub allow_private_targets: bool,
+    /// Every outgoing request goes through this proxy (a fixed egress address); never one
+    /// from the environment.
+    pub outgoing_proxy: Option<Url>,
     /// Per-attempt timeouts: asynchronous deliveries, synchronous calls.
     pub delivery_timeout: Duration,
     pub sync_timeout: Duration,
@@ -65,6 +68,7 @@ impl Settings {
             second_language: None,
             max_hooks_per_action: 10,
             allow_private_targets: false,
+            outgoing_proxy: None,
             delivery_timeout: Duration::from_secs(15),
             sync_timeout: Duration::from_secs(10),
             delivery_concurrency: 256,
@@ -127,6 +131,13 @@ impl Settings {
             ensure!(
                 matches!(url.scheme(), "http" | "https") && url.host().is_some(),
                 "HOOKLINE_PUBLIC_URL must be an http(s) URL with a host, such as https://hooks.example.com"
+            );
+        }
+        if let Some(proxy) = &self.outgoing_proxy {
+            ensure!(
+                matches!(proxy.scheme(), "http" | "https" | "socks5" | "socks5h")
+                    && proxy.host().is_some(),
+                "HOOKLINE_OUTGOING_PROXY must be a proxy URL such as http://proxy.internal:3128"
             );
         }
         match (&self.admin_email, &self.admin_password) {

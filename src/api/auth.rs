@@ -36,12 +36,22 @@ impl ApiCaller {
         Ok(())
     }
 
+    /// The rights the token can exercise: its user's, narrowed to those its scopes reach. A
+    /// token for managing objects cannot hand out webhook or token rights, even its user's.
+    fn reach(&self) -> RightSet {
+        self.rights
+            .iter()
+            .filter(|r| self.scopes.iter().any(|s| s.rights().contains(r)))
+            .collect()
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             id: Some(self.user_id),
             name: self.user_name.clone(),
             email: self.email.clone(),
             via_token: Some(self.token_name.clone()),
+            authority: crate::services::Authority::Rights(self.reach()),
         }
     }
 }

@@ -2,44 +2,58 @@
 
 use sqlx::SqlitePool;
 
-/// When the account is blocked until, if it is (Unix ms).
-pub async fn blocked_until(pool: &SqlitePool, email: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT blocked_until FROM sign_in_throttle WHERE email = ?1")
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+/// What a reservation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may check its password; it is the `n`th counted in a row. Should it
+    /// fail, the block that `n` failures earn is already in place (`blocked_until`).
+    Granted { n: i64 },
+    /// Blocked until then (Unix ms): no password is checked.
+    Blocked { until: i64 },
 }
 
-/// Counts one more failure, atomically; failures older than `forget_before` start the count
-/// again. Returns the count.
-pub async fn record_failure(
+/// Reserves one sign-in attempt for `email`, atomically: unless the address is blocked, the
+/// attempt is counted as a failure before its password is checked, and the block it would
+/// earn set, so that attempts made at the same moment cannot all slip under the limit. A
+/// success clears it all (`clear`). `block_ms(n)` is the block after `n` failures, 0 for
+/// none; failures older than `forget_before` start the count again.
+pub async fn reserve(
     pool: &SqlitePool,
     email: &str,
     now: i64,
     forget_before: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
-         VALUES (?1, 1, ?2, 0)
-         ON CONFLICT (email) DO UPDATE SET
-             failures = CASE WHEN last_failure_at < ?3 THEN 1 ELSE failures + 1 END,
-             last_failure_at = excluded.last_failure_at
-         RETURNING failures",
+    block_ms: impl Fn(i64) -> i64,
+) -> sqlx::Result<Reservation> {
+    let mut tx = super::begin_write(pool).await?;
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE email = ?1",
     )
     .bind(email)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let n = match row {
+        Some((_, _, until)) if until > now => {
+            tx.rollback().await?;
+            return Ok(Reservation::Blocked { until });
+        }
+        Some((failures, last, _)) if last >= forget_before => failures + 1,
+        _ => 1,
+    };
+    let block = block_ms(n);
+    sqlx::query(
+        "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (email) DO UPDATE SET failures = excluded.failures,
+             last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
+    )
+    .bind(email)
+    .bind(n)
     .bind(now)
-    .bind(forget_before)
-    .fetch_one(pool)
-    .await
-}
-
-pub async fn block(pool: &SqlitePool, email: &str, until: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sign_in_throttle SET blocked_until = ?2 WHERE email = ?1")
-        .bind(email)
-        .bind(until)
-        .execute(pool)
-        .await?;
-    Ok(())
+    .bind(if block > 0 { now + block } else { 0 })
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Reservation::Granted { n })
 }
 
 pub async fn clear(db: impl sqlx::SqliteExecutor<'_>, email: &str) -> sqlx::Result<()> {

@@ -101,7 +101,7 @@ impl Attempt {
 
 pub struct Deliverer {
     pool: SqlitePool,
-    client: reqwest::Client,
+    client: super::client::Client,
     settings: Arc<Settings>,
     wakeup: Notify,
     permits: Arc<Semaphore>,
@@ -118,7 +118,10 @@ pub struct Deliverer {
 impl Deliverer {
     pub fn new(pool: SqlitePool, settings: Arc<Settings>) -> anyhow::Result<Self> {
         Ok(Self {
-            client: super::client::build(settings.allow_private_targets)?,
+            client: super::client::Client::build(
+                settings.allow_private_targets,
+                settings.outgoing_proxy.as_ref(),
+            )?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
             pool,
             settings,
@@ -135,7 +138,7 @@ impl Deliverer {
         self.settings.delivery_lease.as_millis() as i64
     }
 
-    pub fn client(&self) -> &reqwest::Client {
+    pub fn client(&self) -> &super::client::Client {
         &self.client
     }
 
@@ -569,13 +572,7 @@ impl Deliverer {
         };
         let outcome = {
             let _host = self.host_permits(&request.url).acquire_owned().await?;
-            send(
-                &self.client,
-                &request,
-                timeout,
-                self.settings.allow_private_targets,
-            )
-            .await
+            send(&self.client, &request, timeout).await
         };
         Ok(Some(Finished {
             claimed: c,

@@ -1,9 +1,8 @@
 //! Sending one request and classifying what happened.
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::guard::{HOW_TO_ALLOW, is_forbidden};
+use super::client::Client;
 use super::policy::{FailureKind, parse_retry_after};
 use super::request::Outgoing;
 
@@ -36,17 +35,6 @@ impl Outcome {
             duration: started.elapsed(),
         }
     }
-}
-
-/// A literal IP in the URL never reaches the resolver, so it is checked here.
-fn literal_refused(url: &reqwest::Url) -> Option<String> {
-    let host = url
-        .host_str()?
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let ip: IpAddr = host.parse().ok()?;
-    is_forbidden(ip)
-        .then(|| format!("refused: {ip} is a private or local address ({HOW_TO_ALLOW})"))
 }
 
 fn classify(error: &reqwest::Error) -> (FailureKind, String) {
@@ -90,12 +78,7 @@ async fn read_limited(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-pub async fn send(
-    client: &reqwest::Client,
-    out: &Outgoing,
-    timeout: Duration,
-    allow_private: bool,
-) -> Outcome {
+pub async fn send(client: &Client, out: &Outgoing, timeout: Duration) -> Outcome {
     let started = Instant::now();
     let url = match reqwest::Url::parse(&out.url) {
         Ok(u) => u,
@@ -107,12 +90,12 @@ pub async fn send(
             );
         }
     };
-    if !allow_private && let Some(refusal) = literal_refused(&url) {
+    if let Some(refusal) = client.refusal(&url).await {
         return Outcome::failed(FailureKind::Refused, refusal, started);
     }
     let method =
         reqwest::Method::from_bytes(out.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-    let mut request = client.request(method, url).timeout(timeout);
+    let mut request = client.http.request(method, url).timeout(timeout);
     for (name, value, _) in &out.headers {
         request = request.header(name.as_str(), value.as_str());
     }

@@ -93,6 +93,10 @@ impl RightSet {
     pub fn iter(self) -> impl Iterator<Item = Right> {
         Right::ALL.into_iter().filter(move |r| self.contains(*r))
     }
+
+    pub fn extend(&mut self, other: RightSet) {
+        self.0 |= other.0;
+    }
 }
 
 impl FromIterator<Right> for RightSet {

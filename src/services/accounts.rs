@@ -3,7 +3,7 @@
 
 use super::{Actor, ServiceError, is_unique_violation};
 use crate::db::{self, Tx, users::NewUser};
-use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Secret};
+use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, RightSet, Secret};
 use crate::events::{self, Action, Change, ObjectType, Recorded};
 
 use super::dispatch::after_commit;
@@ -31,6 +31,7 @@ pub async fn create_user(
     input: NewUserInput,
 ) -> Result<i64, ServiceError> {
     check_roles_exist(state, &input.user.role_ids).await?;
+    check_grant(state, actor, &input.user.role_ids, &[]).await?;
     let hash = state.passwords.hash(input.password.secret()).await?;
     let mut tx = db::begin_write(&state.pool).await?;
     let new = NewUser {
@@ -109,6 +110,9 @@ pub async fn update_user(
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    check_outranks(&mut tx, actor, id).await?;
+    let held = db::users::role_ids(&mut *tx, id).await?;
+    check_grant(state, actor, &input.role_ids, &held).await?;
     let now = db::now_ms();
     match db::users::update_details(
         &mut tx,
@@ -150,6 +154,7 @@ pub async fn set_active(
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    check_outranks(&mut tx, actor, id).await?;
     if db::users::set_active(&mut tx, id, active, db::now_ms()).await? && !active {
         db::sessions::delete_for_user(&mut tx, id, None).await?;
     }
@@ -180,6 +185,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
     let (before, version) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    check_outranks(&mut tx, actor, id).await?;
     let managed = db::projects::managed_by(&mut *tx, id).await?;
     if managed > 0 {
         return Err(ServiceError::field(
@@ -272,6 +278,35 @@ pub async fn reset_password(
     tx.commit().await?;
     tracing::info!(user_id = user.id, "password reset");
     Ok(())
+}
+
+/// Roles given that the user did not hold before carry only rights the actor holds.
+async fn check_grant(
+    state: &AppState,
+    actor: &Actor,
+    role_ids: &[i64],
+    held: &[i64],
+) -> Result<(), ServiceError> {
+    let mut given = RightSet::default();
+    for id in role_ids.iter().filter(|id| !held.contains(id)) {
+        if let Some(role) = db::roles::find(&state.pool, *id).await? {
+            given.extend(db::roles::rights(&state.pool, &role).await?);
+        }
+    }
+    actor
+        .authority
+        .require(given, "Giving these roles")
+        .map_err(|m| ServiceError::field("roles", m))
+}
+
+/// Only someone holding every right of a user may change, deactivate or delete them: an
+/// account is a way to act with its rights.
+async fn check_outranks(tx: &mut Tx, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+    let theirs = db::roles::rights_of(&mut **tx, id).await?;
+    actor
+        .authority
+        .require(theirs, "Managing this user")
+        .map_err(|m| ServiceError::field("user", m))
 }
 
 async fn check_roles_exist(state: &AppState, role_ids: &[i64]) -> Result<(), ServiceError> {

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{Actor, ServiceError};
 use crate::db;
+use crate::domain::RightSet;
 use crate::domain::api_token::TokenDraft;
 use crate::state::AppState;
 
@@ -50,6 +51,21 @@ pub async fn create(
                 useless.join(", ")
             ),
         ));
+    }
+    // A token for someone else must not carry a right its maker lacks: that would let
+    // anyone who manages tokens act as an administrator.
+    if actor.id != Some(user.id) {
+        let carried: RightSet = draft
+            .scopes
+            .iter()
+            .flat_map(|s| s.rights().iter().copied())
+            .filter(|r| rights.contains(*r))
+            .collect();
+        let what = format!("A token for {} with these scopes", user.display_name);
+        actor
+            .authority
+            .require(carried, &what)
+            .map_err(|m| ServiceError::field("scopes", m))?;
     }
     let token = format!(
         "{TOKEN_PREFIX}{}",

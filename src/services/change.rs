@@ -174,13 +174,7 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
     let calls = approvals.into_iter().map(|a| async move {
         let attempt = match a.request {
             Ok(request) => {
-                let outcome = send(
-                    client,
-                    &request,
-                    state.settings.sync_timeout,
-                    state.settings.allow_private_targets,
-                )
-                .await;
+                let outcome = send(client, &request, state.settings.sync_timeout).await;
                 Attempt {
                     url: request.url.clone(),
                     request,

@@ -15,7 +15,7 @@ pub mod sign_in;
 pub mod webhook_list;
 pub mod webhooks;
 
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, RightSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -68,7 +68,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
-/// Who makes a change, as the history and events record it.
+/// Who makes a change, as the history and events record it, and what they may hand on.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: Option<i64>,
@@ -76,6 +76,40 @@ pub struct Actor {
     pub email: String,
     /// The API token the change came through, named in the history.
     pub via_token: Option<String>,
+    pub authority: Authority,
+}
+
+/// How far a person's power to act through others reaches: nobody gives a role, a token or
+/// control over an account that carries a right they do not hold themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The operator at the command line, and Hookline itself: the machine is theirs.
+    Operator,
+    /// A person, through the UI or an API token: bounded by the rights they hold.
+    Rights(RightSet),
+}
+
+impl Authority {
+    /// Whether every right in `rights` is held.
+    pub fn covers(self, rights: RightSet) -> bool {
+        match self {
+            Authority::Operator => true,
+            Authority::Rights(held) => rights.iter().all(|r| held.contains(r)),
+        }
+    }
+
+    /// The refusal when `rights` are not all held, naming the first missing one.
+    pub fn require(self, rights: RightSet, what: &str) -> Result<(), String> {
+        match self {
+            Authority::Operator => Ok(()),
+            Authority::Rights(held) => match rights.iter().find(|r| !held.contains(*r)) {
+                None => Ok(()),
+                Some(missing) => Err(format!(
+                    "{what} would carry the right \u{201c}{missing}\u{201d}, which you do not hold: only someone who holds every right involved can do this."
+                )),
+            },
+        }
+    }
 }
 
 impl Actor {
@@ -86,6 +120,7 @@ impl Actor {
             name: name.to_owned(),
             email: String::new(),
             via_token: None,
+            authority: Authority::Operator,
         }
     }
 

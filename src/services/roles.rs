@@ -4,7 +4,7 @@ use crate::db;
 use crate::domain::{RightSet, RoleName};
 use crate::state::AppState;
 
-use super::{ServiceError, is_unique_violation};
+use super::{Actor, ServiceError, is_unique_violation};
 
 pub struct RoleInput {
     pub name: RoleName,
@@ -15,7 +15,20 @@ pub struct RoleInput {
 pub const DESCRIPTION_MAX_CHARS: usize = 500;
 const NAME_TAKEN: &str = "A role with this name already exists.";
 
-pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, ServiceError> {
+/// A role may carry only rights its maker holds.
+fn check_rights(actor: &Actor, rights: RightSet) -> Result<(), ServiceError> {
+    actor
+        .authority
+        .require(rights, "This role")
+        .map_err(|m| ServiceError::field("rights", m))
+}
+
+pub async fn create_role(
+    state: &AppState,
+    actor: &Actor,
+    input: RoleInput,
+) -> Result<i64, ServiceError> {
+    check_rights(actor, input.rights)?;
     let mut tx = db::begin_write(&state.pool).await?;
     let id = match db::roles::insert(&mut tx, input.name.as_ref(), &input.description).await {
         Ok(id) => id,
@@ -27,7 +40,13 @@ pub async fn create_role(state: &AppState, input: RoleInput) -> Result<i64, Serv
     Ok(id)
 }
 
-pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<(), ServiceError> {
+pub async fn update_role(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    input: RoleInput,
+) -> Result<(), ServiceError> {
+    check_rights(actor, input.rights)?;
     let mut tx = db::begin_write(&state.pool).await?;
     let role = db::roles::find(&mut *tx, id)
         .await?
@@ -38,6 +57,7 @@ pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<
             "Built-in roles cannot be changed.",
         ));
     }
+    check_rights(actor, db::roles::rights(&mut *tx, &role).await?)?;
     match db::roles::update(&mut tx, id, input.name.as_ref(), &input.description).await {
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
         other => other?,
@@ -47,7 +67,7 @@ pub async fn update_role(state: &AppState, id: i64, input: RoleInput) -> Result<
     Ok(())
 }
 
-pub async fn delete_role(state: &AppState, id: i64) -> Result<(), ServiceError> {
+pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
     let role = db::roles::find(&mut *tx, id)
         .await?
@@ -58,6 +78,7 @@ pub async fn delete_role(state: &AppState, id: i64) -> Result<(), ServiceError> 
             "Built-in roles cannot be deleted.",
         ));
     }
+    check_rights(actor, db::roles::rights(&mut *tx, &role).await?)?;
     let holders = db::roles::holders(&mut *tx, id).await?;
     if holders > 0 {
         return Err(ServiceError::field(

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::db;
+use crate::db::throttle::Reservation;
 use crate::domain::Secret;
 use crate::state::AppState;
 
@@ -39,6 +40,9 @@ pub fn block_for(failures: i64) -> Option<Duration> {
     )
 }
 
+/// Signs in. The attempt is reserved (counted, its block set) before the password is
+/// checked, so that simultaneous attempts cannot check more passwords than the throttle
+/// allows; a right password clears the count.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -46,21 +50,24 @@ pub async fn sign_in(
 ) -> anyhow::Result<SignInOutcome> {
     let key = email.trim().to_lowercase();
     let now = db::now_ms();
-    if let Some(until) = db::throttle::blocked_until(&state.pool, &key).await?
-        && until > now
-    {
-        return Ok(SignInOutcome::Throttled {
-            retry_after_secs: (until - now + 999) / 1000,
-        });
-    }
+    let forget_before = now - FORGET_AFTER.as_millis() as i64;
+    let block_ms = |n| block_for(n).map_or(0, |b| b.as_millis() as i64);
+    let n = match db::throttle::reserve(&state.pool, &key, now, forget_before, block_ms).await? {
+        Reservation::Blocked { until } => {
+            return Ok(SignInOutcome::Throttled {
+                retry_after_secs: (until - now + 999) / 1000,
+            });
+        }
+        Reservation::Granted { n } => n,
+    };
     let credentials = db::users::credentials_by_email(&state.pool, &key).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
     let password_ok = state.passwords.verify(password, stored).await?;
     match credentials {
         Some(c) if password_ok && c.active => {
-            db::throttle::clear(&state.pool, &key).await?;
             let token = crate::random::token();
             let mut tx = db::begin_write(&state.pool).await?;
+            db::throttle::clear(&mut *tx, &key).await?;
             db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = c.id, "signed in");
@@ -69,22 +76,15 @@ pub async fn sign_in(
                 must_change_password: c.must_change_password,
             })
         }
-        _ => record_failure(state, &key, now).await,
-    }
-}
-
-async fn record_failure(state: &AppState, key: &str, now: i64) -> anyhow::Result<SignInOutcome> {
-    let forget_before = now - FORGET_AFTER.as_millis() as i64;
-    let failures = db::throttle::record_failure(&state.pool, key, now, forget_before).await?;
-    tracing::warn!(failures, "sign-in refused");
-    match block_for(failures) {
-        Some(block) => {
-            db::throttle::block(&state.pool, key, now + block.as_millis() as i64).await?;
-            Ok(SignInOutcome::Throttled {
-                retry_after_secs: block.as_secs() as i64,
+        _ => {
+            tracing::warn!(failures = n, "sign-in refused");
+            Ok(match block_for(n) {
+                Some(block) => SignInOutcome::Throttled {
+                    retry_after_secs: block.as_secs() as i64,
+                },
+                None => SignInOutcome::Refused,
             })
         }
-        None => Ok(SignInOutcome::Refused),
     }
 }
 

@@ -66,5 +66,6 @@ pub fn actor(user: &crate::auth::SignedIn) -> crate::services::Actor {
         name: user.display_name.clone(),
         email: user.email.clone(),
         via_token: None,
+        authority: crate::services::Authority::Rights(user.rights),
     }
 }

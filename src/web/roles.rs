@@ -132,7 +132,7 @@ async fn create(
     user.require(Right::ManageUsers)?;
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &mut errors) {
-        match service::create_role(&state, input).await {
+        match service::create_role(&state, &super::actor(&user), input).await {
             Ok(_) => {
                 session.flash(
                     FlashKind::Success,
@@ -166,7 +166,7 @@ async fn update(
     let id = id.into_inner();
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &mut errors) {
-        match service::update_role(&state, id, input).await {
+        match service::update_role(&state, &super::actor(&user), id, input).await {
             Ok(()) => {
                 session.flash(FlashKind::Success, "Role saved.");
                 return Ok(redirect("/roles"));
@@ -194,7 +194,7 @@ async fn delete(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    match service::delete_role(&state, *id).await {
+    match service::delete_role(&state, &super::actor(&user), *id).await {
         Ok(()) => session.flash(FlashKind::Success, "Role deleted."),
         Err(ServiceError::Invalid(errors)) => errors
             .iter()

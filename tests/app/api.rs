@@ -20,7 +20,7 @@ const ALL_SCOPES: [&str; 6] = [
 ];
 
 /// A token for `user_id`, made through the same service as the screen.
-async fn token(app: &TestApp, user_id: i64, name: &str, scopes: &[&str]) -> String {
+pub async fn token(app: &TestApp, user_id: i64, name: &str, scopes: &[&str]) -> String {
     let draft = TokenDraft::parse(
         &TokenInput {
             name: name.into(),
@@ -41,7 +41,7 @@ async fn token(app: &TestApp, user_id: i64, name: &str, scopes: &[&str]) -> Stri
     .token
 }
 
-async fn admin_token(app: &TestApp) -> String {
+pub async fn admin_token(app: &TestApp) -> String {
     token(app, 1, "Integration", &ALL_SCOPES).await
 }
 

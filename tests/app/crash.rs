@@ -3,103 +3,37 @@
 //! id, with duplicates only for the requests that were in flight.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
 
 use crate::helpers::*;
+use crate::process::Server;
 use crate::receiver::{Answer, Receiver};
 
 const CHANGES: usize = 1000;
 const CONCURRENCY: usize = 16;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-/// A failing test must not leave a server behind.
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env_clear()
-        .env(
-            "HOOKLINE_DATABASE_URL",
-            format!("sqlite://{}", db.display()),
-        )
-        .env("HOOKLINE_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("HOOKLINE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("HOOKLINE_ALLOW_PRIVATE_TARGETS", "true")
-        .env("HOOKLINE_DELIVERY_TIMEOUT_SECONDS", "2")
-        .env("HOOKLINE_SYNC_TIMEOUT_SECONDS", "2")
-        .env("HOOKLINE_DELIVERY_LEASE_SECONDS", "3")
-        .env("HOOKLINE_DELIVERY_CONCURRENCY", CONCURRENCY.to_string())
-        .env(
-            "HOOKLINE_LOG",
-            std::env::var("CRASH_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var("CRASH_LOG").is_ok() {
+    let lease = CONCURRENCY.to_string();
+    let log = std::env::var("CRASH_LOG").unwrap_or_else(|_| "warn".into());
+    Server::start(
+        db,
+        &[
+            ("HOOKLINE_DELIVERY_TIMEOUT_SECONDS", "2"),
+            ("HOOKLINE_SYNC_TIMEOUT_SECONDS", "2"),
+            ("HOOKLINE_DELIVERY_LEASE_SECONDS", "3"),
+            ("HOOKLINE_DELIVERY_CONCURRENCY", &lease),
+            ("HOOKLINE_LOG", &log),
+        ],
+        if std::env::var("CRASH_LOG").is_ok() {
             Stdio::inherit()
         } else {
             Stdio::null()
-        })
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the server prints where to sign in")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("Hookline is running. Sign in at ") {
-            break url.trim_end_matches("/sign-in").to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base }
-}
-
-async fn signed_in(base: &str) -> (Client, String) {
-    let client = client();
-    let page = client
-        .get(format!("{base}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = client
-        .post(format!("{base}/sign-in"))
-        .form(&[
-            ("csrf_token", csrf_in(&page).as_str()),
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = client
-        .get(format!("{base}/account/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (client, csrf_in(&page))
+        },
+    )
 }
 
 /// Creates projects `from..CHANGES`; stops at the first failure (the server was killed) and
@@ -136,7 +70,7 @@ async fn a_kill_9_mid_delivery_loses_nothing() {
     let db = dir.path().join("crash.db");
 
     let mut first = start(&db);
-    let (client, token) = signed_in(&first.base).await;
+    let (client, token) = first.signed_in().await;
     let mut form: Vec<(&str, String)> = crate::webhooks::form_with(&[
         ("url", &format!("{}/crash", receiver.url)),
         ("event_action", "create"),
@@ -161,7 +95,7 @@ async fn a_kill_9_mid_delivery_loses_nothing() {
     );
 
     let second = start(&db);
-    let (client, token) = signed_in(&second.base).await;
+    let (client, token) = second.signed_in().await;
     assert_eq!(
         make_changes(client, second.base.clone(), token, reached).await,
         CHANGES

@@ -136,6 +136,47 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
 }
 
 #[tokio::test]
+async fn simultaneous_attempts_check_no_more_passwords_than_the_throttle_allows() {
+    let app = spawn_app().await;
+    // 31 browsers, each with its own form token, send at the same moment: 30 wrong, 1 right.
+    let mut prepared = Vec::new();
+    for i in 0..31 {
+        let client = client();
+        let csrf = csrf_in(&app.get_html(&client, "/sign-in").await);
+        let password = if i == 30 {
+            ADMIN_PASSWORD
+        } else {
+            "wrong password"
+        };
+        prepared.push((client, csrf, password));
+    }
+    let answers =
+        futures_util::future::join_all(prepared.iter().map(async |(client, csrf, password)| {
+            let fields = [
+                ("csrf_token", csrf.as_str()),
+                ("email", ADMIN_EMAIL),
+                ("password", password),
+            ];
+            app.post_raw(client, "/sign-in", &fields).await
+        }))
+        .await;
+    let count = |status: StatusCode| answers.iter().filter(|r| r.status() == status).count();
+    let (refused, signed_in, throttled) = (
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::SEE_OTHER),
+        count(StatusCode::TOO_MANY_REQUESTS),
+    );
+    assert_eq!(refused + signed_in + throttled, 31);
+    // The fifth failure blocks, so at most five passwords were checked (the fifth failure
+    // itself answers 429, as in sequence).
+    assert!(
+        refused + signed_in <= 5,
+        "{refused} refused, {signed_in} signed in, {throttled} throttled"
+    );
+    assert!(throttled >= 26);
+}
+
+#[tokio::test]
 async fn the_next_failure_after_a_block_doubles_it() {
     let app = spawn_app().await;
     let client = client();

@@ -133,7 +133,6 @@ pub async fn test(
                 state.deliverer.client(),
                 &request,
                 state.settings.sync_timeout,
-                state.settings.allow_private_targets,
             )
             .await;
             Attempt {
