@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
+use crate::db::deliveries::NotClaimed;
 use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow};
 use crate::domain::{Right, Scope};
 use crate::state::AppState;
@@ -223,7 +224,7 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "Deliveries",
     summary = "Retry a delivery now",
-    description = "Sends a queued, waiting or dead delivery at once, whatever its schedule, and answers with the attempt.",
+    description = "Sends a queued, waiting or dead delivery at once, whatever its schedule, and answers with the attempt. An earlier delivery of the same webhook for the same object goes first (409 names it); a failed retry leaves the delivery's schedule as it was.",
     params(("id" = i64, Path, description = "The delivery's id")),
     security(("bearer" = ["deliveries.write"])),
     responses(
@@ -231,7 +232,7 @@ pub async fn get(
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Missing scope or right", body = ErrorBody),
         (status = 404, description = "No such delivery", body = ErrorBody),
-        (status = 409, description = "Delivered, cancelled, in flight, or its webhook was deleted", body = ErrorBody),
+        (status = 409, description = "Delivered, cancelled, in flight, behind an earlier delivery of the same object, or its webhook was deleted", body = ErrorBody),
     ))]
 pub async fn retry(
     state: web::Data<AppState>,
@@ -240,14 +241,13 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesWrite, Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    db::deliveries::find(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let started = db::now_ms();
-    match state.deliverer.deliver_now(id, "manual").await? {
-        Some(a) => Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row("manual", started)))),
-        None => Err(ApiError::Conflict(
-            "This delivery cannot be retried now (it was delivered, cancelled, is in flight, or its webhook was deleted).".into(),
+    match state.deliverer.retry_now(id).await? {
+        Ok(Some(a)) => Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row("manual", started)))),
+        Ok(None) => Err(ApiError::Conflict(
+            "This delivery was not sent: its webhook was deleted.".into(),
         )),
+        Err(NotClaimed::NotFound) => Err(ApiError::NotFound),
+        Err(refusal) => Err(ApiError::Conflict(refusal.to_string())),
     }
 }

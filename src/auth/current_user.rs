@@ -121,8 +121,10 @@ async fn check(
         db::sessions::delete(&state.pool, &hash).await?;
         return Ok(None);
     }
-    // Recording activity at most once a minute keeps reads from turning into writes.
-    if now - row.last_seen_at > TOUCH_EVERY_MS {
+    // Recording activity at most once a minute keeps reads from turning into writes; and
+    // at least every tenth of the idle limit, so that the activity not yet recorded never
+    // amounts to an idle session.
+    if now - row.last_seen_at > TOUCH_EVERY_MS.min(idle_limit / 10) {
         db::sessions::touch(&state.pool, &hash, now).await?;
     }
     let rights = db::roles::rights_from_grants(row.grants.as_deref().unwrap_or_default());

@@ -11,9 +11,62 @@ pub struct Claimed {
     pub event_id: i64,
     pub webhook_id: i64,
     pub message_id: String,
+    /// Attempts made, this one included.
     pub attempts: i64,
+    /// Of which made by hand (Retry now): they do not move the retry schedule on.
+    #[sqlx(default)]
+    pub manual_attempts: i64,
     /// The webhooks counter as the claim saw it.
     pub webhooks_version: i64,
+    /// For an attempt made by hand: where the delivery goes back to if it fails.
+    #[sqlx(skip)]
+    pub restore: Option<Restore>,
+}
+
+impl Claimed {
+    /// The attempt's number in the retry schedule: attempts by hand do not count.
+    pub fn scheduled_attempt(&self) -> i64 {
+        (self.attempts - self.manual_attempts).max(1)
+    }
+}
+
+/// A delivery's place before an attempt by hand: pending (due at `next_attempt_at`) or dead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    pub status: String,
+    pub next_attempt_at: i64,
+}
+
+/// Why an attempt by hand could not be claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotClaimed {
+    NotFound,
+    /// Being sent right now (by a worker, or another Retry now).
+    InFlight,
+    /// Delivered or cancelled: nothing to send.
+    Finished,
+    /// An earlier delivery of the same webhook for the same object has not gone out yet.
+    Behind {
+        earlier: i64,
+    },
+}
+
+impl std::fmt::Display for NotClaimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotClaimed::NotFound => f.write_str("There is no such delivery."),
+            NotClaimed::InFlight => f.write_str(
+                "This delivery is being sent right now: wait for its attempt to finish.",
+            ),
+            NotClaimed::Finished => {
+                f.write_str("This delivery was delivered or cancelled: there is nothing to send.")
+            }
+            NotClaimed::Behind { earlier } => write!(
+                f,
+                "An earlier change of the same object has not reached this webhook yet (delivery #{earlier}): it goes first, so that the receiver sees the changes in order. Retry it, and this one follows."
+            ),
+        }
+    }
 }
 
 /// Claims up to `limit` due asynchronous deliveries — and those whose lease ran out, which
@@ -39,7 +92,7 @@ pub async fn claim(
                      AND e.status IN ('pending', 'in_flight'))
              ORDER BY d.next_attempt_at, d.id
              LIMIT ?3)
-         RETURNING id, event_id, webhook_id, message_id, attempts,
+         RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
              (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
     .bind(now)
@@ -51,7 +104,7 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Claims one delivery for an immediate call (synchronous mode, Retry now).
+/// Claims a synchronous delivery its change left queued, for the call that follows.
 pub async fn claim_one(
     pool: &SqlitePool,
     id: i64,
@@ -60,8 +113,8 @@ pub async fn claim_one(
 ) -> sqlx::Result<Option<Claimed>> {
     sqlx::query_as(
         "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3, attempts = attempts + 1
-         WHERE id = ?1 AND status IN ('pending', 'dead', 'in_flight')
-         RETURNING id, event_id, webhook_id, message_id, attempts,
+         WHERE id = ?1 AND status = 'pending'
+         RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
              (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
     .bind(id)
@@ -69,6 +122,58 @@ pub async fn claim_one(
     .bind(lease_ms)
     .fetch_optional(pool)
     .await
+}
+
+/// Claims a delivery for an attempt by hand (Retry now): one waiting, queued or dead, and
+/// only when no earlier delivery of its webhook for the same object is still to go, so
+/// that receivers keep seeing an object's changes in order. Read and claimed in one write
+/// transaction: of simultaneous retries, one gets the claim.
+pub async fn claim_manual(
+    pool: &SqlitePool,
+    id: i64,
+    now: i64,
+    lease_ms: i64,
+) -> sqlx::Result<Result<Claimed, NotClaimed>> {
+    let mut tx = super::begin_write(pool).await?;
+    let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT d.status, d.next_attempt_at,
+                (SELECT MIN(e.id) FROM deliveries e
+                 WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
+                   AND e.status IN ('pending', 'in_flight'))
+         FROM deliveries d WHERE d.id = ?1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let refusal = match &row {
+        None => Some(NotClaimed::NotFound),
+        Some((status, ..)) if status == "in_flight" => Some(NotClaimed::InFlight),
+        Some((status, ..)) if status != "pending" && status != "dead" => Some(NotClaimed::Finished),
+        Some((_, _, Some(earlier))) => Some(NotClaimed::Behind { earlier: *earlier }),
+        Some(_) => None,
+    };
+    let (Some((status, next_attempt_at, _)), None) = (row, refusal.clone()) else {
+        tx.rollback().await?;
+        return Ok(Err(refusal.expect("a refusal when there is no claim")));
+    };
+    let mut claimed: Claimed = sqlx::query_as(
+        "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3,
+             attempts = attempts + 1, manual_attempts = manual_attempts + 1
+         WHERE id = ?1
+         RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
+             (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(lease_ms)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    claimed.restore = Some(Restore {
+        status,
+        next_attempt_at,
+    });
+    Ok(Ok(claimed))
 }
 
 /// When the next queued delivery falls due, to sleep until then.

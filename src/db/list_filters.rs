@@ -57,6 +57,48 @@ pub async fn insert(
         .await
 }
 
+/// Saves new criteria under a filter of `owner_id`'s, and into every user's active copy of
+/// it; false when they own no such filter.
+pub async fn update_own(
+    pool: &SqlitePool,
+    owner_id: i64,
+    id: i64,
+    name: &str,
+    public: bool,
+    criteria: &str,
+) -> sqlx::Result<bool> {
+    let mut tx = super::begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE webhook_list_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",
+    )
+    .bind(owner_id)
+    .bind(id)
+    .bind(name)
+    .bind(public)
+    .bind(criteria)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    // Those who had it active keep it, with its new criteria; once it is private, others
+    // keep the criteria without the filter.
+    sqlx::query(
+        "UPDATE webhook_list_active_filter SET criteria = ?2 WHERE filter_id = ?1;
+         UPDATE webhook_list_active_filter SET filter_id = NULL
+         WHERE filter_id = ?1 AND user_id != ?3 AND ?4 = 0",
+    )
+    .bind(id)
+    .bind(criteria)
+    .bind(owner_id)
+    .bind(public)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 pub async fn delete_own(pool: &SqlitePool, owner_id: i64, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = ?2 AND owner_id = ?1")
         .bind(owner_id)

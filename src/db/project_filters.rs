@@ -48,6 +48,27 @@ pub async fn insert(
         .await
 }
 
+pub async fn update_own(
+    pool: &SqlitePool,
+    owner_id: i64,
+    id: i64,
+    name: &str,
+    public: bool,
+    criteria: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE project_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",
+    )
+    .bind(owner_id)
+    .bind(id)
+    .bind(name)
+    .bind(public)
+    .bind(criteria)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Filters in use by webhooks cannot be deleted.
 pub async fn used_by_webhooks(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = ?1")

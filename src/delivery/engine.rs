@@ -19,7 +19,7 @@ use super::send::{Outcome, send};
 use crate::config::Settings;
 use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
-use crate::db::{self, deliveries::Claimed};
+use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 
 /// The most deliveries claimed at once by one pass.
 const CLAIM_BATCH: usize = 256;
@@ -380,12 +380,27 @@ impl Deliverer {
         tracing::info!("delivery workers stopped");
     }
 
-    /// Sends one delivery now, whatever its schedule (synchronous mode, Retry now).
-    pub async fn deliver_now(&self, id: i64, trigger: &str) -> anyhow::Result<Option<Attempt>> {
+    /// Makes the call of a synchronous delivery its change left queued.
+    pub async fn deliver_now(&self, id: i64) -> anyhow::Result<Option<Attempt>> {
         match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
-            Some(c) => Ok(self.attempt(c, trigger, Keep::Soon).await?),
+            Some(c) => Ok(self.attempt(c, "synchronous", Keep::Soon).await?),
             None => Ok(None),
         }
+    }
+
+    /// Retry now: one attempt by hand, whatever the schedule, in the object's order. It does
+    /// not use up a scheduled attempt: should it fail, the delivery keeps its place (its
+    /// next retry, or dead). The workers are woken after it, for the deliveries behind it.
+    pub async fn retry_now(&self, id: i64) -> anyhow::Result<Result<Option<Attempt>, NotClaimed>> {
+        let now = db::now_ms();
+        let claimed =
+            match db::deliveries::claim_manual(&self.pool, id, now, self.lease_ms()).await? {
+                Ok(c) => c,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+        let attempt = self.attempt(claimed, "manual", Keep::Durable).await?;
+        self.wake();
+        Ok(Ok(attempt))
     }
 
     /// A webhook and its headers as of counter `version`, from the cache; None when the
@@ -620,7 +635,7 @@ impl Deliverer {
             let decision = match (f.trigger.as_str(), a.outcome.failure.is_some()) {
                 ("synchronous", true) => Decision::Dead,
                 (_, failed) => decide(
-                    c.attempts as u32,
+                    c.scheduled_attempt() as u32,
                     a.outcome.failure.as_ref(),
                     a.outcome.retry_after,
                     // Only a retry's wait has any use for it.
@@ -632,6 +647,15 @@ impl Deliverer {
                 ),
             };
             let error = a.outcome.error.as_deref();
+            // A failed attempt by hand leaves the delivery where it was.
+            let decision = match (&c.restore, decision) {
+                (Some(back), Decision::RetryIn(_) | Decision::Dead) => {
+                    let at = back.next_attempt_at;
+                    db::deliveries::settle(&mut tx, c.id, &back.status, at, error, now).await?;
+                    continue;
+                }
+                (_, decision) => decision,
+            };
             match &decision {
                 Decision::Delivered => delivered.push(c.id),
                 Decision::RetryIn(wait) => {

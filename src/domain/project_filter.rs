@@ -149,11 +149,19 @@ impl ProjectCriteria {
             .all(|c| c.matches(project.get(&c.field).unwrap_or(&Value::Null)))
     }
 
-    pub fn summary(&self) -> String {
+    /// The criteria in words, fields by their labels: Status equals “Active” and …
+    pub fn summary(&self, object: ObjectType) -> String {
+        let label = |name: &str| {
+            object
+                .fields()
+                .iter()
+                .find(|f| f.name == name)
+                .map_or_else(|| name.to_owned(), |f| f.label.to_owned())
+        };
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|c| format!("{} {} “{}”", c.field, c.operator.label(), c.value))
+            .map(|c| format!("{} {} “{}”", label(&c.field), c.operator.label(), c.value))
             .collect();
         parts.join(" and ")
     }

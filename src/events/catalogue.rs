@@ -36,40 +36,43 @@ pub enum FieldKind {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
+    /// As payloads and `changedFields` name it.
     pub name: &'static str,
+    /// As screens name it.
+    pub label: &'static str,
     pub kind: FieldKind,
 }
 
-const fn field(name: &'static str, kind: FieldKind) -> Field {
-    Field { name, kind }
+const fn field(name: &'static str, label: &'static str, kind: FieldKind) -> Field {
+    Field { name, label, kind }
 }
 
 const PROJECT_FIELDS: &[Field] = &[
-    field("code", FieldKind::Text),
-    field("name", FieldKind::Text),
-    field("description", FieldKind::Text),
-    field("status", FieldKind::Text),
-    field("manager", FieldKind::Reference),
-    field("start_date", FieldKind::Date),
-    field("finish_date", FieldKind::Date),
-    field("budget", FieldKind::Number),
-    field("priority", FieldKind::Number),
+    field("code", "Code", FieldKind::Text),
+    field("name", "Name", FieldKind::Text),
+    field("description", "Description", FieldKind::Text),
+    field("status", "Status", FieldKind::Text),
+    field("manager", "Manager", FieldKind::Reference),
+    field("start_date", "Start date", FieldKind::Date),
+    field("finish_date", "Finish date", FieldKind::Date),
+    field("budget", "Budget", FieldKind::Number),
+    field("priority", "Priority", FieldKind::Number),
 ];
 
 const PHASE_FIELDS: &[Field] = &[
-    field("project", FieldKind::Reference),
-    field("name", FieldKind::Text),
-    field("start_date", FieldKind::Date),
-    field("finish_date", FieldKind::Date),
-    field("status", FieldKind::Text),
-    field("progress", FieldKind::Number),
+    field("project", "Project", FieldKind::Reference),
+    field("name", "Name", FieldKind::Text),
+    field("start_date", "Start date", FieldKind::Date),
+    field("finish_date", "Finish date", FieldKind::Date),
+    field("status", "Status", FieldKind::Text),
+    field("progress", "Progress", FieldKind::Number),
 ];
 
 const USER_FIELDS: &[Field] = &[
-    field("email", FieldKind::Text),
-    field("display_name", FieldKind::Text),
-    field("active", FieldKind::Boolean),
-    field("roles", FieldKind::Text),
+    field("email", "Email", FieldKind::Text),
+    field("display_name", "Display name", FieldKind::Text),
+    field("active", "Active", FieldKind::Boolean),
+    field("roles", "Roles", FieldKind::Text),
 ];
 
 impl ObjectType {

@@ -34,7 +34,7 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
             };
             state.deliverer.deliver_claimed(handed, "synchronous").await
         } else {
-            state.deliverer.deliver_now(d.id, "synchronous").await
+            state.deliverer.deliver_now(d.id).await
         };
         match call {
             Ok(Some(attempt)) => results.push(attempt),
@@ -55,6 +55,8 @@ fn claimed(recorded: &Recorded, d: &Delivery) -> Claimed {
         webhook_id: d.webhook_id,
         message_id: d.message_id.clone(),
         attempts: 1,
+        manual_attempts: 0,
         webhooks_version: recorded.webhooks_version,
+        restore: None,
     }
 }

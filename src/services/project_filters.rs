@@ -1,47 +1,103 @@
-//! Saved project filters: create and delete (a filter a webhook uses cannot be deleted).
+//! Saved project filters: create, modify and delete by their owner (a filter a webhook uses
+//! cannot be deleted). Someone else's private filter does not exist for anyone else: every
+//! action checks the owner before saying anything about the filter.
 
 use super::{ServiceError, is_unique_violation};
 use crate::db;
+use crate::db::project_filters::ProjectFilterRow;
 use crate::domain::project_filter::ProjectCriteria;
 use crate::state::AppState;
 
 pub const NAME_MAX_CHARS: usize = 60;
 
+/// A filter to save: its name, whether everyone may use it, and its criteria.
+pub struct FilterDraft<'a> {
+    pub name: &'a str,
+    pub public: bool,
+    pub criteria: &'a ProjectCriteria,
+}
+
+impl FilterDraft<'_> {
+    fn checked(&self) -> Result<(&str, String), ServiceError> {
+        let name = self.name.trim();
+        if name.is_empty()
+            || name.chars().count() > NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(ServiceError::field(
+                "name",
+                format!("Name is required: one line of at most {NAME_MAX_CHARS} characters."),
+            ));
+        }
+        let json = serde_json::to_string(self.criteria).map_err(anyhow::Error::from)?;
+        Ok((name, json))
+    }
+}
+
+fn name_taken(e: sqlx::Error) -> ServiceError {
+    if is_unique_violation(&e) {
+        ServiceError::field("name", "You already have a project filter with this name.")
+    } else {
+        e.into()
+    }
+}
+
 pub async fn create(
     state: &AppState,
     owner: i64,
-    name: &str,
-    public: bool,
-    criteria: &ProjectCriteria,
+    draft: &FilterDraft<'_>,
 ) -> Result<i64, ServiceError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > NAME_MAX_CHARS
-        || name.chars().any(char::is_control)
-    {
+    let (name, json) = draft.checked()?;
+    db::project_filters::insert(&state.pool, owner, name, draft.public, &json)
+        .await
+        .map_err(name_taken)
+}
+
+/// The filter `id` if `owner` owns it; anyone else is told it does not exist.
+pub async fn own(state: &AppState, owner: i64, id: i64) -> Result<ProjectFilterRow, ServiceError> {
+    match db::project_filters::find(&state.pool, id).await? {
+        Some(f) if f.owner_id == owner => Ok(f),
+        _ => Err(ServiceError::NotFound),
+    }
+}
+
+/// How many webhooks pick the filter (`owner`'s own only).
+pub async fn users(state: &AppState, owner: i64, id: i64) -> Result<i64, ServiceError> {
+    own(state, owner, id).await?;
+    Ok(db::project_filters::used_by_webhooks(&state.pool, id).await?)
+}
+
+pub async fn update(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    draft: &FilterDraft<'_>,
+) -> Result<(), ServiceError> {
+    let (name, json) = draft.checked()?;
+    let used = users(state, owner, id).await?;
+    if used > 0 && !draft.public && own(state, owner, id).await?.public {
         return Err(ServiceError::field(
-            "name",
-            format!("Name is required: one line of at most {NAME_MAX_CHARS} characters."),
+            "visibility",
+            format!("{used} webhook(s) use this filter: it stays public while they do."),
         ));
     }
-    let json = serde_json::to_string(criteria).map_err(anyhow::Error::from)?;
-    match db::project_filters::insert(&state.pool, owner, name, public, &json).await {
-        Ok(id) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(ServiceError::field(
-            "name",
-            "You already have a project filter with this name.",
-        )),
-        Err(e) => Err(e.into()),
+    let saved = db::project_filters::update_own(&state.pool, owner, id, name, draft.public, &json)
+        .await
+        .map_err(name_taken)?;
+    if saved {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
     }
 }
 
 pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<(), ServiceError> {
-    let users = db::project_filters::used_by_webhooks(&state.pool, id).await?;
-    if users > 0 {
+    let used = users(state, owner, id).await?;
+    if used > 0 {
         return Err(ServiceError::field(
             "filter",
             format!(
-                "This filter is used by {users} webhook(s): choose another project filter for them first."
+                "This filter is used by {used} webhook(s): choose another project filter for them first."
             ),
         ));
     }

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow, deliveries::LogRow};
+use crate::db::deliveries::{AttemptRow, DeliveryRow, LogRow, NotClaimed};
+use crate::db::{self};
 use crate::domain::Right;
 use crate::error::{AppError, redirect};
 use crate::state::AppState;
@@ -166,13 +167,15 @@ async fn retry(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    db::deliveries::find(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    match state.deliverer.deliver_now(id, "manual").await? {
-        Some(a) if a.delivered() => session.flash(FlashKind::Success, a.summary()),
-        Some(a) => session.flash(FlashKind::Error, a.summary()),
-        None => session.flash(FlashKind::Error, "This delivery cannot be retried now (it was delivered, cancelled, or its webhook was deleted)."),
+    match state.deliverer.retry_now(id).await? {
+        Ok(Some(a)) if a.delivered() => session.flash(FlashKind::Success, a.summary()),
+        Ok(Some(a)) => session.flash(FlashKind::Error, a.summary()),
+        Ok(None) => session.flash(
+            FlashKind::Error,
+            "This delivery was not sent: its webhook was deleted.",
+        ),
+        Err(NotClaimed::NotFound) => return Err(AppError::NotFound),
+        Err(refusal) => session.flash(FlashKind::Error, refusal.to_string()),
     }
     Ok(redirect(&format!("/pending-orders/{id}")))
 }

@@ -14,12 +14,16 @@ use crate::domain::project_filter::{Operator, ProjectCriteria};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::events::ObjectType;
-use crate::services::{ServiceError, project_filters as service};
+use crate::events::catalogue::Field;
+use crate::services::ServiceError;
+use crate::services::project_filters::{self as service, FilterDraft};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/project-filters", web::get().to(show))
         .route("/project-filters", web::post().to(create))
+        .route("/project-filters/{id}", web::get().to(edit))
+        .route("/project-filters/{id}", web::post().to(update))
         .route("/project-filters/{id}/delete", web::post().to(delete));
 }
 
@@ -50,10 +54,12 @@ struct FiltersPage {
     chrome: Chrome,
     saved: Vec<Saved>,
     me: i64,
+    /// The filter being modified (None: a new one), and the webhooks using it.
+    editing: Option<(i64, i64)>,
     filter_name: String,
     public: bool,
     rows: Vec<Row>,
-    fields: Vec<&'static str>,
+    fields: &'static [Field],
     operators: [Operator; 7],
     errors: FieldErrors,
 }
@@ -62,7 +68,7 @@ async fn render(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
-    form: FilterForm,
+    (editing, form): (Option<(i64, i64)>, FilterForm),
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -71,7 +77,7 @@ async fn render(
         .into_iter()
         .map(|row| Saved {
             summary: serde_json::from_str::<ProjectCriteria>(&row.criteria)
-                .map(|c| c.summary())
+                .map(|c| c.summary(ObjectType::Project))
                 .unwrap_or_default(),
             row,
         })
@@ -95,14 +101,11 @@ async fn render(
         chrome: Chrome::new(user, session, Area::Projects),
         saved,
         me: user.id,
+        editing,
         public: form.visibility == "public",
         filter_name: form.name,
         rows,
-        fields: ObjectType::Project
-            .fields()
-            .iter()
-            .map(|f| f.name)
-            .collect(),
+        fields: ObjectType::Project.fields(),
         operators: Operator::ALL,
         errors,
     };
@@ -119,9 +122,96 @@ async fn show(
         &state,
         &user,
         &session,
-        FilterForm::default(),
+        (None, FilterForm::default()),
         FieldErrors::new(),
         StatusCode::OK,
+    )
+    .await
+}
+
+/// The form filled with a saved filter of the user's own.
+async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let id = id.into_inner();
+    let saved = service::own(&state, user.id, id).await?;
+    let used = service::users(&state, user.id, id).await?;
+    let criteria: ProjectCriteria = serde_json::from_str(&saved.criteria).unwrap_or_default();
+    let form = FilterForm {
+        name: saved.name,
+        visibility: if saved.public { "public" } else { "private" }.to_owned(),
+        field: criteria.0.iter().map(|c| c.field.clone()).collect(),
+        operator: criteria
+            .0
+            .iter()
+            .map(|c| c.operator.code().to_owned())
+            .collect(),
+        value: criteria.0.iter().map(|c| c.value.clone()).collect(),
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        (Some((id, used)), form),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn criteria_rows(form: &FilterForm) -> Vec<(String, String, String)> {
+    (0..form.field.len())
+        .map(|i| {
+            (
+                form.field[i].clone(),
+                form.operator.get(i).cloned().unwrap_or_default(),
+                form.value.get(i).cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<FilterForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManageProjects)?;
+    let id = id.into_inner();
+    let used = service::users(&state, user.id, id).await?;
+    let mut errors = FieldErrors::new();
+    if let Some(criteria) = errors.check("criteria", ProjectCriteria::parse(&criteria_rows(&form)))
+    {
+        let draft = FilterDraft {
+            name: &form.name,
+            public: form.visibility == "public",
+            criteria: &criteria,
+        };
+        match service::update(&state, user.id, id, &draft).await {
+            Ok(()) => {
+                session.flash(
+                    FlashKind::Success,
+                    format!("Project filter “{}” saved.", form.name.trim()),
+                );
+                return Ok(redirect("/project-filters"));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    render(
+        &state,
+        &user,
+        &session,
+        (Some((id, used)), form),
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
 }
@@ -133,26 +223,15 @@ async fn create(
     CsrfForm(form): CsrfForm<FilterForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let rows: Vec<(String, String, String)> = (0..form.field.len())
-        .map(|i| {
-            (
-                form.field[i].clone(),
-                form.operator.get(i).cloned().unwrap_or_default(),
-                form.value.get(i).cloned().unwrap_or_default(),
-            )
-        })
-        .collect();
     let mut errors = FieldErrors::new();
-    if let Some(criteria) = errors.check("criteria", ProjectCriteria::parse(&rows)) {
-        match service::create(
-            &state,
-            user.id,
-            &form.name,
-            form.visibility == "public",
-            &criteria,
-        )
-        .await
-        {
+    if let Some(criteria) = errors.check("criteria", ProjectCriteria::parse(&criteria_rows(&form)))
+    {
+        let draft = FilterDraft {
+            name: &form.name,
+            public: form.visibility == "public",
+            criteria: &criteria,
+        };
+        match service::create(&state, user.id, &draft).await {
             Ok(_) => {
                 session.flash(
                     FlashKind::Success,
@@ -168,7 +247,7 @@ async fn create(
         &state,
         &user,
         &session,
-        form,
+        (None, form),
         errors,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
@@ -188,6 +267,7 @@ async fn delete(
         Err(ServiceError::Invalid(e)) => e
             .iter()
             .for_each(|(_, m)| session.flash(FlashKind::Error, m)),
+        Err(ServiceError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     }
     Ok(redirect("/project-filters"))

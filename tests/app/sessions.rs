@@ -141,6 +141,37 @@ async fn an_idle_session_ends() {
 }
 
 #[tokio::test]
+async fn a_session_in_use_never_counts_as_idle() {
+    let app = spawn_app_with(|s| s.session_idle = std::time::Duration::from_secs(60)).await;
+    let client = app.admin().await;
+    // Time passes (the session's times move back) in steps of 20 to 25 seconds, with a
+    // page opened at each: a minute goes by, but never a minute without activity.
+    for seconds in [20, 20, 25, 25] {
+        sqlx::query(
+            "UPDATE auth_sessions SET last_seen_at = last_seen_at - ?1, created_at = created_at - ?1",
+        )
+        .bind(seconds * 1000)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            app.get(&client, "/users").await.status(),
+            StatusCode::OK,
+            "still signed in after {seconds} more seconds of use"
+        );
+    }
+    // A minute and a second without anything: signed out.
+    sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&client, "/users").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
 async fn an_active_session_still_ends_after_the_absolute_timeout() {
     let app = spawn_app().await;
     let client = app.admin().await;

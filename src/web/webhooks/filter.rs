@@ -32,6 +32,8 @@ pub struct FilterForm {
 #[template(path = "webhooks/filter.html")]
 struct FilterPage {
     chrome: Chrome,
+    /// The saved filter being modified; None for the criteria of the list.
+    editing: Option<i64>,
     form: FilterForm,
     saved: Vec<SavedFilter>,
     active_id: Option<i64>,
@@ -60,27 +62,61 @@ pub async fn show(
         save_name: String::new(),
         visibility: "private".into(),
     };
+    let page = Page {
+        editing: None,
+        active_id: active.and_then(|a| a.filter_id),
+    };
     render(
         &state,
         &user,
         &session,
         form,
         FieldErrors::new(),
-        active.and_then(|a| a.filter_id),
+        page,
         StatusCode::OK,
     )
     .await
 }
 
-/// Register: applies the criteria, and saves them under a name when one is given.
-pub async fn apply(
+/// A saved filter of one's own, in the form, to change its name, visibility or criteria.
+pub async fn edit(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    CsrfForm(form): CsrfForm<FilterForm>,
+    id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let mut errors = FieldErrors::new();
+    let saved = db::list_filters::find_visible(&state.pool, user.id, *id)
+        .await?
+        .filter(|f| f.owner_id == user.id)
+        .ok_or(AppError::NotFound)?;
+    let criteria: ListCriteria = serde_json::from_str(&saved.criteria).unwrap_or_default();
+    let form = FilterForm {
+        contains: criteria.contains.clone(),
+        active: criteria.active_code().to_owned(),
+        object: criteria.object.clone().unwrap_or_default(),
+        action: criteria.action.clone().unwrap_or_default(),
+        save_name: saved.name,
+        visibility: if saved.public { "public" } else { "private" }.into(),
+    };
+    let page = Page {
+        editing: Some(saved.id),
+        active_id: None,
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        form,
+        FieldErrors::new(),
+        page,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Checks the form: the criteria, and the name and visibility to save them under.
+fn checked(form: &FilterForm, errors: &mut FieldErrors) -> Option<(ListCriteria, String)> {
     let criteria = errors.check(
         "criteria",
         ListCriteria::parse(&form.contains, &form.active, &form.object, &form.action),
@@ -95,17 +131,80 @@ pub async fn apply(
     if !matches!(form.visibility.as_str(), "private" | "public" | "") {
         errors.add("visibility", "Choose Private or Public.");
     }
-    let (Some(criteria), true) = (criteria, errors.is_empty()) else {
-        return render(
-            &state,
-            &user,
-            &session,
-            form,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    criteria.filter(|_| errors.is_empty()).map(|c| (c, name))
+}
+
+fn name_taken(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<FilterForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewWebhooks)?;
+    let id = id.into_inner();
+    db::list_filters::find_visible(&state.pool, user.id, id)
+        .await?
+        .filter(|f| f.owner_id == user.id)
+        .ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    if let Some((criteria, name)) = checked(&form, &mut errors) {
+        if name.is_empty() {
+            errors.add("save_name", "A saved filter needs a name.");
+        } else {
+            let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
+            let public = form.visibility == "public";
+            match db::list_filters::update_own(&state.pool, user.id, id, &name, public, &json).await
+            {
+                Ok(true) => {
+                    session.flash(FlashKind::Success, format!("Filter “{name}” saved."));
+                    return Ok(redirect("/webhooks/filter"));
+                }
+                Ok(false) => return Err(AppError::NotFound),
+                Err(e) if name_taken(&e) => {
+                    errors.add("save_name", "You already have a filter with this name.")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let page = Page {
+        editing: Some(id),
+        active_id: None,
+    };
+    render(
+        &state,
+        &user,
+        &session,
+        form,
+        errors,
+        page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// Register: applies the criteria, and saves them under a name when one is given.
+pub async fn apply(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<FilterForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewWebhooks)?;
+    let mut errors = FieldErrors::new();
+    let refused = Page {
+        editing: None,
+        active_id: None,
+    };
+    let Some((criteria, name)) = checked(&form, &mut errors) else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render(&state, &user, &session, form, errors, refused, status).await;
     };
     let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
     if name.is_empty() {
@@ -126,21 +225,10 @@ pub async fn apply(
             );
             Ok(redirect("/webhooks"))
         }
-        Err(e)
-            if e.as_database_error()
-                .is_some_and(|d| d.is_unique_violation()) =>
-        {
+        Err(e) if name_taken(&e) => {
             errors.add("save_name", "You already have a filter with this name.");
-            render(
-                &state,
-                &user,
-                &session,
-                form,
-                errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render(&state, &user, &session, form, errors, refused, status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -195,21 +283,28 @@ pub async fn delete(
     Ok(redirect("/webhooks/filter"))
 }
 
+/// Which saved filter the page modifies, if any, and which one is active.
+struct Page {
+    editing: Option<i64>,
+    active_id: Option<i64>,
+}
+
 async fn render(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
     form: FilterForm,
     errors: FieldErrors,
-    active_id: Option<i64>,
+    page: Page,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let saved = db::list_filters::visible_to(&state.pool, user.id).await?;
     let page = FilterPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
+        editing: page.editing,
         form,
         saved,
-        active_id,
+        active_id: page.active_id,
         me: user.id,
         errors,
         objects: ObjectType::ALL,

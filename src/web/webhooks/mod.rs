@@ -17,6 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/filter", web::post().to(filter::apply))
         .route("/webhooks/filter/select", web::post().to(filter::select))
         .route("/webhooks/filter/clear", web::post().to(filter::clear))
+        .route("/webhooks/filters/{id}", web::get().to(filter::edit))
+        .route("/webhooks/filters/{id}", web::post().to(filter::update))
         .route(
             "/webhooks/filters/{id}/delete",
             web::post().to(filter::delete),
