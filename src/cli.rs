@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
 use crate::domain::Secret;
+use crate::sealing::KeySource;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,6 +19,12 @@ pub struct Cli {
     /// SQLite database file, created if missing.
     #[arg(long, env = "HOOKLINE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+
+    /// The file of the keys that seal stored secrets (default: beside the SQLite database,
+    /// `hookline.db.key`), made on first start. HOOKLINE_SECRET_KEY, when set, gives the
+    /// keys instead (base64, comma-separated, the current one first).
+    #[arg(long, env = "HOOKLINE_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<std::path::PathBuf>,
 
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `hookline=debug`.
     #[arg(long, env = "HOOKLINE_LOG", default_value = "info", global = true)]
@@ -40,12 +47,35 @@ pub enum Command {
     /// Manage API tokens from the shell.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The keys that seal stored secrets (header secret values, signing secrets).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Write a consistent copy of the database to FILE, while Hookline runs or not.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: std::path::PathBuf,
+    },
     /// Fill the database with generated webhooks, for demos and benchmarks.
     Seed {
         /// How many webhooks to add.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         webhooks: u32,
     },
+}
+
+impl Cli {
+    /// Where the secret keys come from: HOOKLINE_SECRET_KEY (environment only, never a
+    /// flag), the key file named, or the key file beside the database.
+    pub fn key_source(&self) -> KeySource {
+        match std::env::var("HOOKLINE_SECRET_KEY") {
+            Ok(keys) if !keys.trim().is_empty() => KeySource::Given(Secret::new(keys)),
+            _ => KeySource::File(
+                self.secret_key_file
+                    .clone()
+                    .unwrap_or_else(|| KeySource::file_beside(&self.database_url)),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +95,18 @@ pub enum TokenCommand {
         #[arg(long)]
         expires_on: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random key, for HOOKLINE_SECRET_KEY.
+    NewKey,
+    /// Seal every stored secret again under the current key (the first one given), reading
+    /// them with any key given: after HOOKLINE_SECRET_KEY="<new>,<old>", so that <old> can go.
+    Reencrypt,
+    /// With a key file: add a new key to it, seal every stored secret under it, then drop
+    /// the old keys from the file. Stop Hookline first.
+    RotateKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,8 +220,13 @@ pub enum UserCommand {
 }
 
 impl ServeArgs {
-    pub fn into_settings(self, database_url: String) -> anyhow::Result<Settings> {
+    pub fn into_settings(
+        self,
+        database_url: String,
+        secret_keys: KeySource,
+    ) -> anyhow::Result<Settings> {
         let settings = Settings {
+            secret_keys,
             bind: self.bind,
             database_url,
             public_url: self.public_url,

@@ -1,36 +1,22 @@
 //! The command-line actions other than `serve`: users, audit, seed.
 
 use std::io::Read;
-use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::auth::Passwords;
-use crate::cli::{AuditCommand, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, SecretsCommand, TokenCommand, UserCommand};
 use crate::config::Settings;
 use crate::domain::api_token::{TokenDraft, TokenInput};
 use crate::domain::{DisplayName, Email, NewPassword, Secret};
+use crate::sealing::KeySource;
 use crate::services::accounts::{self, NewUserInput, UserInput};
 use crate::services::audit::{ChainCheck, verify};
-use crate::services::{ServiceError, seed};
+use crate::services::{ServiceError, secret_keys, seed};
 use crate::state::AppState;
 use crate::{db, random};
 
-async fn state(database_url: &str) -> anyhow::Result<AppState> {
-    let pool = db::connect(database_url).await?;
-    db::migrate(&pool).await?;
-    let settings = Arc::new(Settings::new("127.0.0.1:0", database_url));
-    Ok(AppState {
-        deliverer: Arc::new(crate::delivery::Deliverer::new(
-            pool.clone(),
-            settings.clone(),
-        )?),
-        pool,
-        settings,
-        passwords: Passwords::new()?,
-        webhook_list: Default::default(),
-        routes: Default::default(),
-    })
+async fn state(settings: Settings) -> anyhow::Result<AppState> {
+    AppState::open(settings).await
 }
 
 fn service(e: ServiceError) -> anyhow::Error {
@@ -48,8 +34,8 @@ fn service(e: ServiceError) -> anyhow::Error {
     }
 }
 
-pub async fn user(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
-    let state = state(database_url).await?;
+pub async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
+    let state = state(settings).await?;
     match command {
         UserCommand::Add {
             email,
@@ -130,8 +116,8 @@ async fn add_user(
     Ok(())
 }
 
-pub async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
-    let state = state(database_url).await?;
+pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let state = state(settings).await?;
     match command {
         TokenCommand::Create {
             user,
@@ -164,8 +150,8 @@ pub async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<
     }
 }
 
-pub async fn audit(database_url: &str, command: AuditCommand) -> anyhow::Result<()> {
-    let state = state(database_url).await?;
+pub async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
+    let state = state(settings).await?;
     match command {
         AuditCommand::Verify => match verify(&state.pool).await? {
             ChainCheck::Intact { entries } => {
@@ -181,11 +167,69 @@ pub async fn audit(database_url: &str, command: AuditCommand) -> anyhow::Result<
     }
 }
 
-pub async fn seed(database_url: &str, webhooks: u32) -> anyhow::Result<()> {
-    let state = state(database_url).await?;
+pub async fn seed(settings: Settings, webhooks: u32) -> anyhow::Result<()> {
+    let state = state(settings).await?;
     let added = seed::seed_webhooks(&state, webhooks)
         .await
         .map_err(service)?;
     println!("Added {added} webhooks.");
+    Ok(())
+}
+
+pub async fn secrets(settings: Settings, command: SecretsCommand) -> anyhow::Result<()> {
+    match command {
+        SecretsCommand::NewKey => {
+            println!("{}", crate::sealing::new_key());
+            Ok(())
+        }
+        SecretsCommand::Reencrypt => {
+            let state = state(settings).await?;
+            let n = secret_keys::reseal_all(&state.pool, &state.keys).await?;
+            println!(
+                "{n} stored secret(s) sealed again under key {}; the other keys given can go.",
+                state.keys.current_id()
+            );
+            Ok(())
+        }
+        SecretsCommand::RotateKey => rotate_key(settings).await,
+    }
+}
+
+/// A new key first in the key file, every secret sealed under it, then the file without
+/// the old keys. A crash at any step leaves a file that opens every stored secret.
+async fn rotate_key(mut settings: Settings) -> anyhow::Result<()> {
+    let KeySource::File(path) = settings.secret_keys.clone() else {
+        bail!(
+            "the keys come from HOOKLINE_SECRET_KEY: set it to \"<new key>,<old key>\" (`hookline secrets new-key` makes one), run `hookline secrets reencrypt`, then keep only the new key"
+        );
+    };
+    let old = KeySource::file_keys(&path)?;
+    let new = crate::sealing::new_key();
+    let mut all = vec![new.clone()];
+    all.extend(old);
+    KeySource::write_file(&path, &all)?;
+    settings.secret_keys = KeySource::File(path.clone());
+    let state = state(settings).await?;
+    let n = secret_keys::reseal_all(&state.pool, &state.keys).await?;
+    KeySource::write_file(&path, &[new])?;
+    println!(
+        "{n} stored secret(s) sealed under the new key {}; {} holds only that key now.",
+        state.keys.current_id(),
+        path.display()
+    );
+    Ok(())
+}
+
+pub async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        bail!("{} exists already: name a new file", file.display());
+    }
+    let state = state(settings).await?;
+    db::backup(&state.pool, file).await?;
+    println!(
+        "Backup written to {}. Its secrets are sealed: keep the key ({:?}) too, stored apart from the backup.",
+        file.display(),
+        state.settings.secret_keys
+    );
     Ok(())
 }

@@ -7,6 +7,7 @@ use anyhow::{bail, ensure};
 use url::Url;
 
 use crate::domain::Secret;
+use crate::sealing::KeySource;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hookline.db";
@@ -50,14 +51,18 @@ pub struct Settings {
     /// of dead deliveries longer.
     pub retention: Duration,
     pub dead_retention: Duration,
+    /// Where the keys that seal stored secrets come from.
+    pub secret_keys: KeySource,
 }
 
 impl Settings {
     /// Settings for a server on `bind` over `database_url`, everything else at its default.
     pub fn new(bind: impl Into<String>, database_url: impl Into<String>) -> Self {
+        let database_url = database_url.into();
         Self {
             bind: bind.into(),
-            database_url: database_url.into(),
+            secret_keys: KeySource::File(KeySource::file_beside(&database_url)),
+            database_url,
             public_url: None,
             admin_email: None,
             admin_password: None,

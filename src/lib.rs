@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod random;
+pub mod sealing;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -10,12 +10,18 @@ use hookline::{commands, telemetry};
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(&cli.log);
+    let keys = cli.key_source();
+    // What the commands other than `serve` work on: the database and its keys.
+    let mut base = Settings::new("127.0.0.1:0", cli.database_url.clone());
+    base.secret_keys = keys.clone();
     match cli.command {
-        Command::Serve(args) => serve((*args).into_settings(cli.database_url)?).await,
-        Command::User(command) => commands::user(&cli.database_url, command).await,
-        Command::Audit(command) => commands::audit(&cli.database_url, command).await,
-        Command::Token(command) => commands::token(&cli.database_url, command).await,
-        Command::Seed { webhooks } => commands::seed(&cli.database_url, webhooks).await,
+        Command::Serve(args) => serve((*args).into_settings(cli.database_url, keys)?).await,
+        Command::User(command) => commands::user(base, command).await,
+        Command::Audit(command) => commands::audit(base, command).await,
+        Command::Token(command) => commands::token(base, command).await,
+        Command::Seed { webhooks } => commands::seed(base, webhooks).await,
+        Command::Secrets(command) => commands::secrets(base, command).await,
+        Command::Backup { file } => commands::backup(base, &file).await,
     }
 }
 

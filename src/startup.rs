@@ -1,7 +1,6 @@
 //! Building the application: database, first administrator, HTTP server.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -13,9 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tokio::sync::watch;
 
-use crate::auth::Passwords;
 use crate::config::Settings;
-use crate::delivery::Deliverer;
 use crate::services::bootstrap::{InitialAdmin, ensure_first_admin};
 use crate::state::AppState;
 use crate::{db, web as pages};
@@ -32,22 +29,14 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        settings.validate()?;
-        let pool = db::connect(&settings.database_url).await?;
-        db::migrate(&pool).await?;
-        let settings = Arc::new(settings);
-        let deliverer = Arc::new(Deliverer::new(pool.clone(), settings.clone())?);
-        let state = AppState {
-            pool,
-            settings,
-            passwords: Passwords::new()?,
-            webhook_list: Default::default(),
-            routes: Default::default(),
-            deliverer,
-        };
+        let state = AppState::open(settings).await?;
         let initial_admin = ensure_first_admin(&state).await?;
-        let key = Key::try_from(db::settings::session_key(&state.pool).await?.as_slice())
-            .context("the stored session key is unusable")?;
+        let key = Key::try_from(
+            db::settings::session_key(&state.pool, &state.keys)
+                .await?
+                .as_slice(),
+        )
+        .context("the stored session key is unusable")?;
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -82,6 +71,9 @@ impl Application {
         // The records of the last calls people waited for, written in the background.
         if let Err(e) = crate::db::caught_up(&self.state.pool).await {
             tracing::error!(error = %e, "cannot finish the writes left in the background");
+        }
+        if let Err(e) = crate::db::checkpoint(&self.state.pool).await {
+            tracing::warn!(error = %e, "the log could not be copied into the database file");
         }
         result
     }

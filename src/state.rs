@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::delivery::Deliverer;
 use crate::events::Routing;
 use crate::events::routes::Routes;
+use crate::sealing::Keyring;
 use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]
@@ -21,9 +22,32 @@ pub struct AppState {
     /// The active webhooks' routes, cached for recording changes.
     pub routes: Arc<Routes>,
     pub deliverer: Arc<Deliverer>,
+    /// The keys that seal stored secrets.
+    pub keys: Arc<Keyring>,
 }
 
 impl AppState {
+    /// Opens the database (migrations applied) and the secret keys, and builds what the
+    /// server and the command line share on them.
+    pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+        settings.validate()?;
+        let pool = crate::db::connect(&settings.database_url).await?;
+        crate::db::migrate(&pool).await?;
+        let keys = crate::services::secret_keys::open(&pool, &settings.secret_keys).await?;
+        let keys = Arc::new(keys);
+        let settings = Arc::new(settings);
+        let deliverer = Deliverer::new(pool.clone(), settings.clone(), keys.clone())?;
+        Ok(AppState {
+            pool,
+            settings,
+            passwords: Passwords::new()?,
+            webhook_list: Default::default(),
+            routes: Default::default(),
+            deliverer: Arc::new(deliverer),
+            keys,
+        })
+    }
+
     pub fn routing(&self) -> Routing<'_> {
         Routing {
             routes: &self.routes,

@@ -312,10 +312,10 @@ fn today() -> String {
 }
 
 async fn load(state: &AppState, id: i64) -> Result<(WebhookRow, Webhook), ApiError> {
-    let row = db::webhooks::find(&state.pool, id)
+    let row = db::webhooks::find(&state.pool, &state.keys, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, id).await?;
+    let headers = db::webhooks::headers(&state.pool, &state.keys, id).await?;
     Ok((row.clone(), webhook_out(row, headers, &today())))
 }
 
@@ -446,8 +446,8 @@ pub async fn list(
         )
         .await?;
     let today = today();
-    let mut rows = db::webhooks::find_many(&state.pool, &ids).await?;
-    let mut headers = db::webhooks::headers_of_many(&state.pool, &ids).await?;
+    let mut rows = db::webhooks::find_many(&state.pool, &state.keys, &ids).await?;
+    let mut headers = db::webhooks::headers_of_many(&state.pool, &state.keys, &ids).await?;
     // Keep the list's order; rows deleted since the snapshot are left out.
     let data = ids
         .iter()
@@ -543,7 +543,7 @@ pub async fn update(
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
     let body = super::body(body)?;
     let id = id.into_inner();
-    let current = db::webhooks::find(&state.pool, id)
+    let current = db::webhooks::find(&state.pool, &state.keys, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let version = body.version.ok_or_else(|| {

@@ -25,6 +25,7 @@ pub mod list_filters;
 pub mod project_filters;
 pub mod projects;
 pub mod roles;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
@@ -100,6 +101,29 @@ pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<Tx> {
 /// visible: every request starts with it, so it sees what earlier responses reported.
 pub async fn caught_up(pool: &SqlitePool) -> sqlx::Result<()> {
     writer::writer_of(pool).await?.caught_up().await;
+    Ok(())
+}
+
+/// Writes a consistent copy of the database to `file` (SQLite's `VACUUM INTO`: one read
+/// transaction, so writes may go on meanwhile), compacted and with nothing in a log beside it.
+pub async fn backup(pool: &SqlitePool, file: &std::path::Path) -> anyhow::Result<()> {
+    let path = file
+        .to_str()
+        .context("the backup file's name must be valid UTF-8")?;
+    sqlx::query("VACUUM INTO ?1")
+        .bind(path)
+        .execute(pool)
+        .await
+        .with_context(|| format!("cannot write the backup to {path}"))?;
+    Ok(())
+}
+
+/// Copies the write-ahead log into the database file and empties it, so that after a clean
+/// stop the database file alone holds everything (copying it is a backup too).
+pub async fn checkpoint(pool: &SqlitePool) -> sqlx::Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

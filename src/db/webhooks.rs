@@ -3,6 +3,33 @@
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor, SqlitePool};
 
 use super::Tx;
+use crate::sealing::{Keyring, Purpose};
+
+/// A sealed secret opened, or a decoding error naming the column.
+fn opened(keys: &Keyring, sealed: &str, purpose: Purpose) -> sqlx::Result<String> {
+    keys.open(sealed, purpose)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+impl WebhookRow {
+    /// The row as stored, its signing secrets opened.
+    fn opened(mut self, keys: &Keyring) -> sqlx::Result<WebhookRow> {
+        self.signing_secret = opened(keys, &self.signing_secret, Purpose::SigningSecret)?;
+        if let Some(previous) = &self.previous_signing_secret {
+            self.previous_signing_secret = Some(opened(keys, previous, Purpose::SigningSecret)?);
+        }
+        Ok(self)
+    }
+}
+
+impl HeaderRow {
+    fn opened(mut self, keys: &Keyring) -> sqlx::Result<HeaderRow> {
+        if self.secret {
+            self.value = opened(keys, &self.value, Purpose::HeaderValue)?;
+        }
+        Ok(self)
+    }
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WebhookRow {
@@ -69,27 +96,46 @@ const COLUMNS: &str =
     exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
     values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason";
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<WebhookRow>> {
-    sqlx::query_as(AssertSqlSafe(format!(
+pub async fn find(
+    db: impl SqliteExecutor<'_>,
+    keys: &Keyring,
+    id: i64,
+) -> sqlx::Result<Option<WebhookRow>> {
+    let row: Option<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id = ?1"
     )))
     .bind(id)
     .fetch_optional(db)
-    .await
+    .await?;
+    row.map(|r| r.opened(keys)).transpose()
 }
 
-pub async fn headers(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Vec<HeaderRow>> {
-    sqlx::query_as(
+/// Whether the webhook exists (nothing opened).
+pub async fn exists(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn headers(
+    db: impl SqliteExecutor<'_>,
+    keys: &Keyring,
+    id: i64,
+) -> sqlx::Result<Vec<HeaderRow>> {
+    let rows: Vec<HeaderRow> = sqlx::query_as(
         "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = ?1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(db)
-    .await
+    .await?;
+    rows.into_iter().map(|h| h.opened(keys)).collect()
 }
 
 /// Several webhooks by id, in one query.
 pub async fn find_many(
     db: impl SqliteExecutor<'_>,
+    keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, WebhookRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
@@ -99,13 +145,16 @@ pub async fn find_many(
     .bind(ids)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    rows.into_iter()
+        .map(|r| Ok((r.id, r.opened(keys)?)))
+        .collect()
 }
 
 /// Several webhooks with their headers, as committed, and the webhooks counter they were
 /// read at.
 pub async fn committed_many(
     pool: &SqlitePool,
+    keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<(
     i64,
@@ -116,8 +165,8 @@ pub async fn committed_many(
     let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
         .fetch_one(&mut *conn)
         .await?;
-    let webhooks = find_many(&mut *conn, ids).await?;
-    let headers = headers_of_many(&mut *conn, ids).await?;
+    let webhooks = find_many(&mut *conn, keys, ids).await?;
+    let headers = headers_of_many(&mut *conn, keys, ids).await?;
     conn.commit().await?;
     Ok((version, webhooks, headers))
 }
@@ -125,6 +174,7 @@ pub async fn committed_many(
 /// The headers of several webhooks, by webhook id, in one query.
 pub async fn headers_of_many(
     db: impl SqliteExecutor<'_>,
+    keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, Vec<HeaderRow>>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
@@ -137,11 +187,12 @@ pub async fn headers_of_many(
     .await?;
     let mut out: std::collections::HashMap<i64, Vec<HeaderRow>> = Default::default();
     for (id, name, value, secret) in rows {
-        out.entry(id).or_default().push(HeaderRow {
+        let header = HeaderRow {
             name,
             value,
             secret,
-        });
+        };
+        out.entry(id).or_default().push(header.opened(keys)?);
     }
     Ok(out)
 }
@@ -155,6 +206,7 @@ pub async fn all_ids(pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
 
 pub async fn insert(
     tx: &mut Tx,
+    keys: &Keyring,
     f: &WebhookFields<'_>,
     signing_secret: &str,
     now: i64,
@@ -182,7 +234,7 @@ pub async fn insert(
     .bind(f.excluded_fields)
     .bind(f.exclude_payload)
     .bind(&f.valid_until)
-    .bind(signing_secret)
+    .bind(keys.seal(signing_secret, Purpose::SigningSecret))
     .bind(now)
     .bind(f.project_id)
     .bind(f.values_as_strings)
@@ -232,21 +284,49 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn replace_headers(tx: &mut Tx, id: i64, headers: &[HeaderRow]) -> sqlx::Result<()> {
+pub async fn replace_headers(
+    tx: &mut Tx,
+    keys: &Keyring,
+    id: i64,
+    headers: &[HeaderRow],
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = ?1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
     for (position, h) in headers.iter().enumerate() {
+        let value = if h.secret {
+            keys.seal(&h.value, Purpose::HeaderValue)
+        } else {
+            h.value.clone()
+        };
         sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(id)
             .bind(position as i64)
             .bind(&h.name)
-            .bind(&h.value)
+            .bind(value)
             .bind(h.secret)
             .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// A new signing secret; the current one becomes the previous, which signs too until
+/// `previous_expires_at`.
+pub async fn rotate_secret(
+    tx: &mut Tx,
+    keys: &Keyring,
+    id: i64,
+    new_secret: &str,
+    previous_expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = ?2, signing_secret = ?3 WHERE id = ?1")
+        .bind(id)
+        .bind(previous_expires_at)
+        .bind(keys.seal(new_secret, Purpose::SigningSecret))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

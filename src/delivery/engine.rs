@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
+use crate::sealing::Keyring;
 
 /// The most deliveries claimed at once by one pass.
 const CLAIM_BATCH: usize = 256;
@@ -113,10 +114,16 @@ pub struct Deliverer {
     handed: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
     /// Webhooks as last read, for building requests without reading them each time.
     webhooks: WebhookCache,
+    /// The keys that open the webhooks' stored secrets.
+    keys: Arc<Keyring>,
 }
 
 impl Deliverer {
-    pub fn new(pool: SqlitePool, settings: Arc<Settings>) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: SqlitePool,
+        settings: Arc<Settings>,
+        keys: Arc<Keyring>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: super::client::Client::build(
                 settings.allow_private_targets,
@@ -131,7 +138,12 @@ impl Deliverer {
             blocked: AtomicBool::new(false),
             handed: Mutex::new(None),
             webhooks: WebhookCache::default(),
+            keys,
         })
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
     }
 
     fn lease_ms(&self) -> i64 {
@@ -406,7 +418,10 @@ impl Deliverer {
     /// A webhook and its headers as of counter `version`, from the cache; None when the
     /// committed state has not reached that counter yet (the caller reads them itself).
     pub async fn webhook_at(&self, version: i64, id: i64) -> sqlx::Result<Option<WebhookRows>> {
-        let (at, mut found) = self.webhooks.get(&self.pool, version, &[id]).await?;
+        let (at, mut found) = self
+            .webhooks
+            .get(&self.pool, &self.keys, version, &[id])
+            .await?;
         Ok((at >= version).then(|| found.remove(&id).flatten()))
     }
 
@@ -515,7 +530,10 @@ impl Deliverer {
             .flat_map(|h| h.deliveries.iter().map(|c| c.webhooks_version))
             .max()
             .unwrap_or_default();
-        let (_, webhooks) = self.webhooks.get(&self.pool, version, &ids).await?;
+        let (_, webhooks) = self
+            .webhooks
+            .get(&self.pool, &self.keys, version, &ids)
+            .await?;
         let mut out = Vec::new();
         for h in batch {
             for c in h.deliveries {
@@ -787,6 +805,7 @@ impl WebhookCache {
     async fn get(
         &self,
         pool: &SqlitePool,
+        keys: &Keyring,
         version: i64,
         ids: &[i64],
     ) -> sqlx::Result<(i64, HashMap<i64, WebhookRows>)> {
@@ -800,7 +819,7 @@ impl WebhookCache {
             }
         }
         let (committed, mut webhooks, mut headers) =
-            db::webhooks::committed_many(pool, ids).await?;
+            db::webhooks::committed_many(pool, keys, ids).await?;
         let found: HashMap<i64, WebhookRows> = ids
             .iter()
             .map(|id| {

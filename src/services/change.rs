@@ -139,10 +139,13 @@ async fn approval_requests(
             Some(Some((webhook, headers))) => (webhook, headers),
             Some(None) => continue,
             None => {
-                let Some(webhook) = db::webhooks::find(&mut **tx, d.webhook_id).await? else {
+                let Some(webhook) =
+                    db::webhooks::find(&mut **tx, deliverer.keys(), d.webhook_id).await?
+                else {
                     continue;
                 };
-                let headers = db::webhooks::headers(&mut **tx, d.webhook_id).await?;
+                let headers =
+                    db::webhooks::headers(&mut **tx, deliverer.keys(), d.webhook_id).await?;
                 (Arc::new(webhook), Arc::new(headers))
             }
         };

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod project_filters;
 pub mod projects;
 pub mod roles;
+pub mod secret_keys;
 pub mod seed;
 pub mod sign_in;
 pub mod webhook_list;

@@ -496,13 +496,7 @@ async fn webhooks_by_api_create_read_list_modify_delete() {
     assert_eq!(saved["version"], 2);
     assert_eq!(saved["eventTypes"], json!(["phase.modified"]));
     assert_eq!(saved["validUntil"], Value::Null);
-    let kept: String =
-        sqlx::query_scalar("SELECT value FROM webhook_headers WHERE webhook_id = ?1")
-            .bind(id)
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
-    assert_eq!(kept, "Bearer s3cret");
+    assert_eq!(app.header_values(id).await, ["Bearer s3cret"]);
 
     // A stale version: 409, nothing saved.
     w["wording"] = json!("Lost update");

@@ -106,11 +106,7 @@ async fn the_receiver_gets_exactly_the_expected_signed_request() {
     let (status, tries, message_id) = delivery(&app).await;
     assert_eq!((status.as_str(), tries), ("delivered", 1));
     assert_eq!(r.header("webhook-id"), Some(message_id.as_str()));
-    let secret: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks WHERE id = ?1")
-        .bind(id)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let secret = app.signing_secret(id).await;
     assert!(
         verify(
             &secret,

@@ -191,6 +191,27 @@ impl TestApp {
         id
     }
 
+    /// A webhook's signing secret, opened as Hookline opens it (it is stored sealed).
+    pub async fn signing_secret(&self, webhook: i64) -> String {
+        let keys = &self.state.keys;
+        hookline::db::webhooks::find(&self.state.pool, keys, webhook)
+            .await
+            .unwrap()
+            .expect("the webhook exists")
+            .signing_secret
+    }
+
+    /// A webhook's header values in order, opened as Hookline opens them.
+    pub async fn header_values(&self, webhook: i64) -> Vec<String> {
+        let keys = &self.state.keys;
+        hookline::db::webhooks::headers(&self.state.pool, keys, webhook)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.value)
+            .collect()
+    }
+
     /// A client signed in as a new user holding `role`.
     pub async fn signed_in_as(&self, role: i64) -> (Client, i64) {
         let admin = self.admin().await;

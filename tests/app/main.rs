@@ -17,6 +17,7 @@ mod receiver;
 mod retry;
 mod rights;
 mod saved_filters;
+mod secrets_at_rest;
 mod sessions;
 mod sign_in;
 mod users;

@@ -200,10 +200,7 @@ async fn a_rotated_secret_keeps_signing_for_a_day_beside_the_new_one() {
     )
     .await;
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
-    let old: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let old = app.signing_secret(id).await;
     assert!(
         form.contains(&old),
         "shown on demand to those who may modify it"

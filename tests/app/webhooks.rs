@@ -109,10 +109,7 @@ async fn a_webhook_created_in_the_form_appears_in_the_list_and_its_history() {
         .fetch_one(&app.state.pool)
         .await
         .unwrap();
-    let secret: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let secret = app.signing_secret(id).await;
     assert!(secret.starts_with("whsec_") && secret.len() > 30);
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
     assert!(form.contains("value=\"Notify CRM\""));
@@ -476,13 +473,7 @@ async fn secret_header_values_never_leave_the_server() {
         post_form(&app, &admin, &path, &keep).await.status(),
         StatusCode::SEE_OTHER
     );
-    let stored: String =
-        sqlx::query_scalar("SELECT value FROM webhook_headers WHERE webhook_id = ?1")
-            .bind(id)
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
-    assert_eq!(stored, secret);
+    assert_eq!(app.header_values(id).await, [secret]);
 
     // A new host: the secret must be typed again, and nothing is saved until it is.
     let v = version(&app, id).await;

@@ -78,8 +78,8 @@ pub async fn create(
     let excluded = draft.excluded_fields.join(", ");
     let now = db::now_ms();
     let f = fields(&draft, &excluded);
-    let id = db::webhooks::insert(&mut tx, &f, &new_signing_secret(), now).await?;
-    db::webhooks::replace_headers(&mut tx, id, &headers).await?;
+    let id = db::webhooks::insert(&mut tx, &state.keys, &f, &new_signing_secret(), now).await?;
+    db::webhooks::replace_headers(&mut tx, &state.keys, id, &headers).await?;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
     history::record(
         &mut tx,
@@ -105,13 +105,13 @@ pub async fn update(
     draft: WebhookDraft,
 ) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, id)
+    let old = db::webhooks::find(&mut *tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if old.version != version {
         return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
     }
-    let old_headers = db::webhooks::headers(&mut *tx, id).await?;
+    let old_headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
     let host_changed = WebhookUrl::authority_of(&old.url).as_deref() != Some(draft.url.authority());
     let headers = resolve_headers(&draft.headers, &old_headers, host_changed)?;
     check_references(&mut tx, &draft).await?;
@@ -127,7 +127,7 @@ pub async fn update(
     if !db::webhooks::update(&mut tx, id, version, &f, now).await? {
         return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
     }
-    db::webhooks::replace_headers(&mut tx, id, &headers).await?;
+    db::webhooks::replace_headers(&mut tx, &state.keys, id, &headers).await?;
     history::record(
         &mut tx,
         actor,
@@ -145,10 +145,10 @@ pub async fn update(
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, id)
+    let old = db::webhooks::find(&mut *tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let old_headers = db::webhooks::headers(&mut *tx, id).await?;
+    let old_headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
     db::webhooks::delete(&mut tx, id).await?;
     history::record(
@@ -190,13 +190,13 @@ pub async fn renew(
     explicit: bool,
 ) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, id)
+    let old = db::webhooks::find(&mut *tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if old.valid_until.is_none() && !explicit {
         return Ok(());
     }
-    let headers = db::webhooks::headers(&mut *tx, id).await?;
+    let headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
     let mut f = stored_fields(&old);
     let before = Snapshot::of(&mut tx, &f, &headers).await?;
     f.valid_until = until.map(|d| d.format("%Y-%m-%d").to_string());
@@ -364,16 +364,12 @@ async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), Servi
 pub async fn rotate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     const OVERLAP_MS: i64 = 24 * 3600 * 1000;
     let mut tx = db::begin_write(&state.pool).await?;
-    let w = db::webhooks::find(&mut *tx, id)
+    let w = db::webhooks::find(&mut *tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let now = db::now_ms();
-    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = ?2, signing_secret = ?3 WHERE id = ?1")
-        .bind(id)
-        .bind(now + OVERLAP_MS)
-        .bind(new_signing_secret())
-        .execute(&mut *tx)
-        .await?;
+    let new = new_signing_secret();
+    db::webhooks::rotate_secret(&mut tx, &state.keys, id, &new, now + OVERLAP_MS).await?;
     let note = Change {
         field: "Signing secret".into(),
         before: history::MASK.into(),

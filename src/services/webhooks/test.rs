@@ -83,14 +83,14 @@ pub async fn test(
 ) -> Result<Attempt, ServiceError> {
     let stored = match stored_id {
         Some(id) => Some(
-            db::webhooks::find(&state.pool, id)
+            db::webhooks::find(&state.pool, &state.keys, id)
                 .await?
                 .ok_or(ServiceError::NotFound)?,
         ),
         None => None,
     };
     let stored_headers = match &stored {
-        Some(w) => db::webhooks::headers(&state.pool, w.id).await?,
+        Some(w) => db::webhooks::headers(&state.pool, &state.keys, w.id).await?,
         None => Vec::new(),
     };
     let host_changed = stored.as_ref().is_some_and(|w| {
@@ -164,10 +164,10 @@ pub async fn test_stored(
     id: i64,
     project: Option<i64>,
 ) -> Result<Attempt, ServiceError> {
-    let row = db::webhooks::find(&state.pool, id)
+    let row = db::webhooks::find(&state.pool, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, id).await?;
+    let headers = db::webhooks::headers(&state.pool, &state.keys, id).await?;
     let mut input = super::stored_input(&row, &headers);
     // An expired webhook can still be tested; its expiry is not what a test checks.
     input.valid_until.clear();

@@ -276,7 +276,7 @@ async fn render(
         })
         .collect();
     let stored = match view.id {
-        Some(id) => db::webhooks::find(&state.pool, id).await?,
+        Some(id) => db::webhooks::find(&state.pool, &state.keys, id).await?,
         None => None,
     };
     // The signing secret is shown, on demand, only to those who may modify the webhook.
@@ -368,10 +368,10 @@ pub async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let row = db::webhooks::find(&state.pool, *id)
+    let row = db::webhooks::find(&state.pool, &state.keys, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, row.id).await?;
+    let headers = db::webhooks::headers(&state.pool, &state.keys, row.id).await?;
     let view = View {
         id: Some(row.id),
         can_save: user.can(Right::ModifyWebhook),

@@ -39,7 +39,9 @@ pub async fn show(
     let id = id.into_inner();
     let rows = db::history::for_webhook(&state.pool, id).await?;
     let wording = rows.first().ok_or(AppError::NotFound)?.wording.clone();
-    let exists = db::webhooks::find(&state.pool, id).await?.is_some();
+    let exists = db::webhooks::find(&state.pool, &state.keys, id)
+        .await?
+        .is_some();
     let entries = rows
         .into_iter()
         .map(|r| Entry {

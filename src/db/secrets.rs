@@ -1,0 +1,57 @@
+//! Every stored secret, for sealing them all at once (on the first start that seals, and
+//! when they are sealed again under a new key).
+
+use sqlx::SqliteExecutor;
+
+use super::Tx;
+
+/// Each webhook's signing secret and the previous one of a rotation.
+pub async fn signing_secrets(
+    db: impl SqliteExecutor<'_>,
+) -> sqlx::Result<Vec<(i64, String, Option<String>)>> {
+    sqlx::query_as("SELECT id, signing_secret, previous_signing_secret FROM webhooks ORDER BY id")
+        .fetch_all(db)
+        .await
+}
+
+pub async fn set_signing_secrets(
+    tx: &mut Tx,
+    id: i64,
+    current: &str,
+    previous: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE webhooks SET signing_secret = ?2, previous_signing_secret = ?3 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(current)
+    .bind(previous)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Secret header values: (webhook id, position, value).
+pub async fn secret_headers(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(i64, i64, String)>> {
+    sqlx::query_as(
+        "SELECT webhook_id, position, value FROM webhook_headers WHERE secret = 1
+         ORDER BY webhook_id, position",
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn set_header_value(
+    tx: &mut Tx,
+    webhook_id: i64,
+    position: i64,
+    value: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE webhook_headers SET value = ?3 WHERE webhook_id = ?1 AND position = ?2")
+        .bind(webhook_id)
+        .bind(position)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
