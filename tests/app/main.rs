@@ -2,6 +2,7 @@
 
 mod api;
 mod browser;
+mod backup;
 mod cli;
 mod crash;
 mod csrf;
