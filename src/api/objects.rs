@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
@@ -281,12 +281,22 @@ pub async fn update_project(
     Ok(HttpResponse::Ok().json(saved_project(&state, saved).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteProjectQuery {
+    /// Delete its phases with it (each fires phase.deleted), in one transaction.
+    #[serde(default)]
+    pub with_phases: bool,
+}
+
 #[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "Objects", summary = "Delete a project",
-    params(("id" = i64, Path, description = "The project's id")),
+    description = "A project with phases is deleted only with withPhases=true; one that webhooks fire only for is not deleted (400 names them).",
+    params(("id" = i64, Path, description = "The project's id"), DeleteProjectQuery),
     security(("bearer" = ["objects.write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "It still has phases", body = ErrorBody),
+        (status = 400, description = "It still has phases (and withPhases is not set), or webhooks fire only for it", body = ErrorBody),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Missing scope or right", body = ErrorBody),
         (status = 404, description = "No such project", body = ErrorBody),
@@ -296,9 +306,10 @@ pub async fn delete_project(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<i64>,
+    query: web::Query<DeleteProjectQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
-    service::delete_project(&state, &caller.actor(), *id)
+    service::delete_project(&state, &caller.actor(), *id, query.with_phases)
         .await
         .map_err(refused)?;
     Ok(HttpResponse::NoContent().finish())

@@ -186,12 +186,12 @@ pub async fn find_phase(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Op
         .await
 }
 
-pub async fn phases(pool: &SqlitePool, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
+pub async fn phases(db: impl SqliteExecutor<'_>, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PHASE_SELECT} WHERE project_id = ?1 ORDER BY start_date IS NULL, start_date, id"
     )))
     .bind(project_id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

@@ -230,11 +230,3 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
-
-/// Webhooks narrowed to changes made by this user: such a user cannot be deleted.
-pub async fn initiator_of_webhooks(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE initiator_user_id = ?1")
-        .bind(id)
-        .fetch_one(db)
-        .await
-}

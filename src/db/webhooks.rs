@@ -204,6 +204,33 @@ pub async fn all_ids(pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
         .await
 }
 
+/// What a webhook can be narrowed to, so that it fires for nothing else.
+#[derive(Debug, Clone, Copy)]
+pub enum Narrowed {
+    Project(i64),
+    Initiator(i64),
+    ProjectFilter(i64),
+}
+
+/// The wordings of the webhooks narrowed so, alphabetically.
+pub async fn narrowed_to(db: impl SqliteExecutor<'_>, by: Narrowed) -> sqlx::Result<Vec<String>> {
+    let (sql, id) = match by {
+        Narrowed::Project(id) => (
+            "SELECT wording FROM webhooks WHERE project_id = ?1 ORDER BY wording COLLATE NOCASE",
+            id,
+        ),
+        Narrowed::Initiator(id) => (
+            "SELECT wording FROM webhooks WHERE initiator_user_id = ?1 ORDER BY wording COLLATE NOCASE",
+            id,
+        ),
+        Narrowed::ProjectFilter(id) => (
+            "SELECT wording FROM webhooks WHERE project_filter_id = ?1 ORDER BY wording COLLATE NOCASE",
+            id,
+        ),
+    };
+    sqlx::query_scalar(sql).bind(id).fetch_all(db).await
+}
+
 pub async fn insert(
     tx: &mut Tx,
     keys: &Keyring,

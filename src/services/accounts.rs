@@ -2,6 +2,7 @@
 //! user's details fire user events, in the same transaction.
 
 use super::{Actor, ServiceError, is_unique_violation};
+use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx, users::NewUser};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, RightSet, Secret};
 use crate::events::{self, Action, Change, ObjectType, Recorded};
@@ -195,11 +196,14 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
             ),
         ));
     }
-    let hooks = db::users::initiator_of_webhooks(&mut *tx, id).await?;
-    if hooks > 0 {
+    let hooks = db::webhooks::narrowed_to(&mut *tx, Narrowed::Initiator(id)).await?;
+    if !hooks.is_empty() {
         return Err(ServiceError::field(
             "user",
-            format!("{hooks} webhook(s) fire only for this user's changes: change them first."),
+            format!(
+                "Webhook(s) {} fire only for this user's changes: change them first.",
+                super::projects::named(&hooks)
+            ),
         ));
     }
     db::users::delete(&mut tx, id).await?;

@@ -21,47 +21,51 @@ use crate::delivery::request::{Outgoing, build};
 use crate::delivery::send::send;
 use crate::delivery::{Attempt, Deliverer};
 use crate::events::Recorded;
-use crate::events::record::Mode;
+use crate::events::record::{Delivery, Mode};
 use crate::state::AppState;
 
-/// A committed change: its event, its value, and the synchronous calls made after commit.
+/// A committed change: its events (one, or a cascade's several: a project deleted with its
+/// phases), its value, and the synchronous calls made after commit.
 pub struct Committed<T> {
-    pub recorded: Recorded,
+    pub recorded: Vec<Recorded>,
     pub value: T,
     pub calls: Vec<Attempt>,
 }
 
 const CHANGED_MEANWHILE: &str = "Someone changed this object while the webhooks were being called: nothing was saved. Reload and try again.";
 
-/// Runs `change` (which writes the change and records its event in the transaction it is
-/// given); `None` when it changed nothing.
+fn approving(d: &Delivery) -> bool {
+    d.mode == Mode::SyncInTransaction
+}
+
+/// Runs `change` (which writes the change and records its events in the transaction it is
+/// given); `None` when it changed nothing. Every in-transaction webhook of every event must
+/// approve, or nothing is saved.
 pub async fn run<T>(
     state: &AppState,
-    change: impl AsyncFn(&mut Tx) -> Result<Option<(Recorded, T)>, ServiceError>,
+    change: impl AsyncFn(&mut Tx) -> Result<Option<(Vec<Recorded>, T)>, ServiceError>,
 ) -> Result<Option<Committed<T>>, ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
     let Some((recorded, value)) = change(&mut tx).await? else {
         return Ok(None);
     };
-    let approvers: Vec<i64> = recorded
-        .deliveries
-        .iter()
-        .filter(|d| d.mode == Mode::SyncInTransaction)
-        .map(|d| d.id)
-        .collect();
-    if approvers.is_empty() {
+    if !recorded.iter().any(|r| r.deliveries.iter().any(approving)) {
         tx.commit().await?;
-        let calls = after_commit(state, &recorded).await;
+        let calls = after_commit_all(state, &recorded).await;
         return Ok(Some(Committed {
             recorded,
             value,
             calls,
         }));
     }
-    let requests = approval_requests(&mut tx, &state.deliverer, &recorded).await?;
+    let mut requests = Vec::new();
+    for r in &recorded {
+        requests.push(approval_requests(&mut tx, &state.deliverer, r).await?);
+    }
     tx.rollback().await?;
 
-    let attempts = call_all(state, requests).await;
+    let per_event: Vec<usize> = requests.iter().map(Vec::len).collect();
+    let attempts = call_all(state, requests.into_iter().flatten().collect()).await;
     if let Some((_, refused)) = attempts.iter().find(|(_, a)| !a.delivered()) {
         record_approvals_alone(state, &attempts).await?;
         return Err(ServiceError::Vetoed(veto_message(refused)));
@@ -72,20 +76,29 @@ pub async fn run<T>(
         let Some((again, value)) = change(&mut tx).await? else {
             return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
         };
-        let same_hooks = again
-            .deliveries
+        let same_versions = again
             .iter()
-            .filter(|d| d.mode == Mode::SyncInTransaction)
+            .map(|r| r.change_version)
+            .eq(recorded.iter().map(|r| r.change_version));
+        let same_hooks = again
+            .iter()
+            .flat_map(|r| r.deliveries.iter().filter(|d| approving(d)))
             .map(|d| d.webhook_id)
             .eq(attempts.iter().map(|(d, _)| d.webhook_id));
-        if again.change_version != recorded.change_version || !same_hooks {
+        if !same_versions || !same_hooks {
             return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
         }
-        keep_ids(&mut tx, &recorded, &again, &attempts).await?;
+        let mut from = 0;
+        for ((first, again), n) in recorded.iter().zip(&again).zip(&per_event) {
+            keep_ids(&mut tx, first, again, &attempts[from..from + n]).await?;
+            from += n;
+        }
         record_approvals(&mut tx, &attempts).await?;
         tx.commit().await?;
         let mut again = again;
-        Arc::make_mut(&mut again.event).event_id = recorded.event.event_id.clone();
+        for (again, first) in again.iter_mut().zip(&recorded) {
+            Arc::make_mut(&mut again.event).event_id = first.event.event_id.clone();
+        }
         Ok((again, value))
     };
     let (again, value) = match approved.await {
@@ -96,21 +109,32 @@ pub async fn run<T>(
         }
     };
     // The approvals are made and settled: what is left are the calls after commit.
-    let rest = Recorded {
-        deliveries: again
-            .deliveries
-            .iter()
-            .filter(|d| d.mode != Mode::SyncInTransaction)
-            .cloned()
-            .collect(),
-        ..again.clone()
-    };
-    let calls = after_commit(state, &rest).await;
+    let rest: Vec<Recorded> = again
+        .iter()
+        .map(|r| Recorded {
+            deliveries: r
+                .deliveries
+                .iter()
+                .filter(|d| !approving(d))
+                .cloned()
+                .collect(),
+            ..r.clone()
+        })
+        .collect();
+    let calls = after_commit_all(state, &rest).await;
     Ok(Some(Committed {
         recorded: again,
         value,
         calls,
     }))
+}
+
+async fn after_commit_all(state: &AppState, recorded: &[Recorded]) -> Vec<Attempt> {
+    let mut calls = Vec::new();
+    for r in recorded {
+        calls.extend(after_commit(state, r).await);
+    }
+    calls
 }
 
 struct Approval {
@@ -126,11 +150,7 @@ async fn approval_requests(
 ) -> Result<Vec<Approval>, ServiceError> {
     let event = &recorded.event;
     let mut out = Vec::new();
-    for d in recorded
-        .deliveries
-        .iter()
-        .filter(|d| d.mode == Mode::SyncInTransaction)
-    {
+    for d in recorded.deliveries.iter().filter(|d| approving(d)) {
         // From the delivery engine's cache when it is as recent as what the change saw.
         let cached = deliverer
             .webhook_at(recorded.webhooks_version, d.webhook_id)
@@ -245,7 +265,7 @@ async fn keep_ids(
     let approvals: Vec<(i64, &str)> = again
         .deliveries
         .iter()
-        .filter(|d| d.mode == Mode::SyncInTransaction)
+        .filter(|d| approving(d))
         .zip(attempts)
         .map(|(d, (called, _))| (d.id, called.message_id.as_str()))
         .collect();

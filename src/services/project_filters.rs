@@ -5,6 +5,7 @@
 use super::{ServiceError, is_unique_violation};
 use crate::db;
 use crate::db::project_filters::ProjectFilterRow;
+use crate::db::webhooks::Narrowed;
 use crate::domain::project_filter::ProjectCriteria;
 use crate::state::AppState;
 
@@ -92,12 +93,15 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<(), ServiceError> {
-    let used = users(state, owner, id).await?;
-    if used > 0 {
+    own(state, owner, id).await?;
+    let users = db::webhooks::narrowed_to(&state.pool, Narrowed::ProjectFilter(id)).await?;
+    if !users.is_empty() {
         return Err(ServiceError::field(
             "filter",
             format!(
-                "This filter is used by {used} webhook(s): choose another project filter for them first."
+                "This filter is used by {} webhook(s), {}: choose another project filter for them first.",
+                users.len(),
+                super::projects::named(&users)
             ),
         ));
     }

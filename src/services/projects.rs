@@ -5,7 +5,8 @@
 
 use super::change::{self, Committed};
 use super::{Actor, ServiceError, is_unique_violation};
-use crate::db::projects::ProjectRow;
+use crate::db::projects::{PhaseRow, ProjectRow};
+use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
 use crate::domain::project::{PhaseDraft, ProjectDraft};
@@ -21,7 +22,8 @@ pub enum Saved {
         id: i64,
         /// A project as saved (None for a phase, or a deletion).
         project: Option<Box<ProjectRow>>,
-        recorded: Recorded,
+        /// The change's events: one, or a cascade's several (the phases, then the project).
+        recorded: Vec<Recorded>,
         calls: Vec<Attempt>,
     },
     Unchanged {
@@ -93,7 +95,7 @@ pub async fn create_project(
         };
         Ok(record(state, tx, change, actor)
             .await?
-            .map(|r| (r, (row.id, Some(row)))))
+            .map(|r| (vec![r], (row.id, Some(row)))))
     })
     .await?;
     Ok(Saved::from(0, done))
@@ -125,27 +127,66 @@ pub async fn update_project(
         };
         Ok(record(state, tx, change, actor)
             .await?
-            .map(|r| (r, (id, Some(after)))))
+            .map(|r| (vec![r], (id, Some(after)))))
     })
     .await?;
     Ok(Saved::from(id, done))
 }
 
+/// The webhooks narrowed to an object, named, for a refusal: “A”, “B” and 3 more.
+pub fn named(wordings: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<String> = wordings
+        .iter()
+        .take(SHOWN)
+        .map(|w| format!("\u{201c}{w}\u{201d}"))
+        .collect();
+    if wordings.len() > SHOWN {
+        names.push(format!("{} more", wordings.len() - SHOWN));
+    }
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Deletes a project; with `with_phases`, its phases too (each firing its own event, all in
+/// the project's transaction). A project webhooks are narrowed to cannot be deleted: they
+/// would start firing for every project.
 pub async fn delete_project(
     state: &AppState,
     actor: &Actor,
     id: i64,
+    with_phases: bool,
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         let before = db::projects::find(&mut **tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let phases = db::projects::phase_count(&mut **tx, id).await?;
-        if phases > 0 {
+        let narrowed = db::webhooks::narrowed_to(&mut **tx, Narrowed::Project(id)).await?;
+        if !narrowed.is_empty() {
             return Err(ServiceError::field(
                 "project",
-                format!("This project has {phases} phase(s): delete them first."),
+                format!(
+                    "Webhook(s) {} fire only for this project: change or delete them first.",
+                    named(&narrowed)
+                ),
             ));
+        }
+        let phases = db::projects::phases(&mut **tx, id).await?;
+        if !phases.is_empty() && !with_phases {
+            return Err(ServiceError::field(
+                "project",
+                format!(
+                    "This project has {} phase(s): delete them first.",
+                    phases.len()
+                ),
+            ));
+        }
+        let mut recorded = Vec::new();
+        for phase in phases {
+            recorded.extend(remove_phase(state, tx, actor, phase).await?);
         }
         db::projects::delete(tx, id).await?;
         let change = Change {
@@ -157,12 +198,31 @@ pub async fn delete_project(
             after: None,
             change_version: before.change_version + 1,
         };
-        Ok(record(state, tx, change, actor)
-            .await?
-            .map(|r| (r, (id, None))))
+        recorded.extend(record(state, tx, change, actor).await?);
+        Ok(Some((recorded, (id, None))))
     })
     .await?;
     Ok(Saved::from(id, done))
+}
+
+/// Deletes a phase in `tx` and records its event.
+async fn remove_phase(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    before: PhaseRow,
+) -> Result<Option<Recorded>, ServiceError> {
+    db::projects::delete_phase(tx, before.id).await?;
+    let change = Change {
+        object: ObjectType::Phase,
+        action: Action::Delete,
+        object_id: before.id,
+        parent: Some((ObjectType::Project, before.project_id)),
+        before: Some(before.attributes()),
+        after: None,
+        change_version: before.change_version + 1,
+    };
+    record(state, tx, change, actor).await
 }
 
 pub async fn create_phase(
@@ -190,7 +250,7 @@ pub async fn create_phase(
         };
         Ok(record(state, tx, change, actor)
             .await?
-            .map(|r| (r, (id, None))))
+            .map(|r| (vec![r], (id, None))))
     })
     .await?;
     Ok(Saved::from(0, done))
@@ -221,7 +281,7 @@ pub async fn update_phase(
         };
         Ok(record(state, tx, change, actor)
             .await?
-            .map(|r| (r, (id, None))))
+            .map(|r| (vec![r], (id, None))))
     })
     .await?;
     Ok(Saved::from(id, done))
@@ -241,19 +301,9 @@ pub async fn delete_phase(
         let before = db::projects::find_phase(&mut **tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        db::projects::delete_phase(tx, id).await?;
-        let change = Change {
-            object: ObjectType::Phase,
-            action: Action::Delete,
-            object_id: id,
-            parent: Some((ObjectType::Project, before.project_id)),
-            before: Some(before.attributes()),
-            after: None,
-            change_version: before.change_version + 1,
-        };
-        Ok(record(state, tx, change, actor)
+        Ok(remove_phase(state, tx, actor, before)
             .await?
-            .map(|r| (r, (id, None))))
+            .map(|r| (vec![r], (id, None))))
     })
     .await?;
     Ok((project, Saved::from(id, done)))

@@ -16,6 +16,7 @@ use crate::domain::project::{
 use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
+use crate::events::record::Mode;
 use crate::services::projects::{self as service, Saved};
 use crate::services::{ServiceError, projects::Saved::Changed};
 use crate::state::AppState;
@@ -151,15 +152,23 @@ struct PhasePage {
     statuses: [&'static str; 3],
 }
 
-/// "Project saved; 2 webhook deliveries queued.", and the errors of synchronous calls as
-/// Project Monitor shows them: "Request sent to <url> (status code: <code>)".
+/// "Project saved; 2 webhook deliveries queued." (the asynchronous ones: synchronous calls
+/// are made, not queued), and the errors of synchronous calls as Project Monitor shows them:
+/// "Request sent to <url> (status code: <code>)".
 fn report(session: &TypedSession, what: &str, saved: &Saved) {
     let text = match saved {
-        Changed { recorded, .. } => match recorded.deliveries.len() {
-            0 => format!("{what} saved."),
-            1 => format!("{what} saved; 1 webhook delivery queued."),
-            n => format!("{what} saved; {n} webhook deliveries queued."),
-        },
+        Changed { recorded, .. } => {
+            let queued = recorded
+                .iter()
+                .flat_map(|r| &r.deliveries)
+                .filter(|d| d.mode == Mode::Async)
+                .count();
+            match queued {
+                0 => format!("{what} saved."),
+                1 => format!("{what} saved; 1 webhook delivery queued."),
+                n => format!("{what} saved; {n} webhook deliveries queued."),
+            }
+        }
         Saved::Unchanged { .. } => format!("{what}: nothing changed."),
     };
     session.flash(FlashKind::Success, text);
@@ -355,15 +364,23 @@ fn flash_errors(session: &TypedSession, errors: &FieldErrors) {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteForm {
+    /// The person confirmed that the project's phases go with it.
+    with_phases: Option<String>,
+}
+
 async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
     id: web::Path<i64>,
-    _: CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    match service::delete_project(&state, &actor(&user), *id).await {
+    let with_phases = form.with_phases.is_some();
+    match service::delete_project(&state, &actor(&user), *id, with_phases).await {
         Ok(saved) => report(&session, "Project deletion", &saved),
         Err(e) => {
             flash_errors(&session, &refusal(e)?);

@@ -32,7 +32,11 @@ async fn wordings(db: &Path, key: &Path) -> String {
         .args(["audit", "verify"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pool = hookline::db::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
@@ -51,11 +55,20 @@ async fn a_running_hookline_is_backed_up_consistently() {
     add_webhook(&server, "Backed up").await;
     let copy = dir.path().join("copy.db");
     let said = run(&db, &["backup", copy.to_str().unwrap()]);
-    assert!(said.contains("Backup written") && said.contains("key"), "{said}");
+    assert!(
+        said.contains("Backup written") && said.contains("key"),
+        "{said}"
+    );
     add_webhook(&server, "After the backup").await;
-    assert_eq!(wordings(&copy, &dir.path().join("h.db.key")).await, "Backed up");
+    assert_eq!(
+        wordings(&copy, &dir.path().join("h.db.key")).await,
+        "Backed up"
+    );
     // An existing file is never overwritten.
-    let out = hookline(&db).args(["backup", copy.to_str().unwrap()]).output().unwrap();
+    let out = hookline(&db)
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 }
@@ -67,7 +80,13 @@ async fn after_a_clean_stop_the_database_file_alone_holds_everything() {
     let mut server = Server::start(&db, &[], Stdio::null());
     add_webhook(&server, "Kept").await;
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while server.child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "still running after SIGTERM");

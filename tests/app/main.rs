@@ -1,11 +1,12 @@
 //! Hookline's integration tests: one binary, each test with its own app and database.
 
 mod api;
-mod browser;
 mod backup;
+mod browser;
 mod cli;
 mod crash;
 mod csrf;
+mod deleting;
 mod delivery;
 mod egress;
 mod escalation;
