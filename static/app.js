@@ -27,11 +27,14 @@ function webhookForm(form) {
   };
   // No project filter for User events.
   const singleProject = form.querySelector("#project");
+  // The Test dialog asks for a user for User webhooks, for a project otherwise.
+  const subjects = form.querySelectorAll(".test-subject");
   const objectChanged = () => {
     for (const select of [projectFilter, singleProject]) {
       select.disabled = object.value === "user";
       if (select.disabled) select.value = "";
     }
+    subjects.forEach((s) => { s.hidden = !s.dataset.for.split(" ").includes(object.value); });
   };
   // Test appears once the four required fields (*) are filled.
   const required = ["#wording", "#url", "#verb", "#event_action", "#event_object"].map((s) => form.querySelector(s));

@@ -22,7 +22,6 @@ use crate::services::webhooks as service;
 use crate::state::AppState;
 
 /// How long Renew extends a webhook when no date is given.
-pub const RENEW_DAYS: u64 = 90;
 pub const MAX_PER_PAGE: u32 = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -232,6 +231,9 @@ pub struct TestRequest {
     /// The project the test speaks of (for Project and Phase webhooks).
     #[serde(default)]
     pub project_id: Option<i64>,
+    /// The user the test speaks of (for User webhooks; the token's user when left out).
+    #[serde(default)]
+    pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -253,6 +255,7 @@ pub fn api_field(form_field: &str) -> &str {
         "excluded_fields" => "excludedFields",
         "valid_until" => "validUntil",
         "project" | "test_project" => "projectId",
+        "test_user" => "userId",
         other => other,
     }
 }
@@ -359,14 +362,18 @@ fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
     (input, event_error)
 }
 
+/// The draft a request describes; `stored_expiry` is the stored last day of a webhook being
+/// modified, which may stay as it is once past.
 async fn draft_of(
     state: &AppState,
     caller: &ApiCaller,
     r: &WebhookRequest,
+    stored_expiry: Option<&str>,
 ) -> Result<WebhookDraft, ApiError> {
     let (input, event_error) = input_of(r);
     let filters = service::visible_filter_ids(state, caller.user_id).await?;
-    let mut errors = match WebhookDraft::parse(&input, &service::rules(state, &filters)) {
+    let rules = service::rules_for_update(state, &filters, stored_expiry);
+    let mut errors = match WebhookDraft::parse(&input, &rules) {
         Ok(draft) if event_error.is_none() => return Ok(draft),
         Ok(_) => FieldErrors::new(),
         Err(e) => e,
@@ -487,7 +494,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::CreateWebhook)?;
     let body = super::body(body)?;
-    let draft = draft_of(&state, &caller, &body).await?;
+    let draft = draft_of(&state, &caller, &body, None).await?;
     let id = service::create(&state, &caller.actor(), draft)
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;
@@ -555,7 +562,7 @@ pub async fn update(
             ),
         )
     })?;
-    let draft = draft_of(&state, &caller, &body).await?;
+    let draft = draft_of(&state, &caller, &body, current.valid_until.as_deref()).await?;
     service::update(&state, &caller.actor(), id, version, draft)
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;
@@ -629,7 +636,11 @@ pub async fn test(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
     let request: TestRequest = optional_json(&body)?;
-    let attempt = service::test::test_stored(&state, &caller.actor(), *id, request.project_id)
+    let subject = service::test::Subject {
+        project: request.project_id,
+        user: request.user_id,
+    };
+    let attempt = service::test::test_stored(&state, &caller.actor(), *id, subject)
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;
     Ok(HttpResponse::Ok().json(AttemptOut::from(attempt.as_row("test", db::now_ms()))))
@@ -670,7 +681,7 @@ pub async fn renew(
             }
             Some(d)
         }
-        None => today.checked_add_days(Days::new(RENEW_DAYS)),
+        None => today.checked_add_days(Days::new(service::RENEW_DAYS)),
     };
     service::renew(
         &state,

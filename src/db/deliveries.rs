@@ -469,15 +469,36 @@ pub struct AttemptRow {
     pub error_message: Option<String>,
 }
 
+const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, duration_ms, request_method, request_url,
+        request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message
+    FROM delivery_attempts";
+
 pub async fn attempts(pool: &SqlitePool, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(
-        "SELECT id, attempt_no, trigger, started_at, duration_ms, request_method, request_url, request_headers, request_body,
-                response_status, response_headers, response_body, error_kind, error_message
-         FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY id DESC",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ATTEMPT_SELECT} WHERE delivery_id = ?1 ORDER BY id DESC"
+    )))
     .bind(delivery_id)
     .fetch_all(pool)
     .await
+}
+
+/// One attempt, with the webhook it called.
+pub async fn attempt(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<(i64, AttemptRow)>> {
+    let webhook: Option<i64> =
+        sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    let Some(webhook) = webhook else {
+        return Ok(None);
+    };
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ATTEMPT_SELECT} WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Some((webhook, row)))
 }
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
@@ -499,10 +520,11 @@ pub struct LogRow {
     pub message: String,
     pub webhook_id: Option<i64>,
     pub event_id: Option<i64>,
+    pub attempt_id: Option<i64>,
 }
 
 pub async fn app_log(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<LogRow>> {
-    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(pool).await
+    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(pool).await
 }
 
 /// Retention: delivered attempts and the application log after `keep_ms`, dead deliveries'

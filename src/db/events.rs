@@ -151,10 +151,12 @@ pub struct Route {
     pub valid_until: Option<String>,
     pub initiator_user_id: Option<i64>,
     pub project_id: Option<i64>,
+    /// Payload fields the webhook never sees, ", "-separated.
+    pub excluded_fields: String,
 }
 
 const ROUTES: &str = "SELECT id, synchronous, in_transaction, project_filter_id, event_object,
-        event_action, valid_until, initiator_user_id, project_id
+        event_action, valid_until, initiator_user_id, project_id, excluded_fields
     FROM webhooks WHERE active = 1 ORDER BY id";
 
 /// Every active webhook's route, by id, as the transaction sees them.
@@ -319,22 +321,28 @@ fn in_order(
         .collect()
 }
 
-pub async fn log(
-    tx: &mut Tx,
-    level: &str,
-    kind: &str,
-    message: &str,
-    webhook_id: Option<i64>,
-    event_id: Option<i64>,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+/// An entry of the application log, and what it is about.
+#[derive(Debug, Clone, Default)]
+pub struct LogEntry<'a> {
+    /// info, warning or error.
+    pub level: &'a str,
+    pub kind: &'a str,
+    pub message: &'a str,
+    pub webhook_id: Option<i64>,
+    pub event_id: Option<i64>,
+    /// The call it is about, when one was made.
+    pub attempt_id: Option<i64>,
+}
+
+pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .bind(now)
-        .bind(level)
-        .bind(kind)
-        .bind(message)
-        .bind(webhook_id)
-        .bind(event_id)
+        .bind(entry.level)
+        .bind(entry.kind)
+        .bind(entry.message)
+        .bind(entry.webhook_id)
+        .bind(entry.event_id)
+        .bind(entry.attempt_id)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -17,7 +17,7 @@ use super::policy::{Decision, decide};
 use super::request::{Outgoing, build};
 use super::send::{Outcome, send};
 use crate::config::Settings;
-use crate::db::events::EventRow;
+use crate::db::events::{EventRow, LogEntry};
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 use crate::sealing::Keyring;
@@ -696,16 +696,15 @@ impl Deliverer {
                         c.attempts,
                         error.unwrap_or("error")
                     );
-                    db::events::log(
-                        &mut tx,
-                        "error",
-                        "delivery_dead",
-                        &message,
-                        Some(c.webhook_id),
-                        Some(c.event_id),
-                        now,
-                    )
-                    .await?;
+                    let entry = LogEntry {
+                        level: "error",
+                        kind: "delivery_dead",
+                        message: &message,
+                        webhook_id: Some(c.webhook_id),
+                        event_id: Some(c.event_id),
+                        attempt_id: None,
+                    };
+                    db::events::log(&mut tx, &entry, now).await?;
                 }
             }
             if decision == Decision::Gone {
@@ -714,19 +713,19 @@ impl Deliverer {
                     a.url
                 );
                 db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
-                db::events::log(
-                    &mut tx,
-                    "warning",
-                    "webhook_disabled",
-                    &format!(
-                        "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
-                        f.wording
-                    ),
-                    Some(c.webhook_id),
-                    Some(c.event_id),
-                    now,
-                )
-                .await?;
+                let message = format!(
+                    "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
+                    f.wording
+                );
+                let entry = LogEntry {
+                    level: "warning",
+                    kind: "webhook_disabled",
+                    message: &message,
+                    webhook_id: Some(c.webhook_id),
+                    event_id: Some(c.event_id),
+                    attempt_id: None,
+                };
+                db::events::log(&mut tx, &entry, now).await?;
             }
         }
         let latest: Vec<(i64, i64, i64)> = statuses

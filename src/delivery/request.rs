@@ -102,6 +102,10 @@ pub fn build(
         timestamp,
         body.as_bytes(),
     )?;
+    if test {
+        // Whatever the verb: a GET or DELETE has no body to carry `"test": true`.
+        out.push(("hookline-test".into(), "true".into(), false));
+    }
     out.push(("webhook-id".into(), message_id.to_owned(), false));
     out.push(("webhook-timestamp".into(), timestamp.to_string(), false));
     out.push(("webhook-signature".into(), signature, false));

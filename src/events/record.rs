@@ -10,7 +10,7 @@ use sqlx::SqlitePool;
 use super::catalogue::{Action, ObjectType, event_type};
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
-use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Route, Written};
+use crate::db::events::{Claim, EventRow, Inserted, LogEntry, NewDelivery, Route, Written};
 use crate::db::{self, Tx};
 use crate::domain::project_filter::ProjectCriteria;
 
@@ -134,12 +134,14 @@ pub async fn record(
         occurred_at: now,
         change_version: change.change_version,
     };
+    let changed: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
     let target = Target {
         object: change.object.code(),
         action: change.action.code(),
         initiator: by.id,
         project: project_id,
         today: &chrono::Utc::now().date_naive().to_string(),
+        changed: &changed,
     };
     let project = project_attributes.as_ref();
     let object_key = format!("{}:{}", change.object.code(), change.object_id);
@@ -336,16 +338,15 @@ async fn enqueue(
         let message = format!(
             "Webhook #{over} was not fired for {kind} (object #{object_id}): at most {cap} webhooks fire for one action."
         );
-        db::events::log(
-            tx,
-            "warning",
-            "over_cap",
-            &message,
-            Some(over),
-            Some(event.id),
-            now,
-        )
-        .await?;
+        let entry = LogEntry {
+            level: "warning",
+            kind: "over_cap",
+            message: &message,
+            webhook_id: Some(over),
+            event_id: Some(event.id),
+            attempt_id: None,
+        };
+        db::events::log(tx, &entry, now).await?;
         tracing::warn!(
             webhook_id = over,
             event_id = event.id,

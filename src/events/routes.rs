@@ -61,6 +61,8 @@ pub struct Target<'a> {
     pub project: Option<i64>,
     /// YYYY-MM-DD: a webhook is valid through its last day.
     pub today: &'a str,
+    /// The detail fields a modification changed.
+    pub changed: &'a [&'a str],
 }
 
 /// Whether an active webhook fires for the event, its project filter aside.
@@ -72,4 +74,16 @@ pub fn fits(route: &Route, t: &Target<'_>) -> bool {
             .initiator_user_id
             .is_none_or(|u| Some(u) == t.initiator)
         && route.project_id.is_none_or(|p| Some(p) == t.project)
+        && (t.action != "modify" || sees_a_change(route, t.changed))
+}
+
+/// Whether a modification changed a field the webhook sees: one that changes only excluded
+/// fields sends it nothing.
+fn sees_a_change(route: &Route, changed: &[&str]) -> bool {
+    if route.excluded_fields.is_empty() {
+        return true;
+    }
+    changed
+        .iter()
+        .any(|f| !route.excluded_fields.split(", ").any(|e| e == *f))
 }

@@ -15,8 +15,9 @@ use futures_util::future::join_all;
 
 use super::ServiceError;
 use super::dispatch::after_commit;
+use crate::db::events::{EventRow, LogEntry};
 use crate::db::{self, Tx};
-use crate::delivery::engine::new_attempt;
+use crate::delivery::engine::{insert_attempt, new_attempt};
 use crate::delivery::request::{Outgoing, build};
 use crate::delivery::send::send;
 use crate::delivery::{Attempt, Deliverer};
@@ -66,9 +67,10 @@ pub async fn run<T>(
 
     let per_event: Vec<usize> = requests.iter().map(Vec::len).collect();
     let attempts = call_all(state, requests.into_iter().flatten().collect()).await;
-    if let Some((_, refused)) = attempts.iter().find(|(_, a)| !a.delivered()) {
-        record_approvals_alone(state, &attempts).await?;
-        return Err(ServiceError::Vetoed(veto_message(refused)));
+    if let Some(refusing) = attempts.iter().position(|(_, a)| !a.delivered()) {
+        let event = event_of_call(&recorded, &per_event, refusing);
+        record_veto(state, &attempts, refusing, event).await?;
+        return Err(ServiceError::Vetoed(veto_message(&attempts[refusing].1)));
     }
 
     let approved = async {
@@ -93,7 +95,7 @@ pub async fn run<T>(
             keep_ids(&mut tx, first, again, &attempts[from..from + n]).await?;
             from += n;
         }
-        record_approvals(&mut tx, &attempts).await?;
+        record_approvals(&mut tx, &attempts.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         let mut again = again;
         for (again, first) in again.iter_mut().zip(&recorded) {
@@ -139,6 +141,7 @@ async fn after_commit_all(state: &AppState, recorded: &[Recorded]) -> Vec<Attemp
 
 struct Approval {
     webhook_id: i64,
+    wording: String,
     message_id: String,
     request: Result<Outgoing, String>,
 }
@@ -179,6 +182,7 @@ async fn approval_requests(
         );
         out.push(Approval {
             webhook_id: d.webhook_id,
+            wording: webhook.wording.clone(),
             message_id: d.message_id.clone(),
             request,
         });
@@ -188,6 +192,7 @@ async fn approval_requests(
 
 struct Called {
     webhook_id: i64,
+    wording: String,
     message_id: String,
 }
 
@@ -209,6 +214,7 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
         (
             Called {
                 webhook_id: a.webhook_id,
+                wording: a.wording,
                 message_id: a.message_id,
             },
             attempt,
@@ -217,20 +223,92 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
     join_all(calls).await
 }
 
+/// The event whose approval call number `call` was (calls are made event after event).
+fn event_of_call<'a>(recorded: &'a [Recorded], per_event: &[usize], call: usize) -> &'a EventRow {
+    let mut before = 0;
+    for (r, n) in recorded.iter().zip(per_event) {
+        if call < before + n {
+            return &r.event;
+        }
+        before += n;
+    }
+    &recorded[recorded.len() - 1].event
+}
+
+/// The calls of a refused change, which itself leaves no trace: each kept in its webhook's
+/// attempts, and the refusal in the application log with the call that made it.
+async fn record_veto(
+    state: &AppState,
+    attempts: &[(Called, Attempt)],
+    refusing: usize,
+    event: &EventRow,
+) -> Result<(), ServiceError> {
+    let now = db::now_ms();
+    let (called, attempt) = &attempts[refusing];
+    let mut tx = db::begin_write(&state.pool).await?;
+    let others: Vec<&(Called, Attempt)> = attempts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != refusing)
+        .map(|(_, a)| a)
+        .collect();
+    record_approvals(&mut tx, &others).await?;
+    let id = insert_attempt(
+        &mut tx,
+        None,
+        called.webhook_id,
+        1,
+        "synchronous",
+        now,
+        attempt,
+    )
+    .await?;
+    let status = attempt
+        .outcome
+        .response
+        .as_ref()
+        .map_or(0, |r| i64::from(r.status));
+    db::deliveries::record_outcomes(&mut tx, &[], &[], &[(called.webhook_id, now, status)], now)
+        .await?;
+    let message = format!(
+        "Webhook \u{201c}{}\u{201d} refused {} of {} #{} by {}, so nothing was saved. {}",
+        called.wording,
+        event.event_type,
+        event.object_type,
+        event.object_id,
+        event.initiator_name,
+        refusal_reason(attempt)
+    );
+    let entry = LogEntry {
+        level: "warning",
+        kind: "vetoed",
+        message: &message,
+        webhook_id: Some(called.webhook_id),
+        event_id: None,
+        attempt_id: Some(id),
+    };
+    db::events::log(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The approval calls of a change that was not saved.
 async fn record_approvals_alone(
     state: &AppState,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
-    record_approvals(&mut tx, attempts).await?;
+    record_approvals(&mut tx, &attempts.iter().collect::<Vec<_>>()).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Every approval call is kept in its webhook's attempts, whichever way the change went:
 /// with the change when it is saved, on their own when it is refused.
-async fn record_approvals(tx: &mut Tx, attempts: &[(Called, Attempt)]) -> Result<(), ServiceError> {
+async fn record_approvals(
+    tx: &mut Tx,
+    attempts: &[&(Called, Attempt)],
+) -> Result<(), ServiceError> {
     let now = db::now_ms();
     let mut rows = Vec::with_capacity(attempts.len());
     let mut latest = Vec::with_capacity(attempts.len());
@@ -280,7 +358,9 @@ async fn keep_ids(
     Ok(())
 }
 
-fn veto_message(a: &Attempt) -> String {
+/// The refusing call and the reason its receiver gave: "Request sent to <url> (status
+/// code: 422): Budget over the limit".
+fn refusal_reason(a: &Attempt) -> String {
     let reason: String = a
         .outcome
         .response
@@ -288,11 +368,15 @@ fn veto_message(a: &Attempt) -> String {
         .map(|r| r.body.trim().chars().take(200).collect())
         .unwrap_or_default();
     if reason.is_empty() {
-        format!("The change was cancelled by a webhook. {}.", a.summary())
+        format!("{}.", a.summary())
     } else {
-        format!(
-            "The change was cancelled by a webhook. {}: {reason}",
-            a.summary()
-        )
+        format!("{}: {reason}", a.summary())
     }
+}
+
+fn veto_message(a: &Attempt) -> String {
+    format!(
+        "The change was cancelled by a webhook. {}",
+        refusal_reason(a)
+    )
 }

@@ -19,7 +19,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/pending-orders/{id}", web::get().to(detail))
         .route("/pending-orders/{id}/retry", web::post().to(retry))
         .route("/pending-orders/{id}/cancel", web::post().to(cancel))
-        .route("/application-log", web::get().to(log));
+        .route("/application-log", web::get().to(log))
+        .route("/attempts/{id}", web::get().to(attempt));
 }
 
 pub const STATES: [(&str, &str); 6] = [
@@ -232,5 +233,32 @@ async fn log(
     super::page(&LogPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
         entries,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pending_orders/attempt.html")]
+struct AttemptPage {
+    chrome: Chrome,
+    webhook_id: i64,
+    v: AttemptView,
+}
+
+/// One call on its own: those that belong to no delivery (an in-transaction call that
+/// refused its change) are reached from the application log.
+async fn attempt(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewPendingOrders)?;
+    let (webhook_id, row) = db::deliveries::attempt(&state.pool, *id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    super::page(&AttemptPage {
+        chrome: Chrome::new(&user, &session, Area::PendingOrders),
+        webhook_id,
+        v: attempt_view(row),
     })
 }

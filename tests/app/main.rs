@@ -11,6 +11,7 @@ mod delivery;
 mod egress;
 mod escalation;
 mod events;
+mod first_day;
 mod helpers;
 mod log_loss;
 mod orders;

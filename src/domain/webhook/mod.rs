@@ -162,6 +162,9 @@ pub struct Rules<'a> {
     pub today: NaiveDate,
     /// Project filters the user may pick.
     pub project_filters: &'a [i64],
+    /// The last day stored for the webhook being modified: kept as it is, it may be in the
+    /// past (an expired webhook's other fields can still be saved).
+    pub kept_expiry: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -253,7 +256,7 @@ impl WebhookDraft {
             "excluded_fields",
             parse_excluded(&input.excluded_fields, object),
         );
-        let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules.today));
+        let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules));
         let project_id = e.check(
             "project",
             parse_optional_id(&input.project, "Choose a project from the list."),
@@ -392,14 +395,14 @@ fn parse_excluded(input: &str, object: ObjectType) -> Result<Vec<String>, String
     Ok(fields)
 }
 
-fn parse_expiry(input: &str, today: NaiveDate) -> Result<Option<NaiveDate>, String> {
+fn parse_expiry(input: &str, rules: &Rules<'_>) -> Result<Option<NaiveDate>, String> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
     }
     let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
         .map_err(|_| "Enter the expiry date as YYYY-MM-DD.".to_owned())?;
-    if date < today {
+    if date < rules.today && Some(date) != rules.kept_expiry {
         return Err("The expiry date cannot be in the past.".into());
     }
     Ok(Some(date))
@@ -428,6 +431,7 @@ mod tests {
             second_language: None,
             today: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             project_filters: &[7],
+            kept_expiry: None,
         }
     }
 
@@ -509,6 +513,29 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_past_expiry_is_refused_unless_it_is_the_one_kept() {
+        let expired = WebhookInput {
+            valid_until: "2025-06-30".into(),
+            ..input()
+        };
+        let e = WebhookDraft::parse(&expired, &rules()).unwrap_err();
+        assert_eq!(
+            e.get("valid_until"),
+            Some("The expiry date cannot be in the past.")
+        );
+        let kept = Rules {
+            kept_expiry: NaiveDate::from_ymd_opt(2025, 6, 30),
+            ..rules()
+        };
+        assert!(WebhookDraft::parse(&expired, &kept).is_ok());
+        let other = WebhookInput {
+            valid_until: "2025-06-29".into(),
+            ..input()
+        };
+        assert!(WebhookDraft::parse(&other, &kept).is_err());
     }
 
     #[test]

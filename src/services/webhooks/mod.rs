@@ -27,8 +27,26 @@ pub fn rules<'a>(
         second_language: state.settings.second_language.as_deref(),
         today: chrono::Utc::now().date_naive(),
         project_filters,
+        kept_expiry: None,
     }
 }
+
+/// The rules for modifying a webhook whose stored last day is `stored_expiry`: that day may
+/// stay as it is even once past.
+pub fn rules_for_update<'a>(
+    state: &'a AppState,
+    project_filters: &'a [i64],
+    stored_expiry: Option<&str>,
+) -> crate::domain::webhook::Rules<'a> {
+    crate::domain::webhook::Rules {
+        kept_expiry: stored_expiry
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        ..rules(state, project_filters)
+    }
+}
+
+/// A renewal without a date moves the last day this far from today.
+pub const RENEW_DAYS: u64 = 90;
 
 /// The project filters a user may pick: their own and the public ones.
 pub async fn visible_filter_ids(state: &AppState, user_id: i64) -> sqlx::Result<Vec<i64>> {

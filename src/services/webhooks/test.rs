@@ -16,13 +16,22 @@ use crate::services::Actor;
 use crate::state::AppState;
 
 const CHOOSE_PROJECT: &str = "Choose a project to test with.";
+const CHOOSE_USER: &str = "Choose a user to test with.";
+
+/// What a test speaks of: a project (for Project and Phase webhooks), a user (for User
+/// webhooks: the tester when none is chosen).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject {
+    pub project: Option<i64>,
+    pub user: Option<i64>,
+}
 
 /// The object the test speaks of, as an event would carry it.
 async fn sample(
     state: &AppState,
     actor: &Actor,
     object: ObjectType,
-    project: Option<i64>,
+    Subject { project, user }: Subject,
 ) -> Result<
     (
         i64,
@@ -61,14 +70,12 @@ async fn sample(
             ))
         }
         ObjectType::User => {
-            let id = actor
-                .id
-                .ok_or_else(|| field("Only a signed-in user can test user webhooks."))?;
+            let user_field = |m: &str| ServiceError::field("test_user", m.to_owned());
+            let id = user.or(actor.id).ok_or_else(|| user_field(CHOOSE_USER))?;
             let mut tx = db::begin_write(&state.pool).await?;
-            let (attributes, version) = db::users::attributes(&mut tx, id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let found = db::users::attributes(&mut tx, id).await?;
             tx.rollback().await?;
+            let (attributes, version) = found.ok_or_else(|| user_field(CHOOSE_USER))?;
             Ok((id, None, attributes, version, None))
         }
     }
@@ -79,8 +86,9 @@ pub async fn test(
     actor: &Actor,
     draft: &WebhookDraft,
     stored_id: Option<i64>,
-    project: Option<i64>,
+    subject: Subject,
 ) -> Result<Attempt, ServiceError> {
+    let project = subject.project;
     let stored = match stored_id {
         Some(id) => Some(
             db::webhooks::find(&state.pool, &state.keys, id)
@@ -100,7 +108,7 @@ pub async fn test(
     let excluded = draft.excluded_fields.join(", ");
     let webhook = sample_webhook(draft, &excluded, stored.as_ref());
     let (object_id, parent, attributes, version, parent_attributes) =
-        sample(state, actor, draft.event.object, project).await?;
+        sample(state, actor, draft.event.object, subject).await?;
     let action = match draft.event.action {
         ActionFilter::Only(a) => a,
         ActionFilter::All => Action::Modify,
@@ -162,7 +170,7 @@ pub async fn test_stored(
     state: &AppState,
     actor: &Actor,
     id: i64,
-    project: Option<i64>,
+    subject: Subject,
 ) -> Result<Attempt, ServiceError> {
     let row = db::webhooks::find(&state.pool, &state.keys, id)
         .await?
@@ -178,7 +186,7 @@ pub async fn test_stored(
         ..super::rules(state, &filters)
     };
     let draft = WebhookDraft::parse(&input, &rules).map_err(ServiceError::Invalid)?;
-    test(state, actor, &draft, Some(id), project).await
+    test(state, actor, &draft, Some(id), subject).await
 }
 
 /// The webhook as the form describes it, signed with the stored secret (or a throwaway one

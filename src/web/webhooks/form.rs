@@ -47,6 +47,7 @@ pub struct WebhookForm {
     pub id: String,
     pub action: String,
     pub test_project: String,
+    pub test_user: String,
 }
 
 /// A checkbox counts as checked when sent with a value other than empty, "off" or "false".
@@ -222,6 +223,11 @@ struct FormPage {
     test_attempt: Option<crate::web::pending_orders::AttemptView>,
     signing_secret: Option<String>,
     disabled_reason: Option<String>,
+    /// The last day of a stored webhook that has expired.
+    expired_on: Option<String>,
+    renew_days: u64,
+    /// The signed-in user's id, the Test dialog's default user.
+    me: String,
     second_language: Option<String>,
     users: Vec<Choice>,
     projects: Vec<Choice>,
@@ -284,6 +290,11 @@ async fn render(
         .as_ref()
         .filter(|_| view.can_save)
         .map(|w| w.signing_secret.clone());
+    let today = format::today().format("%Y-%m-%d").to_string();
+    let expired_on = stored
+        .as_ref()
+        .and_then(|w| w.valid_until.clone())
+        .filter(|until| *until < today);
     let disabled_reason = stored.and_then(|w| w.disabled_reason.filter(|_| form.active.is_none()));
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
@@ -298,6 +309,9 @@ async fn render(
         test_attempt: view.test_attempt,
         signing_secret,
         disabled_reason,
+        expired_on,
+        renew_days: service::RENEW_DAYS,
+        me: user.id.to_string(),
         second_language: state.settings.second_language.clone(),
         users,
         projects,
@@ -331,7 +345,7 @@ async fn render(
                 )
             })
             .collect(),
-        today: format::today().format("%Y-%m-%d").to_string(),
+        today,
     };
     crate::web::render(status, &page)
 }
@@ -452,10 +466,13 @@ pub async fn update(
     let version: i64 = form.version.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
     })?;
-    let (errors, status) = match WebhookDraft::parse(
-        &form.input(),
-        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
-    ) {
+    let stored_expiry = db::webhooks::find(&state.pool, &state.keys, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .valid_until;
+    let filters = service::visible_filter_ids(&state, user.id).await?;
+    let rules = service::rules_for_update(&state, &filters, stored_expiry.as_deref());
+    let (errors, status) = match WebhookDraft::parse(&form.input(), &rules) {
         Ok(draft) => {
             match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
                 Ok(()) => {
@@ -568,8 +585,11 @@ pub async fn test(
             .await;
         }
     };
-    let project = form.test_project.trim().parse::<i64>().ok();
-    match service::test::test(&state, &crate::web::actor(&user), &draft, id, project).await {
+    let subject = service::test::Subject {
+        project: form.test_project.trim().parse::<i64>().ok(),
+        user: form.test_user.trim().parse::<i64>().ok(),
+    };
+    match service::test::test(&state, &crate::web::actor(&user), &draft, id, subject).await {
         Ok(attempt) => {
             view.test_message = Some(attempt.summary());
             view.test_attempt = Some(crate::web::pending_orders::attempt_view_of(
@@ -618,6 +638,27 @@ pub async fn rotate_secret(
     session.flash(
         FlashKind::Success,
         "A new signing secret was made; the previous one also signs for 24 hours.",
+    );
+    Ok(redirect(&format!("/webhooks/{}", *id)))
+}
+
+/// Renew: the last day moves 90 days from today (the API's default).
+pub async fn renew(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ModifyWebhook)?;
+    let until = format::today() + chrono::Days::new(service::RENEW_DAYS);
+    service::renew(&state, &crate::web::actor(&user), *id, Some(until), true).await?;
+    session.flash(
+        FlashKind::Success,
+        format!(
+            "Webhook renewed: it fires through {}.",
+            until.format("%Y-%m-%d")
+        ),
     );
     Ok(redirect(&format!("/webhooks/{}", *id)))
 }

@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/{id}", web::get().to(form::edit_form))
         .route("/webhooks/{id}", web::post().to(form::update))
         .route("/webhooks/{id}/delete", web::post().to(form::delete))
+        .route("/webhooks/{id}/renew", web::post().to(form::renew))
         .route(
             "/webhooks/{id}/rotate-secret",
             web::post().to(form::rotate_secret),
