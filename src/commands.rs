@@ -98,6 +98,7 @@ async fn add_user(
         },
         password: password.clone(),
         must_change_password: generated,
+        password_generated: generated,
     };
     accounts::create_user(
         state,

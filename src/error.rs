@@ -61,6 +61,15 @@ struct ErrorPage<'a> {
     reference: Option<String>,
 }
 
+/// What an error page says, kept with the response: for a signed-in person the page is
+/// shown again inside the usual top bar (see `web::middleware::error_pages`).
+#[derive(Debug, Clone)]
+pub struct ShownError {
+    pub title: &'static str,
+    pub message: String,
+    pub reference: Option<String>,
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -116,15 +125,21 @@ impl ResponseError for AppError {
         };
         let page = ErrorPage {
             title,
-            message,
-            reference,
+            message: message.clone(),
+            reference: reference.clone(),
         };
         let body = page.render().unwrap_or_else(|_| {
             "A technical error has occurred. Please contact your administrator.".to_owned()
         });
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
-            .body(body)
+            .body(body);
+        response.extensions_mut().insert(ShownError {
+            title,
+            message,
+            reference,
+        });
+        response
     }
 }
 

@@ -296,7 +296,11 @@ mod tests {
         ));
         // One character in the middle of the sealed bytes changed (never a padding bit).
         let middle = sealed.len() - 10;
-        let swapped = if &sealed[middle..=middle] == "A" { "B" } else { "A" };
+        let swapped = if &sealed[middle..=middle] == "A" {
+            "B"
+        } else {
+            "A"
+        };
         let tampered = format!("{}{swapped}{}", &sealed[..middle], &sealed[middle + 1..]);
         assert!(keys.open(&tampered, Purpose::SigningSecret).is_err());
         assert_ne!(

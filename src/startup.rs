@@ -100,6 +100,7 @@ fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Se
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound)
             }))
+            .wrap(from_fn(pages::middleware::error_pages))
             .wrap(from_fn(pages::middleware::see_earlier_writes))
             .wrap(from_fn(pages::middleware::refuse_cross_site))
             .wrap(sessions)

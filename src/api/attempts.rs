@@ -44,9 +44,12 @@ pub struct AttemptOut {
     pub response_status: Option<i64>,
     pub response_headers: Vec<HeaderPair>,
     pub response_body: Option<String>,
-    /// dns, connect, timeout, refused_target, http_status, …
+    /// dns, connect, timeout, tls, refused, http or other.
     pub error_kind: Option<String>,
+    /// What went wrong, in words.
     pub error_message: Option<String>,
+    /// The HTTP client's own account of the error, when there is one.
+    pub error_detail: Option<String>,
 }
 
 fn pairs(json: Option<&str>) -> Vec<HeaderPair> {
@@ -75,6 +78,7 @@ impl From<AttemptRow> for AttemptOut {
             response_body: a.response_body,
             error_kind: a.error_kind,
             error_message: a.error_message,
+            error_detail: a.error_detail,
         }
     }
 }

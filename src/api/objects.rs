@@ -635,6 +635,7 @@ pub async fn create_user(
         user: details,
         password,
         must_change_password: body.must_change_password,
+        password_generated: false,
     };
     let id = accounts::create_user(&state, &caller.actor(), input)
         .await

@@ -199,13 +199,15 @@ pub struct NewAttempt<'a> {
     pub response_body: Option<&'a str>,
     pub error_kind: Option<&'a str>,
     pub error_message: Option<&'a str>,
+    pub error_detail: Option<&'a str>,
 }
 
 pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
-             request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
+             request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+             error_detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
     )
     .bind(a.delivery_id)
     .bind(a.webhook_id)
@@ -222,11 +224,12 @@ pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64
     .bind(a.response_body)
     .bind(a.error_kind)
     .bind(a.error_message)
+    .bind(a.error_detail)
     .fetch_one(&mut **tx)
     .await
 }
 
-/// Attempts rows per INSERT: 15 parameters a row; SQLite allows 32,766 a statement.
+/// Attempts rows per INSERT: 16 parameters a row; SQLite allows 32,766 a statement.
 const ATTEMPTS_PER_INSERT: usize = 1000;
 
 /// The largest batch whose statement stays prepared for the next batch of its size. Each
@@ -250,7 +253,8 @@ pub async fn record_outcomes(
     while let Some(chunk) = chunks.next() {
         q.push(
             "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
-                 request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message) ",
+                 request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+                 error_detail) ",
         );
         q.push_values(chunk, |mut row, a| {
             row.push_bind(a.delivery_id)
@@ -267,7 +271,8 @@ pub async fn record_outcomes(
                 .push_bind(a.response_headers.as_deref())
                 .push_bind(a.response_body)
                 .push_bind(a.error_kind)
-                .push_bind(a.error_message);
+                .push_bind(a.error_message)
+                .push_bind(a.error_detail);
         });
         if chunks.peek().is_some() {
             q.build().persistent(false).execute(&mut **tx).await?;
@@ -467,10 +472,13 @@ pub struct AttemptRow {
     pub response_body: Option<String>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
+    /// The HTTP client's own account of the error.
+    pub error_detail: Option<String>,
 }
 
 const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, duration_ms, request_method, request_url,
-        request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message
+        request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+        error_detail
     FROM delivery_attempts";
 
 pub async fn attempts(pool: &SqlitePool, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
@@ -509,6 +517,26 @@ pub async fn cancel(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<bool> 
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Cancels every delivery of a webhook still waiting to go (queued, or failed and waiting
+/// for a retry), saying why; those in flight are settled when their attempt ends.
+pub async fn cancel_waiting(
+    tx: &mut Tx,
+    webhook_id: i64,
+    reason: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'cancelled', completed_at = ?3, last_error = ?2, locked_until = NULL
+         WHERE webhook_id = ?1 AND status = 'pending'",
+    )
+    .bind(webhook_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 #[derive(Debug, Clone, FromRow)]

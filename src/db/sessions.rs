@@ -13,6 +13,7 @@ pub struct SessionUser {
     pub display_name: String,
     pub active: bool,
     pub must_change_password: bool,
+    pub password_generated: bool,
     /// The user's grants as `kind:right_code` pairs joined by commas (see `db::roles`).
     pub grants: Option<String>,
 }
@@ -35,7 +36,7 @@ macro_rules! session_select {
     ($($more:literal),*) => {
         concat!(
             "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.display_name, u.active,
-                    u.must_change_password, ",
+                    u.must_change_password, u.password_generated, ",
             grants_of!("s.user_id"),
             " AS grants",
             $($more,)*

@@ -381,6 +381,11 @@ pub struct ListRow {
     pub valid_until: Option<String>,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
+    /// What the webhook is narrowed to, by name: its project filter, its single project
+    /// (code), the user whose changes alone fire it.
+    pub project_filter_name: Option<String>,
+    pub project_code: Option<String>,
+    pub initiator_name: Option<String>,
 }
 
 /// Where the webhooks table stands: a counter moved by every change to a webhook, and one
@@ -400,9 +405,14 @@ pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(Generations, Vec<ListR
     let mut tx = pool.begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
-        "SELECT id, wording, description, active, url, verb, synchronous, in_transaction, event_action,
-                event_object, project_filter_id, valid_until, last_execution_at, last_status
-         FROM webhooks",
+        "SELECT w.id, w.wording, w.description, w.active, w.url, w.verb, w.synchronous, w.in_transaction,
+                w.event_action, w.event_object, w.project_filter_id, w.valid_until, w.last_execution_at,
+                w.last_status, f.name AS project_filter_name, p.code AS project_code,
+                u.display_name AS initiator_name
+         FROM webhooks w
+         LEFT JOIN project_filters f ON f.id = w.project_filter_id
+         LEFT JOIN projects p ON p.id = w.project_id
+         LEFT JOIN users u ON u.id = w.initiator_user_id",
     )
     .fetch_all(&mut *tx)
     .await?;

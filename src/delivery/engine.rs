@@ -48,6 +48,7 @@ impl Attempt {
             response: None,
             failure: Some(super::policy::FailureKind::Other),
             error: Some(error),
+            detail: None,
             retry_after: None,
             duration: std::time::Duration::ZERO,
         };
@@ -82,6 +83,7 @@ impl Attempt {
             response_body: response.map(|r| r.body.clone()),
             error_kind: self.outcome.failure.as_ref().map(|f| f.code().to_owned()),
             error_message: self.outcome.error.clone(),
+            error_detail: self.outcome.detail.clone(),
         }
     }
 
@@ -887,6 +889,7 @@ pub fn new_attempt<'a>(
         response_body: response.map(|r| r.body.as_str()),
         error_kind: a.outcome.failure.as_ref().map(|f| f.code()),
         error_message: a.outcome.error.as_deref(),
+        error_detail: a.outcome.detail.as_deref(),
     })
 }
 

@@ -183,26 +183,40 @@ pub fn event_type(object: ObjectType, action: Action) -> String {
 
 /// How a webhook's event reads on screen and in its history: "Modify · Project · All
 /// projects", with the project filter's name when known (none for User events).
-pub fn event_label(
-    action: &str,
-    object: &str,
-    project_filter: Option<i64>,
-    filter_name: Option<&str>,
-) -> String {
+/// What a webhook is narrowed to, by name, for its Event label.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Narrowing<'a> {
+    /// Its project filter's name (`Some("")` when only the filter's id is known).
+    pub project_filter: Option<&'a str>,
+    /// The single project it fires for (its code).
+    pub project: Option<&'a str>,
+    /// The user whose changes alone fire it.
+    pub initiator: Option<&'a str>,
+}
+
+/// "Modify · Project · All projects", "All actions · Phase · Big budgets", "Create · User ·
+/// by Ann Lee": the action, the object and what the webhook is narrowed to.
+pub fn event_label(action: &str, object: &str, narrowing: Narrowing<'_>) -> String {
     let action = ActionFilter::parse(action).map_or(action, |a| a.label());
     let parsed = ObjectType::parse(object);
-    let filter = match (parsed, project_filter) {
-        (Some(ObjectType::User), _) => String::new(),
-        (_, None) => " · All projects".to_owned(),
-        (_, Some(id)) => format!(
-            " · {}",
-            filter_name.map_or_else(|| format!("project filter #{id}"), str::to_owned)
-        ),
-    };
-    format!(
-        "{action} · {}{filter}",
-        parsed.map_or(object, |o| o.label())
-    )
+    let mut label = format!("{action} · {}", parsed.map_or(object, |o| o.label()));
+    if parsed.is_none_or(ObjectType::has_project) {
+        label.push_str(" · ");
+        match (narrowing.project, narrowing.project_filter) {
+            (Some(code), _) => {
+                label.push_str("project ");
+                label.push_str(code);
+            }
+            (None, Some(name)) if !name.is_empty() => label.push_str(name),
+            (None, Some(_)) => label.push_str("a project filter"),
+            (None, None) => label.push_str("All projects"),
+        }
+    }
+    if let Some(user) = narrowing.initiator {
+        label.push_str(" · by ");
+        label.push_str(user);
+    }
+    label
 }
 
 /// The event type names a webhook's filter covers, e.g. all three `project.*` for All actions.

@@ -20,6 +20,8 @@ pub struct NewUserInput {
     pub user: UserInput,
     pub password: NewPassword,
     pub must_change_password: bool,
+    /// Hookline generated the password (and printed it once).
+    pub password_generated: bool,
 }
 
 const EMAIL_TAKEN: &str = "A user with this email already exists.";
@@ -40,6 +42,7 @@ pub async fn create_user(
         display_name: input.user.display_name.as_ref(),
         password_hash: &hash,
         must_change_password: input.must_change_password,
+        password_generated: input.password_generated,
     };
     let id = match db::users::insert(&mut tx, &new, db::now_ms()).await {
         Ok(id) => id,
@@ -258,7 +261,7 @@ pub async fn change_password(
     }
     let hash = state.passwords.hash(new.secret()).await?;
     let mut tx = db::begin_write(&state.pool).await?;
-    db::users::set_password(&mut tx, user_id, &hash, false, db::now_ms()).await?;
+    db::users::set_password(&mut tx, user_id, &hash, false, false, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user_id, Some(keep_session)).await?;
     tx.commit().await?;
     tracing::info!(user_id, "password changed");
@@ -276,7 +279,7 @@ pub async fn reset_password(
     let user = db::users::find_by_email(&mut *tx, email.as_ref())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    db::users::set_password(&mut tx, user.id, &hash, true, db::now_ms()).await?;
+    db::users::set_password(&mut tx, user.id, &hash, true, true, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user.id, None).await?;
     db::throttle::clear(&mut *tx, email.as_ref()).await?;
     tx.commit().await?;

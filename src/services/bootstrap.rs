@@ -41,6 +41,7 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<Initi
         },
         password: new_password,
         must_change_password: generated,
+        password_generated: generated,
     };
     create_user(state, &super::Actor::system("Hookline setup"), input)
         .await

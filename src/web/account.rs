@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct PasswordPage {
     chrome: Chrome,
     forced: bool,
+    generated: bool,
     errors: FieldErrors,
     min_chars: usize,
 }
@@ -39,6 +40,7 @@ async fn show(user: SignedIn, session: TypedSession) -> Result<HttpResponse, App
     let page = PasswordPage {
         chrome: Chrome::new(&user, &session, Area::Account),
         forced: user.must_change_password,
+        generated: user.password_generated,
         errors: FieldErrors::new(),
         min_chars: PASSWORD_MIN_CHARS,
     };
@@ -73,6 +75,7 @@ async fn submit(
     let page = PasswordPage {
         chrome: Chrome::new(&user, &session, Area::Account),
         forced: user.must_change_password,
+        generated: user.password_generated,
         errors,
         min_chars: PASSWORD_MIN_CHARS,
     };

@@ -4,14 +4,18 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web;
+use actix_web::{FromRequest, HttpResponse};
+use askama::Template;
 
-use crate::error::AppError;
+use crate::auth::{SignedIn, TypedSession};
+use crate::error::{AppError, ShownError};
 use crate::state::AppState;
+use crate::web::{Area, Chrome};
 
 /// Logs method, path (never the query string, which may carry tokens), status and time.
 pub async fn log_request(
@@ -82,4 +86,42 @@ fn expected_origin(req: &ServiceRequest) -> String {
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     })
+}
+
+#[derive(Template)]
+#[template(path = "error_signed_in.html")]
+struct SignedInErrorPage {
+    chrome: Chrome,
+    error: ShownError,
+}
+
+/// An error page shown to someone signed in keeps the top bar — the way back, and Sign out.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let shown = res.response().extensions().get::<ShownError>().cloned();
+    let Some(error) = shown else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, res) = res.into_parts();
+    let (Ok(user), Ok(session)) = (
+        SignedIn::extract(&req).await,
+        TypedSession::extract(&req).await,
+    ) else {
+        return Ok(ServiceResponse::new(req, res).map_into_boxed_body());
+    };
+    let page = SignedInErrorPage {
+        chrome: Chrome::new(&user, &session, Area::Home),
+        error,
+    };
+    let Ok(body) = page.render() else {
+        return Ok(ServiceResponse::new(req, res).map_into_boxed_body());
+    };
+    let replaced = HttpResponse::build(res.status())
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body);
+    Ok(ServiceResponse::new(req, replaced))
 }

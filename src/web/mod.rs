@@ -30,6 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(home::health))
         .route("/static/app.css", web::get().to(assets::stylesheet))
         .route("/static/app.js", web::get().to(assets::script))
+        .route("/static/favicon.svg", web::get().to(assets::icon))
+        .route("/favicon.ico", web::get().to(assets::icon))
         .configure(sign_in::routes)
         .configure(account::routes)
         .configure(api_tokens::routes)

@@ -114,6 +114,7 @@ struct DetailPage {
     d: DeliveryRow,
     state: &'static str,
     attempts: Vec<AttemptView>,
+    /// Retry now and Cancel: for those with the right, on a delivery still to go or dead.
     can_act: bool,
 }
 
@@ -150,12 +151,14 @@ async fn detail(
         .into_iter()
         .map(attempt_view)
         .collect();
+    let can_act =
+        user.can(Right::ManagePendingOrders) && matches!(d.state(), "queued" | "waiting" | "dead");
     super::page(&DetailPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
         state: state_label(&d),
         d,
         attempts,
-        can_act: user.can(Right::ManagePendingOrders),
+        can_act,
     })
 }
 

@@ -112,6 +112,8 @@ pub struct Choice {
 struct FormPage {
     chrome: Chrome,
     id: Option<i64>,
+    /// The project's code as saved, for the heading (the form may hold a refused one).
+    saved_code: String,
     form: ProjectForm,
     errors: FieldErrors,
     statuses: [&'static str; 5],
@@ -146,6 +148,8 @@ impl PhaseForm {
 struct PhasePage {
     chrome: Chrome,
     id: Option<i64>,
+    /// The phase's name as saved, for the heading (the form may hold a refused one).
+    saved_name: String,
     project: ProjectRow,
     form: PhaseForm,
     errors: FieldErrors,
@@ -242,9 +246,17 @@ async fn render_form(
         Some(id) => db::projects::phases(&state.pool, id).await?,
         None => Vec::new(),
     };
+    let saved_code = match id {
+        Some(id) => db::projects::find(&state.pool, id)
+            .await?
+            .map(|p| p.code)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Projects),
         id,
+        saved_code,
         form,
         errors,
         statuses: PROJECT_STATUSES,
@@ -402,11 +414,19 @@ async fn render_phase(
     let project = db::projects::find(&state.pool, project_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let saved_name = match id {
+        Some(id) => db::projects::find_phase(&state.pool, id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     super::render(
         status,
         &PhasePage {
             chrome: Chrome::new(user, session, Area::Projects),
             id,
+            saved_name,
             project,
             form,
             errors,

@@ -151,6 +151,7 @@ async fn create(
             user: details,
             password,
             must_change_password: form.must_change_password.is_some(),
+            password_generated: false,
         };
         match accounts::create_user(&state, &super::actor(&user), input).await {
             Ok(_) => {

@@ -643,6 +643,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
             response_body: Some(""),
             error_kind: None,
             error_message: None,
+            error_detail: None,
         })
         .collect();
     let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();

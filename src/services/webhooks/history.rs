@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ServiceError;
 use crate::db::webhooks::{HeaderRow, WebhookFields};
 use crate::db::{self, Tx};
-use crate::events::catalogue::event_label;
+use crate::events::catalogue::{Narrowing, event_label};
 use crate::services::Actor;
 
 pub const MASK: &str = "••••••••";
@@ -92,8 +92,12 @@ impl Snapshot {
                 event_label(
                     f.event_action,
                     f.event_object,
-                    f.project_filter_id,
-                    project_filter.as_deref(),
+                    Narrowing {
+                        project_filter: f
+                            .project_filter_id
+                            .map(|_| project_filter.as_deref().unwrap_or_default()),
+                        ..Narrowing::default()
+                    },
                 ),
             ),
             (

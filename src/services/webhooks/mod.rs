@@ -114,14 +114,15 @@ pub async fn create(
     Ok(id)
 }
 
-/// Saves `draft` over the webhook read at `version`. A no-op save records nothing.
+/// Saves `draft` over the webhook read at `version`; false when it changed nothing (a
+/// no-op save records nothing).
 pub async fn update(
     state: &AppState,
     actor: &Actor,
     id: i64,
     version: i64,
     draft: WebhookDraft,
-) -> Result<(), ServiceError> {
+) -> Result<bool, ServiceError> {
     let mut tx = db::begin_write(&state.pool).await?;
     let old = db::webhooks::find(&mut *tx, &state.keys, id)
         .await?
@@ -139,7 +140,7 @@ pub async fn update(
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
     let changes = before.diff(&after);
     if changes.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let now = db::now_ms();
     if !db::webhooks::update(&mut tx, id, version, &f, now).await? {
@@ -158,7 +159,7 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     tracing::info!(webhook_id = id, "webhook modified");
-    Ok(())
+    Ok(true)
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
@@ -169,6 +170,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, 
     let old_headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
     db::webhooks::delete(&mut tx, id).await?;
+    let now = db::now_ms();
+    db::deliveries::cancel_waiting(&mut tx, id, "the webhook was deleted", now).await?;
     history::record(
         &mut tx,
         actor,
@@ -176,7 +179,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, 
         "deleted",
         &old.wording,
         &before.diff(&Snapshot::empty()),
-        db::now_ms(),
+        now,
     )
     .await?;
     tx.commit().await?;

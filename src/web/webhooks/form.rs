@@ -223,6 +223,8 @@ struct FormPage {
     test_attempt: Option<crate::web::pending_orders::AttemptView>,
     signing_secret: Option<String>,
     disabled_reason: Option<String>,
+    /// The wording as saved, for the heading (the form may hold a refused one).
+    saved_wording: String,
     /// The last day of a stored webhook that has expired.
     expired_on: Option<String>,
     renew_days: u64,
@@ -295,6 +297,10 @@ async fn render(
         .as_ref()
         .and_then(|w| w.valid_until.clone())
         .filter(|until| *until < today);
+    let saved_wording = stored
+        .as_ref()
+        .map(|w| w.wording.clone())
+        .unwrap_or_default();
     let disabled_reason = stored.and_then(|w| w.disabled_reason.filter(|_| form.active.is_none()));
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
@@ -309,6 +315,7 @@ async fn render(
         test_attempt: view.test_attempt,
         signing_secret,
         disabled_reason,
+        saved_wording,
         expired_on,
         renew_days: service::RENEW_DAYS,
         me: user.id.to_string(),
@@ -475,10 +482,15 @@ pub async fn update(
     let (errors, status) = match WebhookDraft::parse(&form.input(), &rules) {
         Ok(draft) => {
             match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
-                Ok(()) => {
+                Ok(changed) => {
+                    let wording = form.wording.trim();
                     session.flash(
                         FlashKind::Success,
-                        format!("Webhook “{}” saved.", form.wording.trim()),
+                        if changed {
+                            format!("Webhook “{wording}” saved.")
+                        } else {
+                            format!("Webhook “{wording}”: nothing changed.")
+                        },
                     );
                     return Ok(redirect(&if form.action == "apply" {
                         format!("/webhooks/{id}")

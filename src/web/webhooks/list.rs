@@ -11,7 +11,7 @@ use crate::db::webhooks::Sort;
 use crate::domain::Right;
 use crate::domain::webhook::{ListCriteria, Standing};
 use crate::error::AppError;
-use crate::events::catalogue::event_label;
+use crate::events::catalogue::{Narrowing, event_label};
 use crate::services::webhook_list::PageRow;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
@@ -145,7 +145,15 @@ fn item(p: &PageRow<'_>, today: &str) -> Item {
             Standing::Active => (Standing::Active.label(), "ok"),
             other => (other.label(), "off"),
         },
-        event: event_label(&r.event_action, &r.event_object, r.project_filter_id, None),
+        event: event_label(
+            &r.event_action,
+            &r.event_object,
+            Narrowing {
+                project_filter: r.project_filter_name.as_deref(),
+                project: r.project_code.as_deref(),
+                initiator: r.initiator_name.as_deref(),
+            },
+        ),
         mode: mode_label(r),
         last_execution: p.last_execution_at.map(format::time).unwrap_or_default(),
         last_status: format::last_status(p.last_status),
