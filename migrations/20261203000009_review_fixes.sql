@@ -35,3 +35,7 @@ ALTER TABLE delivery_attempts ADD COLUMN error_detail TEXT;
 -- administrator: the change-password page says which.
 ALTER TABLE users ADD COLUMN password_generated INTEGER NOT NULL DEFAULT 0 CHECK (password_generated IN (0, 1));
 UPDATE users SET password_generated = must_change_password;
+
+-- Retention deletes old events once no delivery refers to them: each deletion looks for
+-- the deliveries of its event.
+CREATE INDEX deliveries_event ON deliveries (event_id);

@@ -190,6 +190,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE_SECONDS", default_value_t = 90)]
     pub delivery_lease_seconds: u64,
 
+    /// Webhooks made by API without an expiry date expire this many days after they are
+    /// made (renewing moves it on); by default they never expire.
+    #[arg(long, env = "HOOKLINE_API_WEBHOOK_VALIDITY_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub api_webhook_validity_days: Option<u32>,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -227,6 +232,7 @@ impl ServeArgs {
     ) -> anyhow::Result<Settings> {
         let settings = Settings {
             secret_keys,
+            api_webhook_validity_days: self.api_webhook_validity_days,
             bind: self.bind,
             database_url,
             public_url: self.public_url,

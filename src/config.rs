@@ -53,6 +53,8 @@ pub struct Settings {
     pub dead_retention: Duration,
     /// Where the keys that seal stored secrets come from.
     pub secret_keys: KeySource,
+    /// Webhooks made by API without a last day get one this many days ahead.
+    pub api_webhook_validity_days: Option<u32>,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
         Self {
             bind: bind.into(),
             secret_keys: KeySource::File(KeySource::file_beside(&database_url)),
+            api_webhook_validity_days: None,
             database_url,
             public_url: None,
             admin_email: None,

@@ -58,6 +58,12 @@ impl Application {
     /// what they hold, and waits for the writes left in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
+        let (pool, settings) = (self.state.pool.clone(), self.state.settings.clone());
+        let housekeeping = tokio::spawn(crate::delivery::housekeeping::run(
+            pool,
+            settings,
+            stopped.clone(),
+        ));
         let workers = self
             .state
             .settings
@@ -68,6 +74,7 @@ impl Application {
         if let Some(workers) = workers {
             let _ = workers.await;
         }
+        let _ = housekeeping.await;
         // The records of the last calls people waited for, written in the background.
         if let Err(e) = crate::db::caught_up(&self.state.pool).await {
             tracing::error!(error = %e, "cannot finish the writes left in the background");

@@ -77,8 +77,8 @@ pub struct WebhookRequest {
     pub active: bool,
     /// Absolute http(s) URL; may hold placeholders such as `{project.id}`.
     pub url: String,
-    /// GET, POST, PUT, PATCH or DELETE.
-    #[serde(default = "post")]
+    /// GET, POST, PUT, PATCH or DELETE (`httpVerb`, PPM Express's name, is read too).
+    #[serde(default = "post", alias = "httpVerb")]
     #[schema(default = "POST", example = "POST")]
     pub verb: String,
     /// The body template; `{payload}` is the standard JSON payload.
@@ -477,6 +477,7 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "Webhooks",
     summary = "Create a webhook",
+    description = "Without a validUntil, a webhook made by API expires after the operator's HOOKLINE_API_WEBHOOK_VALIDITY_DAYS when that is set (renew it to keep it); otherwise never.",
     request_body = WebhookRequest,
     security(("bearer" = ["webhooks.write"])),
     responses(
@@ -493,7 +494,12 @@ pub async fn create(
     body: Result<web::Json<WebhookRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::CreateWebhook)?;
-    let body = super::body(body)?;
+    let mut body = super::body(body)?;
+    // Subscriptions made by API expire when the operator says so (as Protime's do).
+    if let (None, Some(days)) = (&body.valid_until, state.settings.api_webhook_validity_days) {
+        let until = chrono::Utc::now().date_naive() + Days::new(u64::from(days));
+        body.valid_until = Some(until.format("%Y-%m-%d").to_string());
+    }
     let draft = draft_of(&state, &caller, &body, None).await?;
     let id = service::create(&state, &caller.actor(), draft)
         .await

@@ -63,3 +63,15 @@ pub async fn clear(db: impl sqlx::SqliteExecutor<'_>, email: &str) -> sqlx::Resu
         .await?;
     Ok(())
 }
+
+/// Forgets failures older than `forget_before` whose block is over.
+pub async fn forget(pool: &SqlitePool, forget_before: i64, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM sign_in_throttle WHERE last_failure_at < ?1 AND blocked_until <= ?2",
+    )
+    .bind(forget_before)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -28,8 +28,6 @@ const CLAIM_BATCH: usize = 256;
 const RECORD_BATCH: usize = 512;
 /// Sleep at most this long between looks at the queue (work from other processes).
 const IDLE_POLL: Duration = Duration::from_secs(1);
-/// How often old attempts and log entries are pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a stop waits for requests in flight before giving their claims back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -224,16 +222,11 @@ impl Deliverer {
         let recorder = tokio::spawn(self.clone().record_loop(to_record));
         let (to_loop, mut handed) = mpsc::unbounded_channel();
         *self.handed.lock().expect("hand-over lock") = Some(to_loop);
-        let mut last_prune: Option<std::time::Instant> = None;
         // Whether to look at the queue; handed-over deliveries need no look.
         let mut look = true;
         let mut idle = IDLE_POLL;
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
-            if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
-                self.prune().await;
-                last_prune = Some(std::time::Instant::now());
-            }
             if look {
                 let free = self.permits.available_permits().min(CLAIM_BATCH);
                 let claimed = if free == 0 {
@@ -342,19 +335,6 @@ impl Deliverer {
                 me.in_flight.lock().expect("in-flight lock").remove(&id);
                 drop(permit);
             });
-        }
-    }
-
-    /// Retention: old attempts and log entries go.
-    pub async fn prune(&self) {
-        let (keep, keep_dead) = (
-            self.settings.retention.as_millis() as i64,
-            self.settings.dead_retention.as_millis() as i64,
-        );
-        match db::deliveries::prune(&self.pool, db::now_ms(), keep, keep_dead).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "old attempts and log entries pruned"),
-            Err(e) => tracing::error!(error = %e, "pruning failed"),
         }
     }
 

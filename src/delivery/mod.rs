@@ -1,9 +1,10 @@
 //! Delivery: the queue's workers, the shared HTTP client and its outgoing-address guard,
-//! Standard Webhooks signing, and the retry policy.
+//! Standard Webhooks signing, the retry policy, and retention.
 
 pub mod client;
 pub mod engine;
 pub mod guard;
+pub mod housekeeping;
 pub mod policy;
 pub mod request;
 pub mod send;

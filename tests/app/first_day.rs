@@ -612,3 +612,42 @@ async fn seeded_webhooks_fire_at_no_one() {
     create_project(&app, &admin, "SEEDED", &[]).await;
     assert_eq!(deliveries(&app).await, 0, "a change fires none of them");
 }
+
+#[tokio::test]
+async fn the_api_reads_http_verb_and_gives_api_webhooks_the_operators_validity() {
+    let app = spawn_app_with(|s| s.api_webhook_validity_days = Some(30)).await;
+    let token = crate::api::admin_token(&app).await;
+    let post = async |body: serde_json::Value| {
+        let res = client()
+            .post(app.url("/api/v1/webhooks"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, made) = post(serde_json::json!({
+        "wording": "PPM style", "url": "https://crm.example.com/in", "httpVerb": "PUT",
+        "body": "{payload}", "eventTypes": ["project.modified"]
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["verb"], "PUT");
+    let expected = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    assert_eq!(made["validUntil"], expected.format("%Y-%m-%d").to_string());
+    // A date given is kept; a bad verb under either name is a field error.
+    let (_, kept) = post(serde_json::json!({
+        "wording": "Dated", "url": "https://crm.example.com/in", "verb": "POST",
+        "eventTypes": ["project.modified"], "validUntil": "2099-01-31"
+    }))
+    .await;
+    assert_eq!(kept["validUntil"], "2099-01-31");
+    let (status, body) = post(serde_json::json!({
+        "wording": "Bad", "url": "https://crm.example.com/in", "httpVerb": "TRACE",
+        "eventTypes": ["project.modified"]
+    }))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["fields"][0]["field"], "verb", "{body}");
+}

@@ -17,6 +17,7 @@ mod log_loss;
 mod orders;
 mod process;
 mod receiver;
+mod retention;
 mod retry;
 mod rights;
 mod saved_filters;

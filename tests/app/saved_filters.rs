@@ -51,7 +51,10 @@ async fn another_users_private_project_filter_gives_nothing_away() {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let page = res.text().await.unwrap();
-    assert!(!page.contains("used by") && !page.contains("1 webhook"), "{page}");
+    assert!(
+        !page.contains("used by") && !page.contains("1 webhook"),
+        "{page}"
+    );
     let flashes = app.get_html(&b, "/project-filters").await;
     assert!(
         !flashes.contains("used by"),
