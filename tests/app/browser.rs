@@ -491,3 +491,64 @@ async fn an_administrator_makes_a_token_that_works_until_revoked() {
     assert_eq!(api(token).await, reqwest::StatusCode::UNAUTHORIZED);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_test_dialog_asks_for_what_the_webhook_speaks_of_and_a_project_goes_with_its_phases_once_confirmed()
+ {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let project = crate::events::create_project(&app, &admin, "GONE", &[]).await;
+    for name in ["Design", "Build"] {
+        app.post(
+            &admin,
+            &format!("/projects/{project}/phases/new"),
+            &[("name", name), ("status", "Not started"), ("progress", "0")],
+        )
+        .await;
+    }
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.goto(&app, "/webhooks/new").await;
+    browser.fill("wording", "People").await;
+    browser
+        .fill("url", "https://people.example.com/{user.id}")
+        .await;
+    browser.choose("#event_object option[value=user]").await;
+    browser.click("#test-button").await;
+    browser.wait_for_text("Test the webhook").await;
+    assert!(
+        !is_hidden(&browser, "#test_user").await,
+        "a user to test with"
+    );
+    assert!(is_hidden(&browser, "#test_project").await);
+    browser.click("#test-dialog .close-dialog").await;
+    browser.choose("#event_object option[value=project]").await;
+    browser.click("#test-button").await;
+    assert!(
+        !is_hidden(&browser, "#test_project").await,
+        "a project to test with"
+    );
+    assert!(is_hidden(&browser, "#test_user").await);
+    browser.click("#test-dialog .close-dialog").await;
+
+    browser.goto(&app, &format!("/projects/{project}")).await;
+    browser
+        .wait_for_text("Delete the project and its 2 phase(s)")
+        .await;
+    browser.click("form.danger-zone button.danger").await;
+    let question = browser.client.get_alert_text().await.unwrap();
+    assert_eq!(
+        question,
+        "Delete this project and its 2 phase(s)? Each deletion fires its webhooks."
+    );
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_for_path("/projects").await;
+    browser.wait_for_text("Project deletion saved").await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM phases")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    browser.close().await;
+}
