@@ -499,12 +499,7 @@ async fn the_test_dialog_asks_for_what_the_webhook_speaks_of_and_a_project_goes_
     let admin = app.admin().await;
     let project = crate::events::create_project(&app, &admin, "GONE", &[]).await;
     for name in ["Design", "Build"] {
-        app.post(
-            &admin,
-            &format!("/projects/{project}/phases/new"),
-            &[("name", name), ("status", "Not started"), ("progress", "0")],
-        )
-        .await;
+        app.add_phase(&admin, project, name).await;
     }
     let browser = Browser::start().await;
     browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -545,10 +540,6 @@ async fn the_test_dialog_asks_for_what_the_webhook_speaks_of_and_a_project_goes_
     browser.client.accept_alert().await.unwrap();
     browser.wait_for_path("/projects").await;
     browser.wait_for_text("Project deletion saved").await;
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM phases")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(app.count("phases").await, 0);
     browser.close().await;
 }

@@ -9,24 +9,6 @@ use crate::helpers::*;
 use crate::receiver::{Answer, Receiver};
 use crate::webhooks::{create as create_webhook, form_with};
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
-}
-
-async fn add_phase(app: &TestApp, admin: &reqwest::Client, project: i64, name: &str) {
-    let res = app
-        .post(
-            admin,
-            &format!("/projects/{project}/phases/new"),
-            &[("name", name), ("status", "Not started"), ("progress", "0")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-}
-
 #[tokio::test]
 async fn a_project_a_webhook_is_narrowed_to_is_not_deleted() {
     let app = spawn_app().await;
@@ -61,15 +43,8 @@ async fn a_project_a_webhook_is_narrowed_to_is_not_deleted() {
         )),
         "{page}"
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM projects").await, 2);
-    assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM webhooks WHERE project_id IS NOT NULL"
-        )
-        .await,
-        1
-    );
+    assert_eq!(app.count("projects").await, 2);
+    assert_eq!(app.count("webhooks WHERE project_id IS NOT NULL").await, 1);
     // The webhook still guards only its project: another project's edit is not vetoed.
     let res = app
         .post(
@@ -87,8 +62,8 @@ async fn a_project_goes_with_its_phases_once_confirmed() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let project = create_project(&app, &admin, "CASCADE", &[]).await;
-    add_phase(&app, &admin, project, "Design").await;
-    add_phase(&app, &admin, project, "Build").await;
+    app.add_phase(&admin, project, "Design").await;
+    app.add_phase(&admin, project, "Build").await;
     let page = app.get_html(&admin, &format!("/projects/{project}")).await;
     assert!(
         page.contains("Delete this project and its 2 phase(s)?"),
@@ -96,7 +71,7 @@ async fn a_project_goes_with_its_phases_once_confirmed() {
     );
     assert!(page.contains("name=\"with_phases\""));
 
-    let events_before = count(&app, "SELECT COUNT(*) FROM events").await;
+    let events_before = app.count("events").await;
     let res = app
         .post(
             &admin,
@@ -105,8 +80,8 @@ async fn a_project_goes_with_its_phases_once_confirmed() {
         )
         .await;
     assert_eq!(location(&res), "/projects");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM projects").await, 0);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM phases").await, 0);
+    assert_eq!(app.count("projects").await, 0);
+    assert_eq!(app.count("phases").await, 0);
     let types: Vec<String> =
         sqlx::query_scalar("SELECT event_type FROM events WHERE id > ?1 ORDER BY id")
             .bind(events_before)
@@ -122,8 +97,8 @@ async fn a_veto_on_one_phase_keeps_the_project_and_every_phase() {
     let admin = app.admin().await;
     let receiver = Receiver::start().await;
     let project = create_project(&app, &admin, "KEEP", &[]).await;
-    add_phase(&app, &admin, project, "Design").await;
-    add_phase(&app, &admin, project, "Build").await;
+    app.add_phase(&admin, project, "Design").await;
+    app.add_phase(&admin, project, "Build").await;
     let url = format!("{}/phases", receiver.url);
     create_webhook(
         &app,
@@ -142,7 +117,7 @@ async fn a_veto_on_one_phase_keeps_the_project_and_every_phase() {
         Answer::status(200),
         Answer::status(409).body("Build is locked"),
     ]);
-    let events_before = count(&app, "SELECT COUNT(*) FROM events").await;
+    let events_before = app.count("events").await;
     let res = app
         .post(
             &admin,
@@ -153,12 +128,9 @@ async fn a_veto_on_one_phase_keeps_the_project_and_every_phase() {
     assert_eq!(location(&res), format!("/projects/{project}"));
     let page = app.get_html(&admin, &format!("/projects/{project}")).await;
     assert!(page.contains("Build is locked"), "{page}");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM projects").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM phases").await, 2);
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM events").await,
-        events_before
-    );
+    assert_eq!(app.count("projects").await, 1);
+    assert_eq!(app.count("phases").await, 2);
+    assert_eq!(app.count("events").await, events_before);
 }
 
 #[tokio::test]
@@ -167,7 +139,7 @@ async fn by_api_a_project_with_phases_needs_with_phases() {
     let admin = app.admin().await;
     let token = crate::api::admin_token(&app).await;
     let project = create_project(&app, &admin, "API", &[]).await;
-    add_phase(&app, &admin, project, "Design").await;
+    app.add_phase(&admin, project, "Design").await;
     let delete = async |query: &str| {
         client()
             .delete(app.url(&format!("/api/v1/projects/{project}{query}")))
@@ -179,7 +151,7 @@ async fn by_api_a_project_with_phases_needs_with_phases() {
     };
     assert_eq!(delete("").await, StatusCode::BAD_REQUEST);
     assert_eq!(delete("?withPhases=maybe").await, StatusCode::BAD_REQUEST);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM phases").await, 1);
+    assert_eq!(app.count("phases").await, 1);
     assert_eq!(delete("?withPhases=true").await, StatusCode::NO_CONTENT);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM phases").await, 0);
+    assert_eq!(app.count("phases").await, 0);
 }

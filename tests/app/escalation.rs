@@ -28,13 +28,6 @@ async fn user_with_role(app: &TestApp, admin: &Client, email: &str, role: i64) -
     client
 }
 
-async fn tokens(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn managing_tokens_alone_does_not_make_a_token_for_an_administrator() {
     let app = spawn_app().await;
@@ -59,7 +52,7 @@ async fn managing_tokens_alone_does_not_make_a_token_for_an_administrator() {
         page.contains(&escaped("Manage projects")) && page.contains("which you do not hold"),
         "{page}"
     );
-    assert_eq!(tokens(&app).await, 0, "no token was issued");
+    assert_eq!(app.count("api_tokens").await, 0, "no token was issued");
 
     // The administrator may make the same token: they hold every right it carries.
     let res = app
@@ -70,7 +63,7 @@ async fn managing_tokens_alone_does_not_make_a_token_for_an_administrator() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(tokens(&app).await, 1);
+    assert_eq!(app.count("api_tokens").await, 1);
 }
 
 #[tokio::test]
@@ -125,7 +118,7 @@ async fn a_token_for_someone_else_may_carry_only_rights_its_maker_holds() {
             .unwrap()
             .contains(&escaped("Create a Webhook")),
     );
-    assert_eq!(tokens(&app).await, 1);
+    assert_eq!(app.count("api_tokens").await, 1);
 }
 
 #[tokio::test]

@@ -7,13 +7,6 @@ use crate::helpers::*;
 use crate::receiver::Receiver;
 use crate::webhooks::{create as create_webhook, form_with};
 
-async fn deliveries(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_change_to_excluded_fields_only_sends_nothing() {
     let app = spawn_app().await;
@@ -41,14 +34,18 @@ async fn a_change_to_excluded_fields_only_sends_nothing() {
         ("budget", "5"),
     ])
     .await;
-    assert_eq!(deliveries(&app).await, 0, "only excluded fields changed");
+    assert_eq!(
+        app.count("deliveries").await,
+        0,
+        "only excluded fields changed"
+    );
     modify(&[
         ("name", "Renamed"),
         ("description", "third"),
         ("budget", "5"),
     ])
     .await;
-    assert_eq!(deliveries(&app).await, 1, "the name is seen");
+    assert_eq!(app.count("deliveries").await, 1, "the name is seen");
     app.state.deliverer.run_once().await.unwrap();
     let got = receiver.received();
     let payload: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
@@ -113,7 +110,11 @@ async fn a_veto_leaves_its_call_and_a_log_entry() {
         list.contains("ERROR (422)"),
         "the list's Last status shows it"
     );
-    assert_eq!(deliveries(&app).await, 0, "the change itself left nothing");
+    assert_eq!(
+        app.count("deliveries").await,
+        0,
+        "the change itself left nothing"
+    );
 }
 
 #[tokio::test]
@@ -477,22 +478,7 @@ async fn after_a_veto_a_phase_keeps_its_saved_name_in_the_heading() {
     let admin = app.admin().await;
     let receiver = Receiver::start().await;
     let project = create_project(&app, &admin, "PH", &[]).await;
-    let res = app
-        .post(
-            &admin,
-            &format!("/projects/{project}/phases/new"),
-            &[
-                ("name", "Design"),
-                ("status", "Not started"),
-                ("progress", "0"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let phase: i64 = sqlx::query_scalar("SELECT id FROM phases")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let phase = app.add_phase(&admin, project, "Design").await;
     create_webhook(
         &app,
         &admin,
@@ -610,7 +596,11 @@ async fn seeded_webhooks_fire_at_no_one() {
     assert_eq!((active, outside), (0, 0));
     let admin = app.admin().await;
     create_project(&app, &admin, "SEEDED", &[]).await;
-    assert_eq!(deliveries(&app).await, 0, "a change fires none of them");
+    assert_eq!(
+        app.count("deliveries").await,
+        0,
+        "a change fires none of them"
+    );
 }
 
 #[tokio::test]

@@ -191,6 +191,27 @@ impl TestApp {
         id
     }
 
+    /// How many rows `table` holds.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&self.state.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Adds a phase to `project` through its form; gives the phase's id.
+    pub async fn add_phase(&self, client: &Client, project: i64, name: &str) -> i64 {
+        let fields = [("name", name), ("status", "Not started"), ("progress", "0")];
+        let res = self
+            .post(client, &format!("/projects/{project}/phases/new"), &fields)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "phase {name}");
+        sqlx::query_scalar("SELECT MAX(id) FROM phases")
+            .fetch_one(&self.state.pool)
+            .await
+            .unwrap()
+    }
+
     /// A webhook's signing secret, opened as Hookline opens it (it is stored sealed).
     pub async fn signing_secret(&self, webhook: i64) -> String {
         let keys = &self.state.keys;

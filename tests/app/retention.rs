@@ -11,13 +11,6 @@ use crate::helpers::*;
 use crate::receiver::{Answer, Receiver};
 use crate::webhooks::{create as create_webhook, form_with};
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
-}
-
 /// Moves every stored time back by `by`, as if that much time had passed.
 async fn age(app: &TestApp, by: Duration) {
     let ms = by.as_millis() as i64;
@@ -69,7 +62,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     app.sign_in(&client(), ADMIN_EMAIL, "wrong password").await;
     // And one that still waits to go: it stays, with its event, however old.
     create_project(&app, &admin, "WAITING", &[]).await;
-    assert!(count(&app, "app_log").await == 0);
+    assert!(app.count("app_log").await == 0);
     sqlx::query(
         "INSERT INTO app_log (at, level, kind, message) VALUES (?1, 'info', 'other', 'old')",
     )
@@ -86,7 +79,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
         .await
         .unwrap();
     assert!(removed > 0);
-    assert_eq!(count(&app, "deliveries").await, 1, "only the waiting one");
+    assert_eq!(app.count("deliveries").await, 1, "only the waiting one");
     let waiting: String = sqlx::query_scalar(
         "SELECT e.event_type FROM deliveries d JOIN events e ON e.id = d.event_id",
     )
@@ -94,17 +87,13 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     .await
     .unwrap();
     assert_eq!(waiting, "project.created");
-    assert_eq!(
-        count(&app, "events").await,
-        1,
-        "only the waiting one's event"
-    );
-    assert_eq!(count(&app, "delivery_attempts").await, 0);
-    assert_eq!(count(&app, "app_log").await, 0);
-    assert_eq!(count(&app, "auth_sessions").await, 0);
-    assert_eq!(count(&app, "sign_in_throttle").await, 0);
+    assert_eq!(app.count("events").await, 1, "only the waiting one's event");
+    assert_eq!(app.count("delivery_attempts").await, 0);
+    assert_eq!(app.count("app_log").await, 0);
+    assert_eq!(app.count("auth_sessions").await, 0);
+    assert_eq!(app.count("sign_in_throttle").await, 0);
     // The history of webhooks is never pruned: it is the audit trail.
-    assert!(count(&app, "webhook_history").await > 0);
+    assert!(app.count("webhook_history").await > 0);
     // Signed out by then, the old sessions ask to sign in again.
     assert_eq!(
         app.get(&stale_session, "/webhooks").await.status(),
