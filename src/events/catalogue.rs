@@ -181,8 +181,6 @@ pub fn event_type(object: ObjectType, action: Action) -> String {
     format!("{}.{}", object.code(), action.past())
 }
 
-/// How a webhook's event reads on screen and in its history: "Modify · Project · All
-/// projects", with the project filter's name when known (none for User events).
 /// What a webhook is narrowed to, by name, for its Event label.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Narrowing<'a> {
@@ -194,8 +192,9 @@ pub struct Narrowing<'a> {
     pub initiator: Option<&'a str>,
 }
 
-/// "Modify · Project · All projects", "All actions · Phase · Big budgets", "Create · User ·
-/// by Ann Lee": the action, the object and what the webhook is narrowed to.
+/// How a webhook's event reads on screen and in its history: "Modify · Project · All
+/// projects", "All actions · Phase · Big budgets", "Create · User · by Ann Lee" — the action,
+/// the object and what the webhook is narrowed to.
 pub fn event_label(action: &str, object: &str, narrowing: Narrowing<'_>) -> String {
     let action = ActionFilter::parse(action).map_or(action, |a| a.label());
     let parsed = ObjectType::parse(object);
