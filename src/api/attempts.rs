@@ -10,9 +10,10 @@ use super::error::{ApiError, ErrorBody};
 use super::timestamp;
 use crate::db::deliveries::NotClaimed;
 use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow};
+use crate::domain::Coded;
+use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
 use crate::domain::{Right, Scope};
 use crate::state::AppState;
-use crate::web::pending_orders::STATES;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/deliveries").route(web::get().to(list)))
@@ -31,8 +32,8 @@ pub struct HeaderPair {
 #[serde(rename_all = "camelCase")]
 pub struct AttemptOut {
     pub attempt: i64,
-    /// What sent it: delivery, retry, manual, synchronous or test.
-    pub trigger: String,
+    /// What sent it: scheduled, manual, synchronous or test.
+    pub trigger: &'static str,
     #[schema(format = DateTime)]
     pub started_at: String,
     pub duration_ms: i64,
@@ -45,7 +46,7 @@ pub struct AttemptOut {
     pub response_headers: Vec<HeaderPair>,
     pub response_body: Option<String>,
     /// dns, connect, timeout, tls, refused, http or other.
-    pub error_kind: Option<String>,
+    pub error_kind: Option<&'static str>,
     /// What went wrong, in words.
     pub error_message: Option<String>,
     /// The HTTP client's own account of the error, when there is one.
@@ -70,13 +71,13 @@ impl From<AttemptRow> for AttemptOut {
             duration_ms: a.duration_ms,
             request_headers: pairs(Some(&a.request_headers)),
             response_headers: pairs(a.response_headers.as_deref()),
-            trigger: a.trigger,
+            trigger: a.trigger.code(),
             request_method: a.request_method,
             request_url: a.request_url,
             request_body: a.request_body,
             response_status: a.response_status,
             response_body: a.response_body,
-            error_kind: a.error_kind,
+            error_kind: a.error_kind.map(|k| k.code()),
             error_message: a.error_message,
             error_detail: a.error_detail,
         }
@@ -134,12 +135,11 @@ pub struct DeliveryQuery {
 
 fn delivery_out(d: DeliveryRow) -> Delivery {
     Delivery {
-        state: d.state(),
-        next_attempt_at: (d.status == "pending").then(|| timestamp(d.next_attempt_at)),
+        state: d.state().code(),
+        next_attempt_at: (d.status == DeliveryStatus::Pending)
+            .then(|| timestamp(d.next_attempt_at)),
         created_at: timestamp(d.created_at),
-        mode: crate::domain::webhook::Mode::from_flags(d.mode != "async", d.mode == "sync_tx")
-            .label()
-            .to_owned(),
+        mode: d.mode.label().to_owned(),
         id: d.id,
         webhook_id: d.webhook_id,
         webhook: d.wording,
@@ -171,18 +171,11 @@ pub async fn list(
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
     let filter = match query.state.as_deref() {
         None => None,
-        Some(s) => Some(
-            STATES
-                .iter()
-                .find(|(code, _)| *code == s)
-                .map(|(code, _)| *code)
-                .ok_or_else(|| {
-                    ApiError::BadRequest(
-                        "state must be queued, in_flight, waiting, dead, delivered or cancelled."
-                            .into(),
-                    )
-                })?,
-        ),
+        Some(s) => Some(DeliveryState::from_code(s).ok_or_else(|| {
+            ApiError::BadRequest(
+                "state must be queued, in_flight, waiting, dead, delivered or cancelled.".into(),
+            )
+        })?),
     };
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -247,7 +240,9 @@ pub async fn retry(
     let id = id.into_inner();
     let started = db::now_ms();
     match state.deliverer.retry_now(id).await? {
-        Ok(Some(a)) => Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row("manual", started)))),
+        Ok(Some(a)) => {
+            Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row(Trigger::Manual, started))))
+        }
         Ok(None) => Err(ApiError::Conflict(
             "This delivery was not sent: its webhook was deleted.".into(),
         )),

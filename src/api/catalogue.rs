@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
+use crate::domain::catalogue::{event_type, event_types};
+use crate::domain::template::placeholders;
 use crate::domain::{Right, Scope};
-use crate::events::catalogue::{event_type, event_types};
-use crate::events::template::placeholders;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/event-types").route(web::get().to(list)))

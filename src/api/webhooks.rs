@@ -12,12 +12,13 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody, FieldError};
 use super::{optional_json, timestamp};
 use crate::db::{self, webhooks::HeaderRow, webhooks::Sort, webhooks::WebhookRow};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::catalogue::{event_types_of, parse_event_types};
+use crate::domain::delivery::Trigger;
 use crate::domain::webhook::{
     HeaderInput, ListCriteria, Mode, Standing, WebhookDraft, WebhookInput,
 };
 use crate::domain::{FieldErrors, Right, Scope};
-use crate::events::catalogue::{event_types_of, parse_event_types};
-use crate::events::{ActionFilter, ObjectType};
 use crate::services::webhooks as service;
 use crate::state::AppState;
 
@@ -649,7 +650,9 @@ pub async fn test(
     let attempt = service::test::test_stored(&state, &caller.actor(), *id, subject)
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;
-    Ok(HttpResponse::Ok().json(AttemptOut::from(attempt.as_row("test", db::now_ms()))))
+    Ok(HttpResponse::Ok().json(AttemptOut::from(
+        attempt.as_row(Trigger::Test, db::now_ms()),
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/renew", tag = "Webhooks",

@@ -4,6 +4,10 @@
 use sqlx::{FromRow, SqlitePool};
 
 use super::Tx;
+use crate::domain::Coded;
+use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::delivery::{DeliveryState, DeliveryStatus, ErrorKind, Trigger};
+use crate::domain::webhook::Mode;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
@@ -33,7 +37,7 @@ impl Claimed {
 /// A delivery's place before an attempt by hand: pending (due at `next_attempt_at`) or dead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restore {
-    pub status: String,
+    pub status: DeliveryStatus,
     pub next_attempt_at: i64,
 }
 
@@ -135,7 +139,7 @@ pub async fn claim_manual(
     lease_ms: i64,
 ) -> sqlx::Result<Result<Claimed, NotClaimed>> {
     let mut tx = super::begin_write(pool).await?;
-    let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+    let row: Option<(DeliveryStatus, i64, Option<i64>)> = sqlx::query_as(
         "SELECT d.status, d.next_attempt_at,
                 (SELECT MIN(e.id) FROM deliveries e
                  WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
@@ -147,8 +151,10 @@ pub async fn claim_manual(
     .await?;
     let refusal = match &row {
         None => Some(NotClaimed::NotFound),
-        Some((status, ..)) if status == "in_flight" => Some(NotClaimed::InFlight),
-        Some((status, ..)) if status != "pending" && status != "dead" => Some(NotClaimed::Finished),
+        Some((DeliveryStatus::InFlight, ..)) => Some(NotClaimed::InFlight),
+        Some((DeliveryStatus::Delivered | DeliveryStatus::Cancelled, ..)) => {
+            Some(NotClaimed::Finished)
+        }
         Some((_, _, Some(earlier))) => Some(NotClaimed::Behind { earlier: *earlier }),
         Some(_) => None,
     };
@@ -187,7 +193,7 @@ pub struct NewAttempt<'a> {
     pub delivery_id: Option<i64>,
     pub webhook_id: i64,
     pub attempt_no: i64,
-    pub trigger: &'a str,
+    pub trigger: Trigger,
     pub started_at: i64,
     pub duration_ms: i64,
     pub method: &'a str,
@@ -197,7 +203,7 @@ pub struct NewAttempt<'a> {
     pub status: Option<i64>,
     pub response_headers: Option<String>,
     pub response_body: Option<&'a str>,
-    pub error_kind: Option<&'a str>,
+    pub error_kind: Option<ErrorKind>,
     pub error_message: Option<&'a str>,
     pub error_detail: Option<&'a str>,
 }
@@ -318,7 +324,7 @@ pub async fn record_outcomes(
 pub async fn settle(
     tx: &mut Tx,
     id: i64,
-    status: &str,
+    status: DeliveryStatus,
     next_attempt_at: i64,
     last_error: Option<&str>,
     now: i64,
@@ -397,8 +403,8 @@ pub struct DeliveryRow {
     pub object_type: String,
     pub object_id: i64,
     pub message_id: String,
-    pub mode: String,
-    pub status: String,
+    pub mode: Mode,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
@@ -406,17 +412,9 @@ pub struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    /// The state as the queue screens and the API name it: queued, waiting (failed, to be
-    /// retried), in_flight, dead, delivered or cancelled.
-    pub fn state(&self) -> &'static str {
-        match (self.status.as_str(), self.attempts) {
-            ("pending", 0) => "queued",
-            ("pending", _) => "waiting",
-            ("in_flight", _) => "in_flight",
-            ("dead", _) => "dead",
-            ("delivered", _) => "delivered",
-            _ => "cancelled",
-        }
+    /// The state as the queue screens and the API name it.
+    pub fn state(&self) -> DeliveryState {
+        DeliveryState::of(self.status, self.attempts)
     }
 }
 
@@ -427,7 +425,7 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording,
 /// The newest deliveries, by state (as the screen names them) and webhook.
 pub async fn list(
     pool: &SqlitePool,
-    state: Option<&str>,
+    state: Option<DeliveryState>,
     webhook: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
@@ -440,7 +438,7 @@ pub async fn list(
            AND (?2 IS NULL OR d.webhook_id = ?2)
          ORDER BY d.id DESC LIMIT ?3"
     )))
-    .bind(state)
+    .bind(state.map(|s| s.code()))
     .bind(webhook)
     .bind(limit)
     .fetch_all(pool)
@@ -460,7 +458,7 @@ pub async fn find(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<DeliveryRow
 pub struct AttemptRow {
     pub id: i64,
     pub attempt_no: i64,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub started_at: i64,
     pub duration_ms: i64,
     pub request_method: String,
@@ -470,7 +468,7 @@ pub struct AttemptRow {
     pub response_status: Option<i64>,
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
     /// The HTTP client's own account of the error.
     pub error_detail: Option<String>,
@@ -543,8 +541,8 @@ pub async fn cancel_waiting(
 pub struct LogRow {
     pub id: i64,
     pub at: i64,
-    pub level: String,
-    pub kind: String,
+    pub level: LogLevel,
+    pub kind: LogKind,
     pub message: String,
     pub webhook_id: Option<i64>,
     pub event_id: Option<i64>,

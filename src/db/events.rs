@@ -3,6 +3,7 @@
 use sqlx::{FromRow, Row, SqlitePool};
 
 use super::Tx;
+use crate::domain::app_log::{LogKind, LogLevel};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -322,11 +323,10 @@ fn in_order(
 }
 
 /// An entry of the application log, and what it is about.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LogEntry<'a> {
-    /// info, warning or error.
-    pub level: &'a str,
-    pub kind: &'a str,
+    pub level: LogLevel,
+    pub kind: LogKind,
     pub message: &'a str,
     pub webhook_id: Option<i64>,
     pub event_id: Option<i64>,

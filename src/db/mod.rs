@@ -18,6 +18,7 @@ macro_rules! grants_of {
 }
 
 pub mod api_tokens;
+mod codes;
 pub mod deliveries;
 pub mod events;
 pub mod history;

@@ -20,6 +20,8 @@ use crate::config::Settings;
 use crate::db::events::{EventRow, LogEntry};
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
+use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::delivery::{DeliveryStatus, FailureKind, Trigger};
 use crate::sealing::Keyring;
 
 /// The most deliveries claimed at once by one pass.
@@ -44,7 +46,7 @@ impl Attempt {
     pub fn unsendable(error: String) -> Self {
         let outcome = Outcome {
             response: None,
-            failure: Some(super::policy::FailureKind::Other),
+            failure: Some(FailureKind::Other),
             error: Some(error),
             detail: None,
             retry_after: None,
@@ -63,12 +65,12 @@ impl Attempt {
     }
 
     /// The attempt as it would be recorded, for showing one that was not (a Test).
-    pub fn as_row(&self, trigger: &str, started_at: i64) -> db::deliveries::AttemptRow {
+    pub fn as_row(&self, trigger: Trigger, started_at: i64) -> db::deliveries::AttemptRow {
         let response = self.outcome.response.as_ref();
         db::deliveries::AttemptRow {
             id: 0,
             attempt_no: 1,
-            trigger: trigger.to_owned(),
+            trigger,
             started_at,
             duration_ms: self.outcome.duration.as_millis() as i64,
             request_method: self.request.method.clone(),
@@ -79,7 +81,7 @@ impl Attempt {
             response_status: response.map(|r| i64::from(r.status)),
             response_headers: response.and_then(|r| serde_json::to_string(&r.headers).ok()),
             response_body: response.map(|r| r.body.clone()),
-            error_kind: self.outcome.failure.as_ref().map(|f| f.code().to_owned()),
+            error_kind: self.outcome.failure.map(FailureKind::kind),
             error_message: self.outcome.error.clone(),
             error_detail: self.outcome.detail.clone(),
         }
@@ -207,7 +209,7 @@ impl Deliverer {
             let mut tasks = JoinSet::new();
             for c in claimed {
                 let me = self.clone();
-                tasks.spawn(async move { me.attempt(c, "scheduled", Keep::Durable).await });
+                tasks.spawn(async move { me.attempt(c, Trigger::Scheduled, Keep::Durable).await });
             }
             while let Some(done) = tasks.join_next().await {
                 done??;
@@ -323,7 +325,7 @@ impl Deliverer {
             let (me, finished) = (self.clone(), finished.clone());
             tasks.spawn(async move {
                 let id = c.id;
-                match me.send_loaded(c, rows, "scheduled").await {
+                match me.send_loaded(c, rows, Trigger::Scheduled).await {
                     Ok(Some(f)) => {
                         let _ = finished.send(f);
                     }
@@ -377,7 +379,7 @@ impl Deliverer {
     /// Makes the call of a synchronous delivery its change left queued.
     pub async fn deliver_now(&self, id: i64) -> anyhow::Result<Option<Attempt>> {
         match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
-            Some(c) => Ok(self.attempt(c, "synchronous", Keep::Soon).await?),
+            Some(c) => Ok(self.attempt(c, Trigger::Synchronous, Keep::Soon).await?),
             None => Ok(None),
         }
     }
@@ -392,7 +394,9 @@ impl Deliverer {
                 Ok(c) => c,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-        let attempt = self.attempt(claimed, "manual", Keep::Durable).await?;
+        let attempt = self
+            .attempt(claimed, Trigger::Manual, Keep::Durable)
+            .await?;
         self.wake();
         Ok(Ok(attempt))
     }
@@ -412,7 +416,7 @@ impl Deliverer {
     pub async fn deliver_claimed(
         &self,
         handed: Handed,
-        trigger: &str,
+        trigger: Trigger,
     ) -> anyhow::Result<Option<Attempt>> {
         let mut last = None;
         for (c, rows) in self.with_webhooks(vec![handed]).await? {
@@ -425,7 +429,7 @@ impl Deliverer {
     async fn attempt(
         &self,
         c: Claimed,
-        trigger: &str,
+        trigger: Trigger,
         keep: Keep,
     ) -> anyhow::Result<Option<Attempt>> {
         let mut last = None;
@@ -439,7 +443,7 @@ impl Deliverer {
         &self,
         c: Claimed,
         rows: Option<Rows>,
-        trigger: &str,
+        trigger: Trigger,
         keep: Keep,
     ) -> anyhow::Result<Option<Attempt>> {
         let Some(finished) = self.send_loaded(c, rows, trigger).await? else {
@@ -541,7 +545,7 @@ impl Deliverer {
         &self,
         c: Claimed,
         rows: Option<Rows>,
-        trigger: &str,
+        trigger: Trigger,
     ) -> anyhow::Result<Option<Finished>> {
         let Some(Rows {
             webhook,
@@ -553,7 +557,7 @@ impl Deliverer {
             db::deliveries::settle(
                 &mut tx,
                 c.id,
-                "cancelled",
+                DeliveryStatus::Cancelled,
                 db::now_ms(),
                 Some("the webhook was deleted"),
                 db::now_ms(),
@@ -570,7 +574,7 @@ impl Deliverer {
                 db::deliveries::settle(
                     &mut tx,
                     c.id,
-                    "dead",
+                    DeliveryStatus::Dead,
                     started,
                     Some(&format!("cannot build the request: {e}")),
                     started,
@@ -580,7 +584,7 @@ impl Deliverer {
                 return Ok(None);
             }
         };
-        let timeout = if trigger == "synchronous" {
+        let timeout = if trigger == Trigger::Synchronous {
             self.settings.sync_timeout
         } else {
             self.settings.delivery_timeout
@@ -592,7 +596,7 @@ impl Deliverer {
         Ok(Some(Finished {
             claimed: c,
             wording: webhook.wording.clone(),
-            trigger: trigger.to_owned(),
+            trigger,
             started,
             attempt: Attempt {
                 url: request.url.clone(),
@@ -612,7 +616,7 @@ impl Deliverer {
                 Some(f.claimed.id),
                 f.claimed.webhook_id,
                 f.claimed.attempts,
-                &f.trigger,
+                f.trigger,
                 f.started,
                 &f.attempt,
             )?);
@@ -632,8 +636,8 @@ impl Deliverer {
                 *latest = (f.started, status);
             }
             // A synchronous call is made once: the person saw its result.
-            let decision = match (f.trigger.as_str(), a.outcome.failure.is_some()) {
-                ("synchronous", true) => Decision::Dead,
+            let decision = match (f.trigger, a.outcome.failure.is_some()) {
+                (Trigger::Synchronous, true) => Decision::Dead,
                 (_, failed) => decide(
                     c.scheduled_attempt() as u32,
                     a.outcome.failure.as_ref(),
@@ -651,7 +655,7 @@ impl Deliverer {
             let decision = match (&c.restore, decision) {
                 (Some(back), Decision::RetryIn(_) | Decision::Dead) => {
                     let at = back.next_attempt_at;
-                    db::deliveries::settle(&mut tx, c.id, &back.status, at, error, now).await?;
+                    db::deliveries::settle(&mut tx, c.id, back.status, at, error, now).await?;
                     continue;
                 }
                 (_, decision) => decision,
@@ -662,7 +666,7 @@ impl Deliverer {
                     db::deliveries::settle(
                         &mut tx,
                         c.id,
-                        "pending",
+                        DeliveryStatus::Pending,
                         now + wait.as_millis() as i64,
                         error,
                         now,
@@ -670,7 +674,8 @@ impl Deliverer {
                     .await?
                 }
                 Decision::Dead | Decision::Gone => {
-                    db::deliveries::settle(&mut tx, c.id, "dead", now, error, now).await?;
+                    db::deliveries::settle(&mut tx, c.id, DeliveryStatus::Dead, now, error, now)
+                        .await?;
                     let message = format!(
                         "Delivery {} of webhook “{}” failed for good after {} attempt(s): {}",
                         c.message_id,
@@ -679,8 +684,8 @@ impl Deliverer {
                         error.unwrap_or("error")
                     );
                     let entry = LogEntry {
-                        level: "error",
-                        kind: "delivery_dead",
+                        level: LogLevel::Error,
+                        kind: LogKind::DeliveryDead,
                         message: &message,
                         webhook_id: Some(c.webhook_id),
                         event_id: Some(c.event_id),
@@ -700,8 +705,8 @@ impl Deliverer {
                     f.wording
                 );
                 let entry = LogEntry {
-                    level: "warning",
-                    kind: "webhook_disabled",
+                    level: LogLevel::Warning,
+                    kind: LogKind::WebhookDisabled,
                     message: &message,
                     webhook_id: Some(c.webhook_id),
                     event_id: Some(c.event_id),
@@ -836,7 +841,7 @@ enum Keep {
 struct Finished {
     claimed: Claimed,
     wording: String,
-    trigger: String,
+    trigger: Trigger,
     started: i64,
     attempt: Attempt,
 }
@@ -846,7 +851,7 @@ pub fn new_attempt<'a>(
     delivery: Option<i64>,
     webhook_id: i64,
     attempt_no: i64,
-    trigger: &'a str,
+    trigger: Trigger,
     started: i64,
     a: &'a Attempt,
 ) -> anyhow::Result<db::deliveries::NewAttempt<'a>> {
@@ -867,7 +872,7 @@ pub fn new_attempt<'a>(
             .map(|r| serde_json::to_string(&r.headers))
             .transpose()?,
         response_body: response.map(|r| r.body.as_str()),
-        error_kind: a.outcome.failure.as_ref().map(|f| f.code()),
+        error_kind: a.outcome.failure.map(FailureKind::kind),
         error_message: a.outcome.error.as_deref(),
         error_detail: a.outcome.detail.as_deref(),
     })
@@ -879,7 +884,7 @@ pub async fn insert_attempt(
     delivery: Option<i64>,
     webhook_id: i64,
     attempt_no: i64,
-    trigger: &str,
+    trigger: Trigger,
     started: i64,
     a: &Attempt,
 ) -> anyhow::Result<i64> {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+pub use crate::domain::delivery::FailureKind;
+
 /// Delays before each retry: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. After the
 /// last one fails, the delivery is dead (9 attempts in all, over about 28 hours).
 pub const SCHEDULE: [Duration; 8] = [
@@ -18,33 +20,6 @@ pub const SCHEDULE: [Duration; 8] = [
 
 /// The longest wait a receiver's Retry-After can impose.
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(3600);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FailureKind {
-    Dns,
-    Connect,
-    Timeout,
-    Tls,
-    /// The address is not allowed (private, loopback …): never sent.
-    Refused,
-    /// The receiver answered, but not with a 2xx (redirects included: they are not followed).
-    Http(u16),
-    Other,
-}
-
-impl FailureKind {
-    pub fn code(&self) -> &'static str {
-        match self {
-            FailureKind::Dns => "dns",
-            FailureKind::Connect => "connect",
-            FailureKind::Timeout => "timeout",
-            FailureKind::Tls => "tls",
-            FailureKind::Refused => "refused",
-            FailureKind::Http(_) => "http",
-            FailureKind::Other => "other",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

@@ -2,6 +2,10 @@
 //! the command line and (later) the API all build these through the same constructors.
 
 pub mod api_token;
+pub mod app_log;
+pub mod catalogue;
+pub mod code;
+pub mod delivery;
 mod display_name;
 mod email;
 mod field_errors;
@@ -12,8 +16,10 @@ mod right;
 mod role_name;
 mod scope;
 mod secret;
+pub mod template;
 pub mod webhook;
 
+pub use code::{Coded, UnknownCode};
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use field_errors::FieldErrors;

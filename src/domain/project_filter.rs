@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::events::ObjectType;
-use crate::events::catalogue::FieldKind;
+use crate::domain::catalogue::FieldKind;
+use crate::domain::catalogue::ObjectType;
 
 pub const MAX_CRITERIA: usize = 10;
 pub const VALUE_MAX_CHARS: usize = 200;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::catalogue::{FieldKind, ObjectType};
+use crate::domain::catalogue::{FieldKind, ObjectType};
 
 /// Fields in alphabetical order, as payloads have always listed them: the stored list then
 /// goes into a payload as it is, without being parsed and written again.

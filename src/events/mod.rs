@@ -1,12 +1,10 @@
-//! Events: the catalogue of object types and actions, recording changes with their matching
-//! webhooks, the payloads, and the placeholder templates of URLs, bodies and headers.
+//! Events: recording changes with their matching webhooks, and the payloads. The catalogue
+//! of object types and actions and the template language are domain (`domain::catalogue`,
+//! `domain::template`).
 
-pub mod catalogue;
 pub mod changes;
 pub mod payload;
 pub mod record;
 pub mod routes;
-pub mod template;
 
-pub use catalogue::{Action, ActionFilter, ObjectType};
 pub use record::{Change, Initiator, Recorded, Routing, record};

@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::catalogue::ObjectType;
-use super::template::{Segment, Template};
 use crate::db::events::EventRow;
+use crate::domain::catalogue::ObjectType;
+use crate::domain::template::{Segment, Template};
 
 /// How one webhook wants its payload.
 pub struct Options<'a> {

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use sqlx::SqlitePool;
 
-use super::catalogue::{Action, ObjectType, event_type};
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
 use crate::db::events::{Claim, EventRow, Inserted, LogEntry, NewDelivery, Route, Written};
 use crate::db::{self, Tx};
+use crate::domain::Coded;
+use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::catalogue::{Action, ObjectType, event_type};
 use crate::domain::project_filter::ProjectCriteria;
+use crate::domain::webhook::Mode;
 
 /// Who made a change.
 #[derive(Debug, Clone)]
@@ -31,23 +34,6 @@ pub struct Change {
     pub before: Option<Map<String, Value>>,
     pub after: Option<Map<String, Value>>,
     pub change_version: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Async,
-    Sync,
-    SyncInTransaction,
-}
-
-impl Mode {
-    fn code(self) -> &'static str {
-        match self {
-            Mode::Async => "async",
-            Mode::Sync => "sync",
-            Mode::SyncInTransaction => "sync_tx",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -275,11 +261,7 @@ fn plan(matched: &[&Route], routing: &Routing<'_>, now: i64) -> Plan {
         .iter()
         .take(routing.cap)
         .map(|r| {
-            let mode = match (r.synchronous, r.in_transaction) {
-                (false, _) => Mode::Async,
-                (true, false) => Mode::Sync,
-                (true, true) => Mode::SyncInTransaction,
-            };
+            let mode = Mode::from_flags(r.synchronous, r.in_transaction);
             (r.id, mode, crate::random::sortable_id("msg_", now))
         })
         .collect();
@@ -300,8 +282,8 @@ impl Plan {
                 mode: mode.code(),
                 claim: match mode {
                     // A synchronous call follows the commit at once, made by this change.
-                    Mode::Sync => Claim::Yes,
-                    Mode::Async if self.hand_over => Claim::InTurn,
+                    Mode::Synchronous => Claim::Yes,
+                    Mode::Asynchronous if self.hand_over => Claim::InTurn,
                     _ => Claim::No,
                 },
             })
@@ -339,8 +321,8 @@ async fn enqueue(
             "Webhook #{over} was not fired for {kind} (object #{object_id}): at most {cap} webhooks fire for one action."
         );
         let entry = LogEntry {
-            level: "warning",
-            kind: "over_cap",
+            level: LogLevel::Warning,
+            kind: LogKind::OverCap,
             message: &message,
             webhook_id: Some(over),
             event_id: Some(event.id),

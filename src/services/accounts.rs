@@ -4,8 +4,9 @@
 use super::{Actor, ServiceError, is_unique_violation};
 use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx, users::NewUser};
+use crate::domain::catalogue::{Action, ObjectType};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, RightSet, Secret};
-use crate::events::{self, Action, Change, ObjectType, Recorded};
+use crate::events::{self, Change, Recorded};
 
 use super::dispatch::after_commit;
 use crate::state::AppState;

@@ -21,8 +21,11 @@ use crate::delivery::engine::{insert_attempt, new_attempt};
 use crate::delivery::request::{Outgoing, build};
 use crate::delivery::send::send;
 use crate::delivery::{Attempt, Deliverer};
+use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::delivery::Trigger;
+use crate::domain::webhook::Mode;
 use crate::events::Recorded;
-use crate::events::record::{Delivery, Mode};
+use crate::events::record::Delivery;
 use crate::state::AppState;
 
 /// A committed change: its events (one, or a cascade's several: a project deleted with its
@@ -36,7 +39,7 @@ pub struct Committed<T> {
 const CHANGED_MEANWHILE: &str = "Someone changed this object while the webhooks were being called: nothing was saved. Reload and try again.";
 
 fn approving(d: &Delivery) -> bool {
-    d.mode == Mode::SyncInTransaction
+    d.mode == Mode::SynchronousInTransaction
 }
 
 /// Runs `change` (which writes the change and records its events in the transaction it is
@@ -258,7 +261,7 @@ async fn record_veto(
         None,
         called.webhook_id,
         1,
-        "synchronous",
+        Trigger::Synchronous,
         now,
         attempt,
     )
@@ -280,8 +283,8 @@ async fn record_veto(
         refusal_reason(attempt)
     );
     let entry = LogEntry {
-        level: "warning",
-        kind: "vetoed",
+        level: LogLevel::Warning,
+        kind: LogKind::Vetoed,
         message: &message,
         webhook_id: Some(called.webhook_id),
         event_id: None,
@@ -317,7 +320,7 @@ async fn record_approvals(
             None,
             called.webhook_id,
             1,
-            "synchronous",
+            Trigger::Synchronous,
             now,
             attempt,
         )?);

@@ -5,8 +5,10 @@
 use crate::db::deliveries::Claimed;
 use crate::delivery::Attempt;
 use crate::delivery::engine::Handed;
+use crate::domain::delivery::Trigger;
+use crate::domain::webhook::Mode;
 use crate::events::Recorded;
-use crate::events::record::{Delivery, Mode};
+use crate::events::record::Delivery;
 use crate::state::AppState;
 
 /// The synchronous calls' results, in webhook order.
@@ -14,7 +16,7 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
     let (handed, queued): (Vec<&Delivery>, Vec<&Delivery>) = recorded
         .deliveries
         .iter()
-        .filter(|d| d.mode == Mode::Async)
+        .filter(|d| d.mode == Mode::Asynchronous)
         .partition(|d| d.claimed);
     if !handed.is_empty() {
         state.deliverer.hand_over(Handed {
@@ -26,13 +28,20 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
         state.deliverer.wake();
     }
     let mut results = Vec::new();
-    for d in recorded.deliveries.iter().filter(|d| d.mode != Mode::Async) {
+    for d in recorded
+        .deliveries
+        .iter()
+        .filter(|d| d.mode != Mode::Asynchronous)
+    {
         let call = if d.claimed {
             let handed = Handed {
                 event: recorded.event.clone(),
                 deliveries: vec![claimed(recorded, d)],
             };
-            state.deliverer.deliver_claimed(handed, "synchronous").await
+            state
+                .deliverer
+                .deliver_claimed(handed, Trigger::Synchronous)
+                .await
         } else {
             state.deliverer.deliver_now(d.id).await
         };

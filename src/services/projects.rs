@@ -9,8 +9,9 @@ use crate::db::projects::{PhaseRow, ProjectRow};
 use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
+use crate::domain::catalogue::{Action, ObjectType};
 use crate::domain::project::{PhaseDraft, ProjectDraft};
-use crate::events::{self, Action, Change, ObjectType, Recorded};
+use crate::events::{self, Change, Recorded};
 use crate::state::AppState;
 
 const CODE_TAKEN: &str = "A project with this code already exists.";

@@ -6,7 +6,7 @@ use super::webhooks::history::Snapshot;
 use super::webhooks::{history, new_signing_secret};
 use super::{Actor, ServiceError};
 use crate::db::{self, webhooks::HeaderRow, webhooks::WebhookFields};
-use crate::events::{ActionFilter, ObjectType};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::state::AppState;
 
 const BATCH: u32 = 1000;

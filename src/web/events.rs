@@ -6,10 +6,10 @@ use askama::Template;
 use super::{Area, Chrome};
 use crate::auth::{CurrentUser, TypedSession};
 use crate::domain::Right;
+use crate::domain::catalogue::{Action, ObjectType};
+use crate::domain::catalogue::{event_type, event_types};
+use crate::domain::template::placeholders;
 use crate::error::AppError;
-use crate::events::catalogue::{event_type, event_types};
-use crate::events::template::placeholders;
-use crate::events::{Action, ObjectType};
 
 pub const PAYLOAD_SCHEMA: &str = include_str!("../../static/webhook-payload.schema.json");
 

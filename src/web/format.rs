@@ -24,42 +24,6 @@ pub fn date(ms: i64) -> String {
         .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
 }
 
-/// What made an attempt, as screens name it.
-pub fn trigger(code: &str) -> &'static str {
-    match code {
-        "scheduled" => "Delivery",
-        "manual" => "Retried by hand",
-        "test" => "Test",
-        "synchronous" => "Synchronous call",
-        _ => "Other",
-    }
-}
-
-/// A delivery's mode, as the webhook form names it.
-pub fn mode(code: &str) -> &'static str {
-    crate::domain::webhook::Mode::from_flags(code != "async", code == "sync_tx").label()
-}
-
-/// What an application-log entry is about.
-pub fn log_kind(code: &str) -> &'static str {
-    match code {
-        "delivery_dead" => "Delivery failed for good",
-        "webhook_disabled" => "Webhook turned off",
-        "over_cap" => "Over the per-action limit",
-        "vetoed" => "Change refused",
-        _ => "Other",
-    }
-}
-
-/// A log level: Info, Warning, Error.
-pub fn level(code: &str) -> &'static str {
-    match code {
-        "error" => "Error",
-        "warning" => "Warning",
-        _ => "Info",
-    }
-}
-
 pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
 }
@@ -74,7 +38,5 @@ mod tests {
         assert_eq!(last_status(Some(204)).unwrap().0, "OK (204)");
         assert_eq!(last_status(Some(404)).unwrap().0, "ERROR (404)");
         assert_eq!(time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(mode("async"), "Asynchronous");
-        assert_eq!(mode("sync_tx"), "Synchronous in transaction");
     }
 }

@@ -10,7 +10,9 @@ use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::deliveries::{AttemptRow, DeliveryRow, LogRow, NotClaimed};
 use crate::db::{self};
-use crate::domain::Right;
+use crate::domain::app_log::LogLevel;
+use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
+use crate::domain::{Coded, Right};
 use crate::error::{AppError, redirect};
 use crate::state::AppState;
 
@@ -23,24 +25,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/attempts/{id}", web::get().to(attempt));
 }
 
-pub const STATES: [(&str, &str); 6] = [
-    ("queued", "Queued"),
-    ("in_flight", "In flight"),
-    ("waiting", "Failed, waiting to retry"),
-    ("dead", "Dead"),
-    ("delivered", "Delivered"),
-    ("cancelled", "Cancelled"),
-];
-
-/// The state as the screen names it.
-pub fn state_label(d: &DeliveryRow) -> &'static str {
-    let code = d.state();
-    STATES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or("Unknown", |(_, label)| *label)
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
@@ -50,7 +34,7 @@ pub struct ListQuery {
 
 pub struct Row {
     pub d: DeliveryRow,
-    pub state: &'static str,
+    pub state: DeliveryState,
     pub created: String,
     pub next: String,
 }
@@ -62,7 +46,7 @@ struct ListPage {
     rows: Vec<Row>,
     state: String,
     webhook: String,
-    states: [(&'static str, &'static str); 6],
+    states: &'static [DeliveryState],
 }
 
 async fn list(
@@ -72,18 +56,15 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let filter = STATES
-        .iter()
-        .find(|(code, _)| *code == query.state)
-        .map(|(code, _)| *code);
+    let filter = DeliveryState::from_code(&query.state);
     let webhook = query.webhook.trim().parse::<i64>().ok();
     let rows = db::deliveries::list(&state.pool, filter, webhook, 200)
         .await?
         .into_iter()
         .map(|d| Row {
-            state: state_label(&d),
+            state: d.state(),
             created: format::time(d.created_at),
-            next: if d.status == "pending" {
+            next: if d.status == DeliveryStatus::Pending {
                 format::time(d.next_attempt_at)
             } else {
                 String::new()
@@ -96,7 +77,7 @@ async fn list(
         rows,
         state: query.state.clone(),
         webhook: query.webhook.clone(),
-        states: STATES,
+        states: DeliveryState::ALL,
     })
 }
 
@@ -112,14 +93,14 @@ pub struct AttemptView {
 struct DetailPage {
     chrome: Chrome,
     d: DeliveryRow,
-    state: &'static str,
+    state: DeliveryState,
     attempts: Vec<AttemptView>,
     /// Retry now and Cancel: for those with the right, on a delivery still to go or dead.
     can_act: bool,
 }
 
 /// An attempt made just now (the Test button), shown like a recorded one.
-pub fn attempt_view_of(a: &crate::delivery::Attempt, trigger: &str) -> AttemptView {
+pub fn attempt_view_of(a: &crate::delivery::Attempt, trigger: Trigger) -> AttemptView {
     attempt_view(a.as_row(trigger, db::now_ms()))
 }
 
@@ -151,11 +132,10 @@ async fn detail(
         .into_iter()
         .map(attempt_view)
         .collect();
-    let can_act =
-        user.can(Right::ManagePendingOrders) && matches!(d.state(), "queued" | "waiting" | "dead");
+    let can_act = user.can(Right::ManagePendingOrders) && d.state().can_act();
     super::page(&DetailPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
-        state: state_label(&d),
+        state: d.state(),
         d,
         attempts,
         can_act,

@@ -14,9 +14,9 @@ use crate::domain::project::{
     PHASE_STATUSES, PROJECT_STATUSES, PhaseDraft, PhaseInput, ProjectDraft, ProjectInput,
 };
 use crate::domain::project_filter::ProjectCriteria;
+use crate::domain::webhook::Mode;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
-use crate::events::record::Mode;
 use crate::services::projects::{self as service, Saved};
 use crate::services::{ServiceError, projects::Saved::Changed};
 use crate::state::AppState;
@@ -165,7 +165,7 @@ fn report(session: &TypedSession, what: &str, saved: &Saved) {
             let queued = recorded
                 .iter()
                 .flat_map(|r| &r.deliveries)
-                .filter(|d| d.mode == Mode::Async)
+                .filter(|d| d.mode == Mode::Asynchronous)
                 .count();
             match queued {
                 0 => format!("{what} saved."),

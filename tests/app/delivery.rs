@@ -631,7 +631,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
             delivery_id: None,
             webhook_id: webhook,
             attempt_no: 1,
-            trigger: "test",
+            trigger: hookline::domain::delivery::Trigger::Test,
             started_at: 1_000 + n,
             duration_ms: 1,
             method: "POST",

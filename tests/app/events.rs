@@ -619,8 +619,8 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
             .cloned()
     };
     let change = hookline::events::Change {
-        object: hookline::events::ObjectType::Project,
-        action: hookline::events::Action::Modify,
+        object: hookline::domain::catalogue::ObjectType::Project,
+        action: hookline::domain::catalogue::Action::Modify,
         object_id: two,
         parent: None,
         before: attributes("Apollo"),
@@ -784,7 +784,7 @@ async fn templates_render_every_placeholder_with_the_right_escaping() {
 
     // Every placeholder a project event offers renders, none is left as text.
     let every: String =
-        hookline::events::template::placeholders(hookline::events::ObjectType::Project)
+        hookline::domain::template::placeholders(hookline::domain::catalogue::ObjectType::Project)
             .iter()
             .map(|p| format!("{{{p}}}|"))
             .collect();

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{ActionFilter, ObjectType};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 
 pub const CONTAINS_MAX_CHARS: usize = 200;
 

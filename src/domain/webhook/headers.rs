@@ -2,8 +2,8 @@
 //! values without line breaks. A secret value may be left empty on modification to keep the
 //! stored one.
 
-use crate::events::ObjectType;
-use crate::events::template::Template;
+use crate::domain::catalogue::ObjectType;
+use crate::domain::template::Template;
 
 pub const MAX_HEADERS: usize = 20;
 pub const HEADER_NAME_MAX: usize = 100;

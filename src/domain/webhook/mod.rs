@@ -12,8 +12,8 @@ pub use criteria::ListCriteria;
 pub use headers::{HeaderDraft, HeaderInput};
 
 use super::FieldErrors;
-use crate::events::template::Template;
-use crate::events::{ActionFilter, ObjectType};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::template::Template;
 
 pub const WORDING_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
@@ -27,6 +27,14 @@ pub enum Verb {
     Put,
     Patch,
     Delete,
+}
+
+impl crate::domain::Coded for Verb {
+    const ALL: &'static [Self] = &Verb::ALL;
+
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 impl Verb {
@@ -51,11 +59,29 @@ impl Verb {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a webhook is called: through the queue, while the person waits, or inside the
+/// change's transaction with the power to refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     Asynchronous,
     Synchronous,
     SynchronousInTransaction,
+}
+
+impl crate::domain::Coded for Mode {
+    const ALL: &'static [Self] = &[
+        Self::Asynchronous,
+        Self::Synchronous,
+        Self::SynchronousInTransaction,
+    ];
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Asynchronous => "async",
+            Self::Synchronous => "sync",
+            Self::SynchronousInTransaction => "sync_tx",
+        }
+    }
 }
 
 impl Mode {

@@ -3,8 +3,8 @@
 
 use url::Url;
 
-use crate::events::ObjectType;
-use crate::events::template::Template;
+use crate::domain::catalogue::ObjectType;
+use crate::domain::template::Template;
 
 pub const URL_MAX_CHARS: usize = 2048;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ServiceError;
 use crate::db::webhooks::{HeaderRow, WebhookFields};
 use crate::db::{self, Tx};
-use crate::events::catalogue::{Narrowing, event_label};
+use crate::domain::catalogue::{Narrowing, event_label};
 use crate::services::Actor;
 
 pub const MASK: &str = "••••••••";

@@ -9,9 +9,10 @@ use crate::delivery::Attempt;
 use crate::delivery::engine::insert_attempt;
 use crate::delivery::request::build;
 use crate::delivery::send::send;
+use crate::domain::catalogue::event_type;
+use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
+use crate::domain::delivery::Trigger;
 use crate::domain::webhook::{WebhookDraft, WebhookUrl};
-use crate::events::catalogue::event_type;
-use crate::events::{Action, ActionFilter, ObjectType};
 use crate::services::Actor;
 use crate::state::AppState;
 
@@ -153,7 +154,7 @@ pub async fn test(
     };
     if let Some(w) = stored {
         let mut tx = db::begin_write(&state.pool).await?;
-        insert_attempt(&mut tx, None, w.id, 1, "test", now, &attempt).await?;
+        insert_attempt(&mut tx, None, w.id, 1, Trigger::Test, now, &attempt).await?;
         let note = Change {
             field: "Test".into(),
             before: String::new(),

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, list_filters::SavedFilter};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::webhook::ListCriteria;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
-use crate::events::{ActionFilter, ObjectType};
 use crate::state::AppState;
 use crate::web::{Area, Chrome};
 

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, webhooks::HeaderRow};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::template::placeholders;
 use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
-use crate::events::template::placeholders;
-use crate::events::{ActionFilter, ObjectType};
 use crate::services::{ServiceError, webhooks as service};
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
@@ -605,7 +605,8 @@ pub async fn test(
         Ok(attempt) => {
             view.test_message = Some(attempt.summary());
             view.test_attempt = Some(crate::web::pending_orders::attempt_view_of(
-                &attempt, "test",
+                &attempt,
+                crate::domain::delivery::Trigger::Test,
             ));
             render(
                 &state,

@@ -75,6 +75,30 @@ const USER_FIELDS: &[Field] = &[
     field("roles", "Roles", FieldKind::Text),
 ];
 
+impl super::Coded for ObjectType {
+    const ALL: &'static [Self] = &ObjectType::ALL;
+
+    fn code(self) -> &'static str {
+        ObjectType::code(self)
+    }
+}
+
+impl super::Coded for Action {
+    const ALL: &'static [Self] = &Action::ALL;
+
+    fn code(self) -> &'static str {
+        Action::code(self)
+    }
+}
+
+impl super::Coded for ActionFilter {
+    const ALL: &'static [Self] = &ActionFilter::ALL;
+
+    fn code(self) -> &'static str {
+        ActionFilter::code(self)
+    }
+}
+
 impl ObjectType {
     pub const ALL: [ObjectType; 3] = [ObjectType::Phase, ObjectType::Project, ObjectType::User];
 
