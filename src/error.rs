@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::domain::Right;
+use crate::services::ServiceError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -140,6 +141,23 @@ impl ResponseError for AppError {
             reference,
         });
         response
+    }
+}
+
+/// A service's refusal on a page: not found, or a bad request in words.
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Conflict(message) | ServiceError::Vetoed(message) => {
+                AppError::BadRequest(message)
+            }
+            ServiceError::Internal(e) => e.into(),
+            ServiceError::Invalid(errors) => {
+                let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();
+                AppError::BadRequest(text.join(" "))
+            }
+        }
     }
 }
 

@@ -63,5 +63,5 @@ pub async fn schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(crate::web::PAYLOAD_SCHEMA)
+        .body(crate::events::payload::SCHEMA)
 }

@@ -10,7 +10,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{attempts, catalogue, objects, webhooks};
-use crate::error::AppError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -287,11 +286,18 @@ fn schemas(doc: &Value) -> Vec<SchemaView> {
         .collect()
 }
 
-async fn page() -> Result<HttpResponse, AppError> {
+/// The API page: HTML, but the API's own (served without sign-in, from its document).
+async fn page() -> Result<HttpResponse, super::error::ApiError> {
     let doc: Value = serde_json::from_str(document()).map_err(anyhow::Error::new)?;
-    crate::web::page(&DocsPage {
+    let html = DocsPage {
         description: text(&doc["info"], "description"),
         sections: sections(&doc),
         schemas: schemas(&doc),
-    })
+    }
+    .render()
+    .map_err(anyhow::Error::new)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html))
 }

@@ -1,6 +1,9 @@
 //! The default payload (an envelope around the event) and the rendering of a webhook's URL,
 //! body and header templates from an event.
 
+/// The JSON Schema of the default payload, served at `/schemas/webhook-payload.json`.
+pub const SCHEMA: &str = include_str!("../../static/webhook-payload.schema.json");
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;

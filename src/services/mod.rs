@@ -48,22 +48,6 @@ impl ServiceError {
     }
 }
 
-impl From<ServiceError> for crate::error::AppError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::NotFound => crate::error::AppError::NotFound,
-            ServiceError::Conflict(message) | ServiceError::Vetoed(message) => {
-                crate::error::AppError::BadRequest(message)
-            }
-            ServiceError::Internal(e) => e.into(),
-            ServiceError::Invalid(errors) => {
-                let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();
-                crate::error::AppError::BadRequest(text.join(" "))
-            }
-        }
-    }
-}
-
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())

@@ -11,8 +11,6 @@ use crate::domain::catalogue::{event_type, event_types};
 use crate::domain::template::placeholders;
 use crate::error::AppError;
 
-pub const PAYLOAD_SCHEMA: &str = include_str!("../../static/webhook-payload.schema.json");
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/event-types", web::get().to(catalogue))
         .route("/schemas/webhook-payload.json", web::get().to(schema));
@@ -66,5 +64,5 @@ async fn schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(PAYLOAD_SCHEMA)
+        .body(crate::events::payload::SCHEMA)
 }

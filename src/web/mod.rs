@@ -21,7 +21,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 pub use chrome::{Area, Chrome};
-pub use events::PAYLOAD_SCHEMA;
 
 use crate::error::AppError;
 
