@@ -1,6 +1,7 @@
 //! Delivery: the queue's workers, the shared HTTP client and its outgoing-address guard,
 //! Standard Webhooks signing, the retry policy, and retention.
 
+pub mod call;
 pub mod client;
 pub mod engine;
 pub mod guard;
@@ -10,4 +11,5 @@ pub mod request;
 pub mod send;
 pub mod signing;
 
-pub use engine::{Attempt, Deliverer};
+pub use call::{Attempt, Caller};
+pub use engine::Deliverer;

@@ -16,10 +16,9 @@ use futures_util::future::join_all;
 use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::events::{EventRow, LogEntry};
+use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, Tx};
 use crate::delivery::engine::{insert_attempt, new_attempt};
-use crate::delivery::request::{Outgoing, build};
-use crate::delivery::send::send;
 use crate::delivery::{Attempt, Deliverer};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::Trigger;
@@ -142,11 +141,12 @@ async fn after_commit_all(state: &AppState, recorded: &[Recorded]) -> Vec<Attemp
     calls
 }
 
+/// An in-transaction webhook to call about the proposed change.
 struct Approval {
-    webhook_id: i64,
-    wording: String,
+    webhook: Arc<WebhookRow>,
+    headers: Arc<Vec<HeaderRow>>,
+    event: Arc<EventRow>,
     message_id: String,
-    request: Result<Outgoing, String>,
 }
 
 async fn approval_requests(
@@ -175,19 +175,11 @@ async fn approval_requests(
                 (Arc::new(webhook), Arc::new(headers))
             }
         };
-        let request = build(
-            &webhook,
-            &headers,
-            event,
-            &d.message_id,
-            false,
-            db::now_ms(),
-        );
         out.push(Approval {
-            webhook_id: d.webhook_id,
-            wording: webhook.wording.clone(),
+            webhook,
+            headers,
+            event: event.clone(),
             message_id: d.message_id.clone(),
-            request,
         });
     }
     Ok(out)
@@ -201,27 +193,24 @@ struct Called {
 
 /// Calls every approver at once; the first refusal is reported.
 async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, Attempt)> {
-    let client = state.deliverer.client();
+    let caller = state.deliverer.caller();
     let calls = approvals.into_iter().map(|a| async move {
-        let attempt = match a.request {
-            Ok(request) => {
-                let outcome = send(client, &request, state.settings.sync_timeout).await;
-                Attempt {
-                    url: request.url.clone(),
-                    request,
-                    outcome,
-                }
-            }
-            Err(e) => Attempt::unsendable(e),
+        let attempt = caller
+            .call(
+                &a.webhook,
+                &a.headers,
+                &a.event,
+                &a.message_id,
+                Trigger::Synchronous,
+            )
+            .await
+            .unwrap_or_else(Attempt::unsendable);
+        let called = Called {
+            webhook_id: a.webhook.id,
+            wording: a.webhook.wording.clone(),
+            message_id: a.message_id,
         };
-        (
-            Called {
-                webhook_id: a.webhook_id,
-                wording: a.wording,
-                message_id: a.message_id,
-            },
-            attempt,
-        )
+        (called, attempt)
     });
     join_all(calls).await
 }

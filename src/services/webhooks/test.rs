@@ -7,8 +7,6 @@ use super::{ServiceError, fields, resolve_headers};
 use crate::db::{self, events::EventRow, webhooks::WebhookRow};
 use crate::delivery::Attempt;
 use crate::delivery::engine::insert_attempt;
-use crate::delivery::request::build;
-use crate::delivery::send::send;
 use crate::domain::catalogue::event_type;
 use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::delivery::Trigger;
@@ -136,22 +134,12 @@ pub async fn test(
         change_version: version,
     };
     let message_id = crate::random::sortable_id("msg_", now);
-    let attempt = match build(&webhook, &headers, &event, &message_id, true, now) {
-        Ok(request) => {
-            let outcome = send(
-                state.deliverer.client(),
-                &request,
-                state.settings.sync_timeout,
-            )
-            .await;
-            Attempt {
-                url: request.url.clone(),
-                request,
-                outcome,
-            }
-        }
-        Err(e) => Attempt::unsendable(e),
-    };
+    let attempt = state
+        .deliverer
+        .caller()
+        .call(&webhook, &headers, &event, &message_id, Trigger::Test)
+        .await
+        .unwrap_or_else(Attempt::unsendable);
     if let Some(w) = stored {
         let mut tx = db::begin_write(&state.pool).await?;
         insert_attempt(&mut tx, None, w.id, 1, Trigger::Test, now, &attempt).await?;

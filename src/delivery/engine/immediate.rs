@@ -1,0 +1,101 @@
+//! Calls made now, while someone waits: a synchronous call after its commit, and Retry
+//! now.
+
+use super::{Deliverer, Handed, Keep, Rows, WebhookRows};
+use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
+use crate::delivery::call::Attempt;
+use crate::domain::delivery::Trigger;
+
+impl Deliverer {
+    /// Makes the call of a synchronous delivery its change left queued.
+    pub async fn deliver_now(&self, id: i64) -> anyhow::Result<Option<Attempt>> {
+        match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
+            Some(c) => Ok(self.attempt(c, Trigger::Synchronous, Keep::Soon).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Retry now: one attempt by hand, whatever the schedule, in the object's order. It does
+    /// not use up a scheduled attempt: should it fail, the delivery keeps its place (its
+    /// next retry, or dead). The workers are woken after it, for the deliveries behind it.
+    pub async fn retry_now(&self, id: i64) -> anyhow::Result<Result<Option<Attempt>, NotClaimed>> {
+        let now = db::now_ms();
+        let claimed =
+            match db::deliveries::claim_manual(&self.pool, id, now, self.lease_ms()).await? {
+                Ok(c) => c,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+        let attempt = self
+            .attempt(claimed, Trigger::Manual, Keep::Durable)
+            .await?;
+        self.wake();
+        Ok(Ok(attempt))
+    }
+
+    /// A webhook and its headers as of counter `version`, from the cache; None when the
+    /// committed state has not reached that counter yet (the caller reads them itself).
+    pub async fn webhook_at(&self, version: i64, id: i64) -> sqlx::Result<Option<WebhookRows>> {
+        let (at, mut found) = self
+            .webhooks
+            .get(&self.pool, &self.keys, version, &[id])
+            .await?;
+        Ok((at >= version).then(|| found.remove(&id).flatten()))
+    }
+
+    /// Sends deliveries their change has just written claimed, with its event at hand (a
+    /// synchronous call right after the commit); gives the last attempt.
+    pub async fn deliver_claimed(
+        &self,
+        handed: Handed,
+        trigger: Trigger,
+    ) -> anyhow::Result<Option<Attempt>> {
+        let mut last = None;
+        for (c, rows) in self.with_webhooks(vec![handed]).await? {
+            last = self.attempt_loaded(c, rows, trigger, Keep::Soon).await?;
+        }
+        Ok(last)
+    }
+
+    /// One attempt of a claimed delivery, recorded with its outcome.
+    pub(super) async fn attempt(
+        &self,
+        c: Claimed,
+        trigger: Trigger,
+        keep: Keep,
+    ) -> anyhow::Result<Option<Attempt>> {
+        let mut last = None;
+        for (c, rows) in self.load(vec![c]).await? {
+            last = self.attempt_loaded(c, rows, trigger, keep).await?;
+        }
+        Ok(last)
+    }
+
+    pub(super) async fn attempt_loaded(
+        &self,
+        c: Claimed,
+        rows: Option<Rows>,
+        trigger: Trigger,
+        keep: Keep,
+    ) -> anyhow::Result<Option<Attempt>> {
+        let Some(finished) = self.send_loaded(c, rows, trigger).await? else {
+            return Ok(None);
+        };
+        let attempt = finished.attempt.clone();
+        match keep {
+            Keep::Durable => Self::record(&self.pool, &[finished], keep).await?,
+            Keep::Soon => {
+                // The person is answered now; the record follows in a task of its own, and
+                // every request waits for it first.
+                let mark = db::writer::writer_of(&self.pool).await?.background_write();
+                let pool = self.pool.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = Self::record(&pool, &[finished], keep).await {
+                        tracing::error!(error = %e, "a call's attempt could not be recorded");
+                    }
+                    drop(mark);
+                });
+            }
+        }
+        Ok(Some(attempt))
+    }
+}

@@ -1,0 +1,144 @@
+//! The delivery engine. Background workers claim due deliveries under a lease, send them with
+//! the shared client (bounded overall and per destination host), and record every attempt;
+//! failures are retried on the policy's schedule. Committed changes wake the workers, so a
+//! delivery leaves without waiting for a poll; a stopped or killed worker's claims are taken
+//! up again when their lease runs out. In parts: `workers` (claiming and the loop),
+//! `sending`, `recording`, `immediate` (calls made while someone waits), `cache`; retention
+//! is `delivery::housekeeping`.
+
+mod cache;
+mod immediate;
+mod recording;
+mod sending;
+mod workers;
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+use super::call::Caller;
+use crate::config::Settings;
+use crate::db::events::EventRow;
+use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::db::{self, deliveries::Claimed};
+use crate::sealing::Keyring;
+use cache::WebhookCache;
+pub use cache::WebhookRows;
+use recording::{Finished, Keep};
+pub use recording::{insert_attempt, new_attempt};
+
+/// The most deliveries claimed at once by one pass.
+const CLAIM_BATCH: usize = 256;
+/// The most attempts recorded in one transaction.
+const RECORD_BATCH: usize = 512;
+/// Sleep at most this long between looks at the queue (work from other processes).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long a stop waits for requests in flight before giving their claims back.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub struct Deliverer {
+    pool: SqlitePool,
+    caller: Caller,
+    settings: Arc<Settings>,
+    wakeup: Notify,
+    permits: Arc<Semaphore>,
+    in_flight: Mutex<HashSet<i64>>,
+    /// Whether due deliveries wait behind earlier ones of the same objects.
+    blocked: AtomicBool,
+    /// Where committed changes hand their claimed deliveries while the background loop runs.
+    handed: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
+    /// Webhooks as last read, for building requests without reading them each time.
+    webhooks: WebhookCache,
+    /// The keys that open the webhooks' stored secrets.
+    keys: Arc<Keyring>,
+}
+
+impl Deliverer {
+    pub fn new(
+        pool: SqlitePool,
+        settings: Arc<Settings>,
+        keys: Arc<Keyring>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            caller: Caller::new(settings.clone())?,
+            permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
+            pool,
+            settings,
+            wakeup: Notify::new(),
+            in_flight: Mutex::new(HashSet::new()),
+            blocked: AtomicBool::new(false),
+            handed: Mutex::new(None),
+            webhooks: WebhookCache::default(),
+            keys,
+        })
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.settings.delivery_lease.as_millis() as i64
+    }
+
+    /// What makes every call, under the same limits.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Called after a commit that queued deliveries.
+    pub fn wake(&self) {
+        self.wakeup.notify_one();
+    }
+
+    /// Whether the background loop runs, to take deliveries claimed by their changes.
+    pub fn takes_hand_overs(&self) -> bool {
+        self.handed.lock().expect("hand-over lock").is_some()
+    }
+
+    /// Takes deliveries a committed change wrote claimed. Should the loop have stopped
+    /// meanwhile, they are given back to the queue.
+    pub fn hand_over(&self, handed: Handed) {
+        let refused = match &*self.handed.lock().expect("hand-over lock") {
+            Some(to_loop) => to_loop.send(handed).err().map(|e| e.0),
+            None => Some(handed),
+        };
+        if let Some(back) = refused {
+            let (pool, ids) = (self.pool.clone(), back.ids());
+            tokio::spawn(async move { give_back(&pool, ids).await });
+        }
+    }
+}
+
+/// Returns claimed deliveries that will not be sent now to the queue.
+async fn give_back(pool: &SqlitePool, ids: Vec<i64>) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = db::deliveries::release(pool, &ids).await {
+        tracing::error!(error = %e, "cannot give back unfinished deliveries; their lease will expire");
+    }
+}
+
+/// What sending one delivery needs.
+pub struct Rows {
+    webhook: Arc<WebhookRow>,
+    headers: Arc<Vec<HeaderRow>>,
+    event: Arc<EventRow>,
+}
+
+/// Deliveries a committed change wrote claimed, with its event.
+pub struct Handed {
+    pub event: Arc<EventRow>,
+    pub deliveries: Vec<Claimed>,
+}
+
+impl Handed {
+    fn ids(&self) -> Vec<i64> {
+        self.deliveries.iter().map(|c| c.id).collect()
+    }
+}

@@ -1,0 +1,228 @@
+//! Recording attempts and settling their deliveries — delivered, retried on the schedule,
+//! or dead — in batches of one transaction each.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+
+use super::{Deliverer, RECORD_BATCH};
+use crate::db::events::LogEntry;
+use crate::db::{self, deliveries::Claimed};
+use crate::delivery::call::Attempt;
+use crate::delivery::policy::{Decision, decide};
+use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::delivery::{DeliveryStatus, FailureKind, Trigger};
+
+impl Deliverer {
+    /// Records attempts and their outcomes, however many, in one transaction and a handful
+    /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
+    pub(super) async fn record(
+        pool: &SqlitePool,
+        batch: &[Finished],
+        keep: Keep,
+    ) -> anyhow::Result<()> {
+        let now = db::now_ms();
+        let mut attempts = Vec::with_capacity(batch.len());
+        for f in batch {
+            attempts.push(new_attempt(
+                Some(f.claimed.id),
+                f.claimed.webhook_id,
+                f.claimed.attempts,
+                f.trigger,
+                f.started,
+                &f.attempt,
+            )?);
+        }
+        let mut delivered = Vec::new();
+        let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
+        let mut tx = db::begin_write(pool).await?;
+        for f in batch {
+            let (c, a) = (&f.claimed, &f.attempt);
+            let status = a
+                .outcome
+                .response
+                .as_ref()
+                .map_or(0, |r| i64::from(r.status));
+            let latest = statuses.entry(c.webhook_id).or_insert((f.started, status));
+            if f.started >= latest.0 {
+                *latest = (f.started, status);
+            }
+            // A synchronous call is made once: the person saw its result.
+            let decision = match (f.trigger, a.outcome.failure.is_some()) {
+                (Trigger::Synchronous, true) => Decision::Dead,
+                (_, failed) => decide(
+                    c.scheduled_attempt() as u32,
+                    a.outcome.failure.as_ref(),
+                    a.outcome.retry_after,
+                    // Only a retry's wait has any use for it.
+                    if failed {
+                        f64::from(crate::random::bytes::<1>()[0]) / 256.0
+                    } else {
+                        0.0
+                    },
+                ),
+            };
+            let error = a.outcome.error.as_deref();
+            // A failed attempt by hand leaves the delivery where it was.
+            let decision = match (&c.restore, decision) {
+                (Some(back), Decision::RetryIn(_) | Decision::Dead) => {
+                    let at = back.next_attempt_at;
+                    db::deliveries::settle(&mut tx, c.id, back.status, at, error, now).await?;
+                    continue;
+                }
+                (_, decision) => decision,
+            };
+            match &decision {
+                Decision::Delivered => delivered.push(c.id),
+                Decision::RetryIn(wait) => {
+                    db::deliveries::settle(
+                        &mut tx,
+                        c.id,
+                        DeliveryStatus::Pending,
+                        now + wait.as_millis() as i64,
+                        error,
+                        now,
+                    )
+                    .await?
+                }
+                Decision::Dead | Decision::Gone => {
+                    db::deliveries::settle(&mut tx, c.id, DeliveryStatus::Dead, now, error, now)
+                        .await?;
+                    let message = format!(
+                        "Delivery {} of webhook “{}” failed for good after {} attempt(s): {}",
+                        c.message_id,
+                        f.wording,
+                        c.attempts,
+                        error.unwrap_or("error")
+                    );
+                    let entry = LogEntry {
+                        level: LogLevel::Error,
+                        kind: LogKind::DeliveryDead,
+                        message: &message,
+                        webhook_id: Some(c.webhook_id),
+                        event_id: Some(c.event_id),
+                        attempt_id: None,
+                    };
+                    db::events::log(&mut tx, &entry, now).await?;
+                }
+            }
+            if decision == Decision::Gone {
+                let reason = format!(
+                    "Turned off by Hookline: the receiver answered 410 Gone at {}",
+                    a.url
+                );
+                db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
+                let message = format!(
+                    "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
+                    f.wording
+                );
+                let entry = LogEntry {
+                    level: LogLevel::Warning,
+                    kind: LogKind::WebhookDisabled,
+                    message: &message,
+                    webhook_id: Some(c.webhook_id),
+                    event_id: Some(c.event_id),
+                    attempt_id: None,
+                };
+                db::events::log(&mut tx, &entry, now).await?;
+            }
+        }
+        let latest: Vec<(i64, i64, i64)> = statuses
+            .into_iter()
+            .map(|(webhook, (at, status))| (webhook, at, status))
+            .collect();
+        db::deliveries::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
+        match keep {
+            Keep::Durable => tx.commit().await?,
+            Keep::Soon => tx.commit_in_background(),
+        }
+        Ok(())
+    }
+
+    /// Records what the background workers send, in batches, until every sender is gone.
+    pub(super) async fn record_loop(self: Arc<Self>, mut done: mpsc::UnboundedReceiver<Finished>) {
+        while let Some(first) = done.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_BATCH {
+                match done.try_recv() {
+                    Ok(f) => batch.push(f),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = Self::record(&self.pool, &batch, Keep::Durable).await {
+                // Unrecorded attempts stay claimed; their lease runs out and they go again.
+                tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
+            } else if self.blocked.swap(false, Ordering::Relaxed) {
+                self.wake();
+            }
+        }
+    }
+}
+
+/// Whether an attempt's record must be on disk before its caller goes on. A background
+/// worker waits for the disk; a person waiting for a call's result (a synchronous webhook,
+/// Retry now) is answered at once, the record written and committed in the background
+/// (see `Writer::background_write`), before any later request reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Keep {
+    Durable,
+    Soon,
+}
+
+/// An attempt made and not yet recorded.
+pub(super) struct Finished {
+    pub(super) claimed: Claimed,
+    pub(super) wording: String,
+    pub(super) trigger: Trigger,
+    pub(super) started: i64,
+    pub(super) attempt: Attempt,
+}
+
+/// An attempt as the database records it (secret header values masked).
+pub fn new_attempt<'a>(
+    delivery: Option<i64>,
+    webhook_id: i64,
+    attempt_no: i64,
+    trigger: Trigger,
+    started: i64,
+    a: &'a Attempt,
+) -> anyhow::Result<db::deliveries::NewAttempt<'a>> {
+    let response = a.outcome.response.as_ref();
+    Ok(db::deliveries::NewAttempt {
+        delivery_id: delivery,
+        webhook_id,
+        attempt_no,
+        trigger,
+        started_at: started,
+        duration_ms: a.outcome.duration.as_millis() as i64,
+        method: &a.request.method,
+        url: &a.url,
+        request_headers: serde_json::to_string(&a.request.masked_headers())?,
+        request_body: &a.request.body,
+        status: response.map(|r| i64::from(r.status)),
+        response_headers: response
+            .map(|r| serde_json::to_string(&r.headers))
+            .transpose()?,
+        response_body: response.map(|r| r.body.as_str()),
+        error_kind: a.outcome.failure.map(FailureKind::kind),
+        error_message: a.outcome.error.as_deref(),
+        error_detail: a.outcome.detail.as_deref(),
+    })
+}
+
+/// Records an attempt (secret header values masked).
+pub async fn insert_attempt(
+    tx: &mut db::Tx,
+    delivery: Option<i64>,
+    webhook_id: i64,
+    attempt_no: i64,
+    trigger: Trigger,
+    started: i64,
+    a: &Attempt,
+) -> anyhow::Result<i64> {
+    let new = new_attempt(delivery, webhook_id, attempt_no, trigger, started, a)?;
+    Ok(db::deliveries::insert_attempt(tx, &new).await?)
+}

@@ -1,0 +1,203 @@
+//! The background workers: claiming due deliveries (and those whose lease ran out) under a
+//! lease, taking those committed changes hand over, sending them within the concurrency
+//! limit, and giving back what a stop leaves unsent.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::{
+    CLAIM_BATCH, Deliverer, Finished, Handed, IDLE_POLL, Keep, Rows, SHUTDOWN_GRACE, give_back,
+};
+use crate::db::{self, deliveries::Claimed};
+use crate::domain::delivery::Trigger;
+
+impl Deliverer {
+    /// Claims and sends every delivery due now, and waits for them: for tests and tools.
+    pub async fn run_once(self: &Arc<Self>) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let claimed = db::deliveries::claim(
+                &self.pool,
+                db::now_ms(),
+                self.lease_ms(),
+                CLAIM_BATCH as i64,
+            )
+            .await?;
+            if claimed.is_empty() {
+                return Ok(total);
+            }
+            total += claimed.len();
+            let mut tasks = JoinSet::new();
+            for c in claimed {
+                let me = self.clone();
+                tasks.spawn(async move { me.attempt(c, Trigger::Scheduled, Keep::Durable).await });
+            }
+            while let Some(done) = tasks.join_next().await {
+                done??;
+            }
+        }
+    }
+
+    /// The background loop, until `stop` turns true.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let (finished, to_record) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(self.clone().record_loop(to_record));
+        let (to_loop, mut handed) = mpsc::unbounded_channel();
+        *self.handed.lock().expect("hand-over lock") = Some(to_loop);
+        // Whether to look at the queue; handed-over deliveries need no look.
+        let mut look = true;
+        let mut idle = IDLE_POLL;
+        while !*stop.borrow() {
+            while tasks.try_join_next().is_some() {}
+            if look {
+                let free = self.permits.available_permits().min(CLAIM_BATCH);
+                let claimed = if free == 0 {
+                    Vec::new()
+                } else {
+                    db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "cannot claim deliveries");
+                            Vec::new()
+                        })
+                };
+                // As many as asked: there may be more right away.
+                let more = free > 0 && claimed.len() == free;
+                if !claimed.is_empty() {
+                    self.dispatch(claimed, &mut tasks, &finished).await;
+                }
+                if more {
+                    continue;
+                }
+                idle = self.idle_wait(free == 0).await;
+            }
+            let deadline = tokio::time::Instant::now() + idle;
+            tokio::select! {
+                Some(first) = handed.recv() => {
+                    // Whatever else was handed meanwhile goes with it.
+                    let mut batch = vec![first];
+                    while let Ok(more) = handed.try_recv() {
+                        batch.push(more);
+                    }
+                    self.dispatch_handed(batch, &mut tasks, &finished).await;
+                    look = false;
+                    idle = deadline.saturating_duration_since(tokio::time::Instant::now());
+                }
+                _ = self.wakeup.notified() => look = true,
+                _ = tokio::time::sleep_until(deadline) => look = true,
+                _ = stop.changed() => {}
+            }
+        }
+        // Deliveries handed over but not started go back to the queue.
+        self.handed.lock().expect("hand-over lock").take();
+        handed.close();
+        let mut unstarted = Vec::new();
+        while let Ok(batch) = handed.try_recv() {
+            unstarted.extend(batch.ids());
+        }
+        give_back(&self.pool, unstarted).await;
+        self.shut_down(tasks).await;
+        // What was sent is recorded before the workers stop.
+        drop(finished);
+        let _ = recorder.await;
+    }
+
+    /// Sends a claimed batch, each delivery in a task of its own once a permit is free.
+    pub(super) async fn dispatch(
+        self: &Arc<Self>,
+        claimed: Vec<Claimed>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        match self.load(claimed).await {
+            Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
+            // Claimed but unread: their lease runs out and they are taken up again.
+            Err(e) => tracing::error!(error = %e, "cannot read claimed deliveries"),
+        }
+    }
+
+    /// Sends what committed changes handed over: their events are at hand.
+    pub(super) async fn dispatch_handed(
+        self: &Arc<Self>,
+        batch: Vec<Handed>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        match self.with_webhooks(batch).await {
+            Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the webhooks of handed-over deliveries")
+            }
+        }
+    }
+
+    pub(super) async fn spawn_sends(
+        self: &Arc<Self>,
+        loaded: Vec<(Claimed, Option<Rows>)>,
+        tasks: &mut JoinSet<()>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        for (c, rows) in loaded {
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                break;
+            };
+            self.in_flight.lock().expect("in-flight lock").insert(c.id);
+            let (me, finished) = (self.clone(), finished.clone());
+            tasks.spawn(async move {
+                let id = c.id;
+                match me.send_loaded(c, rows, Trigger::Scheduled).await {
+                    Ok(Some(f)) => {
+                        let _ = finished.send(f);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(delivery_id = id, error = %e, "delivery attempt failed")
+                    }
+                }
+                me.in_flight.lock().expect("in-flight lock").remove(&id);
+                drop(permit);
+            });
+        }
+    }
+
+    pub(super) async fn idle_wait(&self, saturated: bool) -> Duration {
+        if saturated {
+            return Duration::from_millis(5);
+        }
+        match db::deliveries::next_due(&self.pool).await {
+            Ok(Some(due)) if due > db::now_ms() => {
+                Duration::from_millis((due - db::now_ms()).min(IDLE_POLL.as_millis() as i64) as u64)
+            }
+            // Due but not claimed: waiting behind an earlier delivery of the same object,
+            // which the recorder wakes us for once it is settled.
+            Ok(Some(_)) => {
+                self.blocked.store(true, Ordering::Relaxed);
+                IDLE_POLL
+            }
+            _ => IDLE_POLL,
+        }
+    }
+
+    pub(super) async fn shut_down(&self, mut tasks: JoinSet<()>) {
+        let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tasks.abort_all();
+            let left: Vec<i64> = self
+                .in_flight
+                .lock()
+                .expect("in-flight lock")
+                .drain()
+                .collect();
+            give_back(&self.pool, left).await;
+        }
+        tracing::info!("delivery workers stopped");
+    }
+}
