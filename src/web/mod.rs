@@ -9,6 +9,7 @@ pub mod format;
 mod home;
 pub mod middleware;
 pub mod pending_orders;
+mod phases;
 mod project_filters;
 mod projects;
 mod roles;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(roles::routes)
         .configure(webhooks::routes)
         .configure(projects::routes)
+        .configure(phases::routes)
         .configure(project_filters::routes)
         .configure(events::routes)
         .configure(pending_orders::routes);

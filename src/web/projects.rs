@@ -1,5 +1,5 @@
-//! Projects and their phases: list with search and project filters, create, modify, delete
-//! (right: Manage projects). Every change fires its webhooks.
+//! Projects: list with search and project filters, create, modify, delete (right: Manage
+//! projects); their phases are in `phases`. Every change fires its webhooks.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -10,9 +10,7 @@ use super::{Area, Chrome, actor};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, projects::PhaseRow, projects::ProjectRow};
-use crate::domain::project::{
-    PHASE_STATUSES, PROJECT_STATUSES, PhaseDraft, PhaseInput, ProjectDraft, ProjectInput,
-};
+use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
 use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::Mode;
 use crate::domain::{FieldErrors, Right};
@@ -27,12 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/projects/new", web::post().to(create))
         .route("/projects/{id}", web::get().to(edit_form))
         .route("/projects/{id}", web::post().to(update))
-        .route("/projects/{id}/delete", web::post().to(delete))
-        .route("/projects/{id}/phases/new", web::get().to(new_phase_form))
-        .route("/projects/{id}/phases/new", web::post().to(create_phase))
-        .route("/phases/{id}", web::get().to(edit_phase_form))
-        .route("/phases/{id}", web::post().to(update_phase))
-        .route("/phases/{id}/delete", web::post().to(delete_phase));
+        .route("/projects/{id}/delete", web::post().to(delete));
 }
 
 #[derive(Deserialize, Default)]
@@ -121,45 +114,10 @@ struct FormPage {
     phases: Vec<PhaseRow>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PhaseForm {
-    name: String,
-    start_date: String,
-    finish_date: String,
-    status: String,
-    progress: String,
-}
-
-impl PhaseForm {
-    fn input(&self) -> PhaseInput {
-        PhaseInput {
-            name: self.name.clone(),
-            start_date: self.start_date.clone(),
-            finish_date: self.finish_date.clone(),
-            status: self.status.clone(),
-            progress: self.progress.clone(),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "projects/phase_form.html")]
-struct PhasePage {
-    chrome: Chrome,
-    id: Option<i64>,
-    /// The phase's name as saved, for the heading (the form may hold a refused one).
-    saved_name: String,
-    project: ProjectRow,
-    form: PhaseForm,
-    errors: FieldErrors,
-    statuses: [&'static str; 3],
-}
-
 /// "Project saved; 2 webhook deliveries queued." (the asynchronous ones: synchronous calls
 /// are made, not queued), and the errors of synchronous calls as Project Monitor shows them:
 /// "Request sent to <url> (status code: <code>)".
-fn report(session: &TypedSession, what: &str, saved: &Saved) {
+pub(super) fn report(session: &TypedSession, what: &str, saved: &Saved) {
     let text = match saved {
         Changed { recorded, .. } => {
             let queued = recorded
@@ -184,7 +142,7 @@ fn report(session: &TypedSession, what: &str, saved: &Saved) {
 }
 
 /// Field errors, or the reason a webhook refused the change, for the form to show.
-fn refusal(e: ServiceError) -> Result<FieldErrors, AppError> {
+pub(super) fn refusal(e: ServiceError) -> Result<FieldErrors, AppError> {
     match e {
         ServiceError::Invalid(errors) => Ok(errors),
         ServiceError::Vetoed(message) | ServiceError::Conflict(message) => {
@@ -370,7 +328,7 @@ async fn update(
     .await
 }
 
-fn flash_errors(session: &TypedSession, errors: &FieldErrors) {
+pub(super) fn flash_errors(session: &TypedSession, errors: &FieldErrors) {
     for (_, m) in errors.iter() {
         session.flash(FlashKind::Error, m);
     }
@@ -400,178 +358,4 @@ async fn delete(
         }
     }
     Ok(redirect("/projects"))
-}
-
-async fn render_phase(
-    state: &AppState,
-    user: &CurrentUser,
-    session: &TypedSession,
-    (project_id, id): (i64, Option<i64>),
-    form: PhaseForm,
-    errors: FieldErrors,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let project = db::projects::find(&state.pool, project_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let saved_name = match id {
-        Some(id) => db::projects::find_phase(&state.pool, id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    super::render(
-        status,
-        &PhasePage {
-            chrome: Chrome::new(user, session, Area::Projects),
-            id,
-            saved_name,
-            project,
-            form,
-            errors,
-            statuses: PHASE_STATUSES,
-        },
-    )
-}
-
-async fn new_phase_form(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ManageProjects)?;
-    let form = PhaseForm {
-        status: "Not started".into(),
-        progress: "0".into(),
-        ..PhaseForm::default()
-    };
-    render_phase(
-        &state,
-        &user,
-        &session,
-        (*id, None),
-        form,
-        FieldErrors::new(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn edit_phase_form(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ManageProjects)?;
-    let p = db::projects::find_phase(&state.pool, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let form = PhaseForm {
-        name: p.name,
-        start_date: p.start_date.unwrap_or_default(),
-        finish_date: p.finish_date.unwrap_or_default(),
-        status: p.status,
-        progress: p.progress.to_string(),
-    };
-    render_phase(
-        &state,
-        &user,
-        &session,
-        (p.project_id, Some(p.id)),
-        form,
-        FieldErrors::new(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn create_phase(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<PhaseForm>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ManageProjects)?;
-    let project_id = id.into_inner();
-    let errors = match PhaseDraft::parse(&form.input()) {
-        Ok(draft) => match service::create_phase(&state, &actor(&user), project_id, &draft).await {
-            Ok(saved) => {
-                report(&session, &format!("Phase “{}”", draft.name), &saved);
-                return Ok(redirect(&format!("/projects/{project_id}")));
-            }
-            Err(e) => refusal(e)?,
-        },
-        Err(e) => e,
-    };
-    render_phase(
-        &state,
-        &user,
-        &session,
-        (project_id, None),
-        form,
-        errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
-}
-
-async fn update_phase(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<PhaseForm>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ManageProjects)?;
-    let id = id.into_inner();
-    let phase = db::projects::find_phase(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let errors = match PhaseDraft::parse(&form.input()) {
-        Ok(draft) => match service::update_phase(&state, &actor(&user), id, &draft).await {
-            Ok(saved) => {
-                report(&session, &format!("Phase “{}”", draft.name), &saved);
-                return Ok(redirect(&format!("/projects/{}", phase.project_id)));
-            }
-            Err(e) => refusal(e)?,
-        },
-        Err(e) => e,
-    };
-    render_phase(
-        &state,
-        &user,
-        &session,
-        (phase.project_id, Some(id)),
-        form,
-        errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
-}
-
-async fn delete_phase(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    _: CsrfForm<serde::de::IgnoredAny>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ManageProjects)?;
-    let phase = db::projects::find_phase(&state.pool, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    match service::delete_phase(&state, &actor(&user), *id).await {
-        Ok((project_id, saved)) => {
-            report(&session, "Phase deletion", &saved);
-            Ok(redirect(&format!("/projects/{project_id}")))
-        }
-        Err(e) => {
-            flash_errors(&session, &refusal(e)?);
-            Ok(redirect(&format!("/phases/{}", phase.id)))
-        }
-    }
 }
