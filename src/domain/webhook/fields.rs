@@ -1,0 +1,145 @@
+//! Each field of a webhook checked on its own, with the form's messages.
+
+use chrono::NaiveDate;
+
+use super::{
+    BODY_MAX_BYTES, EventFilter, MAX_EXCLUDED_FIELDS, Rules, Verb, WORDING_MAX_CHARS, WebhookInput,
+};
+use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::template::Template;
+
+pub(super) fn text(input: &str, label: &str, max: usize, required: bool) -> Result<String, String> {
+    let value = input.trim();
+    if required && value.is_empty() {
+        return Err(format!("{label} is required."));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{label} must be at most {max} characters."));
+    }
+    Ok(value.to_owned())
+}
+
+pub(super) fn one_line(value: String, label: &str) -> Result<String, String> {
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{label} must be a single line without control characters."
+        ));
+    }
+    Ok(value)
+}
+
+pub(super) fn parse_event(input: &WebhookInput, rules: &Rules<'_>) -> Result<EventFilter, String> {
+    if input.event_action.trim().is_empty() || input.event_object.trim().is_empty() {
+        return Err("Event is required: choose an action and an object type.".into());
+    }
+    let action = ActionFilter::parse(&input.event_action)
+        .ok_or("Choose an action: All actions, Create, Modify or Delete.")?;
+    let object = ObjectType::parse(&input.event_object)
+        .ok_or("Choose an object type: Phase, Project or User.")?;
+    let project_filter = parse_optional_id(
+        &input.project_filter,
+        "Choose a project filter from the list.",
+    )?;
+    if let Some(id) = project_filter {
+        if !object.has_project() {
+            return Err("No project filter can be chosen for User events.".into());
+        }
+        if !rules.project_filters.contains(&id) {
+            return Err("Choose a project filter from the list.".into());
+        }
+    }
+    Ok(EventFilter {
+        action,
+        object,
+        project_filter,
+    })
+}
+
+pub(super) fn parse_body(
+    body: &str,
+    verb: Option<Verb>,
+    object: ObjectType,
+) -> Result<String, String> {
+    if body.len() > BODY_MAX_BYTES {
+        return Err(format!(
+            "Body must be at most {} KB.",
+            BODY_MAX_BYTES / 1024
+        ));
+    }
+    let empty = body.trim().is_empty();
+    match verb {
+        Some(v) if v.needs_body() && empty => {
+            return Err(format!(
+                "Body is required for {}: write a template, or {{payload}} for the default JSON payload.",
+                v.as_str()
+            ));
+        }
+        Some(Verb::Get) if !empty => {
+            return Err("A GET request has no body: leave Body empty.".into());
+        }
+        _ => {}
+    }
+    Template::parse(body, object)?;
+    Ok(if empty {
+        String::new()
+    } else {
+        body.replace("\r\n", "\n")
+    })
+}
+
+pub(super) fn parse_second_label(
+    input: &str,
+    language: Option<&str>,
+) -> Result<Option<String>, String> {
+    let Some(language) = language else {
+        return Ok(None);
+    };
+    let label = format!("Wording ({language})");
+    let value = text(input, &label, WORDING_MAX_CHARS, true).and_then(|v| one_line(v, &label))?;
+    Ok(Some(value))
+}
+
+pub(super) fn parse_optional_id(input: &str, message: &str) -> Result<Option<i64>, String> {
+    match input.trim() {
+        "" => Ok(None),
+        v => v.parse().map(Some).map_err(|_| message.to_owned()),
+    }
+}
+
+pub(super) fn parse_excluded(input: &str, object: ObjectType) -> Result<Vec<String>, String> {
+    let mut fields: Vec<String> = Vec::new();
+    for name in input
+        .split([',', ' ', '\n', '\r', '\t'])
+        .filter(|s| !s.is_empty())
+    {
+        if !object.fields().iter().any(|f| f.name == name) {
+            let known: Vec<&str> = object.fields().iter().map(|f| f.name).collect();
+            return Err(format!(
+                "Unknown field “{}” for {} events: choose among {}.",
+                name.chars().take(50).collect::<String>(),
+                object.label(),
+                known.join(", ")
+            ));
+        }
+        if !fields.iter().any(|f| f == name) {
+            fields.push(name.to_owned());
+        }
+    }
+    if fields.len() > MAX_EXCLUDED_FIELDS {
+        return Err(format!("At most {MAX_EXCLUDED_FIELDS} excluded fields."));
+    }
+    Ok(fields)
+}
+
+pub(super) fn parse_expiry(input: &str, rules: &Rules<'_>) -> Result<Option<NaiveDate>, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
+        .map_err(|_| "Enter the expiry date as YYYY-MM-DD.".to_owned())?;
+    if date < rules.today && Some(date) != rules.kept_expiry {
+        return Err("The expiry date cannot be in the past.".into());
+    }
+    Ok(Some(date))
+}

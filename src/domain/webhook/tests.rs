@@ -1,0 +1,184 @@
+//! The webhook draft's rules, field by field.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::domain::catalogue::ObjectType;
+
+fn input() -> WebhookInput {
+    WebhookInput {
+        wording: "Notify".into(),
+        active: true,
+        url: "https://hooks.example.com/{project.id}".into(),
+        verb: "POST".into(),
+        body: "{payload}".into(),
+        event_action: "all".into(),
+        event_object: "project".into(),
+        ..WebhookInput::default()
+    }
+}
+
+fn rules() -> Rules<'static> {
+    Rules {
+        https_only: false,
+        second_language: None,
+        today: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        project_filters: &[7],
+        kept_expiry: None,
+    }
+}
+
+#[test]
+fn a_complete_input_becomes_a_draft() {
+    let d = WebhookDraft::parse(&input(), &rules()).unwrap();
+    assert_eq!(d.verb, Verb::Post);
+    assert_eq!(d.mode, Mode::Asynchronous);
+    assert_eq!(d.event.object, ObjectType::Project);
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let bad = WebhookInput {
+        wording: " ".into(),
+        url: "ftp://x".into(),
+        verb: "TRACE".into(),
+        in_transaction: true,
+        valid_until: "2025-12-31".into(),
+        excluded_fields: "name, nope".into(),
+        ..input()
+    };
+    let e = WebhookDraft::parse(&bad, &rules()).unwrap_err();
+    for field in [
+        "wording",
+        "url",
+        "verb",
+        "in_transaction",
+        "valid_until",
+        "excluded_fields",
+    ] {
+        assert!(e.get(field).is_some(), "{field}");
+    }
+}
+
+#[test]
+fn body_rules_follow_the_verb() {
+    let e = WebhookDraft::parse(
+        &WebhookInput {
+            body: "".into(),
+            ..input()
+        },
+        &rules(),
+    )
+    .unwrap_err();
+    assert!(
+        e.get("body")
+            .unwrap()
+            .starts_with("Body is required for POST")
+    );
+    let e = WebhookDraft::parse(
+        &WebhookInput {
+            verb: "GET".into(),
+            ..input()
+        },
+        &rules(),
+    )
+    .unwrap_err();
+    assert!(e.get("body").unwrap().contains("GET request has no body"));
+    assert!(
+        WebhookDraft::parse(
+            &WebhookInput {
+                verb: "DELETE".into(),
+                body: "".into(),
+                ..input()
+            },
+            &rules()
+        )
+        .is_ok()
+    );
+    let big = "x".repeat(BODY_MAX_BYTES + 1);
+    assert!(
+        WebhookDraft::parse(
+            &WebhookInput {
+                body: big,
+                ..input()
+            },
+            &rules()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_past_expiry_is_refused_unless_it_is_the_one_kept() {
+    let expired = WebhookInput {
+        valid_until: "2025-06-30".into(),
+        ..input()
+    };
+    let e = WebhookDraft::parse(&expired, &rules()).unwrap_err();
+    assert_eq!(
+        e.get("valid_until"),
+        Some("The expiry date cannot be in the past.")
+    );
+    let kept = Rules {
+        kept_expiry: NaiveDate::from_ymd_opt(2025, 6, 30),
+        ..rules()
+    };
+    assert!(WebhookDraft::parse(&expired, &kept).is_ok());
+    let other = WebhookInput {
+        valid_until: "2025-06-29".into(),
+        ..input()
+    };
+    assert!(WebhookDraft::parse(&other, &kept).is_err());
+}
+
+#[test]
+fn project_filters_fit_the_object() {
+    let ok = WebhookInput {
+        project_filter: "7".into(),
+        ..input()
+    };
+    assert_eq!(
+        WebhookDraft::parse(&ok, &rules())
+            .unwrap()
+            .event
+            .project_filter,
+        Some(7)
+    );
+    let unknown = WebhookInput {
+        project_filter: "8".into(),
+        ..input()
+    };
+    assert!(WebhookDraft::parse(&unknown, &rules()).is_err());
+    let user = WebhookInput {
+        project_filter: "7".into(),
+        event_object: "user".into(),
+        url: "https://e.com/".into(),
+        ..input()
+    };
+    let e = WebhookDraft::parse(&user, &rules()).unwrap_err();
+    assert_eq!(
+        e.get("event"),
+        Some("No project filter can be chosen for User events.")
+    );
+}
+
+#[test]
+fn multilingual_label_is_required_when_on() {
+    let r = Rules {
+        second_language: Some("fr"),
+        ..rules()
+    };
+    let e = WebhookDraft::parse(&input(), &r).unwrap_err();
+    assert_eq!(e.get("second_label"), Some("Wording (fr) is required."));
+    let ok = WebhookInput {
+        second_label: "Notifier".into(),
+        ..input()
+    };
+    assert_eq!(
+        WebhookDraft::parse(&ok, &r)
+            .unwrap()
+            .second_label
+            .as_deref(),
+        Some("Notifier")
+    );
+}
