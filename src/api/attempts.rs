@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
+use crate::db::attempts::AttemptRow;
 use crate::db::deliveries::NotClaimed;
-use crate::db::{self, deliveries::AttemptRow, deliveries::DeliveryRow};
+use crate::db::{self, deliveries::DeliveryRow};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
 use crate::domain::{Right, Scope};
@@ -208,7 +209,7 @@ pub async fn get(
     let d = db::deliveries::find(&state.pool, *id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let attempt_log = db::deliveries::attempts(&state.pool, d.id)
+    let attempt_log = db::attempts::attempts(&state.pool, d.id)
         .await?
         .into_iter()
         .map(AttemptOut::from)

@@ -3,7 +3,6 @@
 use sqlx::{FromRow, Row, SqlitePool};
 
 use super::Tx;
-use crate::domain::app_log::{LogKind, LogLevel};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -320,30 +319,4 @@ fn in_order(
                 .ok_or(sqlx::Error::RowNotFound)
         })
         .collect()
-}
-
-/// An entry of the application log, and what it is about.
-#[derive(Debug, Clone)]
-pub struct LogEntry<'a> {
-    pub level: LogLevel,
-    pub kind: LogKind,
-    pub message: &'a str,
-    pub webhook_id: Option<i64>,
-    pub event_id: Option<i64>,
-    /// The call it is about, when one was made.
-    pub attempt_id: Option<i64>,
-}
-
-pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-        .bind(now)
-        .bind(entry.level)
-        .bind(entry.kind)
-        .bind(entry.message)
-        .bind(entry.webhook_id)
-        .bind(entry.event_id)
-        .bind(entry.attempt_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

@@ -18,6 +18,8 @@ macro_rules! grants_of {
 }
 
 pub mod api_tokens;
+pub mod app_log;
+pub mod attempts;
 mod codes;
 pub mod deliveries;
 pub mod events;
@@ -25,6 +27,7 @@ pub mod history;
 pub mod list_filters;
 pub mod project_filters;
 pub mod projects;
+pub mod retention;
 pub mod roles;
 pub mod secrets;
 pub mod sessions;

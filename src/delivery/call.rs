@@ -50,9 +50,9 @@ impl Attempt {
     }
 
     /// The attempt as it would be recorded, for showing one that was not (a Test).
-    pub fn as_row(&self, trigger: Trigger, started_at: i64) -> db::deliveries::AttemptRow {
+    pub fn as_row(&self, trigger: Trigger, started_at: i64) -> db::attempts::AttemptRow {
         let response = self.outcome.response.as_ref();
-        db::deliveries::AttemptRow {
+        db::attempts::AttemptRow {
             id: 0,
             attempt_no: 1,
             trigger,

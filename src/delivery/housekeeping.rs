@@ -19,7 +19,7 @@ const THROTTLE_FORGOTTEN_AFTER: Duration = Duration::from_secs(3600);
 pub async fn prune(pool: &SqlitePool, settings: &Settings) -> sqlx::Result<u64> {
     let now = db::now_ms();
     let ms = |d: Duration| d.as_millis() as i64;
-    let mut removed = db::deliveries::prune(
+    let mut removed = db::retention::prune(
         pool,
         now,
         ms(settings.retention),

@@ -9,7 +9,8 @@ use sqlx::SqlitePool;
 
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
-use crate::db::events::{Claim, EventRow, Inserted, LogEntry, NewDelivery, Route, Written};
+use crate::db::app_log::LogEntry;
+use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Route, Written};
 use crate::db::{self, Tx};
 use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
@@ -328,7 +329,7 @@ async fn enqueue(
             event_id: Some(event.id),
             attempt_id: None,
         };
-        db::events::log(tx, &entry, now).await?;
+        db::app_log::log(tx, &entry, now).await?;
         tracing::warn!(
             webhook_id = over,
             event_id = event.id,

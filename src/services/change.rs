@@ -15,7 +15,8 @@ use futures_util::future::join_all;
 
 use super::ServiceError;
 use super::dispatch::after_commit;
-use crate::db::events::{EventRow, LogEntry};
+use crate::db::app_log::LogEntry;
+use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, Tx};
 use crate::delivery::engine::{insert_attempt, new_attempt};
@@ -260,7 +261,7 @@ async fn record_veto(
         .response
         .as_ref()
         .map_or(0, |r| i64::from(r.status));
-    db::deliveries::record_outcomes(&mut tx, &[], &[], &[(called.webhook_id, now, status)], now)
+    db::attempts::record_outcomes(&mut tx, &[], &[], &[(called.webhook_id, now, status)], now)
         .await?;
     let message = format!(
         "Webhook \u{201c}{}\u{201d} refused {} of {} #{} by {}, so nothing was saved. {}",
@@ -279,7 +280,7 @@ async fn record_veto(
         event_id: None,
         attempt_id: Some(id),
     };
-    db::events::log(&mut tx, &entry, now).await?;
+    db::app_log::log(&mut tx, &entry, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -320,7 +321,7 @@ async fn record_approvals(
             .map_or(0, |r| i64::from(r.status));
         latest.push((called.webhook_id, now, status));
     }
-    db::deliveries::record_outcomes(tx, &rows, &[], &latest, now).await?;
+    db::attempts::record_outcomes(tx, &rows, &[], &latest, now).await?;
     Ok(())
 }
 

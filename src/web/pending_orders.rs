@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::deliveries::{AttemptRow, DeliveryRow, LogRow, NotClaimed};
+use crate::db::app_log::LogRow;
+use crate::db::attempts::AttemptRow;
+use crate::db::deliveries::{DeliveryRow, NotClaimed};
 use crate::db::{self};
 use crate::domain::app_log::LogLevel;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
@@ -127,7 +129,7 @@ async fn detail(
     let d = db::deliveries::find(&state.pool, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let attempts = db::deliveries::attempts(&state.pool, d.id)
+    let attempts = db::attempts::attempts(&state.pool, d.id)
         .await?
         .into_iter()
         .map(attempt_view)
@@ -205,7 +207,7 @@ async fn log(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let entries = db::deliveries::app_log(&state.pool, 500)
+    let entries = db::app_log::list(&state.pool, 500)
         .await?
         .into_iter()
         .map(|row| LogView {
@@ -236,7 +238,7 @@ async fn attempt(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let (webhook_id, row) = db::deliveries::attempt(&state.pool, *id)
+    let (webhook_id, row) = db::attempts::attempt(&state.pool, *id)
         .await?
         .ok_or(AppError::NotFound)?;
     super::page(&AttemptPage {

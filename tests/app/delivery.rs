@@ -626,8 +626,8 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
-    let attempts: Vec<hookline::db::deliveries::NewAttempt> = (0..1500)
-        .map(|n| hookline::db::deliveries::NewAttempt {
+    let attempts: Vec<hookline::db::attempts::NewAttempt> = (0..1500)
+        .map(|n| hookline::db::attempts::NewAttempt {
             delivery_id: None,
             webhook_id: webhook,
             attempt_no: 1,
@@ -647,7 +647,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
         })
         .collect();
     let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();
-    hookline::db::deliveries::record_outcomes(
+    hookline::db::attempts::record_outcomes(
         &mut tx,
         &attempts,
         &[],

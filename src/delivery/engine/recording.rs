@@ -9,7 +9,7 @@ use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 
 use super::{Deliverer, RECORD_BATCH};
-use crate::db::events::LogEntry;
+use crate::db::app_log::LogEntry;
 use crate::db::{self, deliveries::Claimed};
 use crate::delivery::call::Attempt;
 use crate::delivery::policy::{Decision, decide};
@@ -106,7 +106,7 @@ impl Deliverer {
                         event_id: Some(c.event_id),
                         attempt_id: None,
                     };
-                    db::events::log(&mut tx, &entry, now).await?;
+                    db::app_log::log(&mut tx, &entry, now).await?;
                 }
             }
             if decision == Decision::Gone {
@@ -127,14 +127,14 @@ impl Deliverer {
                     event_id: Some(c.event_id),
                     attempt_id: None,
                 };
-                db::events::log(&mut tx, &entry, now).await?;
+                db::app_log::log(&mut tx, &entry, now).await?;
             }
         }
         let latest: Vec<(i64, i64, i64)> = statuses
             .into_iter()
             .map(|(webhook, (at, status))| (webhook, at, status))
             .collect();
-        db::deliveries::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
+        db::attempts::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
         match keep {
             Keep::Durable => tx.commit().await?,
             Keep::Soon => tx.commit_in_background(),
@@ -189,9 +189,9 @@ pub fn new_attempt<'a>(
     trigger: Trigger,
     started: i64,
     a: &'a Attempt,
-) -> anyhow::Result<db::deliveries::NewAttempt<'a>> {
+) -> anyhow::Result<db::attempts::NewAttempt<'a>> {
     let response = a.outcome.response.as_ref();
-    Ok(db::deliveries::NewAttempt {
+    Ok(db::attempts::NewAttempt {
         delivery_id: delivery,
         webhook_id,
         attempt_no,
@@ -224,5 +224,5 @@ pub async fn insert_attempt(
     a: &Attempt,
 ) -> anyhow::Result<i64> {
     let new = new_attempt(delivery, webhook_id, attempt_no, trigger, started, a)?;
-    Ok(db::deliveries::insert_attempt(tx, &new).await?)
+    Ok(db::attempts::insert_attempt(tx, &new).await?)
 }

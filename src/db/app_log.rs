@@ -1,0 +1,49 @@
+//! The application log: what operators should know, written with the change or the attempt
+//! it is about.
+
+use sqlx::{FromRow, SqlitePool};
+
+use super::Tx;
+use crate::domain::app_log::{LogKind, LogLevel};
+
+/// An entry of the application log, and what it is about.
+#[derive(Debug, Clone)]
+pub struct LogEntry<'a> {
+    pub level: LogLevel,
+    pub kind: LogKind,
+    pub message: &'a str,
+    pub webhook_id: Option<i64>,
+    pub event_id: Option<i64>,
+    /// The call it is about, when one was made.
+    pub attempt_id: Option<i64>,
+}
+
+pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(now)
+        .bind(entry.level)
+        .bind(entry.kind)
+        .bind(entry.message)
+        .bind(entry.webhook_id)
+        .bind(entry.event_id)
+        .bind(entry.attempt_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LogRow {
+    pub id: i64,
+    pub at: i64,
+    pub level: LogLevel,
+    pub kind: LogKind,
+    pub message: String,
+    pub webhook_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub attempt_id: Option<i64>,
+}
+
+pub async fn list(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<LogRow>> {
+    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(pool).await
+}

@@ -1,0 +1,190 @@
+//! Attempts: each request sent and what came back, recorded with its delivery's outcome.
+
+use sqlx::{FromRow, SqlitePool};
+
+use super::Tx;
+use crate::domain::delivery::{ErrorKind, Trigger};
+
+pub struct NewAttempt<'a> {
+    pub delivery_id: Option<i64>,
+    pub webhook_id: i64,
+    pub attempt_no: i64,
+    pub trigger: Trigger,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub request_headers: String,
+    pub request_body: &'a str,
+    pub status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<&'a str>,
+    pub error_kind: Option<ErrorKind>,
+    pub error_message: Option<&'a str>,
+    pub error_detail: Option<&'a str>,
+}
+
+pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
+             request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+             error_detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
+    )
+    .bind(a.delivery_id)
+    .bind(a.webhook_id)
+    .bind(a.attempt_no)
+    .bind(a.trigger)
+    .bind(a.started_at)
+    .bind(a.duration_ms)
+    .bind(a.method)
+    .bind(a.url)
+    .bind(&a.request_headers)
+    .bind(a.request_body)
+    .bind(a.status)
+    .bind(&a.response_headers)
+    .bind(a.response_body)
+    .bind(a.error_kind)
+    .bind(a.error_message)
+    .bind(a.error_detail)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Attempts rows per INSERT: 16 parameters a row; SQLite allows 32,766 a statement.
+const ATTEMPTS_PER_INSERT: usize = 1000;
+
+/// The largest batch whose statement stays prepared for the next batch of its size. Each
+/// size is a statement of its own, growing with it (some 1 KB a row): kept for every size
+/// up to 512, they took 8 MB.
+const CACHED_ATTEMPTS: usize = 8;
+
+/// Records attempts, marks the delivered ones so, and sets each webhook's latest outcome
+/// (webhook id, time, status) — in one round trip to SQLite for up to a thousand attempts:
+/// the statements go together and their parameters are numbered across them.
+pub async fn record_outcomes(
+    tx: &mut Tx,
+    attempts: &[NewAttempt<'_>],
+    delivered: &[i64],
+    latest: &[(i64, i64, i64)],
+    now: i64,
+) -> sqlx::Result<()> {
+    let persistent = attempts.len() <= CACHED_ATTEMPTS;
+    let mut chunks = attempts.chunks(ATTEMPTS_PER_INSERT).peekable();
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    while let Some(chunk) = chunks.next() {
+        q.push(
+            "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
+                 request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+                 error_detail) ",
+        );
+        q.push_values(chunk, |mut row, a| {
+            row.push_bind(a.delivery_id)
+                .push_bind(a.webhook_id)
+                .push_bind(a.attempt_no)
+                .push_bind(a.trigger)
+                .push_bind(a.started_at)
+                .push_bind(a.duration_ms)
+                .push_bind(a.method)
+                .push_bind(a.url)
+                .push_bind(a.request_headers.as_str())
+                .push_bind(a.request_body)
+                .push_bind(a.status)
+                .push_bind(a.response_headers.as_deref())
+                .push_bind(a.response_body)
+                .push_bind(a.error_kind)
+                .push_bind(a.error_message)
+                .push_bind(a.error_detail);
+        });
+        if chunks.peek().is_some() {
+            q.build().persistent(false).execute(&mut **tx).await?;
+            q.reset();
+        }
+    }
+    // Statements after the first are separated; the first starts the query.
+    let mut started = !attempts.is_empty();
+    let mut next = |q: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
+        if std::mem::replace(&mut started, true) {
+            q.push("; ");
+        }
+    };
+    if !delivered.is_empty() {
+        next(&mut q);
+        q.push(
+            "UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL, next_attempt_at = ",
+        );
+        q.push_bind(now);
+        q.push(", completed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE id IN (SELECT value FROM json_each(");
+        q.push_bind(serde_json::to_string(delivered).expect("ids serialise"));
+        q.push("))");
+    }
+    if !latest.is_empty() {
+        next(&mut q);
+        q.push(
+            "UPDATE webhooks SET last_execution_at = o.value ->> 1, last_status = o.value ->> 2
+             FROM json_each(",
+        );
+        q.push_bind(serde_json::to_string(latest).expect("outcomes serialise"));
+        q.push(") AS o WHERE webhooks.id = o.value ->> 0");
+    }
+    if attempts.is_empty() && delivered.is_empty() && latest.is_empty() {
+        return Ok(());
+    }
+    q.build().persistent(persistent).execute(&mut **tx).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub attempt_no: i64,
+    pub trigger: Trigger,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_method: String,
+    pub request_url: String,
+    pub request_headers: String,
+    pub request_body: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub error_message: Option<String>,
+    /// The HTTP client's own account of the error.
+    pub error_detail: Option<String>,
+}
+
+const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, duration_ms, request_method, request_url,
+        request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
+        error_detail
+    FROM delivery_attempts";
+
+pub async fn attempts(pool: &SqlitePool, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ATTEMPT_SELECT} WHERE delivery_id = ?1 ORDER BY id DESC"
+    )))
+    .bind(delivery_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// One attempt, with the webhook it called.
+pub async fn attempt(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<(i64, AttemptRow)>> {
+    let webhook: Option<i64> =
+        sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    let Some(webhook) = webhook else {
+        return Ok(None);
+    };
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ATTEMPT_SELECT} WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Some((webhook, row)))
+}
