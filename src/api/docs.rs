@@ -19,8 +19,9 @@ use super::{attempts, catalogue, objects, webhooks};
         description = "Register and manage webhooks, read and retry deliveries, and change the projects, phases and users whose changes fire webhooks. Authenticate with an API token (Authorization: Bearer <token>), made on the API tokens screen; each operation names the scope it needs, and a token never exceeds its user's rights. Every error has one JSON shape (ErrorBody)."
     ),
     paths(
-        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
-        webhooks::delete_all, webhooks::test, webhooks::renew,
+        webhooks::crud::list, webhooks::crud::create, webhooks::crud::get,
+        webhooks::crud::update, webhooks::crud::delete, webhooks::crud::delete_all,
+        webhooks::actions::test, webhooks::actions::renew,
         attempts::list, attempts::get, attempts::retry,
         catalogue::list, catalogue::schema,
         objects::projects::list_projects, objects::projects::create_project,

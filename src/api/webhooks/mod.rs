@@ -1,0 +1,120 @@
+//! `/api/v1/webhooks`: the webhook list with the list screen's filters, and create, read,
+//! modify, delete, test and renew — through the same validation and services as the form.
+//! The request and answer shapes are in `model`.
+
+pub mod actions;
+pub mod crud;
+pub mod model;
+
+use actix_web::web;
+
+use crate::api::auth::ApiCaller;
+use crate::api::error::{ApiError, FieldError};
+use crate::db::{self, webhooks::WebhookRow};
+use crate::domain::FieldErrors;
+use crate::domain::catalogue::parse_event_types;
+use crate::domain::webhook::{HeaderInput, WebhookDraft, WebhookInput};
+use crate::services::webhooks as service;
+use crate::state::AppState;
+use actions::{renew, test};
+use crud::{create, delete, delete_all, get, list, update};
+use model::*;
+
+/// The most webhooks one page of the list holds.
+pub const MAX_PER_PAGE: u32 = 200;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks")
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .route(web::delete().to(delete_all)),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)))
+    .service(web::resource("/webhooks/{id}/renew").route(web::post().to(renew)));
+}
+
+pub(super) async fn load(state: &AppState, id: i64) -> Result<(WebhookRow, Webhook), ApiError> {
+    let row = db::webhooks::find(&state.pool, &state.keys, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let headers = db::webhooks::headers(&state.pool, &state.keys, id).await?;
+    Ok((row.clone(), webhook_out(row, headers, &today())))
+}
+
+/// The request as the form's raw input: from here on, the form's rules apply unchanged.
+/// Event type names are the API's own; their error, if any, comes back beside the input.
+fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
+    let (action, object, event_error) = match parse_event_types(&r.event_types) {
+        Ok((a, o)) => (a.code().to_owned(), o.code().to_owned(), None),
+        Err(m) => (String::new(), String::new(), Some(m)),
+    };
+    let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+    let input = WebhookInput {
+        wording: r.wording.clone(),
+        description: r.description.clone(),
+        active: r.active,
+        url: r.url.clone(),
+        verb: r.verb.clone(),
+        body: r.body.clone(),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| HeaderInput {
+                name: h.name.clone(),
+                value: h.value.clone().unwrap_or_default(),
+                secret: h.secret,
+            })
+            .collect(),
+        synchronous: r.synchronous,
+        in_transaction: r.transaction,
+        event_action: action,
+        event_object: object,
+        project_filter: id(r.project_filter_id),
+        second_label: r.second_label.clone().unwrap_or_default(),
+        initiator_user: id(r.initiating_user_id),
+        excluded_fields: r.excluded_fields.join(", "),
+        exclude_payload: r.exclude_payload,
+        valid_until: r.valid_until.clone().unwrap_or_default(),
+        project: id(r.project_id),
+        values_as_strings: r.values_as_strings,
+    };
+    (input, event_error)
+}
+
+/// The draft a request describes; `stored_expiry` is the stored last day of a webhook being
+/// modified, which may stay as it is once past.
+pub(super) async fn draft_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    r: &WebhookRequest,
+    stored_expiry: Option<&str>,
+) -> Result<WebhookDraft, ApiError> {
+    let (input, event_error) = input_of(r);
+    let filters = service::visible_filter_ids(state, caller.user_id).await?;
+    let rules = service::rules_for_update(state, &filters, stored_expiry);
+    let mut errors = match WebhookDraft::parse(&input, &rules) {
+        Ok(draft) if event_error.is_none() => return Ok(draft),
+        Ok(_) => FieldErrors::new(),
+        Err(e) => e,
+    };
+    let mut fields: Vec<FieldError> = Vec::new();
+    if let Some(m) = event_error {
+        fields.push(FieldError {
+            field: "eventTypes".into(),
+            message: m,
+        });
+        errors.remove("event");
+    }
+    fields.extend(errors.iter().map(|(f, m)| FieldError {
+        field: api_field(f).to_owned(),
+        message: m.to_owned(),
+    }));
+    Err(ApiError::Invalid(fields))
+}
