@@ -7,15 +7,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::session::FlashKind;
-use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::auth::{CurrentUser, TypedSession};
 use crate::db::{self, webhooks::HeaderRow};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::template::placeholders;
 use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
 use crate::domain::{FieldErrors, Right};
-use crate::error::{AppError, redirect};
-use crate::services::{ServiceError, webhooks as service};
+use crate::error::AppError;
+use crate::services::webhooks as service;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -59,7 +58,7 @@ fn checked(value: &Option<String>) -> bool {
 
 impl WebhookForm {
     /// Unchecked boxes become None, so that the re-rendered form shows what was validated.
-    fn normalised(mut self) -> Self {
+    pub(super) fn normalised(mut self) -> Self {
         for flag in [
             &mut self.active,
             &mut self.synchronous,
@@ -74,7 +73,7 @@ impl WebhookForm {
         self
     }
 
-    fn input(&self) -> WebhookInput {
+    pub(super) fn input(&self) -> WebhookInput {
         let headers = self
             .header_name
             .iter()
@@ -242,15 +241,15 @@ struct FormPage {
     today: String,
 }
 
-struct View {
-    id: Option<i64>,
-    can_save: bool,
-    can_delete: bool,
-    test_message: Option<String>,
-    test_attempt: Option<crate::web::pending_orders::AttemptView>,
+pub(super) struct View {
+    pub(super) id: Option<i64>,
+    pub(super) can_save: bool,
+    pub(super) can_delete: bool,
+    pub(super) test_message: Option<String>,
+    pub(super) test_attempt: Option<crate::web::pending_orders::AttemptView>,
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
@@ -410,268 +409,4 @@ pub async fn edit_form(
         StatusCode::OK,
     )
     .await
-}
-
-pub async fn create(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    CsrfForm(form): CsrfForm<WebhookForm>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::CreateWebhook)?;
-    let form = form.normalised();
-    let errors = match WebhookDraft::parse(
-        &form.input(),
-        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
-    ) {
-        Ok(draft) => match service::create(&state, &crate::web::actor(&user), draft).await {
-            Ok(id) => {
-                session.flash(
-                    FlashKind::Success,
-                    format!("Webhook “{}” created.", form.wording.trim()),
-                );
-                return Ok(redirect(&if form.action == "apply" {
-                    format!("/webhooks/{id}")
-                } else {
-                    "/webhooks".to_owned()
-                }));
-            }
-            Err(ServiceError::Invalid(e)) => e,
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) => e,
-    };
-    let view = View {
-        id: None,
-        can_save: true,
-        can_delete: false,
-        test_message: None,
-        test_attempt: None,
-    };
-    render(
-        &state,
-        &user,
-        &session,
-        form,
-        errors,
-        view,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
-}
-
-pub async fn update(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<WebhookForm>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ModifyWebhook)?;
-    let form = form.normalised();
-    let id = id.into_inner();
-    let version: i64 = form.version.trim().parse().map_err(|_| {
-        AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
-    })?;
-    let stored_expiry = db::webhooks::find(&state.pool, &state.keys, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .valid_until;
-    let filters = service::visible_filter_ids(&state, user.id).await?;
-    let rules = service::rules_for_update(&state, &filters, stored_expiry.as_deref());
-    let (errors, status) = match WebhookDraft::parse(&form.input(), &rules) {
-        Ok(draft) => {
-            match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
-                Ok(changed) => {
-                    let wording = form.wording.trim();
-                    session.flash(
-                        FlashKind::Success,
-                        if changed {
-                            format!("Webhook “{wording}” saved.")
-                        } else {
-                            format!("Webhook “{wording}”: nothing changed.")
-                        },
-                    );
-                    return Ok(redirect(&if form.action == "apply" {
-                        format!("/webhooks/{id}")
-                    } else {
-                        "/webhooks".to_owned()
-                    }));
-                }
-                Err(ServiceError::Invalid(e)) => (e, StatusCode::UNPROCESSABLE_ENTITY),
-                Err(ServiceError::Conflict(message)) => {
-                    let mut e = FieldErrors::new();
-                    e.add("form", message);
-                    (e, StatusCode::CONFLICT)
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(e) => (e, StatusCode::UNPROCESSABLE_ENTITY),
-    };
-    let view = View {
-        id: Some(id),
-        can_save: true,
-        can_delete: user.can(Right::DeleteWebhook),
-        test_message: None,
-        test_attempt: None,
-    };
-    render(&state, &user, &session, form, errors, view, status).await
-}
-
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    _: CsrfForm<serde::de::IgnoredAny>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::DeleteWebhook)?;
-    let id = id.into_inner();
-    let wording = service::delete(&state, &crate::web::actor(&user), id).await?;
-    session.flash(
-        FlashKind::Success,
-        format!("Webhook “{wording}” deleted. Its history stays at /webhooks/{id}/history."),
-    );
-    Ok(redirect("/webhooks"))
-}
-
-/// The Test dialog's submit: the four required fields are checked here too, then one real
-/// request goes out, built from the chosen project, and the page shows what was sent and
-/// what came back.
-pub async fn test(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    CsrfForm(form): CsrfForm<WebhookForm>,
-) -> Result<HttpResponse, AppError> {
-    if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
-        return Err(AppError::Forbidden(Right::ModifyWebhook));
-    }
-    let form = form.normalised();
-    let id = form.id.trim().parse::<i64>().ok();
-    let can_save = if id.is_some() {
-        user.can(Right::ModifyWebhook)
-    } else {
-        user.can(Right::CreateWebhook)
-    };
-    let mut view = View {
-        id,
-        can_save,
-        can_delete: id.is_some() && user.can(Right::DeleteWebhook),
-        test_message: None,
-        test_attempt: None,
-    };
-    if !WebhookDraft::testable(&form.input()) {
-        view.test_message = Some(
-            "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
-                .to_owned(),
-        );
-        return render(
-            &state,
-            &user,
-            &session,
-            form,
-            FieldErrors::new(),
-            view,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let draft = match WebhookDraft::parse(
-        &form.input(),
-        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
-    ) {
-        Ok(d) => d,
-        Err(errors) => {
-            view.test_message = Some("Not sent: correct the webhook first.".to_owned());
-            return render(
-                &state,
-                &user,
-                &session,
-                form,
-                errors,
-                view,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let subject = service::test::Subject {
-        project: form.test_project.trim().parse::<i64>().ok(),
-        user: form.test_user.trim().parse::<i64>().ok(),
-    };
-    match service::test::test(&state, &crate::web::actor(&user), &draft, id, subject).await {
-        Ok(attempt) => {
-            view.test_message = Some(attempt.summary());
-            view.test_attempt = Some(crate::web::pending_orders::attempt_view_of(
-                &attempt,
-                crate::domain::delivery::Trigger::Test,
-            ));
-            render(
-                &state,
-                &user,
-                &session,
-                form,
-                FieldErrors::new(),
-                view,
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(ServiceError::Invalid(errors)) => {
-            view.test_message = Some(format!(
-                "Not sent: {}",
-                errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ")
-            ));
-            render(
-                &state,
-                &user,
-                &session,
-                form,
-                errors,
-                view,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn rotate_secret(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    _: CsrfForm<serde::de::IgnoredAny>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ModifyWebhook)?;
-    service::rotate_secret(&state, &crate::web::actor(&user), *id).await?;
-    session.flash(
-        FlashKind::Success,
-        "A new signing secret was made; the previous one also signs for 24 hours.",
-    );
-    Ok(redirect(&format!("/webhooks/{}", *id)))
-}
-
-/// Renew: the last day moves 90 days from today (the API's default).
-pub async fn renew(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    id: web::Path<i64>,
-    _: CsrfForm<serde::de::IgnoredAny>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ModifyWebhook)?;
-    let until = format::today() + chrono::Days::new(service::RENEW_DAYS);
-    service::renew(&state, &crate::web::actor(&user), *id, Some(until), true).await?;
-    session.flash(
-        FlashKind::Success,
-        format!(
-            "Webhook renewed: it fires through {}.",
-            until.format("%Y-%m-%d")
-        ),
-    );
-    Ok(redirect(&format!("/webhooks/{}", *id)))
 }

@@ -1,10 +1,12 @@
 //! The webhook screens, as in Project Monitor: list with filters, create/modify form, Test,
 //! history.
 
+mod actions;
 mod filter;
 mod form;
 mod history;
 mod list;
+mod save;
 
 use actix_web::web;
 
@@ -24,15 +26,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(filter::delete),
         )
         .route("/webhooks/new", web::get().to(form::new_form))
-        .route("/webhooks/new", web::post().to(form::create))
-        .route("/webhooks/test", web::post().to(form::test))
+        .route("/webhooks/new", web::post().to(save::create))
+        .route("/webhooks/test", web::post().to(actions::test))
         .route("/webhooks/{id}", web::get().to(form::edit_form))
-        .route("/webhooks/{id}", web::post().to(form::update))
-        .route("/webhooks/{id}/delete", web::post().to(form::delete))
-        .route("/webhooks/{id}/renew", web::post().to(form::renew))
+        .route("/webhooks/{id}", web::post().to(save::update))
+        .route("/webhooks/{id}/delete", web::post().to(save::delete))
+        .route("/webhooks/{id}/renew", web::post().to(actions::renew))
         .route(
             "/webhooks/{id}/rotate-secret",
-            web::post().to(form::rotate_secret),
+            web::post().to(actions::rotate_secret),
         )
         .route("/webhooks/{id}/history", web::get().to(history::show));
 }

@@ -1,0 +1,154 @@
+//! The form's other actions: Test, Renew, and rotating the signing secret.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use super::form::{View, WebhookForm, render};
+use crate::auth::session::FlashKind;
+use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::webhook::WebhookDraft;
+use crate::domain::{FieldErrors, Right};
+use crate::error::{AppError, redirect};
+use crate::services::{ServiceError, webhooks as service};
+use crate::state::AppState;
+use crate::web::format;
+
+/// The Test dialog's submit: the four required fields are checked here too, then one real
+/// request goes out, built from the chosen project, and the page shows what was sent and
+/// what came back.
+pub async fn test(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
+        return Err(AppError::Forbidden(Right::ModifyWebhook));
+    }
+    let form = form.normalised();
+    let id = form.id.trim().parse::<i64>().ok();
+    let can_save = if id.is_some() {
+        user.can(Right::ModifyWebhook)
+    } else {
+        user.can(Right::CreateWebhook)
+    };
+    let mut view = View {
+        id,
+        can_save,
+        can_delete: id.is_some() && user.can(Right::DeleteWebhook),
+        test_message: None,
+        test_attempt: None,
+    };
+    if !WebhookDraft::testable(&form.input()) {
+        view.test_message = Some(
+            "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
+                .to_owned(),
+        );
+        return render(
+            &state,
+            &user,
+            &session,
+            form,
+            FieldErrors::new(),
+            view,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let draft = match WebhookDraft::parse(
+        &form.input(),
+        &service::rules(&state, &service::visible_filter_ids(&state, user.id).await?),
+    ) {
+        Ok(d) => d,
+        Err(errors) => {
+            view.test_message = Some("Not sent: correct the webhook first.".to_owned());
+            return render(
+                &state,
+                &user,
+                &session,
+                form,
+                errors,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let subject = service::test::Subject {
+        project: form.test_project.trim().parse::<i64>().ok(),
+        user: form.test_user.trim().parse::<i64>().ok(),
+    };
+    match service::test::test(&state, &crate::web::actor(&user), &draft, id, subject).await {
+        Ok(attempt) => {
+            view.test_message = Some(attempt.summary());
+            view.test_attempt = Some(crate::web::pending_orders::attempt_view_of(
+                &attempt,
+                crate::domain::delivery::Trigger::Test,
+            ));
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                FieldErrors::new(),
+                view,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            view.test_message = Some(format!(
+                "Not sent: {}",
+                errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ")
+            ));
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                errors,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ModifyWebhook)?;
+    service::rotate_secret(&state, &crate::web::actor(&user), *id).await?;
+    session.flash(
+        FlashKind::Success,
+        "A new signing secret was made; the previous one also signs for 24 hours.",
+    );
+    Ok(redirect(&format!("/webhooks/{}", *id)))
+}
+
+/// Renew: the last day moves 90 days from today (the API's default).
+pub async fn renew(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    id: web::Path<i64>,
+    _: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ModifyWebhook)?;
+    let until = format::today() + chrono::Days::new(service::RENEW_DAYS);
+    service::renew(&state, &crate::web::actor(&user), *id, Some(until), true).await?;
+    session.flash(
+        FlashKind::Success,
+        format!(
+            "Webhook renewed: it fires through {}.",
+            until.format("%Y-%m-%d")
+        ),
+    );
+    Ok(redirect(&format!("/webhooks/{}", *id)))
+}
