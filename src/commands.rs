@@ -73,7 +73,7 @@ async fn add_user(
     let display_name = DisplayName::parse(name).map_err(|e| anyhow!(e))?;
     let mut role_ids = Vec::new();
     for role in roles {
-        let found = db::roles::find_by_name(&state.pool, role).await?;
+        let found = db::roles::find_by_name(&state.store, role).await?;
         role_ids.push(
             found
                 .ok_or_else(|| anyhow!("no role is named {role:?}"))?
@@ -127,7 +127,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             expires_on,
         } => {
             let email = Email::parse(&user).map_err(|e| anyhow!(e))?;
-            let found = db::users::find_by_email(&state.pool, email.as_ref())
+            let found = db::users::find_by_email(&state.store, email.as_ref())
                 .await?
                 .ok_or_else(|| anyhow!("no user has the email {email}"))?;
             let input = TokenInput {
@@ -154,7 +154,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
 pub async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
     let state = state(settings).await?;
     match command {
-        AuditCommand::Verify => match verify(&state.pool).await? {
+        AuditCommand::Verify => match verify(&state.store).await? {
             ChainCheck::Intact { entries } => {
                 println!(
                     "Webhook history intact: {entries} entries, every hash follows from the one before."
@@ -185,7 +185,7 @@ pub async fn secrets(settings: Settings, command: SecretsCommand) -> anyhow::Res
         }
         SecretsCommand::Reencrypt => {
             let state = state(settings).await?;
-            let n = secret_keys::reseal_all(&state.pool, &state.keys).await?;
+            let n = secret_keys::reseal_all(&state.store, &state.keys).await?;
             println!(
                 "{n} stored secret(s) sealed again under key {}; the other keys given can go.",
                 state.keys.current_id()
@@ -211,7 +211,7 @@ async fn rotate_key(mut settings: Settings) -> anyhow::Result<()> {
     KeySource::write_file(&path, &all)?;
     settings.secret_keys = KeySource::File(path.clone());
     let state = state(settings).await?;
-    let n = secret_keys::reseal_all(&state.pool, &state.keys).await?;
+    let n = secret_keys::reseal_all(&state.store, &state.keys).await?;
     KeySource::write_file(&path, &[new])?;
     println!(
         "{n} stored secret(s) sealed under the new key {}; {} holds only that key now.",
@@ -226,7 +226,7 @@ pub async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Resul
         bail!("{} exists already: name a new file", file.display());
     }
     let state = state(settings).await?;
-    db::backup(&state.pool, file).await?;
+    db::backup(&state.store, file).await?;
     println!(
         "Backup written to {}. Its secrets are sealed: keep the key ({:?}) too, stored apart from the backup.",
         file.display(),

@@ -32,7 +32,7 @@ impl Application {
         let state = AppState::open(settings).await?;
         let initial_admin = ensure_first_admin(&state).await?;
         let key = Key::try_from(
-            db::settings::session_key(&state.pool, &state.keys)
+            db::settings::session_key(&state.store, &state.keys)
                 .await?
                 .as_slice(),
         )
@@ -58,7 +58,7 @@ impl Application {
     /// what they hold, and waits for the writes left in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let (pool, settings) = (self.state.pool.clone(), self.state.settings.clone());
+        let (pool, settings) = (self.state.store.clone(), self.state.settings.clone());
         let housekeeping = tokio::spawn(crate::delivery::housekeeping::run(
             pool,
             settings,
@@ -76,10 +76,8 @@ impl Application {
         }
         let _ = housekeeping.await;
         // The records of the last calls people waited for, written in the background.
-        if let Err(e) = crate::db::caught_up(&self.state.pool).await {
-            tracing::error!(error = %e, "cannot finish the writes left in the background");
-        }
-        if let Err(e) = crate::db::checkpoint(&self.state.pool).await {
+        self.state.store.caught_up().await;
+        if let Err(e) = crate::db::checkpoint(&self.state.store).await {
             tracing::warn!(error = %e, "the log could not be copied into the database file");
         }
         result

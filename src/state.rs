@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 
 use crate::auth::Passwords;
 use crate::config::Settings;
@@ -14,7 +14,7 @@ use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub store: Store,
     pub settings: Arc<Settings>,
     pub passwords: Passwords,
     /// The webhook list's in-memory read model.
@@ -31,14 +31,13 @@ impl AppState {
     /// server and the command line share on them.
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         settings.validate()?;
-        let pool = crate::db::connect(&settings.database_url).await?;
-        crate::db::migrate(&pool).await?;
-        let keys = crate::services::secret_keys::open(&pool, &settings.secret_keys).await?;
+        let store = Store::open(&settings.database_url).await?;
+        let keys = crate::services::secret_keys::open(&store, &settings.secret_keys).await?;
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
-        let deliverer = Deliverer::new(pool.clone(), settings.clone(), keys.clone())?;
+        let deliverer = Deliverer::new(store.clone(), settings.clone(), keys.clone())?;
         Ok(AppState {
-            pool,
+            store,
             settings,
             passwords: Passwords::new()?,
             webhook_list: Default::default(),
@@ -51,7 +50,7 @@ impl AppState {
     pub fn routing(&self) -> Routing<'_> {
         Routing {
             routes: &self.routes,
-            pool: &self.pool,
+            store: &self.store,
             cap: self.settings.max_hooks_per_action,
             lease_ms: self.settings.delivery_lease.as_millis() as i64,
             hand_over: self.deliverer.takes_hand_overs(),

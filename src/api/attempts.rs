@@ -182,7 +182,7 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest("limit is between 1 and 500.".into()));
     }
-    let data = db::deliveries::list(&state.pool, filter, query.webhook_id, i64::from(limit))
+    let data = db::deliveries::list(&state.store, filter, query.webhook_id, i64::from(limit))
         .await?
         .into_iter()
         .map(delivery_out)
@@ -206,10 +206,10 @@ pub async fn get(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
-    let d = db::deliveries::find(&state.pool, *id)
+    let d = db::deliveries::find(&state.store, *id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let attempt_log = db::attempts::attempts(&state.pool, d.id)
+    let attempt_log = db::attempts::attempts(&state.store, d.id)
         .await?
         .into_iter()
         .map(AttemptOut::from)

@@ -88,7 +88,7 @@ impl FromRequest for ApiCaller {
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
             let hash = crate::auth::token_hash(&token?);
-            let row = db::api_tokens::caller(&state.pool, &hash)
+            let row = db::api_tokens::caller(&state.store, &hash)
                 .await?
                 .ok_or(ApiError::Unauthorized(INVALID))?;
             let now = db::now_ms();
@@ -98,7 +98,7 @@ impl FromRequest for ApiCaller {
             }
             // At most one write a minute per token keeps reads from turning into writes.
             if row.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY_MS) {
-                db::api_tokens::touch(&state.pool, row.id, now).await?;
+                db::api_tokens::touch(&state.store, row.id, now).await?;
             }
             Ok(ApiCaller {
                 token_name: row.name,

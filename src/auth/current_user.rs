@@ -104,7 +104,7 @@ impl FromRequest for CurrentUser {
 /// user was deactivated.
 async fn resolve(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppError> {
     let hash = super::token_hash(token);
-    let row = db::sessions::find(&state.pool, &hash).await?;
+    let row = db::sessions::find(&state.store, &hash).await?;
     check(state, hash, row).await
 }
 
@@ -120,14 +120,14 @@ async fn check(
     let idle_limit = state.settings.session_idle.as_millis() as i64;
     let absolute_limit = state.settings.session_absolute.as_millis() as i64;
     if !row.active || now - row.last_seen_at > idle_limit || now - row.created_at > absolute_limit {
-        db::sessions::delete(&state.pool, &hash).await?;
+        db::sessions::delete(&state.store, &hash).await?;
         return Ok(None);
     }
     // Recording activity at most once a minute keeps reads from turning into writes; and
     // at least every tenth of the idle limit, so that the activity not yet recorded never
     // amounts to an idle session.
     if now - row.last_seen_at > TOUCH_EVERY_MS.min(idle_limit / 10) {
-        db::sessions::touch(&state.pool, &hash, now).await?;
+        db::sessions::touch(&state.store, &hash, now).await?;
     }
     let rights = db::roles::rights_from_grants(row.grants.as_deref().unwrap_or_default());
     Ok(Some(SignedIn {
@@ -151,7 +151,7 @@ pub async fn current_user_with_list(
     let refused = sign_in_required(req);
     let token = session.token().ok_or_else(|| refused.clone())?;
     let hash = super::token_hash(&token);
-    let row = db::sessions::find_with_list(&state.pool, &hash).await?;
+    let row = db::sessions::find_with_list(&state.store, &hash).await?;
     let (session_row, list) = match row {
         Some(r) => (Some(r.session), Some(r.list)),
         None => (None, None),

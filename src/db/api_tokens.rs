@@ -1,8 +1,8 @@
 //! API tokens, looked up by the SHA-256 of the token the integrator sends.
 
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Source, Store, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
@@ -69,24 +69,24 @@ const TOKEN_SELECT: &str =
         t.prefix, t.scopes, t.expires_at, t.created_at, t.last_used_at, t.revoked_at
     FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<TokenRow>> {
+pub async fn list(store: &Store) -> sqlx::Result<Vec<TokenRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} ORDER BY t.revoked_at IS NOT NULL, t.id DESC"
     )))
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<TokenRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} WHERE t.id = ?1"
     )))
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(Source::of(db))
     .await
 }
 
-pub async fn caller(pool: &SqlitePool, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
+pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
     sqlx::query_as(concat!(
         "SELECT t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at,
                 t.user_id, u.email, u.display_name, u.active, ",
@@ -96,15 +96,15 @@ pub async fn caller(pool: &SqlitePool, hash: &[u8]) -> sqlx::Result<Option<Token
          WHERE t.token_hash = ?1"
     ))
     .bind(hash)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
-pub async fn touch(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn touch(store: &Store, id: i64, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
         .bind(id)
         .bind(now)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(())
 }

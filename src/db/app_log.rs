@@ -1,9 +1,9 @@
 //! The application log: what operators should know, written with the change or the attempt
 //! it is about.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Store, Tx};
 use crate::domain::app_log::{LogKind, LogLevel};
 
 /// An entry of the application log, and what it is about.
@@ -44,6 +44,6 @@ pub struct LogRow {
     pub attempt_id: Option<i64>,
 }
 
-pub async fn list(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<LogRow>> {
-    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(pool).await
+pub async fn list(store: &Store, limit: i64) -> sqlx::Result<Vec<LogRow>> {
+    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(store.pool()).await
 }

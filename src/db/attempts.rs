@@ -1,8 +1,8 @@
 //! Attempts: each request sent and what came back, recorded with its delivery's outcome.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Store, Tx};
 use crate::domain::delivery::{ErrorKind, Trigger};
 
 pub struct NewAttempt<'a> {
@@ -161,21 +161,21 @@ const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, durati
         error_detail
     FROM delivery_attempts";
 
-pub async fn attempts(pool: &SqlitePool, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+pub async fn attempts(store: &Store, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ATTEMPT_SELECT} WHERE delivery_id = ?1 ORDER BY id DESC"
     )))
     .bind(delivery_id)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
 /// One attempt, with the webhook it called.
-pub async fn attempt(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<(i64, AttemptRow)>> {
+pub async fn attempt(store: &Store, id: i64) -> sqlx::Result<Option<(i64, AttemptRow)>> {
     let webhook: Option<i64> =
         sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = ?1")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(store.pool())
             .await?;
     let Some(webhook) = webhook else {
         return Ok(None);
@@ -184,7 +184,7 @@ pub async fn attempt(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<(i64, At
         "{ATTEMPT_SELECT} WHERE id = ?1"
     )))
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(store.pool())
     .await?;
     Ok(Some((webhook, row)))
 }

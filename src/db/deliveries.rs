@@ -1,9 +1,9 @@
 //! The delivery queue: claiming under a lease, settling, Retry now and Cancel, and the
 //! pending-orders views.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Store, Tx};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus};
 use crate::domain::webhook::Mode;
@@ -77,12 +77,12 @@ impl std::fmt::Display for NotClaimed {
 /// the same webhook for the same object is still queued or in flight, so each receiver sees
 /// an object's changes in order.
 pub async fn claim(
-    pool: &SqlitePool,
+    store: &Store,
     now: i64,
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = store.begin_write().await?;
     let claimed = sqlx::query_as(
         "UPDATE deliveries SET status = 'in_flight', locked_until = ?1 + ?2, attempts = attempts + 1
          WHERE id IN (
@@ -109,7 +109,7 @@ pub async fn claim(
 
 /// Claims a synchronous delivery its change left queued, for the call that follows.
 pub async fn claim_one(
-    pool: &SqlitePool,
+    store: &Store,
     id: i64,
     now: i64,
     lease_ms: i64,
@@ -123,7 +123,7 @@ pub async fn claim_one(
     .bind(id)
     .bind(now)
     .bind(lease_ms)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
@@ -132,12 +132,12 @@ pub async fn claim_one(
 /// that receivers keep seeing an object's changes in order. Read and claimed in one write
 /// transaction: of simultaneous retries, one gets the claim.
 pub async fn claim_manual(
-    pool: &SqlitePool,
+    store: &Store,
     id: i64,
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<Result<Claimed, NotClaimed>> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = store.begin_write().await?;
     let row: Option<(DeliveryStatus, i64, Option<i64>)> = sqlx::query_as(
         "SELECT d.status, d.next_attempt_at,
                 (SELECT MIN(e.id) FROM deliveries e
@@ -182,9 +182,9 @@ pub async fn claim_manual(
 }
 
 /// When the next queued delivery falls due, to sleep until then.
-pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<i64>> {
+pub async fn next_due(store: &Store) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END) FROM deliveries WHERE mode = 'async' AND status IN ('pending', 'in_flight')")
-        .fetch_one(pool)
+        .fetch_one(store.pool())
         .await
 }
 
@@ -251,11 +251,11 @@ pub async fn disable_webhook(tx: &mut Tx, webhook_id: i64, reason: &str) -> sqlx
 }
 
 /// Gives claimed work back at shutdown, so another worker need not wait for the lease.
-pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
+pub async fn release(store: &Store, ids: &[i64]) -> sqlx::Result<()> {
     for id in ids {
         sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = ?1 AND status = 'in_flight'")
             .bind(id)
-            .execute(pool)
+            .execute(store.pool())
             .await?;
     }
     Ok(())
@@ -292,7 +292,7 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording,
 
 /// The newest deliveries, by state (as the screen names them) and webhook.
 pub async fn list(
-    pool: &SqlitePool,
+    store: &Store,
     state: Option<DeliveryState>,
     webhook: Option<i64>,
     limit: i64,
@@ -309,25 +309,25 @@ pub async fn list(
     .bind(state.map(|s| s.code()))
     .bind(webhook)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
-pub async fn find(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<DeliveryRow>> {
+pub async fn find(store: &Store, id: i64) -> sqlx::Result<Option<DeliveryRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE d.id = ?1"
     )))
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
-pub async fn cancel(pool: &SqlitePool, id: i64, now: i64) -> sqlx::Result<bool> {
+pub async fn cancel(store: &Store, id: i64, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = ?2, locked_until = NULL WHERE id = ?1 AND status IN ('pending', 'dead')")
         .bind(id)
         .bind(now)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(done.rows_affected() == 1)
 }

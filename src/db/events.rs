@@ -1,8 +1,8 @@
 //! Events, the deliveries matching writes for them, and the application log.
 
-use sqlx::{FromRow, Row, SqlitePool};
+use sqlx::{FromRow, Row};
 
-use super::Tx;
+use super::{Store, Tx};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -124,7 +124,7 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
 
 /// Several events by id, in one query.
 pub async fn find_many(
-    pool: &SqlitePool,
+    store: &Store,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, EventRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
@@ -134,7 +134,7 @@ pub async fn find_many(
          FROM events WHERE id IN (SELECT value FROM json_each(?1))",
     )
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await?;
     Ok(rows.into_iter().map(|e| (e.id, e)).collect())
 }
@@ -165,8 +165,8 @@ pub async fn routes(tx: &mut Tx) -> sqlx::Result<Vec<Route>> {
 }
 
 /// Every active webhook's route as committed, with the webhooks counter they were read at.
-pub async fn committed_routes(pool: &SqlitePool) -> sqlx::Result<(i64, Vec<Route>)> {
-    let mut conn = pool.begin().await?;
+pub async fn committed_routes(store: &Store) -> sqlx::Result<(i64, Vec<Route>)> {
+    let mut conn = store.pool().begin().await?;
     let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
         .fetch_one(&mut *conn)
         .await?;

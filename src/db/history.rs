@@ -1,9 +1,9 @@
 //! The append-only, hash-chained history of webhook changes.
 
 use sha2::{Digest, Sha256};
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Store, Tx};
 
 pub struct NewEntry<'a> {
     pub webhook_id: i64,
@@ -87,19 +87,19 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn for_webhook(pool: &SqlitePool, webhook_id: i64) -> sqlx::Result<Vec<EntryRow>> {
+pub async fn for_webhook(store: &Store, webhook_id: i64) -> sqlx::Result<Vec<EntryRow>> {
     sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
          FROM webhook_history WHERE webhook_id = ?1 ORDER BY id DESC",
     )
     .bind(webhook_id)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
 /// Every entry in chain order, a page at a time.
 pub async fn page_in_order(
-    pool: &SqlitePool,
+    store: &Store,
     after_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<EntryRow>> {
@@ -109,6 +109,6 @@ pub async fn page_in_order(
     )
     .bind(after_id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }

@@ -1,6 +1,7 @@
 //! Saved filters of the webhook list, and each user's active one.
 
-use sqlx::{FromRow, SqlitePool};
+use super::Store;
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SavedFilter {
@@ -13,7 +14,7 @@ pub struct SavedFilter {
 }
 
 /// The user's own filters and everyone's public ones.
-pub async fn visible_to(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<SavedFilter>> {
+pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<SavedFilter>> {
     sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
@@ -21,12 +22,12 @@ pub async fn visible_to(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<Sav
          ORDER BY f.name COLLATE NOCASE, f.id",
     )
     .bind(user_id)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
 pub async fn find_visible(
-    pool: &SqlitePool,
+    store: &Store,
     user_id: i64,
     id: i64,
 ) -> sqlx::Result<Option<SavedFilter>> {
@@ -37,12 +38,12 @@ pub async fn find_visible(
     )
     .bind(user_id)
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
 pub async fn insert(
-    pool: &SqlitePool,
+    store: &Store,
     owner_id: i64,
     name: &str,
     public: bool,
@@ -53,21 +54,21 @@ pub async fn insert(
         .bind(name)
         .bind(public)
         .bind(criteria)
-        .fetch_one(pool)
+        .fetch_one(store.pool())
         .await
 }
 
 /// Saves new criteria under a filter of `owner_id`'s, and into every user's active copy of
 /// it; false when they own no such filter.
 pub async fn update_own(
-    pool: &SqlitePool,
+    store: &Store,
     owner_id: i64,
     id: i64,
     name: &str,
     public: bool,
     criteria: &str,
 ) -> sqlx::Result<bool> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = store.begin_write().await?;
     let done = sqlx::query(
         "UPDATE webhook_list_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",
     )
@@ -99,11 +100,11 @@ pub async fn update_own(
     Ok(true)
 }
 
-pub async fn delete_own(pool: &SqlitePool, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+pub async fn delete_own(store: &Store, owner_id: i64, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = ?2 AND owner_id = ?1")
         .bind(owner_id)
         .bind(id)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -115,18 +116,18 @@ pub struct ActiveFilter {
     pub criteria: String,
 }
 
-pub async fn active(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Option<ActiveFilter>> {
+pub async fn active(store: &Store, user_id: i64) -> sqlx::Result<Option<ActiveFilter>> {
     sqlx::query_as(
         "SELECT a.filter_id, f.name, a.criteria FROM webhook_list_active_filter a
          LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = ?1",
     )
     .bind(user_id)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
 pub async fn set_active(
-    pool: &SqlitePool,
+    store: &Store,
     user_id: i64,
     filter_id: Option<i64>,
     criteria: &str,
@@ -138,15 +139,15 @@ pub async fn set_active(
     .bind(user_id)
     .bind(filter_id)
     .bind(criteria)
-    .execute(pool)
+    .execute(store.pool())
     .await?;
     Ok(())
 }
 
-pub async fn clear_active(pool: &SqlitePool, user_id: i64) -> sqlx::Result<()> {
+pub async fn clear_active(store: &Store, user_id: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = ?1")
         .bind(user_id)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(())
 }

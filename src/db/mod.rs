@@ -32,6 +32,7 @@ pub mod roles;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+mod store;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
@@ -44,12 +45,13 @@ use anyhow::{Context, bail};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use store::{Source, Store};
 pub use writer::Tx;
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
+pub(crate) async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
     if !database_url.starts_with("sqlite:") {
         bail!(
             "unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)"
@@ -88,35 +90,22 @@ fn readers() -> u32 {
     (2 * cores).clamp(2, 8)
 }
 
-pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+pub(crate) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     sqlx::migrate!("./migrations")
         .run(pool)
         .await
         .context("cannot apply database migrations")
 }
 
-/// A write transaction, group-committed with the others on the database's one writer
-/// connection (see `writer`).
-pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<Tx> {
-    writer::writer_of(pool).await?.begin().await
-}
-
-/// Returns once what was committed in the background (`Tx::commit_in_background`) is
-/// visible: every request starts with it, so it sees what earlier responses reported.
-pub async fn caught_up(pool: &SqlitePool) -> sqlx::Result<()> {
-    writer::writer_of(pool).await?.caught_up().await;
-    Ok(())
-}
-
 /// Writes a consistent copy of the database to `file` (SQLite's `VACUUM INTO`: one read
 /// transaction, so writes may go on meanwhile), compacted and with nothing in a log beside it.
-pub async fn backup(pool: &SqlitePool, file: &std::path::Path) -> anyhow::Result<()> {
+pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
     let path = file
         .to_str()
         .context("the backup file's name must be valid UTF-8")?;
     sqlx::query("VACUUM INTO ?1")
         .bind(path)
-        .execute(pool)
+        .execute(store.pool())
         .await
         .with_context(|| format!("cannot write the backup to {path}"))?;
     Ok(())
@@ -124,9 +113,9 @@ pub async fn backup(pool: &SqlitePool, file: &std::path::Path) -> anyhow::Result
 
 /// Copies the write-ahead log into the database file and empties it, so that after a clean
 /// stop the database file alone holds everything (copying it is a backup too).
-pub async fn checkpoint(pool: &SqlitePool) -> sqlx::Result<()> {
+pub async fn checkpoint(store: &Store) -> sqlx::Result<()> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(())
 }

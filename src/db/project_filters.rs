@@ -1,6 +1,7 @@
 //! Saved project filters: private to their owner, or public.
 
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use super::{Source, Store};
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProjectFilterRow {
@@ -16,24 +17,24 @@ const SELECT: &str =
     "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
     FROM project_filters f JOIN users u ON u.id = f.owner_id";
 
-pub async fn visible_to(pool: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<ProjectFilterRow>> {
+pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<ProjectFilterRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE f.owner_id = ?1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
     )))
     .bind(user_id)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ProjectFilterRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<ProjectFilterRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = ?1")))
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(Source::of(db))
         .await
 }
 
 pub async fn insert(
-    pool: &SqlitePool,
+    store: &Store,
     owner_id: i64,
     name: &str,
     public: bool,
@@ -44,12 +45,12 @@ pub async fn insert(
         .bind(name)
         .bind(public)
         .bind(criteria)
-        .fetch_one(pool)
+        .fetch_one(store.pool())
         .await
 }
 
 pub async fn update_own(
-    pool: &SqlitePool,
+    store: &Store,
     owner_id: i64,
     id: i64,
     name: &str,
@@ -64,24 +65,24 @@ pub async fn update_own(
     .bind(name)
     .bind(public)
     .bind(criteria)
-    .execute(pool)
+    .execute(store.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Filters in use by webhooks cannot be deleted.
-pub async fn used_by_webhooks(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<i64> {
+pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = ?1")
         .bind(id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await
 }
 
-pub async fn delete_own(pool: &SqlitePool, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+pub async fn delete_own(store: &Store, owner_id: i64, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM project_filters WHERE id = ?2 AND owner_id = ?1")
         .bind(owner_id)
         .bind(id)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -1,9 +1,9 @@
 //! Projects and phases, and their attributes as events and payloads carry them.
 
 use serde_json::{Map, Value, json};
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Source, Store, Tx};
 use crate::domain::project::{PhaseDraft, ProjectDraft};
 
 #[derive(Debug, Clone, FromRow)]
@@ -87,17 +87,17 @@ impl PhaseRow {
     }
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ProjectRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<ProjectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PROJECT_SELECT} WHERE p.id = ?1"
     )))
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(Source::of(db))
     .await
 }
 
 /// Projects whose code or name contains `search` (all when empty), by code.
-pub async fn list(pool: &SqlitePool, search: &str) -> sqlx::Result<Vec<ProjectRow>> {
+pub async fn list(store: &Store, search: &str) -> sqlx::Result<Vec<ProjectRow>> {
     let pattern = (!search.is_empty()).then(|| {
         format!(
             "%{}%",
@@ -111,7 +111,7 @@ pub async fn list(pool: &SqlitePool, search: &str) -> sqlx::Result<Vec<ProjectRo
         "{PROJECT_SELECT} WHERE (?1 IS NULL OR p.code LIKE ?1 ESCAPE '\\' OR p.name LIKE ?1 ESCAPE '\\') ORDER BY p.code COLLATE NOCASE"
     )))
     .bind(pattern)
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 
@@ -170,28 +170,28 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn phase_count(db: impl SqliteExecutor<'_>, project_id: i64) -> sqlx::Result<i64> {
+pub async fn phase_count(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = ?1")
         .bind(project_id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await
 }
 
 const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
 
-pub async fn find_phase(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<PhaseRow>> {
+pub async fn find_phase(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = ?1")))
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(Source::of(db))
         .await
 }
 
-pub async fn phases(db: impl SqliteExecutor<'_>, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
+pub async fn phases(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PHASE_SELECT} WHERE project_id = ?1 ORDER BY start_date IS NULL, start_date, id"
     )))
     .bind(project_id)
-    .fetch_all(db)
+    .fetch_all(Source::of(db))
     .await
 }
 
@@ -243,9 +243,9 @@ pub async fn delete_phase(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
 }
 
 /// How many projects a user manages: such a user cannot be deleted.
-pub async fn managed_by(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<i64> {
+pub async fn managed_by(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = ?1")
         .bind(user_id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await
 }

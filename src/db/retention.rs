@@ -1,6 +1,5 @@
 //! Retention: deleting, in short batches, what has been kept long enough.
-
-use sqlx::SqlitePool;
+use super::Store;
 
 /// Rows deleted per statement: each batch is a short write, so that retention never holds
 /// the database's write lock for long.
@@ -8,13 +7,13 @@ const PRUNE_BATCH: i64 = 2000;
 
 /// Runs a deletion of at most `PRUNE_BATCH` rows (its `?2`) until none is left; returns the
 /// rows removed.
-async fn delete_in_batches(pool: &SqlitePool, sql: &'static str, before: i64) -> sqlx::Result<u64> {
+async fn delete_in_batches(store: &Store, sql: &'static str, before: i64) -> sqlx::Result<u64> {
     let mut removed = 0;
     loop {
         let done = sqlx::query(sql)
             .bind(before)
             .bind(PRUNE_BATCH)
-            .execute(pool)
+            .execute(store.pool())
             .await?
             .rows_affected();
         removed += done;
@@ -29,45 +28,40 @@ async fn delete_in_batches(pool: &SqlitePool, sql: &'static str, before: i64) ->
 /// the application log after `keep_ms`; then every event older than `keep_ms` that no
 /// delivery refers to any more. Queued and waiting deliveries, and their events, stay.
 /// Returns the rows removed.
-pub async fn prune(
-    pool: &SqlitePool,
-    now: i64,
-    keep_ms: i64,
-    keep_dead_ms: i64,
-) -> sqlx::Result<u64> {
+pub async fn prune(store: &Store, now: i64, keep_ms: i64, keep_dead_ms: i64) -> sqlx::Result<u64> {
     let (before, dead_before) = (now - keep_ms, now - keep_dead_ms);
     // A delivered or dead delivery's next_attempt_at is when it ended (see `settle` and
     // `record_outcomes`): the index on (status, next_attempt_at) finds them.
     let mut removed = delete_in_batches(
-        pool,
+        store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
              WHERE status = 'delivered' AND next_attempt_at < ?1 LIMIT ?2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
-        pool,
+        store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
              WHERE status = 'dead' AND next_attempt_at < ?1 LIMIT ?2)",
         dead_before,
     )
     .await?;
     removed += delete_in_batches(
-        pool,
+        store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
              WHERE status = 'cancelled' AND COALESCE(completed_at, created_at) < ?1 LIMIT ?2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
-        pool,
+        store,
         "DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts
              WHERE started_at < ?1 AND delivery_id IS NULL LIMIT ?2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
-        pool,
+        store,
         "DELETE FROM app_log WHERE id IN (SELECT id FROM app_log WHERE at < ?1 LIMIT ?2)",
         before,
     )
@@ -79,11 +73,11 @@ pub async fn prune(
                          (SELECT MAX(id) + 1 FROM events))",
     )
     .bind(before)
-    .fetch_one(pool)
+    .fetch_one(store.pool())
     .await?;
     if let Some(first_kept) = first_kept {
         removed += delete_in_batches(
-            pool,
+            store,
             "DELETE FROM events WHERE id IN (SELECT e.id FROM events e
                  WHERE e.id < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
                  LIMIT ?2)",

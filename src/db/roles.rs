@@ -1,8 +1,8 @@
 //! Roles and the rights they bundle.
 
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Source, Store, Tx};
 use crate::domain::{Right, RightSet};
 
 #[derive(Debug, Clone, FromRow)]
@@ -23,38 +23,35 @@ impl RoleRow {
     }
 }
 
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RoleRow>> {
+pub async fn list(store: &Store) -> sqlx::Result<Vec<RoleRow>> {
     sqlx::query_as("SELECT id, name, description, kind FROM roles ORDER BY id")
-        .fetch_all(pool)
+        .fetch_all(store.pool())
         .await
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<RoleRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<RoleRow>> {
     sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = ?1")
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(Source::of(db))
         .await
 }
 
-pub async fn find_by_name(
-    db: impl SqliteExecutor<'_>,
-    name: &str,
-) -> sqlx::Result<Option<RoleRow>> {
+pub async fn find_by_name(db: impl Into<Source<'_>>, name: &str) -> sqlx::Result<Option<RoleRow>> {
     sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = ?1")
         .bind(name)
-        .fetch_optional(db)
+        .fetch_optional(Source::of(db))
         .await
 }
 
 /// The rights a role grants; the Administrator role grants every right.
-pub async fn rights(db: impl SqliteExecutor<'_>, role: &RoleRow) -> sqlx::Result<RightSet> {
+pub async fn rights(db: impl Into<Source<'_>>, role: &RoleRow) -> sqlx::Result<RightSet> {
     if role.is_administrator() {
         return Ok(RightSet::all());
     }
     let codes: Vec<String> =
         sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = ?1")
             .bind(role.id)
-            .fetch_all(db)
+            .fetch_all(Source::of(db))
             .await?;
     Ok(codes.iter().filter_map(|c| Right::from_code(c)).collect())
 }
@@ -107,10 +104,10 @@ pub async fn replace_rights(tx: &mut Tx, role_id: i64, rights: RightSet) -> sqlx
     Ok(())
 }
 
-pub async fn holders(db: impl SqliteExecutor<'_>, role_id: i64) -> sqlx::Result<i64> {
+pub async fn holders(db: impl Into<Source<'_>>, role_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = ?1")
         .bind(role_id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await
 }
 
@@ -123,10 +120,10 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 }
 
 /// The rights a user holds through all their roles.
-pub async fn rights_of(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<RightSet> {
+pub async fn rights_of(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<RightSet> {
     let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("?1")))
         .bind(user_id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await?;
     Ok(rights_from_grants(grants.as_deref().unwrap_or_default()))
 }

@@ -1,16 +1,14 @@
 //! Every stored secret, for sealing them all at once (on the first start that seals, and
 //! when they are sealed again under a new key).
 
-use sqlx::SqliteExecutor;
-
-use super::Tx;
+use super::{Source, Tx};
 
 /// Each webhook's signing secret and the previous one of a rotation.
 pub async fn signing_secrets(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
 ) -> sqlx::Result<Vec<(i64, String, Option<String>)>> {
     sqlx::query_as("SELECT id, signing_secret, previous_signing_secret FROM webhooks ORDER BY id")
-        .fetch_all(db)
+        .fetch_all(Source::of(db))
         .await
 }
 
@@ -32,12 +30,12 @@ pub async fn set_signing_secrets(
 }
 
 /// Secret header values: (webhook id, position, value).
-pub async fn secret_headers(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(i64, i64, String)>> {
+pub async fn secret_headers(db: impl Into<Source<'_>>) -> sqlx::Result<Vec<(i64, i64, String)>> {
     sqlx::query_as(
         "SELECT webhook_id, position, value FROM webhook_headers WHERE secret = 1
          ORDER BY webhook_id, position",
     )
-    .fetch_all(db)
+    .fetch_all(Source::of(db))
     .await
 }
 

@@ -1,8 +1,8 @@
 //! Signed-in sessions, looked up by the SHA-256 of the token the browser holds.
 
-use sqlx::{FromRow, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Store, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionUser {
@@ -45,10 +45,10 @@ macro_rules! session_select {
     };
 }
 
-pub async fn find(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
+pub async fn find(store: &Store, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = ?1"))
         .bind(token_hash)
-        .fetch_optional(pool)
+        .fetch_optional(store.pool())
         .await
 }
 
@@ -63,7 +63,7 @@ pub struct SessionWithList {
 /// The session and what the webhook list needs, in one round trip: the list page is the
 /// busiest page, and each query costs two thread hand-offs.
 pub async fn find_with_list(
-    pool: &SqlitePool,
+    store: &Store,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<SessionWithList>> {
     sqlx::query_as(concat!(
@@ -77,23 +77,23 @@ pub async fn find_with_list(
           WHERE s.token_hash = ?1"
     ))
     .bind(token_hash)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
-pub async fn touch(pool: &SqlitePool, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
+pub async fn touch(store: &Store, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE auth_sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
         .bind(token_hash)
         .bind(now)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(())
 }
 
-pub async fn delete(pool: &SqlitePool, token_hash: &[u8]) -> sqlx::Result<()> {
+pub async fn delete(store: &Store, token_hash: &[u8]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM auth_sessions WHERE token_hash = ?1")
         .bind(token_hash)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(())
 }
@@ -109,14 +109,14 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&[u8]>) -> 
 }
 
 pub async fn delete_expired(
-    pool: &SqlitePool,
+    store: &Store,
     idle_before: i64,
     created_before: i64,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < ?1 OR created_at < ?2")
         .bind(idle_before)
         .bind(created_before)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
     Ok(done.rows_affected())
 }

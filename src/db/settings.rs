@@ -1,19 +1,17 @@
 //! Small values the program keeps for itself: the session cookie key, and the check that
 //! tells whether the secret keys given fit the database.
 
-use sqlx::{SqliteExecutor, SqlitePool};
-
-use super::Tx;
+use super::{Source, Store, Tx};
 use crate::sealing::{Keyring, Purpose};
 
 const SESSION_KEY: &str = "session_key";
 pub const KEY_CHECK: &str = "secret_key_check";
 
 /// A setting's stored bytes (text or blob alike).
-pub async fn get(db: impl SqliteExecutor<'_>, key: &str) -> sqlx::Result<Option<Vec<u8>>> {
+pub async fn get(db: impl Into<Source<'_>>, key: &str) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar("SELECT CAST(value AS BLOB) FROM settings WHERE key = ?1")
         .bind(key)
-        .fetch_optional(db)
+        .fetch_optional(Source::of(db))
         .await
 }
 
@@ -31,7 +29,7 @@ pub async fn put(tx: &mut Tx, key: &str, value: &str) -> sqlx::Result<()> {
 
 /// The key that encrypts session cookies, made once, kept sealed so sessions survive a
 /// restart and any instance sharing the database and the keys reads the same one.
-pub async fn session_key(pool: &SqlitePool, keys: &Keyring) -> anyhow::Result<Vec<u8>> {
+pub async fn session_key(store: &Store, keys: &Keyring) -> anyhow::Result<Vec<u8>> {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     let fresh = keys.seal(
@@ -42,9 +40,9 @@ pub async fn session_key(pool: &SqlitePool, keys: &Keyring) -> anyhow::Result<Ve
     sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)")
         .bind(SESSION_KEY)
         .bind(&fresh)
-        .execute(pool)
+        .execute(store.pool())
         .await?;
-    let stored = get(pool, SESSION_KEY).await?.unwrap_or_default();
+    let stored = get(store, SESSION_KEY).await?.unwrap_or_default();
     let opened = keys.open(&String::from_utf8_lossy(&stored), Purpose::SessionKey)?;
     Ok(STANDARD.decode(opened)?)
 }

@@ -1,6 +1,5 @@
 //! Failed sign-in counters per email address.
-
-use sqlx::SqlitePool;
+use super::{Source, Store};
 
 /// What a reservation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +17,13 @@ pub enum Reservation {
 /// success clears it all (`clear`). `block_ms(n)` is the block after `n` failures, 0 for
 /// none; failures older than `forget_before` start the count again.
 pub async fn reserve(
-    pool: &SqlitePool,
+    store: &Store,
     email: &str,
     now: i64,
     forget_before: i64,
     block_ms: impl Fn(i64) -> i64,
 ) -> sqlx::Result<Reservation> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = store.begin_write().await?;
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
         "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE email = ?1",
     )
@@ -56,22 +55,22 @@ pub async fn reserve(
     Ok(Reservation::Granted { n })
 }
 
-pub async fn clear(db: impl sqlx::SqliteExecutor<'_>, email: &str) -> sqlx::Result<()> {
+pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sign_in_throttle WHERE email = ?1")
         .bind(email)
-        .execute(db)
+        .execute(Source::of(db))
         .await?;
     Ok(())
 }
 
 /// Forgets failures older than `forget_before` whose block is over.
-pub async fn forget(pool: &SqlitePool, forget_before: i64, now: i64) -> sqlx::Result<u64> {
+pub async fn forget(store: &Store, forget_before: i64, now: i64) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "DELETE FROM sign_in_throttle WHERE last_failure_at < ?1 AND blocked_until <= ?2",
     )
     .bind(forget_before)
     .bind(now)
-    .execute(pool)
+    .execute(store.pool())
     .await?;
     Ok(done.rows_affected())
 }

@@ -1,8 +1,8 @@
 //! The `users` table and a user's roles.
 
-use sqlx::{FromRow, SqliteExecutor, SqlitePool};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Source, Store, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -31,9 +31,9 @@ pub struct NewUser<'a> {
     pub password_generated: bool,
 }
 
-pub async fn count(pool: &SqlitePool) -> sqlx::Result<i64> {
+pub async fn count(store: &Store) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(pool)
+        .fetch_one(store.pool())
         .await
 }
 
@@ -53,37 +53,34 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<i
     .await
 }
 
-pub async fn credentials_by_email(
-    pool: &SqlitePool,
-    email: &str,
-) -> sqlx::Result<Option<Credentials>> {
+pub async fn credentials_by_email(store: &Store, email: &str) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as(
         "SELECT id, password_hash, active, must_change_password FROM users WHERE email = ?1",
     )
     .bind(email)
-    .fetch_optional(pool)
+    .fetch_optional(store.pool())
     .await
 }
 
-pub async fn password_hash(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<String>> {
+pub async fn password_hash(store: &Store, id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?1")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(store.pool())
         .await
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<UserRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE id = ?1",
     )
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(Source::of(db))
     .await
 }
 
 pub async fn find_by_email(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     email: &str,
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
@@ -91,7 +88,7 @@ pub async fn find_by_email(
          FROM users WHERE email = ?1",
     )
     .bind(email)
-    .fetch_optional(db)
+    .fetch_optional(Source::of(db))
     .await
 }
 
@@ -150,10 +147,10 @@ pub async fn set_password(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn role_ids(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn role_ids(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")
         .bind(user_id)
-        .fetch_all(db)
+        .fetch_all(Source::of(db))
         .await
 }
 
@@ -173,14 +170,14 @@ pub async fn replace_roles(tx: &mut Tx, user_id: i64, role_ids: &[i64]) -> sqlx:
 }
 
 /// Active users holding the Administrator role: the last one must not be lost.
-pub async fn active_administrators(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
+pub async fn active_administrators(db: impl Into<Source<'_>>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT COUNT(DISTINCT u.id) FROM users u
          JOIN user_roles ur ON ur.user_id = u.id
          JOIN roles r ON r.id = ur.role_id
          WHERE u.active = 1 AND r.kind = 'administrator'",
     )
-    .fetch_one(db)
+    .fetch_one(Source::of(db))
     .await
 }
 
@@ -193,14 +190,14 @@ pub struct UserListRow {
     pub roles: String,
 }
 
-pub async fn list_with_roles(pool: &SqlitePool) -> sqlx::Result<Vec<UserListRow>> {
+pub async fn list_with_roles(store: &Store) -> sqlx::Result<Vec<UserListRow>> {
     sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, u.active,
                 COALESCE((SELECT group_concat(r.name, ', ') FROM user_roles ur
                           JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '') AS roles
          FROM users u ORDER BY u.display_name COLLATE NOCASE, u.id",
     )
-    .fetch_all(pool)
+    .fetch_all(store.pool())
     .await
 }
 

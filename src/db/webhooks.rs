@@ -1,8 +1,8 @@
 //! The `webhooks` table and its headers.
 
-use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor, SqlitePool};
+use sqlx::{AssertSqlSafe, FromRow};
 
-use super::Tx;
+use super::{Source, Store, Tx};
 use crate::sealing::{Keyring, Purpose};
 
 /// A sealed secret opened, or a decoding error naming the column.
@@ -97,7 +97,7 @@ const COLUMNS: &str =
     values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason";
 
 pub async fn find(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     keys: &Keyring,
     id: i64,
 ) -> sqlx::Result<Option<WebhookRow>> {
@@ -105,21 +105,21 @@ pub async fn find(
         "SELECT {COLUMNS} FROM webhooks WHERE id = ?1"
     )))
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(Source::of(db))
     .await?;
     row.map(|r| r.opened(keys)).transpose()
 }
 
 /// Whether the webhook exists (nothing opened).
-pub async fn exists(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+pub async fn exists(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)")
         .bind(id)
-        .fetch_one(db)
+        .fetch_one(Source::of(db))
         .await
 }
 
 pub async fn headers(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     keys: &Keyring,
     id: i64,
 ) -> sqlx::Result<Vec<HeaderRow>> {
@@ -127,14 +127,14 @@ pub async fn headers(
         "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = ?1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db)
+    .fetch_all(Source::of(db))
     .await?;
     rows.into_iter().map(|h| h.opened(keys)).collect()
 }
 
 /// Several webhooks by id, in one query.
 pub async fn find_many(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, WebhookRow>> {
@@ -143,7 +143,7 @@ pub async fn find_many(
         "SELECT {COLUMNS} FROM webhooks WHERE id IN (SELECT value FROM json_each(?1))"
     )))
     .bind(ids)
-    .fetch_all(db)
+    .fetch_all(Source::of(db))
     .await?;
     rows.into_iter()
         .map(|r| Ok((r.id, r.opened(keys)?)))
@@ -153,7 +153,7 @@ pub async fn find_many(
 /// Several webhooks with their headers, as committed, and the webhooks counter they were
 /// read at.
 pub async fn committed_many(
-    pool: &SqlitePool,
+    store: &Store,
     keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<(
@@ -161,7 +161,7 @@ pub async fn committed_many(
     std::collections::HashMap<i64, WebhookRow>,
     std::collections::HashMap<i64, Vec<HeaderRow>>,
 )> {
-    let mut conn = pool.begin().await?;
+    let mut conn = store.pool().begin().await?;
     let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
         .fetch_one(&mut *conn)
         .await?;
@@ -173,7 +173,7 @@ pub async fn committed_many(
 
 /// The headers of several webhooks, by webhook id, in one query.
 pub async fn headers_of_many(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Source<'_>>,
     keys: &Keyring,
     ids: &[i64],
 ) -> sqlx::Result<std::collections::HashMap<i64, Vec<HeaderRow>>> {
@@ -183,7 +183,7 @@ pub async fn headers_of_many(
          WHERE webhook_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook_id, position",
     )
     .bind(ids)
-    .fetch_all(db)
+    .fetch_all(Source::of(db))
     .await?;
     let mut out: std::collections::HashMap<i64, Vec<HeaderRow>> = Default::default();
     for (id, name, value, secret) in rows {
@@ -198,9 +198,9 @@ pub async fn headers_of_many(
 }
 
 /// Every webhook's id, oldest first.
-pub async fn all_ids(pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
+pub async fn all_ids(store: &Store) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
-        .fetch_all(pool)
+        .fetch_all(store.pool())
         .await
 }
 
@@ -213,7 +213,7 @@ pub enum Narrowed {
 }
 
 /// The wordings of the webhooks narrowed so, alphabetically.
-pub async fn narrowed_to(db: impl SqliteExecutor<'_>, by: Narrowed) -> sqlx::Result<Vec<String>> {
+pub async fn narrowed_to(db: impl Into<Source<'_>>, by: Narrowed) -> sqlx::Result<Vec<String>> {
     let (sql, id) = match by {
         Narrowed::Project(id) => (
             "SELECT wording FROM webhooks WHERE project_id = ?1 ORDER BY wording COLLATE NOCASE",
@@ -228,7 +228,10 @@ pub async fn narrowed_to(db: impl SqliteExecutor<'_>, by: Narrowed) -> sqlx::Res
             id,
         ),
     };
-    sqlx::query_scalar(sql).bind(id).fetch_all(db).await
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_all(Source::of(db))
+        .await
 }
 
 pub async fn insert(
@@ -401,8 +404,8 @@ const GENERATIONS: &str =
         (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation";
 
 /// Every webhook's list columns, with the counters they were read at (one snapshot).
-pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(Generations, Vec<ListRow>)> {
-    let mut tx = pool.begin().await?;
+pub async fn list_all(store: &Store) -> sqlx::Result<(Generations, Vec<ListRow>)> {
+    let mut tx = store.pool().begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
         "SELECT w.id, w.wording, w.description, w.active, w.url, w.verb, w.synchronous, w.in_transaction,
@@ -420,18 +423,18 @@ pub async fn list_all(pool: &SqlitePool) -> sqlx::Result<(Generations, Vec<ListR
     Ok((generations, rows))
 }
 
-pub async fn generations(db: impl SqliteExecutor<'_>) -> sqlx::Result<Generations> {
-    sqlx::query_as(GENERATIONS).fetch_one(db).await
+pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations> {
+    sqlx::query_as(GENERATIONS).fetch_one(Source::of(db)).await
 }
 
 /// Delivery outcomes recorded after status generation `since`: (id, last execution, last
 /// status), with the counters they were read at.
 #[allow(clippy::type_complexity)]
 pub async fn statuses_since(
-    pool: &SqlitePool,
+    store: &Store,
     since: i64,
 ) -> sqlx::Result<(Generations, Vec<(i64, Option<i64>, Option<i64>)>)> {
-    let mut tx = pool.begin().await?;
+    let mut tx = store.pool().begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
         "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > ?1",

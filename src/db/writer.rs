@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex as StdMutex};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -72,6 +72,8 @@ pub struct Writer {
     syncing: AtomicBool,
     /// SQLite's write-ahead log, which holds every commit until a checkpoint.
     wal: PathBuf,
+    /// Whether the log's directory entry is on disk (synced once, after the log is made).
+    directory_synced: AtomicBool,
     /// Epochs whose commit failed, with the error, for their callers to report.
     failed: StdMutex<HashMap<u64, String>>,
     /// The last epoch holding work whose caller went on before it was committed (see
@@ -110,21 +112,10 @@ const RESTART_AFTER_FRAMES: i64 = 16_384;
 /// costs its sync no change to the file's size.
 const LOG_SIZE_LIMIT: &str = "67108864";
 
-type WriterCell = Arc<tokio::sync::OnceCell<Arc<Writer>>>;
-
-/// Writers by database file: each file gets one, whoever opens it.
-static WRITERS: LazyLock<StdMutex<HashMap<PathBuf, WriterCell>>> = LazyLock::new(Default::default);
-
-/// The writer of `pool`'s database.
-pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
-    let options = pool.connect_options();
-    let cell = WRITERS
-        .lock()
-        .expect("writers lock")
-        .entry(options.get_filename().to_path_buf())
-        .or_default()
-        .clone();
-    cell.get_or_try_init(|| async {
+impl Writer {
+    /// The writer of `pool`'s database, on a connection of its own. One `Store` opens it.
+    pub async fn open(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
+        let options = pool.connect_options();
         // The commit itself does not wait for the disk: `sync` does, outside the write lock,
         // before any caller is told its work is kept (see the module's documentation).
         // Nor does it copy the log back into the database now and then (a checkpoint, some
@@ -155,6 +146,7 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
             durable: watch::Sender::new(0),
             syncing: AtomicBool::new(false),
             wal: wal.into(),
+            directory_synced: AtomicBool::new(false),
             failed: StdMutex::new(HashMap::new()),
             behind: AtomicU64::new(0),
             starting: AtomicUsize::new(0),
@@ -164,9 +156,7 @@ pub async fn writer_of(pool: &SqlitePool) -> sqlx::Result<Arc<Writer>> {
             checkpointing: AtomicBool::new(false),
             last_checkpoint: StdMutex::new(Instant::now()),
         }))
-    })
-    .await
-    .cloned()
+    }
 }
 
 impl Writer {
@@ -376,11 +366,17 @@ impl Writer {
                 // Epochs only rolled back since the last sync have nothing to write.
                 if me.written.load(Ordering::Acquire) > durable {
                     let wal = me.wal.clone();
+                    let directory_synced = me.directory_synced.load(Ordering::Acquire);
                     let started = std::time::Instant::now();
-                    let synced = tokio::task::spawn_blocking(move || sync_file(&wal)).await;
+                    let synced =
+                        tokio::task::spawn_blocking(move || sync_file(&wal, directory_synced))
+                            .await;
                     slow("writing the log to disk", started);
                     let error = match synced {
-                        Ok(Ok(())) => None,
+                        Ok(Ok(())) => {
+                            me.directory_synced.store(true, Ordering::Release);
+                            None
+                        }
                         Ok(Err(e)) => Some(e.to_string()),
                         Err(e) => Some(e.to_string()),
                     };
@@ -638,16 +634,17 @@ impl<'q, E: Execute<'q, Sqlite>> Execute<'q, Sqlite> for WithSavepoint<E> {
     }
 }
 
-/// Writes a file's data to disk. The log's directory entry too, the first time: the log is
-/// created by SQLite's first write after the database is opened.
-fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
-    static DIRECTORIES: LazyLock<StdMutex<std::collections::HashSet<PathBuf>>> =
-        LazyLock::new(Default::default);
+/// Writes a file's data to disk. The log's directory entry too, unless `directory_synced`:
+/// the log is created by SQLite's first write after the database is opened.
+fn sync_file(path: &std::path::Path, directory_synced: bool) -> std::io::Result<()> {
     match std::fs::File::open(path) {
         Ok(log) => log.sync_data()?,
         // No log: every commit is in the database file, which checkpoints sync.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
+    }
+    if directory_synced {
+        return Ok(());
     }
     if let Some(dir) = path.parent() {
         let dir = if dir.as_os_str().is_empty() {
@@ -655,13 +652,7 @@ fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
         } else {
             dir
         };
-        if !DIRECTORIES.lock().expect("directories lock").contains(dir) {
-            std::fs::File::open(dir)?.sync_all()?;
-            DIRECTORIES
-                .lock()
-                .expect("directories lock")
-                .insert(dir.to_path_buf());
-        }
+        std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 use tokio::sync::watch;
 
 use crate::config::Settings;
@@ -16,34 +16,34 @@ const EVERY: Duration = Duration::from_secs(3600);
 const THROTTLE_FORGOTTEN_AFTER: Duration = Duration::from_secs(3600);
 
 /// One pass; returns the rows removed.
-pub async fn prune(pool: &SqlitePool, settings: &Settings) -> sqlx::Result<u64> {
+pub async fn prune(store: &Store, settings: &Settings) -> sqlx::Result<u64> {
     let now = db::now_ms();
     let ms = |d: Duration| d.as_millis() as i64;
     let mut removed = db::retention::prune(
-        pool,
+        store,
         now,
         ms(settings.retention),
         ms(settings.dead_retention),
     )
     .await?;
     removed += db::sessions::delete_expired(
-        pool,
+        store,
         now - ms(settings.session_idle),
         now - ms(settings.session_absolute),
     )
     .await?;
-    removed += db::throttle::forget(pool, now - ms(THROTTLE_FORGOTTEN_AFTER), now).await?;
+    removed += db::throttle::forget(store, now - ms(THROTTLE_FORGOTTEN_AFTER), now).await?;
     Ok(removed)
 }
 
 /// Prunes now and every hour until `stop` turns true.
 pub async fn run(
-    pool: SqlitePool,
+    store: Store,
     settings: std::sync::Arc<Settings>,
     mut stop: watch::Receiver<bool>,
 ) {
     while !*stop.borrow() {
-        match prune(&pool, &settings).await {
+        match prune(&store, &settings).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "retention: old rows removed"),
             Err(e) => tracing::error!(error = %e, "retention failed; it runs again in an hour"),

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::db::Store;
 use serde_json::{Map, Value};
-use sqlx::SqlitePool;
 
 use super::changes::{FieldChange, diff};
 use super::routes::{Routes, Target, fits};
@@ -66,7 +66,7 @@ fn json(map: &Option<Map<String, Value>>) -> Option<String> {
 /// How changes reach webhooks.
 pub struct Routing<'a> {
     pub routes: &'a Routes,
-    pub pool: &'a SqlitePool,
+    pub store: &'a Store,
     /// The most webhooks fired by one action; the others go to the application log.
     pub cap: usize,
     /// The lease a delivery written claimed gets, for the call that follows the commit.
@@ -167,7 +167,7 @@ pub async fn record(
         None => {
             let routes = routing
                 .routes
-                .seen_by(tx, routing.pool, inserted.webhooks_version)
+                .seen_by(tx, routing.store, inserted.webhooks_version)
                 .await?;
             let written = (&inserted, object_key.as_str());
             let plan = plan(&select(tx, &routes, &target, project).await?, routing, now);
@@ -217,7 +217,7 @@ async fn concerned_project(
         ),
         (ObjectType::Phase, Some((ObjectType::Project, id))) => (
             Some(id),
-            db::projects::find(&mut **tx, id)
+            db::projects::find(&mut *tx, id)
                 .await?
                 .map(|p| p.attributes()),
         ),
@@ -236,7 +236,7 @@ async fn select<'r>(
     for route in routes.iter().filter(|r| fits(r, target)) {
         if let Some(filter_id) = route.project_filter_id {
             let Some(project) = project else { continue };
-            let Some(filter) = db::project_filters::find(&mut **tx, filter_id).await? else {
+            let Some(filter) = db::project_filters::find(&mut *tx, filter_id).await? else {
                 continue;
             };
             let criteria: ProjectCriteria =

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 
 use crate::db::events::Route;
 use crate::db::{self, Tx};
@@ -25,7 +25,7 @@ impl Routes {
     pub async fn seen_by(
         &self,
         tx: &mut Tx,
-        pool: &SqlitePool,
+        pool: &Store,
         version: i64,
     ) -> sqlx::Result<Arc<Vec<Route>>> {
         if let Some(routes) = self.cached(version) {

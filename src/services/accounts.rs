@@ -37,7 +37,7 @@ pub async fn create_user(
     check_roles_exist(state, &input.user.role_ids).await?;
     check_grant(state, actor, &input.user.role_ids, &[]).await?;
     let hash = state.passwords.hash(input.password.secret()).await?;
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let new = NewUser {
         email: input.user.email.as_ref(),
         display_name: input.user.display_name.as_ref(),
@@ -111,12 +111,12 @@ pub async fn update_user(
         return Err(ServiceError::field("active", NOT_YOURSELF));
     }
     check_roles_exist(state, &input.role_ids).await?;
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     check_outranks(&mut tx, actor, id).await?;
-    let held = db::users::role_ids(&mut *tx, id).await?;
+    let held = db::users::role_ids(&mut tx, id).await?;
     check_grant(state, actor, &input.role_ids, &held).await?;
     let now = db::now_ms();
     match db::users::update_details(
@@ -135,7 +135,7 @@ pub async fn update_user(
     if db::users::set_active(&mut tx, id, active, now).await? && !active {
         db::sessions::delete_for_user(&mut tx, id, None).await?;
     }
-    if db::users::active_administrators(&mut *tx).await? == 0 {
+    if db::users::active_administrators(&mut tx).await? == 0 {
         return Err(ServiceError::field("roles", LAST_ADMIN));
     }
     if let Some(recorded) = record_modification(state, &mut tx, actor, id, before).await? {
@@ -155,7 +155,7 @@ pub async fn set_active(
     if actor.id == Some(id) && !active {
         return Err(ServiceError::field("active", NOT_YOURSELF));
     }
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let (before, _) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -163,7 +163,7 @@ pub async fn set_active(
     if db::users::set_active(&mut tx, id, active, db::now_ms()).await? && !active {
         db::sessions::delete_for_user(&mut tx, id, None).await?;
     }
-    if db::users::active_administrators(&mut *tx).await? == 0 {
+    if db::users::active_administrators(&mut tx).await? == 0 {
         return Err(ServiceError::field("active", LAST_ADMIN));
     }
     if let Some(recorded) = record_modification(state, &mut tx, actor, id, before).await? {
@@ -186,12 +186,12 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
             "You cannot delete your own account.",
         ));
     }
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let (before, version) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     check_outranks(&mut tx, actor, id).await?;
-    let managed = db::projects::managed_by(&mut *tx, id).await?;
+    let managed = db::projects::managed_by(&mut tx, id).await?;
     if managed > 0 {
         return Err(ServiceError::field(
             "user",
@@ -200,7 +200,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
             ),
         ));
     }
-    let hooks = db::webhooks::narrowed_to(&mut *tx, Narrowed::Initiator(id)).await?;
+    let hooks = db::webhooks::narrowed_to(&mut tx, Narrowed::Initiator(id)).await?;
     if !hooks.is_empty() {
         return Err(ServiceError::field(
             "user",
@@ -211,7 +211,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
         ));
     }
     db::users::delete(&mut tx, id).await?;
-    if db::users::active_administrators(&mut *tx).await? == 0 {
+    if db::users::active_administrators(&mut tx).await? == 0 {
         return Err(ServiceError::field("user", LAST_ADMIN));
     }
     let email = before
@@ -245,7 +245,7 @@ pub async fn change_password(
     current: &Secret,
     new: NewPassword,
 ) -> Result<(), ServiceError> {
-    let stored = db::users::password_hash(&state.pool, user_id)
+    let stored = db::users::password_hash(&state.store, user_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let mut errors = FieldErrors::new();
@@ -261,7 +261,7 @@ pub async fn change_password(
         return Err(ServiceError::Invalid(errors));
     }
     let hash = state.passwords.hash(new.secret()).await?;
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     db::users::set_password(&mut tx, user_id, &hash, false, false, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user_id, Some(keep_session)).await?;
     tx.commit().await?;
@@ -276,13 +276,13 @@ pub async fn reset_password(
     new: &Secret,
 ) -> Result<(), ServiceError> {
     let hash = state.passwords.hash(new).await?;
-    let mut tx = db::begin_write(&state.pool).await?;
-    let user = db::users::find_by_email(&mut *tx, email.as_ref())
+    let mut tx = state.store.begin_write().await?;
+    let user = db::users::find_by_email(&mut tx, email.as_ref())
         .await?
         .ok_or(ServiceError::NotFound)?;
     db::users::set_password(&mut tx, user.id, &hash, true, true, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user.id, None).await?;
-    db::throttle::clear(&mut *tx, email.as_ref()).await?;
+    db::throttle::clear(&mut tx, email.as_ref()).await?;
     tx.commit().await?;
     tracing::info!(user_id = user.id, "password reset");
     Ok(())
@@ -297,8 +297,8 @@ async fn check_grant(
 ) -> Result<(), ServiceError> {
     let mut given = RightSet::default();
     for id in role_ids.iter().filter(|id| !held.contains(id)) {
-        if let Some(role) = db::roles::find(&state.pool, *id).await? {
-            given.extend(db::roles::rights(&state.pool, &role).await?);
+        if let Some(role) = db::roles::find(&state.store, *id).await? {
+            given.extend(db::roles::rights(&state.store, &role).await?);
         }
     }
     actor
@@ -310,7 +310,7 @@ async fn check_grant(
 /// Only someone holding every right of a user may change, deactivate or delete them: an
 /// account is a way to act with its rights.
 async fn check_outranks(tx: &mut Tx, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    let theirs = db::roles::rights_of(&mut **tx, id).await?;
+    let theirs = db::roles::rights_of(&mut *tx, id).await?;
     actor
         .authority
         .require(theirs, "Managing this user")
@@ -319,7 +319,7 @@ async fn check_outranks(tx: &mut Tx, actor: &Actor, id: i64) -> Result<(), Servi
 
 async fn check_roles_exist(state: &AppState, role_ids: &[i64]) -> Result<(), ServiceError> {
     for id in role_ids {
-        if db::roles::find(&state.pool, *id).await?.is_none() {
+        if db::roles::find(&state.store, *id).await?.is_none() {
             return Err(ServiceError::field(
                 "roles",
                 "One of the chosen roles does not exist.",

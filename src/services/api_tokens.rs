@@ -25,8 +25,8 @@ pub async fn create(
     actor: &Actor,
     draft: &TokenDraft,
 ) -> Result<Issued, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let user = db::users::find(&mut *tx, draft.user_id)
+    let mut tx = state.store.begin_write().await?;
+    let user = db::users::find(&mut tx, draft.user_id)
         .await?
         .ok_or_else(|| ServiceError::field("user", "Choose the user the token acts for."))?;
     if !user.active {
@@ -35,7 +35,7 @@ pub async fn create(
             "This user is deactivated: a token for them would not work.",
         ));
     }
-    let rights = db::roles::rights_of(&mut *tx, user.id).await?;
+    let rights = db::roles::rights_of(&mut tx, user.id).await?;
     let useless: Vec<&str> = draft
         .scopes
         .iter()
@@ -93,8 +93,8 @@ pub async fn create(
 }
 
 pub async fn revoke(state: &AppState, id: i64) -> Result<String, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let token = db::api_tokens::find(&mut *tx, id)
+    let mut tx = state.store.begin_write().await?;
+    let token = db::api_tokens::find(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !db::api_tokens::revoke(&mut tx, id, db::now_ms()).await? {

@@ -1,6 +1,6 @@
 //! Proving the webhook history intact: every entry's hash must follow from the previous one.
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 
 use crate::db;
 
@@ -10,7 +10,7 @@ pub enum ChainCheck {
     Broken { entry_id: i64, reason: &'static str },
 }
 
-pub async fn verify(pool: &SqlitePool) -> anyhow::Result<ChainCheck> {
+pub async fn verify(pool: &Store) -> anyhow::Result<ChainCheck> {
     let mut prev = vec![0u8; 32];
     let mut last_id = 0;
     let mut entries = 0;

@@ -18,7 +18,7 @@ pub struct InitialAdmin {
 }
 
 pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<InitialAdmin>> {
-    if db::users::count(&state.pool).await? > 0 {
+    if db::users::count(&state.store).await? > 0 {
         return Ok(None);
     }
     let settings = &state.settings;

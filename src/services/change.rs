@@ -49,7 +49,7 @@ pub async fn run<T>(
     state: &AppState,
     change: impl AsyncFn(&mut Tx) -> Result<Option<(Vec<Recorded>, T)>, ServiceError>,
 ) -> Result<Option<Committed<T>>, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let Some((recorded, value)) = change(&mut tx).await? else {
         return Ok(None);
     };
@@ -77,7 +77,7 @@ pub async fn run<T>(
     }
 
     let approved = async {
-        let mut tx = db::begin_write(&state.pool).await?;
+        let mut tx = state.store.begin_write().await?;
         let Some((again, value)) = change(&mut tx).await? else {
             return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
         };
@@ -167,12 +167,12 @@ async fn approval_requests(
             Some(None) => continue,
             None => {
                 let Some(webhook) =
-                    db::webhooks::find(&mut **tx, deliverer.keys(), d.webhook_id).await?
+                    db::webhooks::find(&mut *tx, deliverer.keys(), d.webhook_id).await?
                 else {
                     continue;
                 };
                 let headers =
-                    db::webhooks::headers(&mut **tx, deliverer.keys(), d.webhook_id).await?;
+                    db::webhooks::headers(&mut *tx, deliverer.keys(), d.webhook_id).await?;
                 (Arc::new(webhook), Arc::new(headers))
             }
         };
@@ -238,7 +238,7 @@ async fn record_veto(
 ) -> Result<(), ServiceError> {
     let now = db::now_ms();
     let (called, attempt) = &attempts[refusing];
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let others: Vec<&(Called, Attempt)> = attempts
         .iter()
         .enumerate()
@@ -290,7 +290,7 @@ async fn record_approvals_alone(
     state: &AppState,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     record_approvals(&mut tx, &attempts.iter().collect::<Vec<_>>()).await?;
     tx.commit().await?;
     Ok(())

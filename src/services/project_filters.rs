@@ -49,14 +49,14 @@ pub async fn create(
     draft: &FilterDraft<'_>,
 ) -> Result<i64, ServiceError> {
     let (name, json) = draft.checked()?;
-    db::project_filters::insert(&state.pool, owner, name, draft.public, &json)
+    db::project_filters::insert(&state.store, owner, name, draft.public, &json)
         .await
         .map_err(name_taken)
 }
 
 /// The filter `id` if `owner` owns it; anyone else is told it does not exist.
 pub async fn own(state: &AppState, owner: i64, id: i64) -> Result<ProjectFilterRow, ServiceError> {
-    match db::project_filters::find(&state.pool, id).await? {
+    match db::project_filters::find(&state.store, id).await? {
         Some(f) if f.owner_id == owner => Ok(f),
         _ => Err(ServiceError::NotFound),
     }
@@ -65,7 +65,7 @@ pub async fn own(state: &AppState, owner: i64, id: i64) -> Result<ProjectFilterR
 /// How many webhooks pick the filter (`owner`'s own only).
 pub async fn users(state: &AppState, owner: i64, id: i64) -> Result<i64, ServiceError> {
     own(state, owner, id).await?;
-    Ok(db::project_filters::used_by_webhooks(&state.pool, id).await?)
+    Ok(db::project_filters::used_by_webhooks(&state.store, id).await?)
 }
 
 pub async fn update(
@@ -82,7 +82,7 @@ pub async fn update(
             format!("{used} webhook(s) use this filter: it stays public while they do."),
         ));
     }
-    let saved = db::project_filters::update_own(&state.pool, owner, id, name, draft.public, &json)
+    let saved = db::project_filters::update_own(&state.store, owner, id, name, draft.public, &json)
         .await
         .map_err(name_taken)?;
     if saved {
@@ -94,7 +94,7 @@ pub async fn update(
 
 pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<(), ServiceError> {
     own(state, owner, id).await?;
-    let users = db::webhooks::narrowed_to(&state.pool, Narrowed::ProjectFilter(id)).await?;
+    let users = db::webhooks::narrowed_to(&state.store, Narrowed::ProjectFilter(id)).await?;
     if !users.is_empty() {
         return Err(ServiceError::field(
             "filter",
@@ -105,7 +105,7 @@ pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<(), Service
             ),
         ));
     }
-    if !db::project_filters::delete_own(&state.pool, owner, id).await? {
+    if !db::project_filters::delete_own(&state.store, owner, id).await? {
         return Err(ServiceError::NotFound);
     }
     Ok(())

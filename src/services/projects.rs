@@ -57,7 +57,7 @@ async fn record(
 
 async fn check_manager(tx: &mut Tx, manager: Option<i64>) -> Result<(), ServiceError> {
     if let Some(id) = manager
-        && db::users::find(&mut **tx, id).await?.is_none()
+        && db::users::find(&mut *tx, id).await?.is_none()
     {
         return Err(ServiceError::field(
             "manager",
@@ -109,7 +109,7 @@ pub async fn update_project(
     draft: &ProjectDraft,
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
-        let before = db::projects::find(&mut **tx, id)
+        let before = db::projects::find(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         check_manager(tx, draft.manager_id).await?;
@@ -162,10 +162,10 @@ pub async fn delete_project(
     with_phases: bool,
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
-        let before = db::projects::find(&mut **tx, id)
+        let before = db::projects::find(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let narrowed = db::webhooks::narrowed_to(&mut **tx, Narrowed::Project(id)).await?;
+        let narrowed = db::webhooks::narrowed_to(&mut *tx, Narrowed::Project(id)).await?;
         if !narrowed.is_empty() {
             return Err(ServiceError::field(
                 "project",
@@ -175,7 +175,7 @@ pub async fn delete_project(
                 ),
             ));
         }
-        let phases = db::projects::phases(&mut **tx, id).await?;
+        let phases = db::projects::phases(&mut *tx, id).await?;
         if !phases.is_empty() && !with_phases {
             return Err(ServiceError::field(
                 "project",
@@ -233,11 +233,11 @@ pub async fn create_phase(
     draft: &PhaseDraft,
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
-        db::projects::find(&mut **tx, project_id)
+        db::projects::find(&mut *tx, project_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let id = db::projects::insert_phase(tx, project_id, draft, db::now_ms()).await?;
-        let row = db::projects::find_phase(&mut **tx, id)
+        let row = db::projects::find_phase(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let change = Change {
@@ -264,11 +264,11 @@ pub async fn update_phase(
     draft: &PhaseDraft,
 ) -> Result<Saved, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
-        let before = db::projects::find_phase(&mut **tx, id)
+        let before = db::projects::find_phase(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         db::projects::update_phase(tx, id, draft, db::now_ms()).await?;
-        let after = db::projects::find_phase(&mut **tx, id)
+        let after = db::projects::find_phase(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let change = Change {
@@ -294,12 +294,12 @@ pub async fn delete_phase(
     actor: &Actor,
     id: i64,
 ) -> Result<(i64, Saved), ServiceError> {
-    let project = db::projects::find_phase(&state.pool, id)
+    let project = db::projects::find_phase(&state.store, id)
         .await?
         .ok_or(ServiceError::NotFound)?
         .project_id;
     let done = change::run(state, async |tx: &mut Tx| {
-        let before = db::projects::find_phase(&mut **tx, id)
+        let before = db::projects::find_phase(&mut *tx, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         Ok(remove_phase(state, tx, actor, before)

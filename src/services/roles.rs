@@ -29,7 +29,7 @@ pub async fn create_role(
     input: RoleInput,
 ) -> Result<i64, ServiceError> {
     check_rights(actor, input.rights)?;
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     let id = match db::roles::insert(&mut tx, input.name.as_ref(), &input.description).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
@@ -47,8 +47,8 @@ pub async fn update_role(
     input: RoleInput,
 ) -> Result<(), ServiceError> {
     check_rights(actor, input.rights)?;
-    let mut tx = db::begin_write(&state.pool).await?;
-    let role = db::roles::find(&mut *tx, id)
+    let mut tx = state.store.begin_write().await?;
+    let role = db::roles::find(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !role.is_editable() {
@@ -57,7 +57,7 @@ pub async fn update_role(
             "Built-in roles cannot be changed.",
         ));
     }
-    check_rights(actor, db::roles::rights(&mut *tx, &role).await?)?;
+    check_rights(actor, db::roles::rights(&mut tx, &role).await?)?;
     match db::roles::update(&mut tx, id, input.name.as_ref(), &input.description).await {
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("name", NAME_TAKEN)),
         other => other?,
@@ -68,8 +68,8 @@ pub async fn update_role(
 }
 
 pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let role = db::roles::find(&mut *tx, id)
+    let mut tx = state.store.begin_write().await?;
+    let role = db::roles::find(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !role.is_editable() {
@@ -78,8 +78,8 @@ pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(),
             "Built-in roles cannot be deleted.",
         ));
     }
-    check_rights(actor, db::roles::rights(&mut *tx, &role).await?)?;
-    let holders = db::roles::holders(&mut *tx, id).await?;
+    check_rights(actor, db::roles::rights(&mut tx, &role).await?)?;
+    let holders = db::roles::holders(&mut tx, id).await?;
     if holders > 0 {
         return Err(ServiceError::field(
             "name",

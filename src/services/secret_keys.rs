@@ -3,18 +3,18 @@
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::db::{self, settings::KEY_CHECK};
+use crate::db::{self, Store, settings::KEY_CHECK};
 use crate::sealing::{KeySource, Keyring, Purpose, new_key};
 
 /// What the key check seals: any value works, a fixed one reads well in a debugger.
 const CHECK: &str = "hookline secret key check";
 
-/// The keyring for the database behind `pool`. A missing key file is made with a new key —
+/// The keyring for the database of `store`. A missing key file is made with a new key —
 /// unless the database already holds secrets sealed with another one, which a new key
 /// could never open. Secrets stored before sealing existed are sealed on this first start.
-pub async fn open(pool: &sqlx::SqlitePool, source: &KeySource) -> anyhow::Result<Keyring> {
+pub async fn open(store: &Store, source: &KeySource) -> anyhow::Result<Keyring> {
     crate::sealing::check_source(source)?;
-    let check = db::settings::get(pool, KEY_CHECK).await?;
+    let check = db::settings::get(store, KEY_CHECK).await?;
     let keys = match (source.load()?, &check, source) {
         (Some(keys), ..) => keys,
         (None, Some(_), KeySource::File(path)) => bail!(
@@ -36,16 +36,16 @@ pub async fn open(pool: &sqlx::SqlitePool, source: &KeySource) -> anyhow::Result
                 anyhow!("{e}: the secret key given ({source:?}) does not fit this database")
             })?;
         }
-        None => seal_for_the_first_time(pool, &keys).await?,
+        None => seal_for_the_first_time(store, &keys).await?,
     }
     Ok(keys)
 }
 
 /// Seals the secrets of a database from before sealing, and marks it sealed.
-async fn seal_for_the_first_time(pool: &sqlx::SqlitePool, keys: &Keyring) -> anyhow::Result<()> {
-    let mut tx = db::begin_write(pool).await?;
+async fn seal_for_the_first_time(store: &Store, keys: &Keyring) -> anyhow::Result<()> {
+    let mut tx = store.begin_write().await?;
     // Another instance may have done it meanwhile.
-    if db::settings::get(&mut *tx, KEY_CHECK).await?.is_some() {
+    if db::settings::get(&mut tx, KEY_CHECK).await?.is_some() {
         return Ok(tx.rollback().await?);
     }
     let sealed = reseal(&mut tx, keys, |plain, _| Ok(plain.to_owned())).await?;
@@ -63,8 +63,8 @@ async fn seal_for_the_first_time(pool: &sqlx::SqlitePool, keys: &Keyring) -> any
 
 /// Seals every stored secret again under the current key (those under an older one);
 /// returns how many.
-pub async fn reseal_all(pool: &sqlx::SqlitePool, keys: &Keyring) -> anyhow::Result<usize> {
-    let mut tx = db::begin_write(pool).await?;
+pub async fn reseal_all(store: &Store, keys: &Keyring) -> anyhow::Result<usize> {
+    let mut tx = store.begin_write().await?;
     let open = |stored: &str, purpose| {
         keys.open(stored, purpose)
             .context("a stored secret cannot be opened with the keys given")
@@ -90,7 +90,7 @@ async fn reseal(
         n += 1;
         Ok(Some(keys.seal(&plain(stored, purpose)?, purpose)))
     };
-    for (id, current, previous) in db::secrets::signing_secrets(&mut **tx).await? {
+    for (id, current, previous) in db::secrets::signing_secrets(&mut *tx).await? {
         let new_current = again(&current, Purpose::SigningSecret)?;
         let new_previous = match &previous {
             Some(p) => again(p, Purpose::SigningSecret)?,
@@ -102,7 +102,7 @@ async fn reseal(
             db::secrets::set_signing_secrets(tx, id, &current, previous.as_deref()).await?;
         }
     }
-    for (webhook, position, value) in db::secrets::secret_headers(&mut **tx).await? {
+    for (webhook, position, value) in db::secrets::secret_headers(&mut *tx).await? {
         if let Some(sealed) = again(&value, Purpose::HeaderValue)? {
             db::secrets::set_header_value(tx, webhook, position, &sealed).await?;
         }

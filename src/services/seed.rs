@@ -27,7 +27,7 @@ pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceE
     let actor = Actor::system("hookline seed");
     let mut done = 0;
     while done < count {
-        let mut tx = db::begin_write(&state.pool).await?;
+        let mut tx = state.store.begin_write().await?;
         for _ in 0..BATCH.min(count - done) {
             done += 1;
             let n = done as usize;

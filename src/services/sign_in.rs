@@ -52,7 +52,7 @@ pub async fn sign_in(
     let now = db::now_ms();
     let forget_before = now - FORGET_AFTER.as_millis() as i64;
     let block_ms = |n| block_for(n).map_or(0, |b| b.as_millis() as i64);
-    let n = match db::throttle::reserve(&state.pool, &key, now, forget_before, block_ms).await? {
+    let n = match db::throttle::reserve(&state.store, &key, now, forget_before, block_ms).await? {
         Reservation::Blocked { until } => {
             return Ok(SignInOutcome::Throttled {
                 retry_after_secs: (until - now + 999) / 1000,
@@ -60,14 +60,14 @@ pub async fn sign_in(
         }
         Reservation::Granted { n } => n,
     };
-    let credentials = db::users::credentials_by_email(&state.pool, &key).await?;
+    let credentials = db::users::credentials_by_email(&state.store, &key).await?;
     let stored = credentials.as_ref().map(|c| c.password_hash.as_str());
     let password_ok = state.passwords.verify(password, stored).await?;
     match credentials {
         Some(c) if password_ok && c.active => {
             let token = crate::random::token();
-            let mut tx = db::begin_write(&state.pool).await?;
-            db::throttle::clear(&mut *tx, &key).await?;
+            let mut tx = state.store.begin_write().await?;
+            db::throttle::clear(&mut tx, &key).await?;
             db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = c.id, "signed in");
@@ -89,7 +89,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(state: &AppState, token: &str) -> anyhow::Result<()> {
-    db::sessions::delete(&state.pool, &crate::auth::token_hash(token)).await?;
+    db::sessions::delete(&state.store, &crate::auth::token_hash(token)).await?;
     Ok(())
 }
 

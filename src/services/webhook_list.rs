@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::db::{self, webhooks::Generations, webhooks::ListRow, webhooks::Sort};
@@ -234,7 +234,7 @@ impl WebhookList {
     /// outcomes, or a rebuilt one.
     async fn snapshot(
         &self,
-        pool: &SqlitePool,
+        pool: &Store,
         generations: Generations,
     ) -> sqlx::Result<Arc<Snapshot>> {
         if let Some(s) = self.covering(generations) {
@@ -263,7 +263,7 @@ impl WebhookList {
         Ok(next)
     }
 
-    async fn rebuild(pool: &SqlitePool) -> sqlx::Result<Snapshot> {
+    async fn rebuild(pool: &Store) -> sqlx::Result<Snapshot> {
         let (read, rows) = db::webhooks::list_all(pool).await?;
         tracing::debug!(
             generation = read.generation,
@@ -285,7 +285,7 @@ impl WebhookList {
     /// Calls `f` with the page of webhooks matching `criteria`, in the given order.
     pub async fn page<T>(
         &self,
-        pool: &SqlitePool,
+        pool: &Store,
         generations: Generations,
         criteria: &ListCriteria,
         (sort, descending): (Sort, bool),

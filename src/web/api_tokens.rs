@@ -70,7 +70,7 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageApiTokens)?;
     let now = db::now_ms();
-    let tokens = db::api_tokens::list(&state.pool)
+    let tokens = db::api_tokens::list(&state.store)
         .await?
         .into_iter()
         .map(|t| view(t, now))
@@ -207,7 +207,7 @@ async fn show_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let users = db::users::list_with_roles(&state.pool)
+    let users = db::users::list_with_roles(&state.store)
         .await?
         .into_iter()
         .filter(|u| u.active)

@@ -44,9 +44,7 @@ pub async fn see_earlier_writes(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        crate::db::caught_up(&state.pool)
-            .await
-            .map_err(AppError::from)?;
+        state.store.caught_up().await;
     }
     next.call(req).await
 }

@@ -60,7 +60,7 @@ async fn list(
     user.require(Right::ViewPendingOrders)?;
     let filter = DeliveryState::from_code(&query.state);
     let webhook = query.webhook.trim().parse::<i64>().ok();
-    let rows = db::deliveries::list(&state.pool, filter, webhook, 200)
+    let rows = db::deliveries::list(&state.store, filter, webhook, 200)
         .await?
         .into_iter()
         .map(|d| Row {
@@ -126,10 +126,10 @@ async fn detail(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let d = db::deliveries::find(&state.pool, *id)
+    let d = db::deliveries::find(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let attempts = db::attempts::attempts(&state.pool, d.id)
+    let attempts = db::attempts::attempts(&state.store, d.id)
         .await?
         .into_iter()
         .map(attempt_view)
@@ -175,10 +175,10 @@ async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    db::deliveries::find(&state.pool, id)
+    db::deliveries::find(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if db::deliveries::cancel(&state.pool, id, db::now_ms()).await? {
+    if db::deliveries::cancel(&state.store, id, db::now_ms()).await? {
         session.flash(FlashKind::Success, "Delivery cancelled.");
     } else {
         session.flash(
@@ -207,7 +207,7 @@ async fn log(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let entries = db::app_log::list(&state.pool, 500)
+    let entries = db::app_log::list(&state.store, 500)
         .await?
         .into_iter()
         .map(|row| LogView {
@@ -238,7 +238,7 @@ async fn attempt(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let (webhook_id, row) = db::attempts::attempt(&state.pool, *id)
+    let (webhook_id, row) = db::attempts::attempt(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
     super::page(&AttemptPage {

@@ -68,11 +68,11 @@ async fn render_phase(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let project = db::projects::find(&state.pool, project_id)
+    let project = db::projects::find(&state.store, project_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let saved_name = match id {
-        Some(id) => db::projects::find_phase(&state.pool, id)
+        Some(id) => db::projects::find_phase(&state.store, id)
             .await?
             .map(|p| p.name)
             .unwrap_or_default(),
@@ -123,7 +123,7 @@ async fn edit_phase_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let p = db::projects::find_phase(&state.pool, *id)
+    let p = db::projects::find_phase(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
     let form = PhaseForm {
@@ -185,7 +185,7 @@ async fn update_phase(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let id = id.into_inner();
-    let phase = db::projects::find_phase(&state.pool, id)
+    let phase = db::projects::find_phase(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let errors = match PhaseDraft::parse(&form.input()) {
@@ -218,7 +218,7 @@ async fn delete_phase(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let phase = db::projects::find_phase(&state.pool, *id)
+    let phase = db::projects::find_phase(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
     match service::delete_phase(&state, &actor(&user), *id).await {

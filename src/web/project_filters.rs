@@ -72,7 +72,7 @@ async fn render(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let saved = db::project_filters::visible_to(&state.pool, user.id)
+    let saved = db::project_filters::visible_to(&state.store, user.id)
         .await?
         .into_iter()
         .map(|row| Saved {

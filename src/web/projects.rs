@@ -161,8 +161,8 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let mut projects = db::projects::list(&state.pool, query.q.trim()).await?;
-    let visible = db::project_filters::visible_to(&state.pool, user.id).await?;
+    let mut projects = db::projects::list(&state.store, query.q.trim()).await?;
+    let visible = db::project_filters::visible_to(&state.store, user.id).await?;
     if let Some(f) = visible.iter().find(|f| f.id.to_string() == query.filter) {
         let criteria: ProjectCriteria = serde_json::from_str(&f.criteria).unwrap_or_default();
         projects.retain(|p| criteria.matches(&p.attributes()));
@@ -192,7 +192,7 @@ async fn render_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let managers = db::users::list_with_roles(&state.pool)
+    let managers = db::users::list_with_roles(&state.store)
         .await?
         .into_iter()
         .map(|u| Choice {
@@ -201,11 +201,11 @@ async fn render_form(
         })
         .collect();
     let phases = match id {
-        Some(id) => db::projects::phases(&state.pool, id).await?,
+        Some(id) => db::projects::phases(&state.store, id).await?,
         None => Vec::new(),
     };
     let saved_code = match id {
-        Some(id) => db::projects::find(&state.pool, id)
+        Some(id) => db::projects::find(&state.store, id)
             .await?
             .map(|p| p.code)
             .unwrap_or_default(),
@@ -253,7 +253,7 @@ async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let project = db::projects::find(&state.pool, *id)
+    let project = db::projects::find(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
     render_form(

@@ -69,8 +69,8 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let mut roles = Vec::new();
-    for role in db::roles::list(&state.pool).await? {
-        let rights = db::roles::rights(&state.pool, &role)
+    for role in db::roles::list(&state.store).await? {
+        let rights = db::roles::rights(&state.store, &role)
             .await?
             .iter()
             .map(Right::label)
@@ -103,10 +103,10 @@ async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let role = db::roles::find(&state.pool, *id)
+    let role = db::roles::find(&state.store, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rights = db::roles::rights(&state.pool, &role).await?;
+    let rights = db::roles::rights(&state.store, &role).await?;
     let form = RoleForm {
         rights: rights.iter().map(|r| r.code().to_owned()).collect(),
         name: role.name.clone(),

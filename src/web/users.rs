@@ -71,7 +71,7 @@ async fn list(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let users = db::users::list_with_roles(&state.pool).await?;
+    let users = db::users::list_with_roles(&state.store).await?;
     super::page(&ListPage {
         chrome: Chrome::new(&user, &session, Area::Users),
         users,
@@ -110,10 +110,10 @@ async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let id = id.into_inner();
-    let target = db::users::find(&state.pool, id)
+    let target = db::users::find(&state.store, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let roles = db::users::role_ids(&state.pool, id).await?;
+    let roles = db::users::role_ids(&state.store, id).await?;
     let form = UserForm {
         email: target.email,
         display_name: target.display_name,
@@ -308,7 +308,7 @@ async fn show_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let roles = db::roles::list(&state.pool)
+    let roles = db::roles::list(&state.store)
         .await?
         .into_iter()
         .map(|r| RoleChoice {

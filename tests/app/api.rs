@@ -104,7 +104,7 @@ fn field_messages(body: &Value) -> Vec<(String, String)> {
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -138,7 +138,7 @@ async fn a_token_made_on_screen_is_shown_once_stored_hashed_and_shows_its_last_u
 
     let (hash, prefix, scopes): (Vec<u8>, String, String) =
         sqlx::query_as("SELECT token_hash, prefix, scopes FROM api_tokens")
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!(hash, hookline::auth::token_hash(&token));
@@ -233,7 +233,7 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
     sqlx::query("UPDATE api_tokens SET expires_at = ?1 WHERE token_hash = ?2")
         .bind(hookline::db::now_ms() - 1)
         .bind(hookline::auth::token_hash(&expired))
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let (status, body) = call(&app, &expired, Method::GET, "/api/v1/webhooks", None).await;
@@ -246,7 +246,7 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
     assert_eq!(status, StatusCode::OK);
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE token_hash = ?1")
         .bind(hookline::auth::token_hash(&revoked))
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let res = app
@@ -599,7 +599,7 @@ async fn the_api_and_the_form_make_the_same_webhook_with_the_same_rules() {
     assert_eq!(status, StatusCode::CREATED);
     let api_id = created["id"].as_i64().unwrap();
     let row = |id: i64| {
-        let pool = app.state.pool.clone();
+        let pool = app.state.store.clone();
         async move {
             let r: (String, String, bool, String, String, String, bool, bool, String, String, String) =
                 sqlx::query_as(
@@ -699,7 +699,7 @@ async fn an_expired_webhook_does_not_fire_until_renewed() {
     // Its last day passes.
     sqlx::query("UPDATE webhooks SET valid_until = '2020-01-01' WHERE id = ?1")
         .bind(id)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let (_, got) = call(
@@ -1198,7 +1198,7 @@ async fn projects_phases_and_users_by_api() {
     // After the first administrator's own user.created.
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT event_type FROM events WHERE id > 1 ORDER BY id")
-            .fetch_all(&app.state.pool)
+            .fetch_all(&app.state.store)
             .await
             .unwrap();
     assert_eq!(

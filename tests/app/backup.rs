@@ -37,7 +37,7 @@ async fn wordings(db: &Path, key: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pool = hookline::db::connect(&format!("sqlite://{}", db.display()))
+    let pool = hookline::db::Store::open(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
     let wordings: Vec<String> = sqlx::query_scalar("SELECT wording FROM webhooks ORDER BY id")

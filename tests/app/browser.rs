@@ -320,7 +320,7 @@ async fn a_webhook_is_created_through_the_form() {
     assert!(!browser.source().await.contains("browser-secret"));
     let headers: Vec<(String, bool)> =
         sqlx::query_as("SELECT name, secret FROM webhook_headers ORDER BY position")
-            .fetch_all(&app.state.pool)
+            .fetch_all(&app.state.store)
             .await
             .unwrap();
     assert_eq!(

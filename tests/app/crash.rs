@@ -101,7 +101,7 @@ async fn a_kill_9_mid_delivery_loses_nothing() {
         CHANGES
     );
 
-    let pool = hookline::db::connect(&format!("sqlite://{}", db.display()))
+    let pool = hookline::db::Store::open(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
     let expected: HashSet<String> = sqlx::query_scalar("SELECT message_id FROM deliveries")

@@ -156,7 +156,7 @@ async fn no_get_changes_state() {
 }
 
 async fn assert_unchanged(app: &TestApp) {
-    let pool = &app.state.pool;
+    let pool = &app.state.store;
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE active = 1")
         .fetch_one(pool)
         .await

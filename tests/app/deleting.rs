@@ -85,7 +85,7 @@ async fn a_project_goes_with_its_phases_once_confirmed() {
     let types: Vec<String> =
         sqlx::query_scalar("SELECT event_type FROM events WHERE id > ?1 ORDER BY id")
             .bind(events_before)
-            .fetch_all(&app.state.pool)
+            .fetch_all(&app.state.store)
             .await
             .unwrap();
     assert_eq!(types, ["phase.deleted", "phase.deleted", "project.deleted"]);

@@ -48,13 +48,13 @@ async fn run(app: &TestApp) -> usize {
 
 async fn delivery(app: &TestApp) -> (String, i64, String) {
     sqlx::query_as("SELECT status, attempts, message_id FROM deliveries ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
 
 async fn attempts(app: &TestApp) -> Vec<(Option<i64>, Option<String>, String, String)> {
-    sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(&app.state.pool).await.unwrap()
+    sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(&app.state.store).await.unwrap()
 }
 
 /// The change version in each received payload, in order of arrival.
@@ -184,7 +184,7 @@ async fn the_second_failure_waits_for_its_retry() {
     let (status, tries, _) = delivery(&app).await;
     assert_eq!((status.as_str(), tries), ("pending", 2));
     let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert!(
@@ -203,7 +203,7 @@ async fn retry_after_is_honoured() {
     create_project(&app, &admin, "BUSY", &[]).await;
     assert_eq!(run(&app).await, 1);
     let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let delay = wait - hookline::db::now_ms();
@@ -232,14 +232,14 @@ async fn a_hang_is_cut_at_the_timeout_and_a_closed_port_is_a_connect_error() {
     create_project(&app, &admin, "SLOW", &[]).await;
     let started = std::time::Instant::now();
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(queued, 2);
     let _ = app.state.deliverer.run_once().await;
     let kinds: Vec<Option<String>> =
         sqlx::query_scalar("SELECT error_kind FROM delivery_attempts ORDER BY webhook_id, id")
-            .fetch_all(&app.state.pool)
+            .fetch_all(&app.state.store)
             .await
             .unwrap();
     assert_eq!(kinds[0].as_deref(), Some("timeout"));
@@ -290,7 +290,7 @@ async fn local_and_private_targets_are_refused_unless_allowed() {
         "nothing reached the receiver"
     );
     let dead: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'dead'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(dead, 6, "a refusal is not retried");
@@ -319,14 +319,14 @@ async fn a_410_turns_the_webhook_off_and_says_so() {
     let (active, reason): (bool, Option<String>) =
         sqlx::query_as("SELECT active, disabled_reason FROM webhooks WHERE id = ?1")
             .bind(id)
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert!(!active);
     assert!(reason.unwrap().contains("410 Gone"));
     let logged: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM app_log WHERE kind = 'webhook_disabled'")
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!(logged, 1);
@@ -387,7 +387,7 @@ async fn background_workers_deliver_one_event_to_every_matching_webhook() {
     loop {
         let delivered: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'")
-                .fetch_one(&app.state.pool)
+                .fetch_one(&app.state.store)
                 .await
                 .unwrap();
         if delivered == 3 {
@@ -400,7 +400,7 @@ async fn background_workers_deliver_one_event_to_every_matching_webhook() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_attempts")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(recorded, 3);
@@ -436,7 +436,7 @@ async fn a_synchronous_call_outside_the_transaction_reports_its_error_and_the_ch
         "{page}"
     );
     let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE code = 'SYNC'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(saved, 1, "the change stays");
@@ -466,7 +466,7 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     )
     .await;
     let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
 
@@ -492,12 +492,12 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     assert!(page.contains("(status code: 422): Budget over the limit"));
     let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
         .bind(id)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(budget, Some(100), "nothing changed");
     let events_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(events_after, events_before, "no event for a refused change");
@@ -523,7 +523,7 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
         .bind(id)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(budget, Some(500));
@@ -533,7 +533,7 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     assert_eq!(got[1].header("webhook-id"), Some(message_id.as_str()));
     let approved: serde_json::Value = serde_json::from_str(&got[1].body).unwrap();
     let stored: String = sqlx::query_scalar("SELECT event_id FROM events ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(
@@ -646,7 +646,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
             error_detail: None,
         })
         .collect();
-    let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();
+    let mut tx = app.state.store.begin_write().await.unwrap();
     hookline::db::attempts::record_outcomes(
         &mut tx,
         &attempts,
@@ -661,14 +661,14 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
         "SELECT COUNT(*), MAX(started_at) FROM delivery_attempts WHERE webhook_id = ?1",
     )
     .bind(webhook)
-    .fetch_one(&app.state.pool)
+    .fetch_one(&app.state.store)
     .await
     .unwrap();
     assert_eq!((count, last), (1500, 2_499));
     let (at, status): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT last_execution_at, last_status FROM webhooks WHERE id = ?1")
             .bind(webhook)
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!((at, status), (Some(2_499), Some(204)));

@@ -14,7 +14,7 @@ async fn role_with(app: &TestApp, admin: &Client, name: &str, rights: &[&str]) -
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "role {name}");
     sqlx::query_scalar("SELECT id FROM roles WHERE name = ?1")
         .bind(name)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -128,7 +128,7 @@ async fn a_user_manager_cannot_raise_anyone_above_themselves() {
     let people = role_with(&app, &admin, "People", &["users.manage"]).await;
     let um = user_with_role(&app, &admin, "um@example.com", people).await;
     let um_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'um@example.com'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
 
@@ -191,12 +191,12 @@ async fn a_user_manager_cannot_raise_anyone_above_themselves() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (email, active): (String, bool) =
         sqlx::query_as("SELECT email, active FROM users WHERE id = 1")
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!((email.as_str(), active), (ADMIN_EMAIL, true));
     let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = 1")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(admins, 1);
@@ -279,7 +279,7 @@ async fn an_api_token_cannot_make_an_administrator_unless_its_reach_covers_every
     // Manage API tokens is reached by no scope: an API token never makes an administrator.
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = 1")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(admins, 1);

@@ -29,7 +29,7 @@ pub async fn create_project(
     );
     sqlx::query_scalar("SELECT id FROM projects WHERE code = ?1")
         .bind(code)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -40,7 +40,7 @@ pub async fn events(app: &TestApp) -> Vec<EventRow> {
                 attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
          FROM events ORDER BY id",
     )
-    .fetch_all(&app.state.pool)
+    .fetch_all(&app.state.store)
     .await
     .unwrap()
 }
@@ -52,7 +52,7 @@ fn json(text: &Option<String>) -> Value {
 
 async fn deliveries(app: &TestApp) -> Vec<(i64, i64, String)> {
     sqlx::query_as("SELECT event_id, webhook_id, mode FROM deliveries ORDER BY id")
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap()
 }
@@ -173,7 +173,7 @@ async fn phase_events_carry_their_project() {
         .await;
     assert_eq!(location(&res), format!("/projects/{project}"));
     let phase: i64 = sqlx::query_scalar("SELECT id FROM phases")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     app.post(
@@ -318,7 +318,7 @@ async fn a_failed_change_records_no_event_and_no_event_exists_without_its_change
     // change and the event together.
     create_webhook(&app, &admin, &form_with(&[("event_action", "create")])).await;
     sqlx::query("CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'forced failure'); END")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let res = app
@@ -336,7 +336,7 @@ async fn a_failed_change_records_no_event_and_no_event_exists_without_its_change
             .contains("A technical error has occurred. Please contact your administrator.")
     );
     let projects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE code = 'PRJ-4'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(projects, 0);
@@ -370,7 +370,7 @@ async fn matching_picks_exactly_the_right_webhooks() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let big: String = sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM project_filters")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let hook = |wording: &'static str, changes: Vec<(&'static str, String)>| {
@@ -418,7 +418,7 @@ async fn matching_picks_exactly_the_right_webhooks() {
     // One expired webhook, made expired behind the form's back (the form refuses past dates).
     create_webhook(&app, &admin, &form_with(&[("wording", "expired")])).await;
     sqlx::query("UPDATE webhooks SET valid_until = '2000-01-01' WHERE wording = 'expired'")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
 
@@ -427,7 +427,7 @@ async fn matching_picks_exactly_the_right_webhooks() {
         async move {
             let rows: Vec<String> = sqlx::query_scalar("SELECT w.wording FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.event_id = ?1 ORDER BY w.id")
                 .bind(event_id)
-                .fetch_all(&app.state.pool)
+                .fetch_all(&app.state.store)
                 .await
                 .unwrap();
             rows
@@ -561,14 +561,14 @@ async fn at_most_the_cap_fires_and_the_rest_is_logged() {
         "SELECT webhook_id FROM deliveries WHERE event_id = ?1 ORDER BY webhook_id",
     )
     .bind(last.id)
-    .fetch_all(&app.state.pool)
+    .fetch_all(&app.state.store)
     .await
     .unwrap();
     assert_eq!(fired, vec![1, 2, 3], "the first three, in a stable order");
     let logged: Vec<(i64, String)> = sqlx::query_as(
         "SELECT webhook_id, message FROM app_log WHERE kind = 'over_cap' ORDER BY webhook_id",
     )
-    .fetch_all(&app.state.pool)
+    .fetch_all(&app.state.store)
     .await
     .unwrap();
     assert_eq!(logged.iter().map(|l| l.0).collect::<Vec<_>>(), vec![4, 5]);
@@ -584,7 +584,7 @@ async fn fired_by_last_event(app: &TestApp) -> Vec<i64> {
     let last = events(app).await.pop().unwrap();
     sqlx::query_scalar("SELECT webhook_id FROM deliveries WHERE event_id = ?1 ORDER BY webhook_id")
         .bind(last.id)
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap()
 }
@@ -600,14 +600,14 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
     // Turned off by another process: the next change sees it.
     sqlx::query("UPDATE webhooks SET active = 0 WHERE id = ?1")
         .bind(first)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let two = create_project(&app, &admin, "TWO", &[]).await;
     assert!(fired_by_last_event(&app).await.is_empty());
 
     // A transaction turns it back on and records an event that goes to it, then rolls back.
-    let mut tx = hookline::db::begin_write(&app.state.pool).await.unwrap();
+    let mut tx = app.state.store.begin_write().await.unwrap();
     sqlx::query("UPDATE webhooks SET active = 1 WHERE id = ?1")
         .bind(first)
         .execute(&mut *tx)
@@ -896,7 +896,7 @@ async fn project_filters_are_private_or_public_and_filter_the_project_list() {
             .contains("cannot be used with name")
     );
     let id: i64 = sqlx::query_scalar("SELECT id FROM project_filters")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let list = app
@@ -1018,7 +1018,7 @@ async fn bad_project_and_phase_input_is_refused_with_nothing_saved() {
         assert!(res.text().await.unwrap().contains(message), "{message}");
     }
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(count, 0);

@@ -123,7 +123,7 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
     let admin = app.admin().await;
     let id = create_webhook(&app, &admin, &form_with(&[])).await;
     sqlx::query("UPDATE webhooks SET valid_until = '2025-01-31'")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
@@ -134,7 +134,7 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
     assert!(form.contains(&format!("action=\"/webhooks/{id}/renew\"")));
 
     let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let save = |description: &'static str, until: &'static str| {
@@ -158,7 +158,7 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
         "the stored day is kept as it is"
     );
     let description: String = sqlx::query_scalar("SELECT description FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(description, "Kept");
@@ -168,7 +168,7 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
         .await;
     assert_eq!(location(&res), format!("/webhooks/{id}"));
     let until: String = sqlx::query_scalar("SELECT valid_until FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let expected = chrono::Utc::now().date_naive() + chrono::Days::new(90);
@@ -318,7 +318,7 @@ async fn a_failed_call_is_told_in_words_with_the_detail_kept() {
     let id = create_webhook(&app, &admin, &form_with(&[("url", &url)])).await;
     let project = create_project(&app, &admin, "WORDS", &[]).await.to_string();
     let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let res = crate::webhooks::post_form(
@@ -342,7 +342,7 @@ async fn a_failed_call_is_told_in_words_with_the_detail_kept() {
     );
     let (message, detail): (String, String) =
         sqlx::query_as("SELECT error_message, error_detail FROM delivery_attempts")
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!(message, said);
@@ -367,7 +367,7 @@ async fn deleting_a_webhook_cancels_what_it_still_had_to_send() {
     create_project(&app, &admin, "GONE", &[]).await;
     app.state.deliverer.run_once().await.unwrap();
     let delivery: i64 = sqlx::query_scalar("SELECT id FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let page = app
@@ -409,7 +409,7 @@ async fn screens_say_things_one_way() {
     let version: String =
         sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks WHERE id = ?1")
             .bind(async_hook)
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     let path = format!("/webhooks/{async_hook}");
@@ -451,7 +451,7 @@ async fn screens_say_things_one_way() {
 
     // Modes and triggers by their labels, never their codes.
     let delivery: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'async'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let page = app
@@ -459,7 +459,7 @@ async fn screens_say_things_one_way() {
         .await;
     assert!(page.contains("<dd>Asynchronous</dd>"), "{page}");
     let sync: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'sync'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let page = app
@@ -590,7 +590,7 @@ async fn seeded_webhooks_fire_at_no_one() {
     let (active, outside): (i64, i64) = sqlx::query_as(
         "SELECT SUM(active), SUM(url NOT LIKE 'https://hooks%.example.invalid/%') FROM webhooks",
     )
-    .fetch_one(&app.state.pool)
+    .fetch_one(&app.state.store)
     .await
     .unwrap();
     assert_eq!((active, outside), (0, 0));

@@ -185,7 +185,7 @@ impl TestApp {
         );
         let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?1")
             .bind(email)
-            .fetch_one(&self.state.pool)
+            .fetch_one(&self.state.store)
             .await
             .unwrap();
         id
@@ -194,7 +194,7 @@ impl TestApp {
     /// How many rows `table` holds.
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&self.state.pool)
+            .fetch_one(&self.state.store)
             .await
             .unwrap()
     }
@@ -207,7 +207,7 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "phase {name}");
         sqlx::query_scalar("SELECT MAX(id) FROM phases")
-            .fetch_one(&self.state.pool)
+            .fetch_one(&self.state.store)
             .await
             .unwrap()
     }
@@ -215,7 +215,7 @@ impl TestApp {
     /// A webhook's signing secret, opened as Hookline opens it (it is stored sealed).
     pub async fn signing_secret(&self, webhook: i64) -> String {
         let keys = &self.state.keys;
-        hookline::db::webhooks::find(&self.state.pool, keys, webhook)
+        hookline::db::webhooks::find(&self.state.store, keys, webhook)
             .await
             .unwrap()
             .expect("the webhook exists")
@@ -225,7 +225,7 @@ impl TestApp {
     /// A webhook's header values in order, opened as Hookline opens them.
     pub async fn header_values(&self, webhook: i64) -> Vec<String> {
         let keys = &self.state.keys;
-        hookline::db::webhooks::headers(&self.state.pool, keys, webhook)
+        hookline::db::webhooks::headers(&self.state.store, keys, webhook)
             .await
             .unwrap()
             .into_iter()

@@ -26,11 +26,11 @@ async fn the_test_button_sends_a_real_request_and_shows_both_sides() {
     let url = format!("{}/t/{{project.code}}", receiver.url);
     let id = create_webhook(&app, &admin, &form_with(&[("url", &url)])).await;
     let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
 
@@ -66,12 +66,12 @@ async fn the_test_button_sends_a_real_request_and_shows_both_sides() {
     assert_eq!(payload["data"]["attributes"]["name"], "Tested project");
 
     let events_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(events_after, events_before, "no data changed");
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(deliveries, 0);
@@ -99,7 +99,7 @@ async fn pending_orders_show_each_delivery_with_its_attempts_and_can_retry_and_c
     create_project(&app, &admin, "ORD", &[]).await;
     app.state.deliverer.run_once().await.unwrap();
     let id: i64 = sqlx::query_scalar("SELECT id FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
 
@@ -133,7 +133,7 @@ async fn pending_orders_show_each_delivery_with_its_attempts_and_can_retry_and_c
     // A queued one can.
     create_project(&app, &admin, "ORD-2", &[]).await;
     let queued: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     app.post(&admin, &format!("/pending-orders/{queued}/cancel"), &[])

@@ -23,7 +23,7 @@ async fn age(app: &TestApp, by: Duration) {
         "UPDATE auth_sessions SET created_at = created_at - ?1, last_seen_at = last_seen_at - ?1",
         "UPDATE sign_in_throttle SET last_failure_at = last_failure_at - ?1, blocked_until = 0",
     ] {
-        sqlx::query(sql).bind(ms).execute(&app.state.pool).await.unwrap();
+        sqlx::query(sql).bind(ms).execute(&app.state.store).await.unwrap();
     }
 }
 
@@ -49,12 +49,12 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     receiver.script((0..20).map(|_| Answer::status(500)));
     create_project(&app, &admin, "DEAD", &[]).await;
     sqlx::query("UPDATE deliveries SET status = 'dead', completed_at = next_attempt_at WHERE status = 'pending'")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     create_project(&app, &admin, "CANCELLED", &[]).await;
     let cancelled: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     app.post(&admin, &format!("/pending-orders/{cancelled}/cancel"), &[])
@@ -67,7 +67,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
         "INSERT INTO app_log (at, level, kind, message) VALUES (?1, 'info', 'other', 'old')",
     )
     .bind(hookline::db::now_ms())
-    .execute(&app.state.pool)
+    .execute(&app.state.store)
     .await
     .unwrap();
     let stale_session = client();
@@ -75,7 +75,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
         .await;
 
     age(&app, Duration::from_secs(3 * 86_400)).await;
-    let removed = hookline::delivery::housekeeping::prune(&app.state.pool, &app.state.settings)
+    let removed = hookline::delivery::housekeeping::prune(&app.state.store, &app.state.settings)
         .await
         .unwrap();
     assert!(removed > 0);
@@ -83,7 +83,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     let waiting: String = sqlx::query_scalar(
         "SELECT e.event_type FROM deliveries d JOIN events e ON e.id = d.event_id",
     )
-    .fetch_one(&app.state.pool)
+    .fetch_one(&app.state.store)
     .await
     .unwrap();
     assert_eq!(waiting, "project.created");

@@ -37,7 +37,7 @@ async fn three_changes_first_one_failing(app: &TestApp, receiver: &Receiver) -> 
     app.state.deliverer.run_once().await.unwrap();
     receiver.wait_for(2, WAIT).await;
     sqlx::query_scalar("SELECT id FROM deliveries ORDER BY id")
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap()
 }
@@ -45,7 +45,7 @@ async fn three_changes_first_one_failing(app: &TestApp, receiver: &Receiver) -> 
 async fn state_of(app: &TestApp, id: i64) -> (String, i64, i64) {
     sqlx::query_as("SELECT status, attempts, next_attempt_at FROM deliveries WHERE id = ?1")
         .bind(id)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -135,7 +135,7 @@ async fn a_failed_retry_now_leaves_the_schedule_as_it_was() {
     // (5 minutes, give or take the jitter), not as a fourth would (30 minutes).
     sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE id = ?1")
         .bind(ids[0])
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     receiver.script([Answer::status(500)]);

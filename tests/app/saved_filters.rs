@@ -22,7 +22,7 @@ async fn project_filter(app: &TestApp, client: &reqwest::Client, name: &str, pub
         res.text().await.unwrap()
     );
     sqlx::query_scalar("SELECT MAX(id) FROM project_filters")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -78,7 +78,7 @@ async fn another_users_private_project_filter_gives_nothing_away() {
     }
     let name: String = sqlx::query_scalar("SELECT name FROM project_filters WHERE id = ?1")
         .bind(private)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(name, "Mine");
@@ -142,7 +142,7 @@ async fn a_project_filter_is_modified_by_its_owner_and_shows_field_labels() {
     let (name, public): (String, bool) =
         sqlx::query_as("SELECT name, public FROM project_filters WHERE id = ?1")
             .bind(id)
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert_eq!((name.as_str(), public), ("Big budgets", true));
@@ -165,7 +165,7 @@ async fn a_saved_list_filter_is_modified_and_stays_applied_with_its_new_criteria
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_list_filters")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let page = app.get_html(&a, "/webhooks/filter").await;
@@ -191,7 +191,7 @@ async fn a_saved_list_filter_is_modified_and_stays_applied_with_its_new_criteria
     let active: String =
         sqlx::query_scalar("SELECT criteria FROM webhook_list_active_filter WHERE filter_id = ?1")
             .bind(id)
-            .fetch_one(&app.state.pool)
+            .fetch_one(&app.state.store)
             .await
             .unwrap();
     assert!(active.contains("erp"), "the active copy follows: {active}");

@@ -58,7 +58,7 @@ async fn a_copy_of_the_database_alone_holds_no_usable_secret() {
     assert!(!contains(&raw, &signing), "the signing secret is sealed");
     assert!(!contains(&raw, "whsec_"));
     let stored: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert!(stored.starts_with("hkl1:"), "{stored}");
@@ -213,7 +213,7 @@ async fn secrets_stored_before_sealing_are_sealed_on_the_first_start() {
     let app = spawn_app().await;
     let id = webhook_with_secret(&app).await;
     let signing = app.signing_secret(id).await;
-    let pool = app.state.pool.clone();
+    let pool = app.state.store.clone();
     // As a version before sealing left them: plaintext, no key check, no key file.
     sqlx::query("UPDATE webhooks SET signing_secret = ?1")
         .bind(&signing)
@@ -235,7 +235,7 @@ async fn secrets_stored_before_sealing_are_sealed_on_the_first_start() {
     assert_eq!(again.signing_secret(id).await, signing);
     assert_eq!(again.header_values(id).await[0], SECRET_VALUE);
     let sealed: String = sqlx::query_scalar("SELECT value FROM webhook_headers WHERE secret = 1")
-        .fetch_one(&again.state.pool)
+        .fetch_one(&again.state.store)
         .await
         .unwrap();
     assert!(sealed.starts_with("hkl1:"), "{sealed}");

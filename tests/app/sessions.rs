@@ -19,7 +19,7 @@ async fn signing_out_ends_the_session_on_the_server_too() {
         "/sign-in?next=%2Fusers"
     );
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_sessions")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(left, 0);
@@ -131,7 +131,7 @@ async fn an_idle_session_ends() {
     let thirty_one_minutes = 31 * 60 * 1000;
     sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - ?1")
         .bind(thirty_one_minutes)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     assert_eq!(
@@ -151,7 +151,7 @@ async fn a_session_in_use_never_counts_as_idle() {
             "UPDATE auth_sessions SET last_seen_at = last_seen_at - ?1, created_at = created_at - ?1",
         )
         .bind(seconds * 1000)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
         assert_eq!(
@@ -162,7 +162,7 @@ async fn a_session_in_use_never_counts_as_idle() {
     }
     // A minute and a second without anything: signed out.
     sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     assert_eq!(
@@ -178,7 +178,7 @@ async fn an_active_session_still_ends_after_the_absolute_timeout() {
     let nine_hours = 9 * 3600 * 1000;
     sqlx::query("UPDATE auth_sessions SET created_at = created_at - ?1")
         .bind(nine_hours)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     assert_eq!(

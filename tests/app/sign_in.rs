@@ -122,14 +122,14 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
     // Once the block has passed (moved into the past here), the right password works again
     // and clears the count.
     sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let res = app.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE email = ?1")
         .bind(ADMIN_EMAIL)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(left, 0);
@@ -184,7 +184,7 @@ async fn the_next_failure_after_a_block_doubles_it() {
         app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
     }
     sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let sixth = app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
@@ -325,7 +325,7 @@ async fn a_generated_first_password_must_be_changed_before_anything_else() {
 async fn the_first_administrator_is_made_only_once() {
     let app = spawn_app().await;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(count, 1);
@@ -341,7 +341,7 @@ async fn the_first_administrator_is_made_only_once() {
         .unwrap();
     assert!(again.initial_admin.is_none());
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(count, 1);

@@ -6,7 +6,7 @@ use crate::helpers::*;
 
 async fn user_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -187,7 +187,7 @@ async fn the_last_active_administrator_cannot_be_lost() {
             .contains("You cannot deactivate your own account.")
     );
     let roles: Vec<i64> = sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = 1")
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap();
     assert_eq!(roles, vec![ADMINISTRATOR]);
@@ -210,7 +210,7 @@ async fn a_custom_role_grants_exactly_its_rights() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let role_id: i64 = sqlx::query_scalar("SELECT id FROM roles WHERE name = 'People managers'")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let list = app.get_html(&admin, "/roles").await;
@@ -237,7 +237,7 @@ async fn a_custom_role_grants_exactly_its_rights() {
         assert!(res.text().await.unwrap().contains(message), "{message}");
     }
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(count, 4);
@@ -252,7 +252,7 @@ async fn a_custom_role_grants_exactly_its_rights() {
     );
     sqlx::query("DELETE FROM user_roles WHERE role_id = ?1")
         .bind(role_id)
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     app.post(&admin, &format!("/roles/{role_id}/delete"), &[])
@@ -289,7 +289,7 @@ async fn built_in_roles_cannot_be_changed_or_deleted() {
             .contains("Built-in roles cannot be deleted.")
     );
     let name: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = 3")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(name, "Viewer");

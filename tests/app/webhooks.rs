@@ -59,14 +59,14 @@ pub async fn create(
         res.text().await.unwrap()
     );
     sqlx::query_scalar("SELECT MAX(id) FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
 
 pub async fn count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap()
 }
@@ -74,7 +74,7 @@ pub async fn count(app: &TestApp) -> i64 {
 async fn history_actions(app: &TestApp, id: i64) -> Vec<String> {
     sqlx::query_scalar("SELECT action FROM webhook_history WHERE webhook_id = ?1 ORDER BY id")
         .bind(id)
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap()
 }
@@ -82,7 +82,7 @@ async fn history_actions(app: &TestApp, id: i64) -> Vec<String> {
 async fn version(app: &TestApp, id: i64) -> String {
     let v: i64 = sqlx::query_scalar("SELECT version FROM webhooks WHERE id = ?1")
         .bind(id)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     v.to_string()
@@ -106,7 +106,7 @@ async fn a_webhook_created_in_the_form_appears_in_the_list_and_its_history() {
         assert!(list.contains(text), "the list shows {text}");
     }
     let id: i64 = sqlx::query_scalar("SELECT id FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     let secret = app.signing_secret(id).await;
@@ -495,7 +495,7 @@ async fn secret_header_values_never_leave_the_server() {
     );
     let url: String = sqlx::query_scalar("SELECT url FROM webhooks WHERE id = ?1")
         .bind(id)
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(url, "https://crm.example.com/hooks/{project.id}");
@@ -514,7 +514,7 @@ async fn secret_header_values_never_leave_the_server() {
     let history = app.get_html(&admin, &format!("{path}/history")).await;
     assert!(!history.contains("new-one") && !history.contains("s3cr3t"));
     let changes: Vec<String> = sqlx::query_scalar("SELECT changes FROM webhook_history")
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap();
     assert!(
@@ -558,7 +558,7 @@ async fn a_concurrent_modification_is_refused_not_overwritten() {
             .contains("changed by someone else")
     );
     let d: String = sqlx::query_scalar("SELECT description FROM webhooks")
-        .fetch_one(&app.state.pool)
+        .fetch_one(&app.state.store)
         .await
         .unwrap();
     assert_eq!(d, "First");
@@ -603,7 +603,7 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
         &form_with(&[("version", &v), ("description", "x")]),
     )
     .await;
-    let pool = &app.state.pool;
+    let pool = &app.state.store;
     let update = sqlx::query("UPDATE webhook_history SET actor_name = 'someone else'")
         .execute(pool)
         .await
@@ -827,7 +827,7 @@ async fn a_public_filter_serves_everyone_a_private_one_only_its_owner() {
     let page = app.get_html(&viewer, "/webhooks/filter").await;
     assert!(page.contains("User hooks") && !page.contains("Mine only"));
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhook_list_filters ORDER BY id")
-        .fetch_all(&app.state.pool)
+        .fetch_all(&app.state.store)
         .await
         .unwrap();
     let (public, private) = (ids[0].to_string(), ids[1].to_string());
@@ -894,11 +894,11 @@ async fn the_audit_command_verifies_the_chain() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Webhook history intact: 1 entries"));
     sqlx::query("DROP TRIGGER webhook_history_no_update")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     sqlx::query("UPDATE webhook_history SET changes = '[]'")
-        .execute(&app.state.pool)
+        .execute(&app.state.store)
         .await
         .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookline"))

@@ -8,8 +8,8 @@ use hookline::db;
 use crate::helpers::*;
 
 /// The app's pool, with an empty table `probe (n)` to write in.
-async fn probe_table(app: &TestApp) -> sqlx::SqlitePool {
-    let pool = app.state.pool.clone();
+async fn probe_table(app: &TestApp) -> hookline::db::Store {
+    let pool = app.state.store.clone();
     sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
         .execute(&pool)
         .await
@@ -48,7 +48,7 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
         done.unwrap();
     }
     // An abandoned part is undone in the background; the next transaction comes after it.
-    let tx = db::begin_write(&pool).await.unwrap();
+    let tx = pool.begin_write().await.unwrap();
     tx.commit().await.unwrap();
     let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
         .fetch_all(&pool)
@@ -64,7 +64,7 @@ async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
     let pool = probe_table(&app).await;
     let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
-    let mut second = db::begin_write(&pool).await.unwrap();
+    let mut second = pool.begin_write().await.unwrap();
     let duplicate = sqlx::query("INSERT INTO probe (n) VALUES (1)")
         .execute(&mut *second)
         .await;
@@ -78,7 +78,7 @@ async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
     assert_eq!(count, 1);
 }
 
-async fn probe_rows(pool: &sqlx::SqlitePool) -> Vec<i64> {
+async fn probe_rows(pool: &hookline::db::Store) -> Vec<i64> {
     sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
         .fetch_all(pool)
         .await
@@ -86,8 +86,8 @@ async fn probe_rows(pool: &sqlx::SqlitePool) -> Vec<i64> {
 }
 
 /// A write part that has inserted `n` into the probe table, not yet finished.
-async fn part_writing(pool: &sqlx::SqlitePool, n: i64) -> db::Tx {
-    let mut tx = db::begin_write(pool).await.unwrap();
+async fn part_writing(pool: &hookline::db::Store, n: i64) -> db::Tx {
+    let mut tx = pool.begin_write().await.unwrap();
     sqlx::query("INSERT INTO probe (n) VALUES (?1)")
         .bind(n)
         .execute(&mut *tx)
@@ -102,17 +102,17 @@ async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
     let pool = probe_table(&app).await;
     let insert = |n: i64| sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(n);
     // The part that opens the shared transaction is undone whole.
-    let mut opener = db::begin_write(&pool).await.unwrap();
+    let mut opener = pool.begin_write().await.unwrap();
     insert(1).execute(&mut *opener).await.unwrap();
     opener.rollback().await.unwrap();
     // A part that joins one: only it is undone, before and after parts kept.
-    let mut first = db::begin_write(&pool).await.unwrap();
+    let mut first = pool.begin_write().await.unwrap();
     insert(2).execute(&mut *first).await.unwrap();
     let first = tokio::spawn(async move { first.commit().await });
-    let mut second = db::begin_write(&pool).await.unwrap();
+    let mut second = pool.begin_write().await.unwrap();
     insert(3).execute(&mut *second).await.unwrap();
     second.rollback().await.unwrap();
-    let mut third = db::begin_write(&pool).await.unwrap();
+    let mut third = pool.begin_write().await.unwrap();
     insert(4).execute(&mut *third).await.unwrap();
     third.commit().await.unwrap();
     first.await.unwrap().unwrap();
@@ -126,7 +126,7 @@ async fn a_joining_part_whose_first_statement_cannot_even_start_is_undone_alone(
     let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
     // Its savepoint rides on that statement: a statement SQLite cannot prepare.
-    let mut second = db::begin_write(&pool).await.unwrap();
+    let mut second = pool.begin_write().await.unwrap();
     let wrong = sqlx::query("INSERT INTO no_such_table (n) VALUES (2)")
         .execute(&mut *second)
         .await;
@@ -150,7 +150,7 @@ async fn a_part_given_up_on_during_its_first_statement_loses_no_one_s_work_silen
     for round in 0..20i64 {
         let first = part_writing(&pool, 10 * round + 1).await;
         let first = tokio::spawn(async move { first.commit().await });
-        let mut second = db::begin_write(&pool).await.unwrap();
+        let mut second = pool.begin_write().await.unwrap();
         // Sent to SQLite, then dropped before it answers: whether its savepoint opened is
         // not known when it is undone.
         let insert = sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(10 * round + 2);
@@ -209,14 +209,11 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
         let tx = part_writing(&pool, n).await;
         tx.commit_in_background();
         // What a request starts with: every row written so far is there, at once.
-        db::caught_up(&pool).await.unwrap();
+        pool.caught_up().await;
         assert_eq!(probe_rows(&pool).await, (0..=n).collect::<Vec<_>>());
     }
     // A write left to a task of its own, slow to even start: it is waited for all the same.
-    let mark = db::writer::writer_of(&pool)
-        .await
-        .unwrap()
-        .background_write();
+    let mark = pool.background_write();
     let late = pool.clone();
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -224,7 +221,7 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
         tx.commit_in_background();
         drop(mark);
     });
-    db::caught_up(&pool).await.unwrap();
+    pool.caught_up().await;
     assert_eq!(probe_rows(&pool).await, (0..=20).collect::<Vec<_>>());
 }
 
@@ -249,12 +246,12 @@ async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_o
 #[tokio::test]
 async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
     let app = spawn_app().await;
-    let pool = app.state.pool.clone();
+    let pool = app.state.store.clone();
     sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
         .execute(&pool)
         .await
         .unwrap();
-    let file = pool.connect_options().get_filename().to_path_buf();
+    let file = pool.pool().connect_options().get_filename().to_path_buf();
     let size = || std::fs::metadata(&file).unwrap().len();
     let before = size();
     // The writer never checkpoints itself: only the checkpointing task makes the database
@@ -267,7 +264,7 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
             "the database file stayed at {} bytes after {n} commits",
             size()
         );
-        let mut tx = db::begin_write(&pool).await.unwrap();
+        let mut tx = pool.begin_write().await.unwrap();
         sqlx::query("INSERT INTO padded (n, pad) VALUES (?1, zeroblob(4000))")
             .bind(n)
             .execute(&mut *tx)
@@ -281,19 +278,24 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
 #[tokio::test]
 async fn the_log_starts_over_instead_of_growing_while_writes_go_on() {
     let app = spawn_app().await;
-    let pool = app.state.pool.clone();
+    let pool = app.state.store.clone();
     sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
         .execute(&pool)
         .await
         .unwrap();
-    let mut log = pool.connect_options().get_filename().as_os_str().to_owned();
+    let mut log = pool
+        .pool()
+        .connect_options()
+        .get_filename()
+        .as_os_str()
+        .to_owned();
     log.push("-wal");
     let log_size = || std::fs::metadata(&log).map_or(0, |m| m.len());
     // 256 MB written without a pause: the writer is never idle, which is when SQLite would
     // start the log over by itself.
     let mut largest = 0;
     for part in 0..256i64 {
-        let mut tx = db::begin_write(&pool).await.unwrap();
+        let mut tx = pool.begin_write().await.unwrap();
         sqlx::query(
             "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 15)
              INSERT INTO padded (n, pad) SELECT ?1 * 16 + i, zeroblob(65536) FROM k",

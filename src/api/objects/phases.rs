@@ -81,7 +81,7 @@ fn phase_draft(r: &PhaseRequest) -> Result<PhaseDraft, ApiError> {
 
 async fn phase(state: &AppState, id: i64) -> Result<Phase, ApiError> {
     Ok(phase_out(
-        db::projects::find_phase(&state.pool, id)
+        db::projects::find_phase(&state.store, id)
             .await?
             .ok_or(ApiError::NotFound)?,
     ))
@@ -103,7 +103,7 @@ pub async fn list_phases(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
     project(&state, *id).await?;
-    let data = db::projects::phases(&state.pool, *id)
+    let data = db::projects::phases(&state.store, *id)
         .await?
         .into_iter()
         .map(phase_out)

@@ -101,7 +101,7 @@ fn project_draft(r: &ProjectRequest) -> Result<ProjectDraft, ApiError> {
 
 pub(super) async fn project(state: &AppState, id: i64) -> Result<Project, ApiError> {
     Ok(project_out(
-        db::projects::find(&state.pool, id)
+        db::projects::find(&state.store, id)
             .await?
             .ok_or(ApiError::NotFound)?,
     ))
@@ -135,7 +135,7 @@ pub async fn list_projects(
     caller: ApiCaller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
-    let data = db::projects::list(&state.pool, "")
+    let data = db::projects::list(&state.store, "")
         .await?
         .into_iter()
         .map(project_out)

@@ -52,11 +52,11 @@ pub struct UserList {
 }
 
 async fn user(state: &AppState, id: i64) -> Result<User, ApiError> {
-    let u = db::users::find(&state.pool, id)
+    let u = db::users::find(&state.store, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(User {
-        role_ids: db::users::role_ids(&state.pool, id).await?,
+        role_ids: db::users::role_ids(&state.store, id).await?,
         id: u.id,
         email: u.email,
         display_name: u.display_name,
@@ -87,9 +87,9 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageUsers)?;
     let mut data = Vec::new();
-    for u in db::users::list_with_roles(&state.pool).await? {
+    for u in db::users::list_with_roles(&state.store).await? {
         data.push(User {
-            role_ids: db::users::role_ids(&state.pool, u.id).await?,
+            role_ids: db::users::role_ids(&state.store, u.id).await?,
             id: u.id,
             email: u.email,
             display_name: u.display_name,

@@ -60,12 +60,12 @@ pub async fn list(
             "page starts at 1; perPage is between 1 and {MAX_PER_PAGE}."
         )));
     }
-    let generations = db::webhooks::generations(&state.pool).await?;
+    let generations = db::webhooks::generations(&state.store).await?;
     let offset = (page as usize - 1).saturating_mul(per_page as usize);
     let (total, ids) = state
         .webhook_list
         .page(
-            &state.pool,
+            &state.store,
             generations,
             &criteria,
             (sort, q.descending),
@@ -74,8 +74,8 @@ pub async fn list(
         )
         .await?;
     let today = today();
-    let mut rows = db::webhooks::find_many(&state.pool, &state.keys, &ids).await?;
-    let mut headers = db::webhooks::headers_of_many(&state.pool, &state.keys, &ids).await?;
+    let mut rows = db::webhooks::find_many(&state.store, &state.keys, &ids).await?;
+    let mut headers = db::webhooks::headers_of_many(&state.store, &state.keys, &ids).await?;
     // Keep the list's order; rows deleted since the snapshot are left out.
     let data = ids
         .iter()
@@ -177,7 +177,7 @@ pub async fn update(
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
     let body = crate::api::body(body)?;
     let id = id.into_inner();
-    let current = db::webhooks::find(&state.pool, &state.keys, id)
+    let current = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let version = body.version.ok_or_else(|| {

@@ -41,10 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub(super) async fn load(state: &AppState, id: i64) -> Result<(WebhookRow, Webhook), ApiError> {
-    let row = db::webhooks::find(&state.pool, &state.keys, id)
+    let row = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, &state.keys, id).await?;
+    let headers = db::webhooks::headers(&state.store, &state.keys, id).await?;
     Ok((row.clone(), webhook_out(row, headers, &today())))
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self};
@@ -24,7 +24,7 @@ impl WebhookCache {
     /// last committed one, which may be below `version` when that is not committed yet.
     pub(super) async fn get(
         &self,
-        pool: &SqlitePool,
+        pool: &Store,
         keys: &Keyring,
         version: i64,
         ids: &[i64],

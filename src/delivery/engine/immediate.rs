@@ -9,7 +9,7 @@ use crate::domain::delivery::Trigger;
 impl Deliverer {
     /// Makes the call of a synchronous delivery its change left queued.
     pub async fn deliver_now(&self, id: i64) -> anyhow::Result<Option<Attempt>> {
-        match db::deliveries::claim_one(&self.pool, id, db::now_ms(), self.lease_ms()).await? {
+        match db::deliveries::claim_one(&self.store, id, db::now_ms(), self.lease_ms()).await? {
             Some(c) => Ok(self.attempt(c, Trigger::Synchronous, Keep::Soon).await?),
             None => Ok(None),
         }
@@ -21,7 +21,7 @@ impl Deliverer {
     pub async fn retry_now(&self, id: i64) -> anyhow::Result<Result<Option<Attempt>, NotClaimed>> {
         let now = db::now_ms();
         let claimed =
-            match db::deliveries::claim_manual(&self.pool, id, now, self.lease_ms()).await? {
+            match db::deliveries::claim_manual(&self.store, id, now, self.lease_ms()).await? {
                 Ok(c) => c,
                 Err(refusal) => return Ok(Err(refusal)),
             };
@@ -37,7 +37,7 @@ impl Deliverer {
     pub async fn webhook_at(&self, version: i64, id: i64) -> sqlx::Result<Option<WebhookRows>> {
         let (at, mut found) = self
             .webhooks
-            .get(&self.pool, &self.keys, version, &[id])
+            .get(&self.store, &self.keys, version, &[id])
             .await?;
         Ok((at >= version).then(|| found.remove(&id).flatten()))
     }
@@ -82,12 +82,12 @@ impl Deliverer {
         };
         let attempt = finished.attempt.clone();
         match keep {
-            Keep::Durable => Self::record(&self.pool, &[finished], keep).await?,
+            Keep::Durable => Self::record(&self.store, &[finished], keep).await?,
             Keep::Soon => {
                 // The person is answered now; the record follows in a task of its own, and
                 // every request waits for it first.
-                let mark = db::writer::writer_of(&self.pool).await?.background_write();
-                let pool = self.pool.clone();
+                let mark = self.store.background_write();
+                let pool = self.store.clone();
                 tokio::spawn(async move {
                     if let Err(e) = Self::record(&pool, &[finished], keep).await {
                         tracing::error!(error = %e, "a call's attempt could not be recorded");

@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::call::Caller;
@@ -41,7 +41,7 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub struct Deliverer {
-    pool: SqlitePool,
+    store: Store,
     caller: Caller,
     settings: Arc<Settings>,
     wakeup: Notify,
@@ -58,15 +58,11 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(
-        pool: SqlitePool,
-        settings: Arc<Settings>,
-        keys: Arc<Keyring>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(store: Store, settings: Arc<Settings>, keys: Arc<Keyring>) -> anyhow::Result<Self> {
         Ok(Self {
             caller: Caller::new(settings.clone())?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
-            pool,
+            store,
             settings,
             wakeup: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
@@ -108,18 +104,18 @@ impl Deliverer {
             None => Some(handed),
         };
         if let Some(back) = refused {
-            let (pool, ids) = (self.pool.clone(), back.ids());
-            tokio::spawn(async move { give_back(&pool, ids).await });
+            let (store, ids) = (self.store.clone(), back.ids());
+            tokio::spawn(async move { give_back(&store, ids).await });
         }
     }
 }
 
 /// Returns claimed deliveries that will not be sent now to the queue.
-async fn give_back(pool: &SqlitePool, ids: Vec<i64>) {
+async fn give_back(store: &Store, ids: Vec<i64>) {
     if ids.is_empty() {
         return;
     }
-    if let Err(e) = db::deliveries::release(pool, &ids).await {
+    if let Err(e) = db::deliveries::release(store, &ids).await {
         tracing::error!(error = %e, "cannot give back unfinished deliveries; their lease will expire");
     }
 }

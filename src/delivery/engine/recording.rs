@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use sqlx::SqlitePool;
+use crate::db::Store;
 use tokio::sync::mpsc;
 
 use super::{Deliverer, RECORD_BATCH};
@@ -19,11 +19,7 @@ use crate::domain::delivery::{DeliveryStatus, FailureKind, Trigger};
 impl Deliverer {
     /// Records attempts and their outcomes, however many, in one transaction and a handful
     /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
-    pub(super) async fn record(
-        pool: &SqlitePool,
-        batch: &[Finished],
-        keep: Keep,
-    ) -> anyhow::Result<()> {
+    pub(super) async fn record(pool: &Store, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
         let now = db::now_ms();
         let mut attempts = Vec::with_capacity(batch.len());
         for f in batch {
@@ -38,7 +34,7 @@ impl Deliverer {
         }
         let mut delivered = Vec::new();
         let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
-        let mut tx = db::begin_write(pool).await?;
+        let mut tx = pool.begin_write().await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
             let status = a
@@ -152,7 +148,7 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = Self::record(&self.pool, &batch, Keep::Durable).await {
+            if let Err(e) = Self::record(&self.store, &batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {

@@ -17,7 +17,7 @@ impl Deliverer {
         claimed: Vec<Claimed>,
     ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
         let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
-        let events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.pool, &event_ids)
+        let events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.store, &event_ids)
             .await?
             .into_iter()
             .map(|(id, e)| (id, Arc::new(e)))
@@ -63,7 +63,7 @@ impl Deliverer {
             .unwrap_or_default();
         let (_, webhooks) = self
             .webhooks
-            .get(&self.pool, &self.keys, version, &ids)
+            .get(&self.store, &self.keys, version, &ids)
             .await?;
         let mut out = Vec::new();
         for h in batch {
@@ -98,7 +98,7 @@ impl Deliverer {
             event,
         }) = rows
         else {
-            let mut tx = db::begin_write(&self.pool).await?;
+            let mut tx = self.store.begin_write().await?;
             db::deliveries::settle(
                 &mut tx,
                 c.id,
@@ -119,7 +119,7 @@ impl Deliverer {
         let attempt = match called {
             Ok(attempt) => attempt,
             Err(e) => {
-                let mut tx = db::begin_write(&self.pool).await?;
+                let mut tx = self.store.begin_write().await?;
                 db::deliveries::settle(
                     &mut tx,
                     c.id,

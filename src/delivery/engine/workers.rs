@@ -21,7 +21,7 @@ impl Deliverer {
         let mut total = 0;
         loop {
             let claimed = db::deliveries::claim(
-                &self.pool,
+                &self.store,
                 db::now_ms(),
                 self.lease_ms(),
                 CLAIM_BATCH as i64,
@@ -59,7 +59,7 @@ impl Deliverer {
                 let claimed = if free == 0 {
                     Vec::new()
                 } else {
-                    db::deliveries::claim(&self.pool, db::now_ms(), self.lease_ms(), free as i64)
+                    db::deliveries::claim(&self.store, db::now_ms(), self.lease_ms(), free as i64)
                         .await
                         .unwrap_or_else(|e| {
                             tracing::error!(error = %e, "cannot claim deliveries");
@@ -100,7 +100,7 @@ impl Deliverer {
         while let Ok(batch) = handed.try_recv() {
             unstarted.extend(batch.ids());
         }
-        give_back(&self.pool, unstarted).await;
+        give_back(&self.store, unstarted).await;
         self.shut_down(tasks).await;
         // What was sent is recorded before the workers stop.
         drop(finished);
@@ -169,7 +169,7 @@ impl Deliverer {
         if saturated {
             return Duration::from_millis(5);
         }
-        match db::deliveries::next_due(&self.pool).await {
+        match db::deliveries::next_due(&self.store).await {
             Ok(Some(due)) if due > db::now_ms() => {
                 Duration::from_millis((due - db::now_ms()).min(IDLE_POLL.as_millis() as i64) as u64)
             }
@@ -196,7 +196,7 @@ impl Deliverer {
                 .expect("in-flight lock")
                 .drain()
                 .collect();
-            give_back(&self.pool, left).await;
+            give_back(&self.store, left).await;
         }
         tracing::info!("delivery workers stopped");
     }

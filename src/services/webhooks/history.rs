@@ -56,7 +56,7 @@ impl Snapshot {
         headers: &[HeaderRow],
     ) -> Result<Self, ServiceError> {
         let project = match f.project_id {
-            Some(id) => db::projects::find(&mut **tx, id)
+            Some(id) => db::projects::find(&mut *tx, id)
                 .await?
                 .map_or(format!("project #{id}"), |p| {
                     format!("{} — {}", p.code, p.name)
@@ -64,13 +64,13 @@ impl Snapshot {
             None => String::new(),
         };
         let project_filter = match f.project_filter_id {
-            Some(id) => db::project_filters::find(&mut **tx, id)
+            Some(id) => db::project_filters::find(&mut *tx, id)
                 .await?
                 .map(|p| p.name),
             None => None,
         };
         let initiator = match f.initiator_user_id {
-            Some(id) => db::users::find(&mut **tx, id)
+            Some(id) => db::users::find(&mut *tx, id)
                 .await?
                 .map_or(format!("user #{id}"), |u| {
                     format!("{} <{}>", u.display_name, u.email)

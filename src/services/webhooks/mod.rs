@@ -50,7 +50,7 @@ pub const RENEW_DAYS: u64 = 90;
 
 /// The project filters a user may pick: their own and the public ones.
 pub async fn visible_filter_ids(state: &AppState, user_id: i64) -> sqlx::Result<Vec<i64>> {
-    Ok(db::project_filters::visible_to(&state.pool, user_id)
+    Ok(db::project_filters::visible_to(&state.store, user_id)
         .await?
         .iter()
         .map(|f| f.id)
@@ -91,7 +91,7 @@ pub async fn create(
     draft: WebhookDraft,
 ) -> Result<i64, ServiceError> {
     let headers = resolve_headers(&draft.headers, &[], false)?;
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = state.store.begin_write().await?;
     check_references(&mut tx, &draft).await?;
     let excluded = draft.excluded_fields.join(", ");
     let now = db::now_ms();
@@ -123,14 +123,14 @@ pub async fn update(
     version: i64,
     draft: WebhookDraft,
 ) -> Result<bool, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, &state.keys, id)
+    let mut tx = state.store.begin_write().await?;
+    let old = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if old.version != version {
         return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
     }
-    let old_headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
+    let old_headers = db::webhooks::headers(&mut tx, &state.keys, id).await?;
     let host_changed = WebhookUrl::authority_of(&old.url).as_deref() != Some(draft.url.authority());
     let headers = resolve_headers(&draft.headers, &old_headers, host_changed)?;
     check_references(&mut tx, &draft).await?;
@@ -163,11 +163,11 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, &state.keys, id)
+    let mut tx = state.store.begin_write().await?;
+    let old = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let old_headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
+    let old_headers = db::webhooks::headers(&mut tx, &state.keys, id).await?;
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
     db::webhooks::delete(&mut tx, id).await?;
     let now = db::now_ms();
@@ -190,7 +190,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, 
 /// Deletes every webhook, each with its own history entry; returns how many.
 pub async fn delete_all(state: &AppState, actor: &Actor) -> Result<u64, ServiceError> {
     let mut deleted = 0;
-    for id in db::webhooks::all_ids(&state.pool).await? {
+    for id in db::webhooks::all_ids(&state.store).await? {
         match delete(state, actor, id).await {
             Ok(_) => deleted += 1,
             // Deleted meanwhile by someone else: the goal is reached all the same.
@@ -210,14 +210,14 @@ pub async fn renew(
     until: Option<chrono::NaiveDate>,
     explicit: bool,
 ) -> Result<(), ServiceError> {
-    let mut tx = db::begin_write(&state.pool).await?;
-    let old = db::webhooks::find(&mut *tx, &state.keys, id)
+    let mut tx = state.store.begin_write().await?;
+    let old = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if old.valid_until.is_none() && !explicit {
         return Ok(());
     }
-    let headers = db::webhooks::headers(&mut *tx, &state.keys, id).await?;
+    let headers = db::webhooks::headers(&mut tx, &state.keys, id).await?;
     let mut f = stored_fields(&old);
     let before = Snapshot::of(&mut tx, &f, &headers).await?;
     f.valid_until = until.map(|d| d.format("%Y-%m-%d").to_string());
@@ -359,17 +359,17 @@ pub(crate) fn resolve_headers(
 async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), ServiceError> {
     let mut e = FieldErrors::new();
     if let Some(id) = draft.initiator_user
-        && db::users::find(&mut **tx, id).await?.is_none()
+        && db::users::find(&mut *tx, id).await?.is_none()
     {
         e.add("initiator_user", "Choose a user from the list.");
     }
     if let Some(id) = draft.project_id
-        && db::projects::find(&mut **tx, id).await?.is_none()
+        && db::projects::find(&mut *tx, id).await?.is_none()
     {
         e.add("project", "Choose a project from the list.");
     }
     if let Some(id) = draft.event.project_filter
-        && db::project_filters::find(&mut **tx, id).await?.is_none()
+        && db::project_filters::find(&mut *tx, id).await?.is_none()
     {
         e.add("event", "Choose a project filter from the list.");
     }
@@ -384,8 +384,8 @@ async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), Servi
 /// receivers can switch without losing a request.
 pub async fn rotate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     const OVERLAP_MS: i64 = 24 * 3600 * 1000;
-    let mut tx = db::begin_write(&state.pool).await?;
-    let w = db::webhooks::find(&mut *tx, &state.keys, id)
+    let mut tx = state.store.begin_write().await?;
+    let w = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let now = db::now_ms();

@@ -44,16 +44,16 @@ async fn sample(
     let field = |m: &str| ServiceError::field("test_project", m.to_owned());
     match object {
         ObjectType::Project => {
-            let p = db::projects::find(&state.pool, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
+            let p = db::projects::find(&state.store, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
                 .await?
                 .ok_or_else(|| field(CHOOSE_PROJECT))?;
             Ok((p.id, None, p.attributes(), p.change_version, None))
         }
         ObjectType::Phase => {
-            let p = db::projects::find(&state.pool, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
+            let p = db::projects::find(&state.store, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
                 .await?
                 .ok_or_else(|| field(CHOOSE_PROJECT))?;
-            let phase = db::projects::phases(&state.pool, p.id)
+            let phase = db::projects::phases(&state.store, p.id)
                 .await?
                 .into_iter()
                 .next()
@@ -71,7 +71,7 @@ async fn sample(
         ObjectType::User => {
             let user_field = |m: &str| ServiceError::field("test_user", m.to_owned());
             let id = user.or(actor.id).ok_or_else(|| user_field(CHOOSE_USER))?;
-            let mut tx = db::begin_write(&state.pool).await?;
+            let mut tx = state.store.begin_write().await?;
             let found = db::users::attributes(&mut tx, id).await?;
             tx.rollback().await?;
             let (attributes, version) = found.ok_or_else(|| user_field(CHOOSE_USER))?;
@@ -90,14 +90,14 @@ pub async fn test(
     let project = subject.project;
     let stored = match stored_id {
         Some(id) => Some(
-            db::webhooks::find(&state.pool, &state.keys, id)
+            db::webhooks::find(&state.store, &state.keys, id)
                 .await?
                 .ok_or(ServiceError::NotFound)?,
         ),
         None => None,
     };
     let stored_headers = match &stored {
-        Some(w) => db::webhooks::headers(&state.pool, &state.keys, w.id).await?,
+        Some(w) => db::webhooks::headers(&state.store, &state.keys, w.id).await?,
         None => Vec::new(),
     };
     let host_changed = stored.as_ref().is_some_and(|w| {
@@ -141,7 +141,7 @@ pub async fn test(
         .await
         .unwrap_or_else(Attempt::unsendable);
     if let Some(w) = stored {
-        let mut tx = db::begin_write(&state.pool).await?;
+        let mut tx = state.store.begin_write().await?;
         insert_attempt(&mut tx, None, w.id, 1, Trigger::Test, now, &attempt).await?;
         let note = Change {
             field: "Test".into(),
@@ -161,10 +161,10 @@ pub async fn test_stored(
     id: i64,
     subject: Subject,
 ) -> Result<Attempt, ServiceError> {
-    let row = db::webhooks::find(&state.pool, &state.keys, id)
+    let row = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, &state.keys, id).await?;
+    let headers = db::webhooks::headers(&state.store, &state.keys, id).await?;
     let mut input = super::stored_input(&row, &headers);
     // An expired webhook can still be tested; its expiry is not what a test checks.
     input.valid_until.clear();

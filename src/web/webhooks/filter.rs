@@ -49,7 +49,7 @@ pub async fn show(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let active = db::list_filters::active(&state.pool, user.id).await?;
+    let active = db::list_filters::active(&state.store, user.id).await?;
     let criteria: ListCriteria = active
         .as_ref()
         .and_then(|a| serde_json::from_str(&a.criteria).ok())
@@ -86,7 +86,7 @@ pub async fn edit(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let saved = db::list_filters::find_visible(&state.pool, user.id, *id)
+    let saved = db::list_filters::find_visible(&state.store, user.id, *id)
         .await?
         .filter(|f| f.owner_id == user.id)
         .ok_or(AppError::NotFound)?;
@@ -148,7 +148,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let id = id.into_inner();
-    db::list_filters::find_visible(&state.pool, user.id, id)
+    db::list_filters::find_visible(&state.store, user.id, id)
         .await?
         .filter(|f| f.owner_id == user.id)
         .ok_or(AppError::NotFound)?;
@@ -159,7 +159,8 @@ pub async fn update(
         } else {
             let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
             let public = form.visibility == "public";
-            match db::list_filters::update_own(&state.pool, user.id, id, &name, public, &json).await
+            match db::list_filters::update_own(&state.store, user.id, id, &name, public, &json)
+                .await
             {
                 Ok(true) => {
                     session.flash(FlashKind::Success, format!("Filter “{name}” saved."));
@@ -209,16 +210,16 @@ pub async fn apply(
     let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
     if name.is_empty() {
         if criteria.is_empty() {
-            db::list_filters::clear_active(&state.pool, user.id).await?;
+            db::list_filters::clear_active(&state.store, user.id).await?;
         } else {
-            db::list_filters::set_active(&state.pool, user.id, None, &json).await?;
+            db::list_filters::set_active(&state.store, user.id, None, &json).await?;
         }
         return Ok(redirect("/webhooks"));
     }
     let public = form.visibility == "public";
-    match db::list_filters::insert(&state.pool, user.id, &name, public, &json).await {
+    match db::list_filters::insert(&state.store, user.id, &name, public, &json).await {
         Ok(id) => {
-            db::list_filters::set_active(&state.pool, user.id, Some(id), &json).await?;
+            db::list_filters::set_active(&state.store, user.id, Some(id), &json).await?;
             session.flash(
                 FlashKind::Success,
                 format!("Filter “{name}” saved and applied."),
@@ -251,10 +252,10 @@ pub async fn select(
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound)?;
-    let saved = db::list_filters::find_visible(&state.pool, user.id, id)
+    let saved = db::list_filters::find_visible(&state.store, user.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    db::list_filters::set_active(&state.pool, user.id, Some(saved.id), &saved.criteria).await?;
+    db::list_filters::set_active(&state.store, user.id, Some(saved.id), &saved.criteria).await?;
     Ok(redirect("/webhooks"))
 }
 
@@ -264,7 +265,7 @@ pub async fn clear(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    db::list_filters::clear_active(&state.pool, user.id).await?;
+    db::list_filters::clear_active(&state.store, user.id).await?;
     Ok(redirect("/webhooks"))
 }
 
@@ -276,7 +277,7 @@ pub async fn delete(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    if !db::list_filters::delete_own(&state.pool, user.id, *id).await? {
+    if !db::list_filters::delete_own(&state.store, user.id, *id).await? {
         return Err(AppError::NotFound);
     }
     session.flash(FlashKind::Success, "Filter deleted.");
@@ -298,7 +299,7 @@ async fn render(
     page: Page,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let saved = db::list_filters::visible_to(&state.pool, user.id).await?;
+    let saved = db::list_filters::visible_to(&state.store, user.id).await?;
     let page = FilterPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
         editing: page.editing,

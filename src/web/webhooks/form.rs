@@ -258,7 +258,7 @@ pub(super) async fn render(
     view: View,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let users = db::users::list_with_roles(&state.pool)
+    let users = db::users::list_with_roles(&state.store)
         .await?
         .into_iter()
         .map(|u| Choice {
@@ -266,7 +266,7 @@ pub(super) async fn render(
             label: format!("{} <{}>", u.display_name, u.email),
         })
         .collect();
-    let projects = db::projects::list(&state.pool, "")
+    let projects = db::projects::list(&state.store, "")
         .await?
         .into_iter()
         .map(|p| Choice {
@@ -274,7 +274,7 @@ pub(super) async fn render(
             label: format!("{} — {}", p.code, p.name),
         })
         .collect();
-    let project_filters = db::project_filters::visible_to(&state.pool, user.id)
+    let project_filters = db::project_filters::visible_to(&state.store, user.id)
         .await?
         .into_iter()
         .map(|f| Choice {
@@ -283,7 +283,7 @@ pub(super) async fn render(
         })
         .collect();
     let stored = match view.id {
-        Some(id) => db::webhooks::find(&state.pool, &state.keys, id).await?,
+        Some(id) => db::webhooks::find(&state.store, &state.keys, id).await?,
         None => None,
     };
     // The signing secret is shown, on demand, only to those who may modify the webhook.
@@ -388,10 +388,10 @@ pub async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let row = db::webhooks::find(&state.pool, &state.keys, *id)
+    let row = db::webhooks::find(&state.store, &state.keys, *id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let headers = db::webhooks::headers(&state.pool, &state.keys, row.id).await?;
+    let headers = db::webhooks::headers(&state.store, &state.keys, row.id).await?;
     let view = View {
         id: Some(row.id),
         can_save: user.can(Right::ModifyWebhook),

@@ -37,9 +37,9 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let id = id.into_inner();
-    let rows = db::history::for_webhook(&state.pool, id).await?;
+    let rows = db::history::for_webhook(&state.store, id).await?;
     let wording = rows.first().ok_or(AppError::NotFound)?.wording.clone();
-    let exists = db::webhooks::find(&state.pool, &state.keys, id)
+    let exists = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .is_some();
     let entries = rows

@@ -87,7 +87,7 @@ pub async fn list(
     let (total, page, rows) = state
         .webhook_list
         .page(
-            &state.pool,
+            &state.store,
             list_state.generations,
             &criteria,
             (sort, descending),

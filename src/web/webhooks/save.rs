@@ -74,7 +74,7 @@ pub async fn update(
     let version: i64 = form.version.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
     })?;
-    let stored_expiry = db::webhooks::find(&state.pool, &state.keys, id)
+    let stored_expiry = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(AppError::NotFound)?
         .valid_until;
