@@ -13,6 +13,7 @@ use crate::db::deliveries::NotClaimed;
 use crate::db::{self, deliveries::DeliveryRow};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
+use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::{Right, Scope};
 use crate::state::AppState;
 
@@ -141,8 +142,8 @@ fn delivery_out(d: DeliveryRow) -> Delivery {
             .then(|| timestamp(d.next_attempt_at)),
         created_at: timestamp(d.created_at),
         mode: d.mode.label().to_owned(),
-        id: d.id,
-        webhook_id: d.webhook_id,
+        id: d.id.get(),
+        webhook_id: d.webhook_id.get(),
         webhook: d.wording,
         event_type: d.event_type,
         object_type: d.object_type,
@@ -182,11 +183,16 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest("limit is between 1 and 500.".into()));
     }
-    let data = db::deliveries::list(&state.store, filter, query.webhook_id, i64::from(limit))
-        .await?
-        .into_iter()
-        .map(delivery_out)
-        .collect();
+    let data = db::deliveries::list(
+        &state.store,
+        filter,
+        query.webhook_id.map(WebhookId::new),
+        i64::from(limit),
+    )
+    .await?
+    .into_iter()
+    .map(delivery_out)
+    .collect();
     Ok(HttpResponse::Ok().json(DeliveryList { data }))
 }
 
@@ -203,7 +209,7 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
     let d = db::deliveries::find(&state.store, *id)
@@ -235,7 +241,7 @@ pub async fn get(
 pub async fn retry(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesWrite, Right::ManagePendingOrders)?;
     let id = id.into_inner();

@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::error::ApiError;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::{Right, RightSet, Scope, ScopeSet};
 use crate::services::Actor;
 use crate::state::AppState;
@@ -17,7 +18,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub token_name: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub user_name: String,
     pub email: String,
     rights: RightSet,

@@ -7,6 +7,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::TypedSession;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::domain::{Right, RightSet};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -16,7 +17,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 /// A signed-in user, who may still have to choose a new password.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub rights: RightSet,

@@ -3,12 +3,13 @@
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
+use crate::domain::ids::{TokenId, UserId};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub user_email: String,
     pub user_name: String,
     pub prefix: String,
@@ -23,13 +24,13 @@ pub struct TokenRow {
 /// the same query, so a deactivated user's tokens stop working at once.
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenCaller {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
     pub scopes: String,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub display_name: String,
     pub active: bool,
@@ -38,16 +39,16 @@ pub struct TokenCaller {
 
 pub struct NewToken<'a> {
     pub name: &'a str,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub hash: &'a [u8],
     pub prefix: &'a str,
     pub scopes: &'a str,
     pub expires_at: Option<i64>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
-pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<TokenId> {
+    let (id,): (TokenId,) = sqlx::query_as(
         "INSERT INTO api_tokens (name, user_id, token_hash, prefix, scopes, expires_at, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
     )
@@ -77,7 +78,7 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<TokenRow>> {
     .await
 }
 
-pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<TokenRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: TokenId) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} WHERE t.id = ?1"
     )))
@@ -100,7 +101,7 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
     .await
 }
 
-pub async fn touch(store: &Store, id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
         .bind(id)
         .bind(now)
@@ -110,7 +111,7 @@ pub async fn touch(store: &Store, id: i64, now: i64) -> sqlx::Result<()> {
 }
 
 /// Revokes a token; false if it does not exist or was already revoked.
-pub async fn revoke(tx: &mut Tx, id: i64, now: i64) -> sqlx::Result<bool> {
+pub async fn revoke(tx: &mut Tx, id: TokenId, now: i64) -> sqlx::Result<bool> {
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
             .bind(id)

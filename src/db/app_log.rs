@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::{Store, Tx};
 use crate::domain::app_log::{LogKind, LogLevel};
+use crate::domain::ids::{AttemptId, EventRowId, WebhookId};
 
 /// An entry of the application log, and what it is about.
 #[derive(Debug, Clone)]
@@ -12,10 +13,10 @@ pub struct LogEntry<'a> {
     pub level: LogLevel,
     pub kind: LogKind,
     pub message: &'a str,
-    pub webhook_id: Option<i64>,
-    pub event_id: Option<i64>,
+    pub webhook_id: Option<WebhookId>,
+    pub event_id: Option<EventRowId>,
     /// The call it is about, when one was made.
-    pub attempt_id: Option<i64>,
+    pub attempt_id: Option<AttemptId>,
 }
 
 pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
@@ -39,9 +40,9 @@ pub struct LogRow {
     pub level: LogLevel,
     pub kind: LogKind,
     pub message: String,
-    pub webhook_id: Option<i64>,
-    pub event_id: Option<i64>,
-    pub attempt_id: Option<i64>,
+    pub webhook_id: Option<WebhookId>,
+    pub event_id: Option<EventRowId>,
+    pub attempt_id: Option<AttemptId>,
 }
 
 pub async fn list(store: &Store, limit: i64) -> sqlx::Result<Vec<LogRow>> {

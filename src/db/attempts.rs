@@ -4,10 +4,11 @@ use sqlx::FromRow;
 
 use super::{Store, Tx};
 use crate::domain::delivery::{ErrorKind, Trigger};
+use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 
 pub struct NewAttempt<'a> {
-    pub delivery_id: Option<i64>,
-    pub webhook_id: i64,
+    pub delivery_id: Option<DeliveryId>,
+    pub webhook_id: WebhookId,
     pub attempt_no: i64,
     pub trigger: Trigger,
     pub started_at: i64,
@@ -24,7 +25,7 @@ pub struct NewAttempt<'a> {
     pub error_detail: Option<&'a str>,
 }
 
-pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<i64> {
+pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<AttemptId> {
     sqlx::query_scalar(
         "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
              request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
@@ -65,8 +66,8 @@ const CACHED_ATTEMPTS: usize = 8;
 pub async fn record_outcomes(
     tx: &mut Tx,
     attempts: &[NewAttempt<'_>],
-    delivered: &[i64],
-    latest: &[(i64, i64, i64)],
+    delivered: &[DeliveryId],
+    latest: &[(WebhookId, i64, i64)],
     now: i64,
 ) -> sqlx::Result<()> {
     let persistent = attempts.len() <= CACHED_ATTEMPTS;
@@ -138,7 +139,7 @@ pub async fn record_outcomes(
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
-    pub id: i64,
+    pub id: AttemptId,
     pub attempt_no: i64,
     pub trigger: Trigger,
     pub started_at: i64,
@@ -161,7 +162,7 @@ const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, durati
         error_detail
     FROM delivery_attempts";
 
-pub async fn attempts(store: &Store, delivery_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+pub async fn attempts(store: &Store, delivery_id: DeliveryId) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ATTEMPT_SELECT} WHERE delivery_id = ?1 ORDER BY id DESC"
     )))
@@ -171,8 +172,11 @@ pub async fn attempts(store: &Store, delivery_id: i64) -> sqlx::Result<Vec<Attem
 }
 
 /// One attempt, with the webhook it called.
-pub async fn attempt(store: &Store, id: i64) -> sqlx::Result<Option<(i64, AttemptRow)>> {
-    let webhook: Option<i64> =
+pub async fn attempt(
+    store: &Store,
+    id: AttemptId,
+) -> sqlx::Result<Option<(WebhookId, AttemptRow)>> {
+    let webhook: Option<WebhookId> =
         sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = ?1")
             .bind(id)
             .fetch_optional(store.pool())

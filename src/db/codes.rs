@@ -1,6 +1,6 @@
-//! The storage edge of the domain's closed sets: each is stored as its code (TEXT) and
-//! decoded once, here, on the way out — an unknown code is a decoding error, never a
-//! string passed on. Written for any sqlx database whose text type carries them.
+//! The storage edge of the domain's closed sets and typed ids: a closed set is stored as its
+//! code (TEXT) and decoded once, here, on the way out — an unknown code is a decoding error,
+//! never a string passed on; an id is stored as its number. Written for any sqlx database.
 
 use sqlx::database::Database;
 use sqlx::decode::Decode;
@@ -12,6 +12,10 @@ use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::delivery::{DeliveryStatus, ErrorKind, Trigger};
+use crate::domain::ids::{
+    AttemptId, DeliveryId, EventRowId, ListFilterId, PhaseId, ProjectFilterId, ProjectId, RoleId,
+    TokenId, UserId, WebhookId,
+};
 use crate::domain::webhook::{Mode, Verb};
 
 macro_rules! stored_as_code {
@@ -60,4 +64,53 @@ stored_as_code!(
     ObjectType,
     LogLevel,
     LogKind,
+);
+
+macro_rules! stored_as_number {
+    ($($t:ty),* $(,)?) => {$(
+        impl<DB: Database> Type<DB> for $t
+        where
+            i64: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $t
+        where
+            i64: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <i64 as Encode<'q, DB>>::encode(self.get(), buf)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $t
+        where
+            i64: Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                <i64 as Decode<'r, DB>>::decode(value).map(<$t>::new)
+            }
+        }
+    )*};
+}
+
+stored_as_number!(
+    WebhookId,
+    DeliveryId,
+    EventRowId,
+    AttemptId,
+    ProjectId,
+    PhaseId,
+    UserId,
+    RoleId,
+    TokenId,
+    ProjectFilterId,
+    ListFilterId,
 );

@@ -6,13 +6,14 @@ use sqlx::FromRow;
 use super::{Store, Tx};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus};
+use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
 use crate::domain::webhook::Mode;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
-    pub id: i64,
-    pub event_id: i64,
-    pub webhook_id: i64,
+    pub id: DeliveryId,
+    pub event_id: EventRowId,
+    pub webhook_id: WebhookId,
     pub message_id: String,
     /// Attempts made, this one included.
     pub attempts: i64,
@@ -50,7 +51,7 @@ pub enum NotClaimed {
     Finished,
     /// An earlier delivery of the same webhook for the same object has not gone out yet.
     Behind {
-        earlier: i64,
+        earlier: DeliveryId,
     },
 }
 
@@ -110,7 +111,7 @@ pub async fn claim(
 /// Claims a synchronous delivery its change left queued, for the call that follows.
 pub async fn claim_one(
     store: &Store,
-    id: i64,
+    id: DeliveryId,
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<Option<Claimed>> {
@@ -133,12 +134,12 @@ pub async fn claim_one(
 /// transaction: of simultaneous retries, one gets the claim.
 pub async fn claim_manual(
     store: &Store,
-    id: i64,
+    id: DeliveryId,
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<Result<Claimed, NotClaimed>> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(DeliveryStatus, i64, Option<i64>)> = sqlx::query_as(
+    let row: Option<(DeliveryStatus, i64, Option<DeliveryId>)> = sqlx::query_as(
         "SELECT d.status, d.next_attempt_at,
                 (SELECT MIN(e.id) FROM deliveries e
                  WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
@@ -191,7 +192,7 @@ pub async fn next_due(store: &Store) -> sqlx::Result<Option<i64>> {
 /// Ends a delivery's attempt: delivered, dead, or pending again at `next_attempt_at`.
 pub async fn settle(
     tx: &mut Tx,
-    id: i64,
+    id: DeliveryId,
     status: DeliveryStatus,
     next_attempt_at: i64,
     last_error: Option<&str>,
@@ -217,9 +218,9 @@ pub async fn settle(
 /// and those deliveries are delivered — in one round trip.
 pub async fn keep_approved(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventRowId,
     event_key: &str,
-    approvals: &[(i64, &str)],
+    approvals: &[(DeliveryId, &str)],
     now: i64,
 ) -> sqlx::Result<()> {
     let approvals = serde_json::to_string(approvals).expect("approvals serialise");
@@ -241,7 +242,7 @@ pub async fn keep_approved(
 }
 
 /// A 410 Gone turns the webhook off, and says why.
-pub async fn disable_webhook(tx: &mut Tx, webhook_id: i64, reason: &str) -> sqlx::Result<()> {
+pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = ?2 WHERE id = ?1")
         .bind(webhook_id)
         .bind(reason)
@@ -251,7 +252,7 @@ pub async fn disable_webhook(tx: &mut Tx, webhook_id: i64, reason: &str) -> sqlx
 }
 
 /// Gives claimed work back at shutdown, so another worker need not wait for the lease.
-pub async fn release(store: &Store, ids: &[i64]) -> sqlx::Result<()> {
+pub async fn release(store: &Store, ids: &[DeliveryId]) -> sqlx::Result<()> {
     for id in ids {
         sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = ?1 AND status = 'in_flight'")
             .bind(id)
@@ -263,9 +264,9 @@ pub async fn release(store: &Store, ids: &[i64]) -> sqlx::Result<()> {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeliveryRow {
-    pub id: i64,
-    pub event_id: i64,
-    pub webhook_id: i64,
+    pub id: DeliveryId,
+    pub event_id: EventRowId,
+    pub webhook_id: WebhookId,
     pub wording: Option<String>,
     pub event_type: String,
     pub object_type: String,
@@ -294,7 +295,7 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording,
 pub async fn list(
     store: &Store,
     state: Option<DeliveryState>,
-    webhook: Option<i64>,
+    webhook: Option<WebhookId>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -313,7 +314,7 @@ pub async fn list(
     .await
 }
 
-pub async fn find(store: &Store, id: i64) -> sqlx::Result<Option<DeliveryRow>> {
+pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<DeliveryRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE d.id = ?1"
     )))
@@ -323,7 +324,7 @@ pub async fn find(store: &Store, id: i64) -> sqlx::Result<Option<DeliveryRow>> {
 }
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
-pub async fn cancel(store: &Store, id: i64, now: i64) -> sqlx::Result<bool> {
+pub async fn cancel(store: &Store, id: DeliveryId, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = ?2, locked_until = NULL WHERE id = ?1 AND status IN ('pending', 'dead')")
         .bind(id)
         .bind(now)
@@ -336,7 +337,7 @@ pub async fn cancel(store: &Store, id: i64, now: i64) -> sqlx::Result<bool> {
 /// for a retry), saying why; those in flight are settled when their attempt ends.
 pub async fn cancel_waiting(
     tx: &mut Tx,
-    webhook_id: i64,
+    webhook_id: WebhookId,
     reason: &str,
     now: i64,
 ) -> sqlx::Result<u64> {

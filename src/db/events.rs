@@ -3,6 +3,7 @@
 use sqlx::{FromRow, Row};
 
 use super::{Store, Tx};
+use crate::domain::ids::{DeliveryId, EventRowId, ProjectFilterId, ProjectId, UserId, WebhookId};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -11,12 +12,12 @@ pub struct NewEvent<'a> {
     pub object_id: i64,
     pub parent_type: Option<&'a str>,
     pub parent_id: Option<i64>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub parent_attributes: Option<String>,
     pub attributes: Option<String>,
     pub before_attributes: Option<String>,
     pub changes: String,
-    pub initiator_id: Option<i64>,
+    pub initiator_id: Option<UserId>,
     pub initiator_name: &'a str,
     pub initiator_email: &'a str,
     pub occurred_at: i64,
@@ -25,19 +26,19 @@ pub struct NewEvent<'a> {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EventRow {
-    pub id: i64,
+    pub id: EventRowId,
     pub event_id: String,
     pub event_type: String,
     pub object_type: String,
     pub object_id: i64,
     pub parent_type: Option<String>,
     pub parent_id: Option<i64>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub parent_attributes: Option<String>,
     pub attributes: Option<String>,
     pub before_attributes: Option<String>,
     pub changes: String,
-    pub initiator_id: Option<i64>,
+    pub initiator_id: Option<UserId>,
     pub initiator_name: String,
     pub initiator_email: String,
     pub occurred_at: i64,
@@ -49,7 +50,7 @@ pub struct EventRow {
 /// without another round trip).
 #[derive(Debug, Clone, Copy, FromRow)]
 pub struct Inserted {
-    pub id: i64,
+    pub id: EventRowId,
     pub webhooks_version: i64,
 }
 
@@ -89,7 +90,7 @@ pub async fn insert_with_deliveries(
     let written = rest
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<sqlx::Result<Vec<(i64, i64, bool)>>>()?;
+        .collect::<sqlx::Result<Vec<(DeliveryId, WebhookId, bool)>>>()?;
     Ok((inserted, in_order(deliveries, &written)?))
 }
 
@@ -125,8 +126,8 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
 /// Several events by id, in one query.
 pub async fn find_many(
     store: &Store,
-    ids: &[i64],
-) -> sqlx::Result<std::collections::HashMap<i64, EventRow>> {
+    ids: &[EventRowId],
+) -> sqlx::Result<std::collections::HashMap<EventRowId, EventRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
@@ -142,15 +143,15 @@ pub async fn find_many(
 /// What decides whether an active webhook fires for an event (its project filter aside).
 #[derive(Debug, Clone, FromRow)]
 pub struct Route {
-    pub id: i64,
+    pub id: WebhookId,
     pub synchronous: bool,
     pub in_transaction: bool,
-    pub project_filter_id: Option<i64>,
+    pub project_filter_id: Option<ProjectFilterId>,
     pub event_object: String,
     pub event_action: String,
     pub valid_until: Option<String>,
-    pub initiator_user_id: Option<i64>,
-    pub project_id: Option<i64>,
+    pub initiator_user_id: Option<UserId>,
+    pub project_id: Option<ProjectId>,
     /// Payload fields the webhook never sees, ", "-separated.
     pub excluded_fields: String,
 }
@@ -198,7 +199,7 @@ impl Claim {
 
 /// A delivery to write.
 pub struct NewDelivery<'a> {
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub message_id: &'a str,
     pub mode: &'a str,
     pub claim: Claim,
@@ -207,7 +208,7 @@ pub struct NewDelivery<'a> {
 /// A written delivery: its id, and whether it was written claimed.
 #[derive(Debug, Clone, Copy)]
 pub struct Written {
-    pub id: i64,
+    pub id: DeliveryId,
     pub claimed: bool,
 }
 
@@ -215,7 +216,7 @@ pub struct Written {
 /// a lease; gives them in the given order.
 pub async fn insert_deliveries(
     tx: &mut Tx,
-    event_id: i64,
+    event_id: EventRowId,
     object_key: &str,
     deliveries: &[NewDelivery<'_>],
     now: i64,
@@ -233,12 +234,12 @@ pub async fn insert_deliveries(
         now,
         lease_ms,
     );
-    let rows: Vec<(i64, i64, bool)> = q.build_query_as().fetch_all(&mut **tx).await?;
+    let rows: Vec<(DeliveryId, WebhookId, bool)> = q.build_query_as().fetch_all(&mut **tx).await?;
     in_order(deliveries, &rows)
 }
 
 /// Removes an event's deliveries (written for webhooks that turned out to have changed).
-pub async fn delete_deliveries(tx: &mut Tx, event_id: i64) -> sqlx::Result<()> {
+pub async fn delete_deliveries(tx: &mut Tx, event_id: EventRowId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM deliveries WHERE event_id = ?1")
         .bind(event_id)
         .execute(&mut **tx)
@@ -248,7 +249,7 @@ pub async fn delete_deliveries(tx: &mut Tx, event_id: i64) -> sqlx::Result<()> {
 
 /// How a statement names the event its deliveries belong to.
 enum Event<'a> {
-    Id(i64),
+    Id(EventRowId),
     /// The event written by the statement before, by its unique key.
     Key(&'a str),
 }
@@ -308,7 +309,7 @@ fn push_deliveries(
 /// and webhooks are unique within an event.
 fn in_order(
     deliveries: &[NewDelivery<'_>],
-    rows: &[(i64, i64, bool)],
+    rows: &[(DeliveryId, WebhookId, bool)],
 ) -> sqlx::Result<Vec<Written>> {
     deliveries
         .iter()

@@ -4,11 +4,12 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use super::{Store, Tx};
+use crate::domain::ids::{UserId, WebhookId};
 
 pub struct NewEntry<'a> {
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub at: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: &'a str,
     pub action: &'a str,
     pub wording: &'a str,
@@ -19,9 +20,9 @@ pub struct NewEntry<'a> {
 #[derive(Debug, Clone, FromRow)]
 pub struct EntryRow {
     pub id: i64,
-    pub webhook_id: i64,
+    pub webhook_id: WebhookId,
     pub at: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: String,
     pub action: String,
     pub wording: String,
@@ -36,9 +37,9 @@ impl NewEntry<'_> {
     pub fn hash(&self, prev: &[u8]) -> Vec<u8> {
         let mut h = Sha256::new();
         h.update(prev);
-        h.update(self.webhook_id.to_be_bytes());
+        h.update(self.webhook_id.get().to_be_bytes());
         h.update(self.at.to_be_bytes());
-        h.update(self.actor_id.unwrap_or(-1).to_be_bytes());
+        h.update(self.actor_id.map_or(-1, UserId::get).to_be_bytes());
         for text in [self.actor_name, self.action, self.wording, self.changes] {
             h.update((text.len() as u64).to_be_bytes());
             h.update(text.as_bytes());
@@ -87,7 +88,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn for_webhook(store: &Store, webhook_id: i64) -> sqlx::Result<Vec<EntryRow>> {
+pub async fn for_webhook(store: &Store, webhook_id: WebhookId) -> sqlx::Result<Vec<EntryRow>> {
     sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
          FROM webhook_history WHERE webhook_id = ?1 ORDER BY id DESC",

@@ -1,12 +1,13 @@
 //! Saved filters of the webhook list, and each user's active one.
 
 use super::Store;
+use crate::domain::ids::{ListFilterId, UserId};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SavedFilter {
-    pub id: i64,
-    pub owner_id: i64,
+    pub id: ListFilterId,
+    pub owner_id: UserId,
     pub owner_name: String,
     pub name: String,
     pub public: bool,
@@ -14,7 +15,7 @@ pub struct SavedFilter {
 }
 
 /// The user's own filters and everyone's public ones.
-pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<SavedFilter>> {
+pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<SavedFilter>> {
     sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
@@ -28,8 +29,8 @@ pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<SavedFi
 
 pub async fn find_visible(
     store: &Store,
-    user_id: i64,
-    id: i64,
+    user_id: UserId,
+    id: ListFilterId,
 ) -> sqlx::Result<Option<SavedFilter>> {
     sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
@@ -44,11 +45,11 @@ pub async fn find_visible(
 
 pub async fn insert(
     store: &Store,
-    owner_id: i64,
+    owner_id: UserId,
     name: &str,
     public: bool,
     criteria: &str,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<ListFilterId> {
     sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
         .bind(owner_id)
         .bind(name)
@@ -62,8 +63,8 @@ pub async fn insert(
 /// it; false when they own no such filter.
 pub async fn update_own(
     store: &Store,
-    owner_id: i64,
-    id: i64,
+    owner_id: UserId,
+    id: ListFilterId,
     name: &str,
     public: bool,
     criteria: &str,
@@ -100,7 +101,7 @@ pub async fn update_own(
     Ok(true)
 }
 
-pub async fn delete_own(store: &Store, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+pub async fn delete_own(store: &Store, owner_id: UserId, id: ListFilterId) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = ?2 AND owner_id = ?1")
         .bind(owner_id)
         .bind(id)
@@ -111,12 +112,12 @@ pub async fn delete_own(store: &Store, owner_id: i64, id: i64) -> sqlx::Result<b
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ActiveFilter {
-    pub filter_id: Option<i64>,
+    pub filter_id: Option<ListFilterId>,
     pub name: Option<String>,
     pub criteria: String,
 }
 
-pub async fn active(store: &Store, user_id: i64) -> sqlx::Result<Option<ActiveFilter>> {
+pub async fn active(store: &Store, user_id: UserId) -> sqlx::Result<Option<ActiveFilter>> {
     sqlx::query_as(
         "SELECT a.filter_id, f.name, a.criteria FROM webhook_list_active_filter a
          LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = ?1",
@@ -128,8 +129,8 @@ pub async fn active(store: &Store, user_id: i64) -> sqlx::Result<Option<ActiveFi
 
 pub async fn set_active(
     store: &Store,
-    user_id: i64,
-    filter_id: Option<i64>,
+    user_id: UserId,
+    filter_id: Option<ListFilterId>,
     criteria: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -144,7 +145,7 @@ pub async fn set_active(
     Ok(())
 }
 
-pub async fn clear_active(store: &Store, user_id: i64) -> sqlx::Result<()> {
+pub async fn clear_active(store: &Store, user_id: UserId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = ?1")
         .bind(user_id)
         .execute(store.pool())

@@ -1,12 +1,13 @@
 //! Saved project filters: private to their owner, or public.
 
 use super::{Source, Store};
+use crate::domain::ids::{ProjectFilterId, UserId};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProjectFilterRow {
-    pub id: i64,
-    pub owner_id: i64,
+    pub id: ProjectFilterId,
+    pub owner_id: UserId,
     pub owner_name: String,
     pub name: String,
     pub public: bool,
@@ -17,7 +18,7 @@ const SELECT: &str =
     "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
     FROM project_filters f JOIN users u ON u.id = f.owner_id";
 
-pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<ProjectFilterRow>> {
+pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<ProjectFilterRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE f.owner_id = ?1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
     )))
@@ -26,7 +27,10 @@ pub async fn visible_to(store: &Store, user_id: i64) -> sqlx::Result<Vec<Project
     .await
 }
 
-pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<ProjectFilterRow>> {
+pub async fn find(
+    db: impl Into<Source<'_>>,
+    id: ProjectFilterId,
+) -> sqlx::Result<Option<ProjectFilterRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = ?1")))
         .bind(id)
         .fetch_optional(Source::of(db))
@@ -35,11 +39,11 @@ pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<Pro
 
 pub async fn insert(
     store: &Store,
-    owner_id: i64,
+    owner_id: UserId,
     name: &str,
     public: bool,
     criteria: &str,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<ProjectFilterId> {
     sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
         .bind(owner_id)
         .bind(name)
@@ -51,8 +55,8 @@ pub async fn insert(
 
 pub async fn update_own(
     store: &Store,
-    owner_id: i64,
-    id: i64,
+    owner_id: UserId,
+    id: ProjectFilterId,
     name: &str,
     public: bool,
     criteria: &str,
@@ -71,14 +75,18 @@ pub async fn update_own(
 }
 
 /// Filters in use by webhooks cannot be deleted.
-pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<i64> {
+pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: ProjectFilterId) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = ?1")
         .bind(id)
         .fetch_one(Source::of(db))
         .await
 }
 
-pub async fn delete_own(store: &Store, owner_id: i64, id: i64) -> sqlx::Result<bool> {
+pub async fn delete_own(
+    store: &Store,
+    owner_id: UserId,
+    id: ProjectFilterId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM project_filters WHERE id = ?2 AND owner_id = ?1")
         .bind(owner_id)
         .bind(id)

@@ -4,16 +4,17 @@ use serde_json::{Map, Value, json};
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
+use crate::domain::ids::{PhaseId, ProjectId, UserId};
 use crate::domain::project::{PhaseDraft, ProjectDraft};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProjectRow {
-    pub id: i64,
+    pub id: ProjectId,
     pub code: String,
     pub name: String,
     pub description: String,
     pub status: String,
-    pub manager_id: Option<i64>,
+    pub manager_id: Option<UserId>,
     pub manager_email: Option<String>,
     pub manager_name: Option<String>,
     pub start_date: Option<String>,
@@ -25,8 +26,8 @@ pub struct ProjectRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PhaseRow {
-    pub id: i64,
-    pub project_id: i64,
+    pub id: PhaseId,
+    pub project_id: ProjectId,
     pub name: String,
     pub start_date: Option<String>,
     pub finish_date: Option<String>,
@@ -87,7 +88,7 @@ impl PhaseRow {
     }
 }
 
-pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<ProjectRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: ProjectId) -> sqlx::Result<Option<ProjectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PROJECT_SELECT} WHERE p.id = ?1"
     )))
@@ -138,7 +139,7 @@ pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<Pro
 /// the project as written, None when there is no such project.
 pub async fn update(
     tx: &mut Tx,
-    id: i64,
+    id: ProjectId,
     d: &ProjectDraft,
     now: i64,
 ) -> sqlx::Result<Option<ProjectRow>> {
@@ -162,7 +163,7 @@ pub async fn update(
     .await
 }
 
-pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+pub async fn delete(tx: &mut Tx, id: ProjectId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM projects WHERE id = ?1")
         .bind(id)
         .execute(&mut **tx)
@@ -170,7 +171,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn phase_count(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Result<i64> {
+pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = ?1")
         .bind(project_id)
         .fetch_one(Source::of(db))
@@ -179,14 +180,17 @@ pub async fn phase_count(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Re
 
 const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
 
-pub async fn find_phase(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<PhaseRow>> {
+pub async fn find_phase(db: impl Into<Source<'_>>, id: PhaseId) -> sqlx::Result<Option<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = ?1")))
         .bind(id)
         .fetch_optional(Source::of(db))
         .await
 }
 
-pub async fn phases(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Result<Vec<PhaseRow>> {
+pub async fn phases(
+    db: impl Into<Source<'_>>,
+    project_id: ProjectId,
+) -> sqlx::Result<Vec<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PHASE_SELECT} WHERE project_id = ?1 ORDER BY start_date IS NULL, start_date, id"
     )))
@@ -197,10 +201,10 @@ pub async fn phases(db: impl Into<Source<'_>>, project_id: i64) -> sqlx::Result<
 
 pub async fn insert_phase(
     tx: &mut Tx,
-    project_id: i64,
+    project_id: ProjectId,
     d: &PhaseDraft,
     now: i64,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<PhaseId> {
     sqlx::query_scalar(
         "INSERT INTO phases (project_id, name, start_date, finish_date, status, progress, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
@@ -216,7 +220,12 @@ pub async fn insert_phase(
     .await
 }
 
-pub async fn update_phase(tx: &mut Tx, id: i64, d: &PhaseDraft, now: i64) -> sqlx::Result<bool> {
+pub async fn update_phase(
+    tx: &mut Tx,
+    id: PhaseId,
+    d: &PhaseDraft,
+    now: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE phases SET name = ?2, start_date = ?3, finish_date = ?4, status = ?5, progress = ?6, updated_at = ?7,
              change_version = change_version + 1
@@ -234,7 +243,7 @@ pub async fn update_phase(tx: &mut Tx, id: i64, d: &PhaseDraft, now: i64) -> sql
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_phase(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+pub async fn delete_phase(tx: &mut Tx, id: PhaseId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM phases WHERE id = ?1")
         .bind(id)
         .execute(&mut **tx)
@@ -243,7 +252,7 @@ pub async fn delete_phase(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
 }
 
 /// How many projects a user manages: such a user cannot be deleted.
-pub async fn managed_by(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<i64> {
+pub async fn managed_by(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = ?1")
         .bind(user_id)
         .fetch_one(Source::of(db))

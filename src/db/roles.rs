@@ -3,11 +3,12 @@
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
+use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{Right, RightSet};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RoleRow {
-    pub id: i64,
+    pub id: RoleId,
     pub name: String,
     pub description: String,
     pub kind: String,
@@ -29,7 +30,7 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<RoleRow>> {
         .await
 }
 
-pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<RoleRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: RoleId) -> sqlx::Result<Option<RoleRow>> {
     sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = ?1")
         .bind(id)
         .fetch_optional(Source::of(db))
@@ -71,7 +72,7 @@ pub fn rights_from_grants(grants: &str) -> RightSet {
     set
 }
 
-pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<i64> {
+pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<RoleId> {
     sqlx::query_scalar("INSERT INTO roles (name, description) VALUES (?1, ?2) RETURNING id")
         .bind(name)
         .bind(description)
@@ -79,7 +80,7 @@ pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<
         .await
 }
 
-pub async fn update(tx: &mut Tx, id: i64, name: &str, description: &str) -> sqlx::Result<()> {
+pub async fn update(tx: &mut Tx, id: RoleId, name: &str, description: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE roles SET name = ?2, description = ?3 WHERE id = ?1 AND kind = 'custom'")
         .bind(id)
         .bind(name)
@@ -89,7 +90,7 @@ pub async fn update(tx: &mut Tx, id: i64, name: &str, description: &str) -> sqlx
     Ok(())
 }
 
-pub async fn replace_rights(tx: &mut Tx, role_id: i64, rights: RightSet) -> sqlx::Result<()> {
+pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM role_rights WHERE role_id = ?1")
         .bind(role_id)
         .execute(&mut **tx)
@@ -104,14 +105,14 @@ pub async fn replace_rights(tx: &mut Tx, role_id: i64, rights: RightSet) -> sqlx
     Ok(())
 }
 
-pub async fn holders(db: impl Into<Source<'_>>, role_id: i64) -> sqlx::Result<i64> {
+pub async fn holders(db: impl Into<Source<'_>>, role_id: RoleId) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = ?1")
         .bind(role_id)
         .fetch_one(Source::of(db))
         .await
 }
 
-pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
+pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM roles WHERE id = ?1 AND kind = 'custom'")
         .bind(id)
         .execute(&mut **tx)
@@ -120,7 +121,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 }
 
 /// The rights a user holds through all their roles.
-pub async fn rights_of(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<RightSet> {
+pub async fn rights_of(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<RightSet> {
     let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("?1")))
         .bind(user_id)
         .fetch_one(Source::of(db))

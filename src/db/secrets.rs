@@ -2,11 +2,12 @@
 //! when they are sealed again under a new key).
 
 use super::{Source, Tx};
+use crate::domain::ids::WebhookId;
 
 /// Each webhook's signing secret and the previous one of a rotation.
 pub async fn signing_secrets(
     db: impl Into<Source<'_>>,
-) -> sqlx::Result<Vec<(i64, String, Option<String>)>> {
+) -> sqlx::Result<Vec<(WebhookId, String, Option<String>)>> {
     sqlx::query_as("SELECT id, signing_secret, previous_signing_secret FROM webhooks ORDER BY id")
         .fetch_all(Source::of(db))
         .await
@@ -14,7 +15,7 @@ pub async fn signing_secrets(
 
 pub async fn set_signing_secrets(
     tx: &mut Tx,
-    id: i64,
+    id: WebhookId,
     current: &str,
     previous: Option<&str>,
 ) -> sqlx::Result<()> {
@@ -30,7 +31,9 @@ pub async fn set_signing_secrets(
 }
 
 /// Secret header values: (webhook id, position, value).
-pub async fn secret_headers(db: impl Into<Source<'_>>) -> sqlx::Result<Vec<(i64, i64, String)>> {
+pub async fn secret_headers(
+    db: impl Into<Source<'_>>,
+) -> sqlx::Result<Vec<(WebhookId, i64, String)>> {
     sqlx::query_as(
         "SELECT webhook_id, position, value FROM webhook_headers WHERE secret = 1
          ORDER BY webhook_id, position",
@@ -41,7 +44,7 @@ pub async fn secret_headers(db: impl Into<Source<'_>>) -> sqlx::Result<Vec<(i64,
 
 pub async fn set_header_value(
     tx: &mut Tx,
-    webhook_id: i64,
+    webhook_id: WebhookId,
     position: i64,
     value: &str,
 ) -> sqlx::Result<()> {

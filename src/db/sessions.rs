@@ -3,10 +3,11 @@
 use sqlx::FromRow;
 
 use super::{Store, Tx};
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionUser {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub email: String,
@@ -18,7 +19,7 @@ pub struct SessionUser {
     pub grants: Option<String>,
 }
 
-pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: UserId, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
     )
@@ -99,7 +100,11 @@ pub async fn delete(store: &Store, token_hash: &[u8]) -> sqlx::Result<()> {
 }
 
 /// Ends a user's sessions, all of them or all but one.
-pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&[u8]>) -> sqlx::Result<()> {
+pub async fn delete_for_user(
+    tx: &mut Tx,
+    user_id: UserId,
+    keep: Option<&[u8]>,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM auth_sessions WHERE user_id = ?1 AND token_hash IS NOT ?2")
         .bind(user_id)
         .bind(keep)

@@ -3,10 +3,11 @@
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
+use crate::domain::ids::{RoleId, UserId};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub active: bool,
@@ -16,7 +17,7 @@ pub struct UserRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Credentials {
-    pub id: i64,
+    pub id: UserId,
     pub password_hash: String,
     pub active: bool,
     pub must_change_password: bool,
@@ -37,7 +38,7 @@ pub async fn count(store: &Store) -> sqlx::Result<i64> {
         .await
 }
 
-pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<i64> {
+pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<UserId> {
     sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, must_change_password, password_generated,
              created_at, updated_at)
@@ -62,14 +63,14 @@ pub async fn credentials_by_email(store: &Store, email: &str) -> sqlx::Result<Op
     .await
 }
 
-pub async fn password_hash(store: &Store, id: i64) -> sqlx::Result<Option<String>> {
+pub async fn password_hash(store: &Store, id: UserId) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?1")
         .bind(id)
         .fetch_optional(store.pool())
         .await
 }
 
-pub async fn find(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<Option<UserRow>> {
+pub async fn find(db: impl Into<Source<'_>>, id: UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE id = ?1",
@@ -94,7 +95,7 @@ pub async fn find_by_email(
 
 pub async fn update_details(
     tx: &mut Tx,
-    id: i64,
+    id: UserId,
     email: &str,
     display_name: &str,
     now: i64,
@@ -112,7 +113,7 @@ pub async fn update_details(
     Ok(())
 }
 
-pub async fn set_active(tx: &mut Tx, id: i64, active: bool, now: i64) -> sqlx::Result<bool> {
+pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1 AND active IS NOT ?2",
     )
@@ -126,7 +127,7 @@ pub async fn set_active(tx: &mut Tx, id: i64, active: bool, now: i64) -> sqlx::R
 
 pub async fn set_password(
     tx: &mut Tx,
-    id: i64,
+    id: UserId,
     password_hash: &str,
     must_change: bool,
     generated: bool,
@@ -147,14 +148,14 @@ pub async fn set_password(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn role_ids(db: impl Into<Source<'_>>, user_id: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn role_ids(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<Vec<RoleId>> {
     sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")
         .bind(user_id)
         .fetch_all(Source::of(db))
         .await
 }
 
-pub async fn replace_roles(tx: &mut Tx, user_id: i64, role_ids: &[i64]) -> sqlx::Result<()> {
+pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM user_roles WHERE user_id = ?1")
         .bind(user_id)
         .execute(&mut **tx)
@@ -183,7 +184,7 @@ pub async fn active_administrators(db: impl Into<Source<'_>>) -> sqlx::Result<i6
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserListRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub active: bool,
@@ -204,7 +205,7 @@ pub async fn list_with_roles(store: &Store) -> sqlx::Result<Vec<UserListRow>> {
 /// A user's detail fields as events carry them, and the current change version.
 pub async fn attributes(
     tx: &mut Tx,
-    id: i64,
+    id: UserId,
 ) -> sqlx::Result<Option<(serde_json::Map<String, serde_json::Value>, i64)>> {
     let row: Option<(String, String, bool, i64, Option<String>)> = sqlx::query_as(
         "SELECT u.email, u.display_name, u.active, u.change_version,
@@ -221,14 +222,14 @@ pub async fn attributes(
     }))
 }
 
-pub async fn bump_version(tx: &mut Tx, id: i64) -> sqlx::Result<i64> {
+pub async fn bump_version(tx: &mut Tx, id: UserId) -> sqlx::Result<i64> {
     sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = ?1 RETURNING change_version")
         .bind(id)
         .fetch_one(&mut **tx)
         .await
 }
 
-pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+pub async fn delete(tx: &mut Tx, id: UserId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM users WHERE id = ?1")
         .bind(id)
         .execute(&mut **tx)

@@ -3,6 +3,7 @@
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Source, Store, Tx};
+use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
 use crate::sealing::{Keyring, Purpose};
 
 /// A sealed secret opened, or a decoding error naming the column.
@@ -33,7 +34,7 @@ impl HeaderRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WebhookRow {
-    pub id: i64,
+    pub id: WebhookId,
     pub wording: String,
     pub description: String,
     pub active: bool,
@@ -44,9 +45,9 @@ pub struct WebhookRow {
     pub in_transaction: bool,
     pub event_action: String,
     pub event_object: String,
-    pub project_filter_id: Option<i64>,
+    pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<String>,
-    pub initiator_user_id: Option<i64>,
+    pub initiator_user_id: Option<UserId>,
     pub excluded_fields: String,
     pub exclude_payload: bool,
     pub valid_until: Option<String>,
@@ -54,7 +55,7 @@ pub struct WebhookRow {
     pub version: i64,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
     pub previous_signing_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
@@ -80,13 +81,13 @@ pub struct WebhookFields<'a> {
     pub in_transaction: bool,
     pub event_action: &'a str,
     pub event_object: &'a str,
-    pub project_filter_id: Option<i64>,
+    pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<&'a str>,
-    pub initiator_user_id: Option<i64>,
+    pub initiator_user_id: Option<UserId>,
     pub excluded_fields: &'a str,
     pub exclude_payload: bool,
     pub valid_until: Option<String>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
 }
 
@@ -99,7 +100,7 @@ const COLUMNS: &str =
 pub async fn find(
     db: impl Into<Source<'_>>,
     keys: &Keyring,
-    id: i64,
+    id: WebhookId,
 ) -> sqlx::Result<Option<WebhookRow>> {
     let row: Option<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id = ?1"
@@ -111,7 +112,7 @@ pub async fn find(
 }
 
 /// Whether the webhook exists (nothing opened).
-pub async fn exists(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<bool> {
+pub async fn exists(db: impl Into<Source<'_>>, id: WebhookId) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)")
         .bind(id)
         .fetch_one(Source::of(db))
@@ -121,7 +122,7 @@ pub async fn exists(db: impl Into<Source<'_>>, id: i64) -> sqlx::Result<bool> {
 pub async fn headers(
     db: impl Into<Source<'_>>,
     keys: &Keyring,
-    id: i64,
+    id: WebhookId,
 ) -> sqlx::Result<Vec<HeaderRow>> {
     let rows: Vec<HeaderRow> = sqlx::query_as(
         "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = ?1 ORDER BY position",
@@ -136,8 +137,8 @@ pub async fn headers(
 pub async fn find_many(
     db: impl Into<Source<'_>>,
     keys: &Keyring,
-    ids: &[i64],
-) -> sqlx::Result<std::collections::HashMap<i64, WebhookRow>> {
+    ids: &[WebhookId],
+) -> sqlx::Result<std::collections::HashMap<WebhookId, WebhookRow>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let rows: Vec<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id IN (SELECT value FROM json_each(?1))"
@@ -155,11 +156,11 @@ pub async fn find_many(
 pub async fn committed_many(
     store: &Store,
     keys: &Keyring,
-    ids: &[i64],
+    ids: &[WebhookId],
 ) -> sqlx::Result<(
     i64,
-    std::collections::HashMap<i64, WebhookRow>,
-    std::collections::HashMap<i64, Vec<HeaderRow>>,
+    std::collections::HashMap<WebhookId, WebhookRow>,
+    std::collections::HashMap<WebhookId, Vec<HeaderRow>>,
 )> {
     let mut conn = store.pool().begin().await?;
     let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
@@ -175,17 +176,17 @@ pub async fn committed_many(
 pub async fn headers_of_many(
     db: impl Into<Source<'_>>,
     keys: &Keyring,
-    ids: &[i64],
-) -> sqlx::Result<std::collections::HashMap<i64, Vec<HeaderRow>>> {
+    ids: &[WebhookId],
+) -> sqlx::Result<std::collections::HashMap<WebhookId, Vec<HeaderRow>>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
-    let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(
+    let rows: Vec<(WebhookId, String, String, bool)> = sqlx::query_as(
         "SELECT webhook_id, name, value, secret FROM webhook_headers
          WHERE webhook_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook_id, position",
     )
     .bind(ids)
     .fetch_all(Source::of(db))
     .await?;
-    let mut out: std::collections::HashMap<i64, Vec<HeaderRow>> = Default::default();
+    let mut out: std::collections::HashMap<WebhookId, Vec<HeaderRow>> = Default::default();
     for (id, name, value, secret) in rows {
         let header = HeaderRow {
             name,
@@ -198,7 +199,7 @@ pub async fn headers_of_many(
 }
 
 /// Every webhook's id, oldest first.
-pub async fn all_ids(store: &Store) -> sqlx::Result<Vec<i64>> {
+pub async fn all_ids(store: &Store) -> sqlx::Result<Vec<WebhookId>> {
     sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
         .fetch_all(store.pool())
         .await
@@ -207,25 +208,25 @@ pub async fn all_ids(store: &Store) -> sqlx::Result<Vec<i64>> {
 /// What a webhook can be narrowed to, so that it fires for nothing else.
 #[derive(Debug, Clone, Copy)]
 pub enum Narrowed {
-    Project(i64),
-    Initiator(i64),
-    ProjectFilter(i64),
+    Project(ProjectId),
+    Initiator(UserId),
+    ProjectFilter(ProjectFilterId),
 }
 
 /// The wordings of the webhooks narrowed so, alphabetically.
 pub async fn narrowed_to(db: impl Into<Source<'_>>, by: Narrowed) -> sqlx::Result<Vec<String>> {
-    let (sql, id) = match by {
+    let (sql, id): (&str, i64) = match by {
         Narrowed::Project(id) => (
             "SELECT wording FROM webhooks WHERE project_id = ?1 ORDER BY wording COLLATE NOCASE",
-            id,
+            id.get(),
         ),
         Narrowed::Initiator(id) => (
             "SELECT wording FROM webhooks WHERE initiator_user_id = ?1 ORDER BY wording COLLATE NOCASE",
-            id,
+            id.get(),
         ),
         Narrowed::ProjectFilter(id) => (
             "SELECT wording FROM webhooks WHERE project_filter_id = ?1 ORDER BY wording COLLATE NOCASE",
-            id,
+            id.get(),
         ),
     };
     sqlx::query_scalar(sql)
@@ -240,7 +241,7 @@ pub async fn insert(
     f: &WebhookFields<'_>,
     signing_secret: &str,
     now: i64,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<WebhookId> {
     sqlx::query_scalar(
         "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous, in_transaction,
              event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
@@ -275,7 +276,7 @@ pub async fn insert(
 /// Updates a webhook made from `version`; false when someone changed it meanwhile.
 pub async fn update(
     tx: &mut Tx,
-    id: i64,
+    id: WebhookId,
     version: i64,
     f: &WebhookFields<'_>,
     now: i64,
@@ -317,7 +318,7 @@ pub async fn update(
 pub async fn replace_headers(
     tx: &mut Tx,
     keys: &Keyring,
-    id: i64,
+    id: WebhookId,
     headers: &[HeaderRow],
 ) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = ?1")
@@ -347,7 +348,7 @@ pub async fn replace_headers(
 pub async fn rotate_secret(
     tx: &mut Tx,
     keys: &Keyring,
-    id: i64,
+    id: WebhookId,
     new_secret: &str,
     previous_expires_at: i64,
 ) -> sqlx::Result<()> {
@@ -360,7 +361,7 @@ pub async fn rotate_secret(
     Ok(())
 }
 
-pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
+pub async fn delete(tx: &mut Tx, id: WebhookId) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
         .bind(id)
         .execute(&mut **tx)
@@ -370,7 +371,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ListRow {
-    pub id: i64,
+    pub id: WebhookId,
     pub wording: String,
     pub description: String,
     pub active: bool,
@@ -380,7 +381,7 @@ pub struct ListRow {
     pub in_transaction: bool,
     pub event_action: String,
     pub event_object: String,
-    pub project_filter_id: Option<i64>,
+    pub project_filter_id: Option<ProjectFilterId>,
     pub valid_until: Option<String>,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
@@ -433,7 +434,7 @@ pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations>
 pub async fn statuses_since(
     store: &Store,
     since: i64,
-) -> sqlx::Result<(Generations, Vec<(i64, Option<i64>, Option<i64>)>)> {
+) -> sqlx::Result<(Generations, Vec<(WebhookId, Option<i64>, Option<i64>)>)> {
     let mut tx = store.pool().begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(

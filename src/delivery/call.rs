@@ -53,7 +53,7 @@ impl Attempt {
     pub fn as_row(&self, trigger: Trigger, started_at: i64) -> db::attempts::AttemptRow {
         let response = self.outcome.response.as_ref();
         db::attempts::AttemptRow {
-            id: 0,
+            id: crate::domain::ids::AttemptId::new(0),
             attempt_no: 1,
             trigger,
             started_at,

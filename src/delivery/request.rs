@@ -61,7 +61,7 @@ pub fn build(
         .map(str::to_owned)
         .collect();
     let options = Options {
-        webhook_id: webhook.id,
+        webhook_id: webhook.id.get(),
         message_id,
         excluded: &excluded,
         exclude_payload: webhook.exclude_payload,

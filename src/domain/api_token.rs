@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 
+use super::ids::UserId;
 use super::{FieldErrors, Scope, ScopeSet};
 
 pub const NAME_MAX_CHARS: usize = 100;
@@ -18,7 +19,7 @@ pub struct TokenInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenDraft {
     pub name: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub scopes: ScopeSet,
     pub expires_on: Option<NaiveDate>,
 }
@@ -37,7 +38,7 @@ impl TokenDraft {
         } else if name.chars().any(char::is_control) {
             e.add("name", "Name must be a single line.");
         }
-        let user_id = input.user.trim().parse::<i64>().ok();
+        let user_id = input.user.trim().parse::<UserId>().ok();
         if user_id.is_none() {
             e.add("user", "Choose the user the token acts for.");
         }

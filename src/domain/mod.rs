@@ -9,6 +9,7 @@ pub mod delivery;
 mod display_name;
 mod email;
 mod field_errors;
+pub mod ids;
 mod password;
 pub mod project;
 pub mod project_filter;

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::FieldErrors;
+use super::ids::UserId;
 
 pub const PROJECT_STATUSES: [&str; 5] = ["Draft", "Active", "On hold", "Completed", "Cancelled"];
 pub const PHASE_STATUSES: [&str; 3] = ["Not started", "In progress", "Done"];
@@ -30,7 +31,7 @@ pub struct ProjectDraft {
     pub name: String,
     pub description: String,
     pub status: String,
-    pub manager_id: Option<i64>,
+    pub manager_id: Option<UserId>,
     pub start_date: Option<NaiveDate>,
     pub finish_date: Option<NaiveDate>,
     pub budget: Option<i64>,
@@ -158,7 +159,7 @@ impl ProjectDraft {
             name: name.expect(ok),
             description,
             status: status.expect(ok),
-            manager_id: manager_id.expect(ok),
+            manager_id: manager_id.expect(ok).map(UserId::new),
             start_date: start_date.expect(ok),
             finish_date: finish_date.expect(ok),
             budget: budget.expect(ok),

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::db::events::EventRow;
 use crate::domain::catalogue::ObjectType;
+use crate::domain::ids::UserId;
 use crate::domain::template::{Segment, Template};
 
 /// How one webhook wants its payload.
@@ -166,7 +167,7 @@ fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
             id: e.object_id,
             initiator: full.then_some(Initiator {
                 email: &e.initiator_email,
-                id: e.initiator_id,
+                id: e.initiator_id.map(UserId::get),
                 name: &e.initiator_name,
             }),
             object_type: &e.object_type,
@@ -203,7 +204,7 @@ fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
         "message.id" => o.message_id.into(),
         "object.id" => e.object_id.into(),
         "object.type" => e.object_type.clone().into(),
-        "initiator.id" => e.initiator_id.into(),
+        "initiator.id" => e.initiator_id.map(UserId::get).into(),
         "initiator.name" => e.initiator_name.clone().into(),
         "initiator.email" => e.initiator_email.clone().into(),
         "changes" => changed_fields(e, o),

@@ -15,13 +15,14 @@ use crate::db::{self, Tx};
 use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{Action, ObjectType, event_type};
+use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::Mode;
 
 /// Who made a change.
 #[derive(Debug, Clone)]
 pub struct Initiator {
-    pub id: Option<i64>,
+    pub id: Option<UserId>,
     pub name: String,
     pub email: String,
 }
@@ -39,8 +40,8 @@ pub struct Change {
 
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub id: i64,
-    pub webhook_id: i64,
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
     pub message_id: String,
     pub mode: Mode,
     /// Written claimed, for this change to send (or hand to the workers) once committed.
@@ -49,7 +50,7 @@ pub struct Delivery {
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    pub event_id: i64,
+    pub event_id: EventRowId,
     pub change_version: i64,
     pub changes: Vec<FieldChange>,
     pub deliveries: Vec<Delivery>,
@@ -94,7 +95,7 @@ pub async fn record(
     let parent_attributes = match change.parent {
         Some((ObjectType::Project, _)) => project_attributes.as_ref().map(|p| {
             let mut m = Map::new();
-            m.insert("id".into(), project_id.into());
+            m.insert("id".into(), project_id.map(ProjectId::get).into());
             m.insert("code".into(), p.get("code").cloned().unwrap_or(Value::Null));
             m.insert("name".into(), p.get("name").cloned().unwrap_or(Value::Null));
             Value::Object(m).to_string()
@@ -209,15 +210,15 @@ pub async fn record(
 async fn concerned_project(
     tx: &mut Tx,
     change: &Change,
-) -> anyhow::Result<(Option<i64>, Option<Map<String, Value>>)> {
+) -> anyhow::Result<(Option<ProjectId>, Option<Map<String, Value>>)> {
     Ok(match (change.object, change.parent) {
         (ObjectType::Project, _) => (
-            Some(change.object_id),
+            Some(ProjectId::new(change.object_id)),
             change.after.clone().or_else(|| change.before.clone()),
         ),
         (ObjectType::Phase, Some((ObjectType::Project, id))) => (
-            Some(id),
-            db::projects::find(&mut *tx, id)
+            Some(ProjectId::new(id)),
+            db::projects::find(&mut *tx, ProjectId::new(id))
                 .await?
                 .map(|p| p.attributes()),
         ),
@@ -252,8 +253,8 @@ async fn select<'r>(
 
 /// Which matched webhooks fire (at most the cap) and how, and which are over the cap.
 struct Plan {
-    firing: Vec<(i64, Mode, String)>,
-    over_cap: Vec<i64>,
+    firing: Vec<(WebhookId, Mode, String)>,
+    over_cap: Vec<WebhookId>,
     hand_over: bool,
 }
 
@@ -331,8 +332,8 @@ async fn enqueue(
         };
         db::app_log::log(tx, &entry, now).await?;
         tracing::warn!(
-            webhook_id = over,
-            event_id = event.id,
+            webhook_id = %over,
+            event_id = %event.id,
             cap,
             "webhook over the per-action cap not fired"
         );

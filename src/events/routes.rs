@@ -8,6 +8,7 @@ use crate::db::Store;
 
 use crate::db::events::Route;
 use crate::db::{self, Tx};
+use crate::domain::ids::{ProjectId, UserId};
 
 #[derive(Default)]
 pub struct Routes {
@@ -57,8 +58,8 @@ impl Routes {
 pub struct Target<'a> {
     pub object: &'a str,
     pub action: &'a str,
-    pub initiator: Option<i64>,
-    pub project: Option<i64>,
+    pub initiator: Option<UserId>,
+    pub project: Option<ProjectId>,
     /// YYYY-MM-DD: a webhook is valid through its last day.
     pub today: &'a str,
     /// The detail fields a modification changed.

@@ -9,12 +9,13 @@ use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, RightSet, Secr
 use crate::events::{self, Change, Recorded};
 
 use super::dispatch::after_commit;
+use crate::domain::ids::{RoleId, UserId};
 use crate::state::AppState;
 
 pub struct UserInput {
     pub email: Email,
     pub display_name: DisplayName,
-    pub role_ids: Vec<i64>,
+    pub role_ids: Vec<RoleId>,
 }
 
 pub struct NewUserInput {
@@ -33,7 +34,7 @@ pub async fn create_user(
     state: &AppState,
     actor: &Actor,
     input: NewUserInput,
-) -> Result<i64, ServiceError> {
+) -> Result<UserId, ServiceError> {
     check_roles_exist(state, &input.user.role_ids).await?;
     check_grant(state, actor, &input.user.role_ids, &[]).await?;
     let hash = state.passwords.hash(input.password.secret()).await?;
@@ -57,7 +58,7 @@ pub async fn create_user(
     let change = Change {
         object: ObjectType::User,
         action: Action::Create,
-        object_id: id,
+        object_id: id.get(),
         parent: None,
         before: None,
         after: Some(after),
@@ -68,7 +69,7 @@ pub async fn create_user(
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;
     }
-    tracing::info!(user_id = id, "user created");
+    tracing::info!(user_id = %id, "user created");
     Ok(id)
 }
 
@@ -78,7 +79,7 @@ async fn record_modification(
     state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
-    id: i64,
+    id: UserId,
     before: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Option<Recorded>, ServiceError> {
     let (after, _) = db::users::attributes(tx, id)
@@ -91,7 +92,7 @@ async fn record_modification(
     let change = Change {
         object: ObjectType::User,
         action: Action::Modify,
-        object_id: id,
+        object_id: id.get(),
         parent: None,
         before: Some(before),
         after: Some(after),
@@ -103,7 +104,7 @@ async fn record_modification(
 pub async fn update_user(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: UserId,
     input: UserInput,
     active: bool,
 ) -> Result<(), ServiceError> {
@@ -141,7 +142,7 @@ pub async fn update_user(
     if let Some(recorded) = record_modification(state, &mut tx, actor, id, before).await? {
         tx.commit().await?;
         after_commit(state, &recorded).await;
-        tracing::info!(user_id = id, actor_id = actor.id, "user modified");
+        tracing::info!(user_id = %id, actor_id = ?actor.id, "user modified");
     }
     Ok(())
 }
@@ -149,7 +150,7 @@ pub async fn update_user(
 pub async fn set_active(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: UserId,
     active: bool,
 ) -> Result<(), ServiceError> {
     if actor.id == Some(id) && !active {
@@ -170,8 +171,8 @@ pub async fn set_active(
         tx.commit().await?;
         after_commit(state, &recorded).await;
         tracing::info!(
-            user_id = id,
-            actor_id = actor.id,
+            user_id = %id,
+            actor_id = ?actor.id,
             active,
             "user activation changed"
         );
@@ -179,7 +180,11 @@ pub async fn set_active(
     Ok(())
 }
 
-pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
+pub async fn delete_user(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+) -> Result<String, ServiceError> {
     if actor.id == Some(id) {
         return Err(ServiceError::field(
             "user",
@@ -222,7 +227,7 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
     let change = Change {
         object: ObjectType::User,
         action: Action::Delete,
-        object_id: id,
+        object_id: id.get(),
         parent: None,
         before: Some(before),
         after: None,
@@ -233,14 +238,14 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;
     }
-    tracing::info!(user_id = id, actor_id = actor.id, "user deleted");
+    tracing::info!(user_id = %id, actor_id = ?actor.id, "user deleted");
     Ok(email)
 }
 
 /// The user's own change: checks the current password, ends their other sessions.
 pub async fn change_password(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     keep_session: &[u8],
     current: &Secret,
     new: NewPassword,
@@ -265,7 +270,7 @@ pub async fn change_password(
     db::users::set_password(&mut tx, user_id, &hash, false, false, db::now_ms()).await?;
     db::sessions::delete_for_user(&mut tx, user_id, Some(keep_session)).await?;
     tx.commit().await?;
-    tracing::info!(user_id, "password changed");
+    tracing::info!(user_id = %user_id, "password changed");
     Ok(())
 }
 
@@ -284,7 +289,7 @@ pub async fn reset_password(
     db::sessions::delete_for_user(&mut tx, user.id, None).await?;
     db::throttle::clear(&mut tx, email.as_ref()).await?;
     tx.commit().await?;
-    tracing::info!(user_id = user.id, "password reset");
+    tracing::info!(user_id = %user.id, "password reset");
     Ok(())
 }
 
@@ -292,8 +297,8 @@ pub async fn reset_password(
 async fn check_grant(
     state: &AppState,
     actor: &Actor,
-    role_ids: &[i64],
-    held: &[i64],
+    role_ids: &[RoleId],
+    held: &[RoleId],
 ) -> Result<(), ServiceError> {
     let mut given = RightSet::default();
     for id in role_ids.iter().filter(|id| !held.contains(id)) {
@@ -309,7 +314,7 @@ async fn check_grant(
 
 /// Only someone holding every right of a user may change, deactivate or delete them: an
 /// account is a way to act with its rights.
-async fn check_outranks(tx: &mut Tx, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+async fn check_outranks(tx: &mut Tx, actor: &Actor, id: UserId) -> Result<(), ServiceError> {
     let theirs = db::roles::rights_of(&mut *tx, id).await?;
     actor
         .authority
@@ -317,7 +322,7 @@ async fn check_outranks(tx: &mut Tx, actor: &Actor, id: i64) -> Result<(), Servi
         .map_err(|m| ServiceError::field("user", m))
 }
 
-async fn check_roles_exist(state: &AppState, role_ids: &[i64]) -> Result<(), ServiceError> {
+async fn check_roles_exist(state: &AppState, role_ids: &[RoleId]) -> Result<(), ServiceError> {
     for id in role_ids {
         if db::roles::find(&state.store, *id).await?.is_none() {
             return Err(ServiceError::field(

@@ -7,6 +7,7 @@ use super::{Actor, ServiceError};
 use crate::db;
 use crate::domain::RightSet;
 use crate::domain::api_token::TokenDraft;
+use crate::domain::ids::TokenId;
 use crate::state::AppState;
 
 /// Every token starts so, which lets secret scanners recognise a leaked one.
@@ -16,7 +17,7 @@ const SHOWN_PREFIX_CHARS: usize = TOKEN_PREFIX.len() + 6;
 /// A token just made: the only time its value exists outside the integrator's hands.
 #[derive(Debug)]
 pub struct Issued {
-    pub id: i64,
+    pub id: TokenId,
     pub token: String,
 }
 
@@ -88,11 +89,11 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(token_id = id, user_id = user.id, scopes = %scopes, "API token created");
+    tracing::info!(token_id = %id, user_id = %user.id, scopes = %scopes, "API token created");
     Ok(Issued { id, token })
 }
 
-pub async fn revoke(state: &AppState, id: i64) -> Result<String, ServiceError> {
+pub async fn revoke(state: &AppState, id: TokenId) -> Result<String, ServiceError> {
     let mut tx = state.store.begin_write().await?;
     let token = db::api_tokens::find(&mut tx, id)
         .await?
@@ -104,6 +105,6 @@ pub async fn revoke(state: &AppState, id: i64) -> Result<String, ServiceError> {
         )));
     }
     tx.commit().await?;
-    tracing::info!(token_id = id, "API token revoked");
+    tracing::info!(token_id = %id, "API token revoked");
     Ok(token.name)
 }

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, anyhow};
 
+use crate::domain::ids::RoleId;
 use crate::domain::{DisplayName, Email, NewPassword, Secret};
 use crate::state::AppState;
 use crate::{db, random};
@@ -9,7 +10,7 @@ use crate::{db, random};
 use super::accounts::{NewUserInput, UserInput, create_user};
 
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
-const ADMINISTRATOR_ROLE_ID: i64 = 1;
+const ADMINISTRATOR_ROLE_ID: RoleId = RoleId::new(1);
 
 /// Who was created, and the generated password when there is one to print.
 pub struct InitialAdmin {

@@ -23,6 +23,7 @@ use crate::delivery::engine::{insert_attempt, new_attempt};
 use crate::delivery::{Attempt, Deliverer};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::Trigger;
+use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::Mode;
 use crate::events::Recorded;
 use crate::events::record::Delivery;
@@ -187,7 +188,7 @@ async fn approval_requests(
 }
 
 struct Called {
-    webhook_id: i64,
+    webhook_id: WebhookId,
     wording: String,
     message_id: String,
 }
@@ -304,7 +305,7 @@ async fn record_approvals(
 ) -> Result<(), ServiceError> {
     let now = db::now_ms();
     let mut rows = Vec::with_capacity(attempts.len());
-    let mut latest = Vec::with_capacity(attempts.len());
+    let mut latest: Vec<(WebhookId, i64, i64)> = Vec::with_capacity(attempts.len());
     for (called, attempt) in attempts {
         rows.push(new_attempt(
             None,
@@ -333,7 +334,7 @@ async fn keep_ids(
     again: &Recorded,
     attempts: &[(Called, Attempt)],
 ) -> Result<(), ServiceError> {
-    let approvals: Vec<(i64, &str)> = again
+    let approvals: Vec<(DeliveryId, &str)> = again
         .deliveries
         .iter()
         .filter(|d| approving(d))

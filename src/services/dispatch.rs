@@ -49,7 +49,7 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
             Ok(Some(attempt)) => results.push(attempt),
             Ok(None) => {}
             Err(e) => {
-                tracing::error!(delivery_id = d.id, error = %e, "synchronous call could not be recorded")
+                tracing::error!(delivery_id = %d.id, error = %e, "synchronous call could not be recorded")
             }
         }
     }

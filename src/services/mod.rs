@@ -16,6 +16,7 @@ pub mod sign_in;
 pub mod webhook_list;
 pub mod webhooks;
 
+use crate::domain::ids::UserId;
 use crate::domain::{FieldErrors, RightSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +57,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// Who makes a change, as the history and events record it, and what they may hand on.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub id: Option<i64>,
+    pub id: Option<UserId>,
     pub name: String,
     pub email: String,
     /// The API token the change came through, named in the history.

@@ -6,6 +6,7 @@ use super::{ServiceError, is_unique_violation};
 use crate::db;
 use crate::db::project_filters::ProjectFilterRow;
 use crate::db::webhooks::Narrowed;
+use crate::domain::ids::{ProjectFilterId, UserId};
 use crate::domain::project_filter::ProjectCriteria;
 use crate::state::AppState;
 
@@ -45,9 +46,9 @@ fn name_taken(e: sqlx::Error) -> ServiceError {
 
 pub async fn create(
     state: &AppState,
-    owner: i64,
+    owner: UserId,
     draft: &FilterDraft<'_>,
-) -> Result<i64, ServiceError> {
+) -> Result<ProjectFilterId, ServiceError> {
     let (name, json) = draft.checked()?;
     db::project_filters::insert(&state.store, owner, name, draft.public, &json)
         .await
@@ -55,7 +56,11 @@ pub async fn create(
 }
 
 /// The filter `id` if `owner` owns it; anyone else is told it does not exist.
-pub async fn own(state: &AppState, owner: i64, id: i64) -> Result<ProjectFilterRow, ServiceError> {
+pub async fn own(
+    state: &AppState,
+    owner: UserId,
+    id: ProjectFilterId,
+) -> Result<ProjectFilterRow, ServiceError> {
     match db::project_filters::find(&state.store, id).await? {
         Some(f) if f.owner_id == owner => Ok(f),
         _ => Err(ServiceError::NotFound),
@@ -63,15 +68,19 @@ pub async fn own(state: &AppState, owner: i64, id: i64) -> Result<ProjectFilterR
 }
 
 /// How many webhooks pick the filter (`owner`'s own only).
-pub async fn users(state: &AppState, owner: i64, id: i64) -> Result<i64, ServiceError> {
+pub async fn users(
+    state: &AppState,
+    owner: UserId,
+    id: ProjectFilterId,
+) -> Result<i64, ServiceError> {
     own(state, owner, id).await?;
     Ok(db::project_filters::used_by_webhooks(&state.store, id).await?)
 }
 
 pub async fn update(
     state: &AppState,
-    owner: i64,
-    id: i64,
+    owner: UserId,
+    id: ProjectFilterId,
     draft: &FilterDraft<'_>,
 ) -> Result<(), ServiceError> {
     let (name, json) = draft.checked()?;
@@ -92,7 +101,11 @@ pub async fn update(
     }
 }
 
-pub async fn delete(state: &AppState, owner: i64, id: i64) -> Result<(), ServiceError> {
+pub async fn delete(
+    state: &AppState,
+    owner: UserId,
+    id: ProjectFilterId,
+) -> Result<(), ServiceError> {
     own(state, owner, id).await?;
     let users = db::webhooks::narrowed_to(&state.store, Narrowed::ProjectFilter(id)).await?;
     if !users.is_empty() {

@@ -10,17 +10,18 @@ use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
 use crate::domain::catalogue::{Action, ObjectType};
+use crate::domain::ids::{PhaseId, ProjectId, UserId};
 use crate::domain::project::{PhaseDraft, ProjectDraft};
 use crate::events::{self, Change, Recorded};
 use crate::state::AppState;
 
 const CODE_TAKEN: &str = "A project with this code already exists.";
 
-/// What a save did.
+/// What a save did, to the project or phase `Id`.
 #[derive(Debug)]
-pub enum Saved {
+pub enum Saved<Id> {
     Changed {
-        id: i64,
+        id: Id,
         /// A project as saved (None for a phase, or a deletion).
         project: Option<Box<ProjectRow>>,
         /// The change's events: one, or a cascade's several (the phases, then the project).
@@ -28,12 +29,21 @@ pub enum Saved {
         calls: Vec<Attempt>,
     },
     Unchanged {
-        id: i64,
+        id: Id,
     },
 }
 
-impl Saved {
-    fn from(id: i64, committed: Option<Committed<(i64, Option<ProjectRow>)>>) -> Self {
+impl<Id: Copy> Saved<Id> {
+    /// The object saved (or left as it was).
+    pub fn id(&self) -> Id {
+        match self {
+            Saved::Changed { id, .. } | Saved::Unchanged { id } => *id,
+        }
+    }
+
+    /// What `committed` did; a change that changed nothing leaves `id` (the one asked about,
+    /// None for a creation, which always changes something).
+    fn from(id: Option<Id>, committed: Option<Committed<(Id, Option<ProjectRow>)>>) -> Self {
         match committed {
             Some(c) => Saved::Changed {
                 id: c.value.0,
@@ -41,7 +51,9 @@ impl Saved {
                 recorded: c.recorded,
                 calls: c.calls,
             },
-            None => Saved::Unchanged { id },
+            None => Saved::Unchanged {
+                id: id.expect("only a modification can change nothing"),
+            },
         }
     }
 }
@@ -55,7 +67,7 @@ async fn record(
     Ok(events::record(tx, change, &actor.initiator(), &state.routing()).await?)
 }
 
-async fn check_manager(tx: &mut Tx, manager: Option<i64>) -> Result<(), ServiceError> {
+async fn check_manager(tx: &mut Tx, manager: Option<UserId>) -> Result<(), ServiceError> {
     if let Some(id) = manager
         && db::users::find(&mut *tx, id).await?.is_none()
     {
@@ -79,7 +91,7 @@ pub async fn create_project(
     state: &AppState,
     actor: &Actor,
     draft: &ProjectDraft,
-) -> Result<Saved, ServiceError> {
+) -> Result<Saved<ProjectId>, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         check_manager(tx, draft.manager_id).await?;
         let row = db::projects::insert(tx, draft, db::now_ms())
@@ -88,7 +100,7 @@ pub async fn create_project(
         let change = Change {
             object: ObjectType::Project,
             action: Action::Create,
-            object_id: row.id,
+            object_id: row.id.get(),
             parent: None,
             before: None,
             after: Some(row.attributes()),
@@ -99,15 +111,15 @@ pub async fn create_project(
             .map(|r| (vec![r], (row.id, Some(row)))))
     })
     .await?;
-    Ok(Saved::from(0, done))
+    Ok(Saved::from(None, done))
 }
 
 pub async fn update_project(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: ProjectId,
     draft: &ProjectDraft,
-) -> Result<Saved, ServiceError> {
+) -> Result<Saved<ProjectId>, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         let before = db::projects::find(&mut *tx, id)
             .await?
@@ -120,7 +132,7 @@ pub async fn update_project(
         let change = Change {
             object: ObjectType::Project,
             action: Action::Modify,
-            object_id: id,
+            object_id: id.get(),
             parent: None,
             before: Some(before.attributes()),
             after: Some(after.attributes()),
@@ -131,7 +143,7 @@ pub async fn update_project(
             .map(|r| (vec![r], (id, Some(after)))))
     })
     .await?;
-    Ok(Saved::from(id, done))
+    Ok(Saved::from(Some(id), done))
 }
 
 /// The webhooks narrowed to an object, named, for a refusal: “A”, “B” and 3 more.
@@ -158,9 +170,9 @@ pub fn named(wordings: &[String]) -> String {
 pub async fn delete_project(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: ProjectId,
     with_phases: bool,
-) -> Result<Saved, ServiceError> {
+) -> Result<Saved<ProjectId>, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         let before = db::projects::find(&mut *tx, id)
             .await?
@@ -193,7 +205,7 @@ pub async fn delete_project(
         let change = Change {
             object: ObjectType::Project,
             action: Action::Delete,
-            object_id: id,
+            object_id: id.get(),
             parent: None,
             before: Some(before.attributes()),
             after: None,
@@ -203,7 +215,7 @@ pub async fn delete_project(
         Ok(Some((recorded, (id, None))))
     })
     .await?;
-    Ok(Saved::from(id, done))
+    Ok(Saved::from(Some(id), done))
 }
 
 /// Deletes a phase in `tx` and records its event.
@@ -217,8 +229,8 @@ async fn remove_phase(
     let change = Change {
         object: ObjectType::Phase,
         action: Action::Delete,
-        object_id: before.id,
-        parent: Some((ObjectType::Project, before.project_id)),
+        object_id: before.id.get(),
+        parent: Some((ObjectType::Project, before.project_id.get())),
         before: Some(before.attributes()),
         after: None,
         change_version: before.change_version + 1,
@@ -229,9 +241,9 @@ async fn remove_phase(
 pub async fn create_phase(
     state: &AppState,
     actor: &Actor,
-    project_id: i64,
+    project_id: ProjectId,
     draft: &PhaseDraft,
-) -> Result<Saved, ServiceError> {
+) -> Result<Saved<PhaseId>, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         db::projects::find(&mut *tx, project_id)
             .await?
@@ -243,8 +255,8 @@ pub async fn create_phase(
         let change = Change {
             object: ObjectType::Phase,
             action: Action::Create,
-            object_id: id,
-            parent: Some((ObjectType::Project, project_id)),
+            object_id: id.get(),
+            parent: Some((ObjectType::Project, project_id.get())),
             before: None,
             after: Some(row.attributes()),
             change_version: row.change_version,
@@ -254,15 +266,15 @@ pub async fn create_phase(
             .map(|r| (vec![r], (id, None))))
     })
     .await?;
-    Ok(Saved::from(0, done))
+    Ok(Saved::from(None, done))
 }
 
 pub async fn update_phase(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: PhaseId,
     draft: &PhaseDraft,
-) -> Result<Saved, ServiceError> {
+) -> Result<Saved<PhaseId>, ServiceError> {
     let done = change::run(state, async |tx: &mut Tx| {
         let before = db::projects::find_phase(&mut *tx, id)
             .await?
@@ -274,8 +286,8 @@ pub async fn update_phase(
         let change = Change {
             object: ObjectType::Phase,
             action: Action::Modify,
-            object_id: id,
-            parent: Some((ObjectType::Project, after.project_id)),
+            object_id: id.get(),
+            parent: Some((ObjectType::Project, after.project_id.get())),
             before: Some(before.attributes()),
             after: Some(after.attributes()),
             change_version: after.change_version,
@@ -285,15 +297,15 @@ pub async fn update_phase(
             .map(|r| (vec![r], (id, None))))
     })
     .await?;
-    Ok(Saved::from(id, done))
+    Ok(Saved::from(Some(id), done))
 }
 
 /// Deletes a phase; gives its project's id.
 pub async fn delete_phase(
     state: &AppState,
     actor: &Actor,
-    id: i64,
-) -> Result<(i64, Saved), ServiceError> {
+    id: PhaseId,
+) -> Result<(ProjectId, Saved<PhaseId>), ServiceError> {
     let project = db::projects::find_phase(&state.store, id)
         .await?
         .ok_or(ServiceError::NotFound)?
@@ -307,5 +319,5 @@ pub async fn delete_phase(
             .map(|r| (vec![r], (id, None))))
     })
     .await?;
-    Ok((project, Saved::from(id, done)))
+    Ok((project, Saved::from(Some(id), done)))
 }

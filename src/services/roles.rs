@@ -5,6 +5,7 @@ use crate::domain::{RightSet, RoleName};
 use crate::state::AppState;
 
 use super::{Actor, ServiceError, is_unique_violation};
+use crate::domain::ids::RoleId;
 
 pub struct RoleInput {
     pub name: RoleName,
@@ -27,7 +28,7 @@ pub async fn create_role(
     state: &AppState,
     actor: &Actor,
     input: RoleInput,
-) -> Result<i64, ServiceError> {
+) -> Result<RoleId, ServiceError> {
     check_rights(actor, input.rights)?;
     let mut tx = state.store.begin_write().await?;
     let id = match db::roles::insert(&mut tx, input.name.as_ref(), &input.description).await {
@@ -43,7 +44,7 @@ pub async fn create_role(
 pub async fn update_role(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: RoleId,
     input: RoleInput,
 ) -> Result<(), ServiceError> {
     check_rights(actor, input.rights)?;
@@ -67,7 +68,7 @@ pub async fn update_role(
     Ok(())
 }
 
-pub async fn delete_role(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+pub async fn delete_role(state: &AppState, actor: &Actor, id: RoleId) -> Result<(), ServiceError> {
     let mut tx = state.store.begin_write().await?;
     let role = db::roles::find(&mut tx, id)
         .await?

@@ -70,7 +70,7 @@ pub async fn sign_in(
             db::throttle::clear(&mut tx, &key).await?;
             db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
-            tracing::info!(user_id = c.id, "signed in");
+            tracing::info!(user_id = %c.id, "signed in");
             Ok(SignInOutcome::SignedIn {
                 token,
                 must_change_password: c.must_change_password,

@@ -12,6 +12,7 @@ use crate::db::Store;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::db::{self, webhooks::Generations, webhooks::ListRow, webhooks::Sort};
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::ListCriteria;
 
 /// Filtered orders kept per snapshot; a new snapshot starts from those still valid.
@@ -29,7 +30,7 @@ struct Entry {
 struct Base {
     generation: i64,
     entries: Vec<Entry>,
-    index: HashMap<i64, u32>,
+    index: HashMap<WebhookId, u32>,
     /// Indexes into `entries`, ascending, for the sorts that do not depend on outcomes.
     orders: HashMap<Sort, Arc<Vec<u32>>>,
 }
@@ -168,7 +169,7 @@ impl Snapshot {
     fn with_outcomes(
         &self,
         status_generation: i64,
-        changed: &[(i64, Option<i64>, Option<i64>)],
+        changed: &[(WebhookId, Option<i64>, Option<i64>)],
     ) -> Self {
         let mut outcomes = self.outcomes.clone();
         for (id, at, status) in changed {

@@ -11,6 +11,7 @@ use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, api_tokens::TokenRow};
 use crate::domain::api_token::{TokenDraft, TokenInput};
+use crate::domain::ids::TokenId;
 use crate::domain::{FieldErrors, Right, Scope, ScopeSet};
 use crate::error::{AppError, redirect};
 use crate::services::{ServiceError, api_tokens as service};
@@ -184,7 +185,7 @@ async fn revoke(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<TokenId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageApiTokens)?;

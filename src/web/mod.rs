@@ -58,7 +58,7 @@ pub fn page(page: &impl Template) -> Result<HttpResponse, AppError> {
 }
 
 /// Reads a numeric id sent in a form, such as a role picked in a list.
-pub fn parse_ids(values: &[String]) -> Option<Vec<i64>> {
+pub fn parse_ids<Id: std::str::FromStr>(values: &[String]) -> Option<Vec<Id>> {
     values.iter().map(|v| v.trim().parse().ok()).collect()
 }
 

@@ -14,6 +14,7 @@ use crate::db::deliveries::{DeliveryRow, NotClaimed};
 use crate::db::{self};
 use crate::domain::app_log::LogLevel;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
+use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 use crate::domain::{Coded, Right};
 use crate::error::{AppError, redirect};
 use crate::state::AppState;
@@ -59,7 +60,7 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
     let filter = DeliveryState::from_code(&query.state);
-    let webhook = query.webhook.trim().parse::<i64>().ok();
+    let webhook = query.webhook.parse::<WebhookId>().ok();
     let rows = db::deliveries::list(&state.store, filter, webhook, 200)
         .await?
         .into_iter()
@@ -123,7 +124,7 @@ async fn detail(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
     let d = db::deliveries::find(&state.store, *id)
@@ -148,7 +149,7 @@ async fn retry(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<DeliveryId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
@@ -170,7 +171,7 @@ async fn cancel(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<DeliveryId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
@@ -225,7 +226,7 @@ async fn log(
 #[template(path = "pending_orders/attempt.html")]
 struct AttemptPage {
     chrome: Chrome,
-    webhook_id: i64,
+    webhook_id: WebhookId,
     v: AttemptView,
 }
 
@@ -235,7 +236,7 @@ async fn attempt(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<AttemptId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
     let (webhook_id, row) = db::attempts::attempt(&state.store, *id)

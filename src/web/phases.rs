@@ -10,6 +10,7 @@ use super::projects::{flash_errors, refusal, report};
 use super::{Area, Chrome, actor};
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, projects::ProjectRow};
+use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PHASE_STATUSES, PhaseDraft, PhaseInput};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
@@ -50,7 +51,7 @@ impl PhaseForm {
 #[template(path = "projects/phase_form.html")]
 struct PhasePage {
     chrome: Chrome,
-    id: Option<i64>,
+    id: Option<PhaseId>,
     /// The phase's name as saved, for the heading (the form may hold a refused one).
     saved_name: String,
     project: ProjectRow,
@@ -63,7 +64,7 @@ async fn render_phase(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
-    (project_id, id): (i64, Option<i64>),
+    (project_id, id): (ProjectId, Option<PhaseId>),
     form: PhaseForm,
     errors: FieldErrors,
     status: StatusCode,
@@ -96,7 +97,7 @@ async fn new_phase_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let form = PhaseForm {
@@ -120,7 +121,7 @@ async fn edit_phase_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let p = db::projects::find_phase(&state.store, *id)
@@ -149,7 +150,7 @@ async fn create_phase(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     CsrfForm(form): CsrfForm<PhaseForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
@@ -180,7 +181,7 @@ async fn update_phase(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
     CsrfForm(form): CsrfForm<PhaseForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
@@ -214,7 +215,7 @@ async fn delete_phase(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;

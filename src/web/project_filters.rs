@@ -12,6 +12,7 @@ use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, project_filters::ProjectFilterRow};
 use crate::domain::catalogue::Field;
 use crate::domain::catalogue::ObjectType;
+use crate::domain::ids::{ProjectFilterId, UserId};
 use crate::domain::project_filter::{Operator, ProjectCriteria};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
@@ -53,9 +54,9 @@ pub struct Saved {
 struct FiltersPage {
     chrome: Chrome,
     saved: Vec<Saved>,
-    me: i64,
+    me: UserId,
     /// The filter being modified (None: a new one), and the webhooks using it.
-    editing: Option<(i64, i64)>,
+    editing: Option<(ProjectFilterId, i64)>,
     filter_name: String,
     public: bool,
     rows: Vec<Row>,
@@ -68,7 +69,7 @@ async fn render(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
-    (editing, form): (Option<(i64, i64)>, FilterForm),
+    (editing, form): (Option<(ProjectFilterId, i64)>, FilterForm),
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -134,7 +135,7 @@ async fn edit(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectFilterId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let id = id.into_inner();
@@ -179,7 +180,7 @@ async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectFilterId>,
     CsrfForm(form): CsrfForm<FilterForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
@@ -258,7 +259,7 @@ async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectFilterId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;

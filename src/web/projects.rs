@@ -10,6 +10,7 @@ use super::{Area, Chrome, actor};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, projects::PhaseRow, projects::ProjectRow};
+use crate::domain::ids::ProjectId;
 use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
 use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::Mode;
@@ -86,7 +87,7 @@ impl ProjectForm {
             name: p.name.clone(),
             description: p.description.clone(),
             status: p.status.clone(),
-            manager: text(p.manager_id),
+            manager: p.manager_id.map(|m| m.to_string()).unwrap_or_default(),
             start_date: p.start_date.clone().unwrap_or_default(),
             finish_date: p.finish_date.clone().unwrap_or_default(),
             budget: text(p.budget),
@@ -104,7 +105,7 @@ pub struct Choice {
 #[template(path = "projects/form.html")]
 struct FormPage {
     chrome: Chrome,
-    id: Option<i64>,
+    id: Option<ProjectId>,
     /// The project's code as saved, for the heading (the form may hold a refused one).
     saved_code: String,
     form: ProjectForm,
@@ -117,7 +118,7 @@ struct FormPage {
 /// "Project saved; 2 webhook deliveries queued." (the asynchronous ones: synchronous calls
 /// are made, not queued), and the errors of synchronous calls as Project Monitor shows them:
 /// "Request sent to <url> (status code: <code>)".
-pub(super) fn report(session: &TypedSession, what: &str, saved: &Saved) {
+pub(super) fn report<Id>(session: &TypedSession, what: &str, saved: &Saved<Id>) {
     let text = match saved {
         Changed { recorded, .. } => {
             let queued = recorded
@@ -187,7 +188,7 @@ async fn render_form(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
-    id: Option<i64>,
+    id: Option<ProjectId>,
     form: ProjectForm,
     errors: FieldErrors,
     status: StatusCode,
@@ -250,7 +251,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let project = db::projects::find(&state.store, *id)
@@ -301,7 +302,7 @@ async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     CsrfForm(form): CsrfForm<ProjectForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
@@ -345,7 +346,7 @@ async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;

@@ -10,6 +10,7 @@ use super::{Area, Chrome};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, roles::RoleRow};
+use crate::domain::ids::RoleId;
 use crate::domain::{FieldErrors, Right, RightSet, RoleName};
 use crate::error::{AppError, redirect};
 use crate::services::ServiceError;
@@ -55,7 +56,7 @@ pub struct RoleForm {
 #[template(path = "roles/form.html")]
 struct FormPage {
     chrome: Chrome,
-    id: Option<i64>,
+    id: Option<RoleId>,
     editable: bool,
     form: RoleForm,
     rights: Vec<RightChoice>,
@@ -100,7 +101,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<RoleId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let role = db::roles::find(&state.store, *id)
@@ -159,7 +160,7 @@ async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<RoleId>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
@@ -190,7 +191,7 @@ async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<RoleId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
@@ -231,7 +232,7 @@ fn parse(form: &RoleForm, errors: &mut FieldErrors) -> Option<RoleInput> {
 fn show_form(
     user: &CurrentUser,
     session: &TypedSession,
-    id: Option<i64>,
+    id: Option<RoleId>,
     editable: bool,
     form: RoleForm,
     errors: FieldErrors,

@@ -9,6 +9,7 @@ use super::{Area, Chrome, parse_ids};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db;
+use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, PASSWORD_MIN_CHARS, Right};
 use crate::error::{AppError, redirect};
 use crate::services::ServiceError;
@@ -31,11 +32,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct ListPage {
     chrome: Chrome,
     users: Vec<db::users::UserListRow>,
-    me: i64,
+    me: UserId,
 }
 
 pub struct RoleChoice {
-    pub id: i64,
+    pub id: RoleId,
     pub name: String,
     pub description: String,
     pub checked: bool,
@@ -58,7 +59,7 @@ pub struct UserForm {
 struct FormPage {
     chrome: Chrome,
     /// None for a new user.
-    id: Option<i64>,
+    id: Option<UserId>,
     form: UserForm,
     roles: Vec<RoleChoice>,
     errors: FieldErrors,
@@ -106,7 +107,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let id = id.into_inner();
@@ -118,7 +119,7 @@ async fn edit_form(
         email: target.email,
         display_name: target.display_name,
         active: target.active.then(|| "on".into()),
-        roles: roles.iter().map(i64::to_string).collect(),
+        roles: roles.iter().map(RoleId::to_string).collect(),
         ..UserForm::default()
     };
     show_form(
@@ -181,7 +182,7 @@ async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     CsrfForm(form): CsrfForm<UserForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
@@ -221,7 +222,7 @@ async fn activate(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     set_active(state, user, session, id.into_inner(), true).await
@@ -231,7 +232,7 @@ async fn deactivate(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     set_active(state, user, session, id.into_inner(), false).await
@@ -241,7 +242,7 @@ async fn set_active(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: i64,
+    id: UserId,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
@@ -268,7 +269,7 @@ async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
@@ -303,7 +304,7 @@ async fn show_form(
     state: &AppState,
     user: &CurrentUser,
     session: &TypedSession,
-    id: Option<i64>,
+    id: Option<UserId>,
     form: UserForm,
     errors: FieldErrors,
     status: StatusCode,

@@ -629,7 +629,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let attempts: Vec<hookline::db::attempts::NewAttempt> = (0..1500)
         .map(|n| hookline::db::attempts::NewAttempt {
             delivery_id: None,
-            webhook_id: webhook,
+            webhook_id: hookline::domain::ids::WebhookId::new(webhook),
             attempt_no: 1,
             trigger: hookline::domain::delivery::Trigger::Test,
             started_at: 1_000 + n,
@@ -651,7 +651,7 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
         &mut tx,
         &attempts,
         &[],
-        &[(webhook, 2_499, 204)],
+        &[(hookline::domain::ids::WebhookId::new(webhook), 2_499, 204)],
         2_500,
     )
     .await

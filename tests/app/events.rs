@@ -2,6 +2,7 @@
 //! matching picks exactly the right webhooks; payloads are valid.
 
 use hookline::db::events::EventRow;
+use hookline::domain::ids::{EventRowId, ProjectId, UserId};
 use hookline::events::payload::{self, Context, Options};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -150,7 +151,7 @@ async fn project_create_modify_delete_record_their_events() {
             modified.initiator_name.as_str(),
             modified.initiator_email.as_str()
         ),
-        (Some(1), "Administrator", ADMIN_EMAIL)
+        (Some(UserId::new(1)), "Administrator", ADMIN_EMAIL)
     );
     assert_eq!(id_s, created.object_id.to_string());
 }
@@ -200,7 +201,11 @@ async fn phase_events_carry_their_project() {
     for e in &phases {
         assert_eq!(
             (e.parent_type.as_deref(), e.parent_id, e.project_id),
-            (Some("project"), Some(project), Some(project))
+            (
+                Some("project"),
+                Some(project),
+                Some(ProjectId::new(project))
+            )
         );
         assert_eq!(json(&e.parent_attributes)["code"], json!("PRJ-2"));
     }
@@ -422,7 +427,7 @@ async fn matching_picks_exactly_the_right_webhooks() {
         .await
         .unwrap();
 
-    let fired = |event_id: i64| {
+    let fired = |event_id: EventRowId| {
         let app = &app;
         async move {
             let rows: Vec<String> = sqlx::query_scalar("SELECT w.wording FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.event_id = ?1 ORDER BY w.id")
@@ -534,7 +539,7 @@ async fn matching_picks_exactly_the_right_webhooks() {
         deliveries(&app)
             .await
             .iter()
-            .filter(|d| d.0 == last.id)
+            .filter(|d| d.0 == last.id.get())
             .count(),
         5
     );
@@ -640,7 +645,7 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
         recorded
             .deliveries
             .iter()
-            .map(|d| d.webhook_id)
+            .map(|d| d.webhook_id.get())
             .collect::<Vec<_>>(),
         [first],
         "inside the transaction, its own change counts"

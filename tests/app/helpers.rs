@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use hookline::config::Settings;
 use hookline::domain::Secret;
+use hookline::domain::ids::WebhookId;
 use hookline::startup::Application;
 use hookline::state::AppState;
 use reqwest::{Client, Response, StatusCode, redirect};
@@ -215,7 +216,7 @@ impl TestApp {
     /// A webhook's signing secret, opened as Hookline opens it (it is stored sealed).
     pub async fn signing_secret(&self, webhook: i64) -> String {
         let keys = &self.state.keys;
-        hookline::db::webhooks::find(&self.state.store, keys, webhook)
+        hookline::db::webhooks::find(&self.state.store, keys, WebhookId::new(webhook))
             .await
             .unwrap()
             .expect("the webhook exists")
@@ -225,7 +226,7 @@ impl TestApp {
     /// A webhook's header values in order, opened as Hookline opens them.
     pub async fn header_values(&self, webhook: i64) -> Vec<String> {
         let keys = &self.state.keys;
-        hookline::db::webhooks::headers(&self.state.store, keys, webhook)
+        hookline::db::webhooks::headers(&self.state.store, keys, WebhookId::new(webhook))
             .await
             .unwrap()
             .into_iter()

@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::projects::{project, saved_id};
+use super::projects::project;
 use super::{invalid, refused, text};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::db::{self, projects::PhaseRow};
+use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PhaseDraft, PhaseInput};
 use crate::domain::{Right, Scope};
 use crate::services::projects::{self as service};
@@ -57,8 +58,8 @@ pub struct PhaseList {
 
 fn phase_out(p: PhaseRow) -> Phase {
     Phase {
-        id: p.id,
-        project_id: p.project_id,
+        id: p.id.get(),
+        project_id: p.project_id.get(),
         name: p.name,
         status: p.status,
         start_date: p.start_date,
@@ -79,7 +80,7 @@ fn phase_draft(r: &PhaseRequest) -> Result<PhaseDraft, ApiError> {
     .map_err(invalid)
 }
 
-async fn phase(state: &AppState, id: i64) -> Result<Phase, ApiError> {
+async fn phase(state: &AppState, id: PhaseId) -> Result<Phase, ApiError> {
     Ok(phase_out(
         db::projects::find_phase(&state.store, id)
             .await?
@@ -99,7 +100,7 @@ async fn phase(state: &AppState, id: i64) -> Result<Phase, ApiError> {
 pub async fn list_phases(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
     project(&state, *id).await?;
@@ -128,7 +129,7 @@ pub async fn list_phases(
 pub async fn create_phase(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     body: Result<web::Json<PhaseRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
@@ -137,7 +138,7 @@ pub async fn create_phase(
     let saved = service::create_phase(&state, &caller.actor(), *id, &draft)
         .await
         .map_err(refused)?;
-    let phase_id = saved_id(&saved);
+    let phase_id = saved.id();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/phases/{phase_id}")))
         .json(phase(&state, phase_id).await?))
@@ -155,7 +156,7 @@ pub async fn create_phase(
 pub async fn get_phase(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
     Ok(HttpResponse::Ok().json(phase(&state, *id).await?))
@@ -177,7 +178,7 @@ pub async fn get_phase(
 pub async fn update_phase(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
     body: Result<web::Json<PhaseRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
@@ -202,7 +203,7 @@ pub async fn update_phase(
 pub async fn delete_phase(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<PhaseId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
     service::delete_phase(&state, &caller.actor(), *id)

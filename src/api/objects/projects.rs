@@ -9,6 +9,7 @@ use super::{invalid, refused, text};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::db::{self, projects::ProjectRow};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{ProjectDraft, ProjectInput};
 use crate::domain::{Right, Scope};
 use crate::services::projects::{self as service, Saved};
@@ -70,12 +71,12 @@ pub struct ProjectList {
 
 fn project_out(p: ProjectRow) -> Project {
     Project {
-        id: p.id,
+        id: p.id.get(),
         code: p.code,
         name: p.name,
         description: p.description,
         status: p.status,
-        manager_id: p.manager_id,
+        manager_id: p.manager_id.map(UserId::get),
         start_date: p.start_date,
         finish_date: p.finish_date,
         budget: p.budget,
@@ -99,7 +100,7 @@ fn project_draft(r: &ProjectRequest) -> Result<ProjectDraft, ApiError> {
     .map_err(invalid)
 }
 
-pub(super) async fn project(state: &AppState, id: i64) -> Result<Project, ApiError> {
+pub(super) async fn project(state: &AppState, id: ProjectId) -> Result<Project, ApiError> {
     Ok(project_out(
         db::projects::find(&state.store, id)
             .await?
@@ -108,18 +109,12 @@ pub(super) async fn project(state: &AppState, id: i64) -> Result<Project, ApiErr
 }
 
 /// The project as a save left it: as written when it changed, else as stored.
-async fn saved_project(state: &AppState, saved: Saved) -> Result<Project, ApiError> {
+async fn saved_project(state: &AppState, saved: Saved<ProjectId>) -> Result<Project, ApiError> {
     match saved {
         Saved::Changed {
             project: Some(row), ..
         } => Ok(project_out(*row)),
-        other => project(state, saved_id(&other)).await,
-    }
-}
-
-pub(super) fn saved_id(saved: &Saved) -> i64 {
-    match saved {
-        Saved::Changed { id, .. } | Saved::Unchanged { id } => *id,
+        other => project(state, other.id()).await,
     }
 }
 
@@ -166,7 +161,7 @@ pub async fn create_project(
     let saved = service::create_project(&state, &caller.actor(), &draft)
         .await
         .map_err(refused)?;
-    let id = saved_id(&saved);
+    let id = saved.id();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/projects/{id}")))
         .json(saved_project(&state, saved).await?))
@@ -184,7 +179,7 @@ pub async fn create_project(
 pub async fn get_project(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
     Ok(HttpResponse::Ok().json(project(&state, *id).await?))
@@ -207,7 +202,7 @@ pub async fn get_project(
 pub async fn update_project(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     body: Result<web::Json<ProjectRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;
@@ -243,7 +238,7 @@ pub struct DeleteProjectQuery {
 pub async fn delete_project(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<ProjectId>,
     query: web::Query<DeleteProjectQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageProjects)?;

@@ -9,6 +9,7 @@ use super::{invalid, refused};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::db::{self};
+use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Right, Scope};
 use crate::services::accounts::{self, NewUserInput, UserInput};
 use crate::state::AppState;
@@ -51,17 +52,21 @@ pub struct UserList {
     pub data: Vec<User>,
 }
 
-async fn user(state: &AppState, id: i64) -> Result<User, ApiError> {
+async fn user(state: &AppState, id: UserId) -> Result<User, ApiError> {
     let u = db::users::find(&state.store, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(User {
-        role_ids: db::users::role_ids(&state.store, id).await?,
-        id: u.id,
+        role_ids: numbers(db::users::role_ids(&state.store, id).await?),
+        id: u.id.get(),
         email: u.email,
         display_name: u.display_name,
         active: u.active,
     })
+}
+
+fn numbers(roles: Vec<RoleId>) -> Vec<i64> {
+    roles.into_iter().map(RoleId::get).collect()
 }
 
 fn user_input(r: &UserRequest, e: &mut FieldErrors) -> Option<UserInput> {
@@ -70,7 +75,7 @@ fn user_input(r: &UserRequest, e: &mut FieldErrors) -> Option<UserInput> {
     Some(UserInput {
         email: email?,
         display_name: display_name?,
-        role_ids: r.role_ids.clone(),
+        role_ids: r.role_ids.iter().copied().map(RoleId::new).collect(),
     })
 }
 
@@ -89,8 +94,8 @@ pub async fn list_users(
     let mut data = Vec::new();
     for u in db::users::list_with_roles(&state.store).await? {
         data.push(User {
-            role_ids: db::users::role_ids(&state.store, u.id).await?,
-            id: u.id,
+            role_ids: numbers(db::users::role_ids(&state.store, u.id).await?),
+            id: u.id.get(),
             email: u.email,
             display_name: u.display_name,
             active: u.active,
@@ -155,7 +160,7 @@ pub async fn create_user(
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageUsers)?;
     Ok(HttpResponse::Ok().json(user(&state, *id).await?))
@@ -177,7 +182,7 @@ pub async fn get_user(
 pub async fn update_user(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     body: Result<web::Json<UserRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageUsers)?;
@@ -205,7 +210,7 @@ pub async fn update_user(
 pub async fn delete_user(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsWrite, Right::ManageUsers)?;
     accounts::delete_user(&state, &caller.actor(), *id)

@@ -11,6 +11,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::optional_json;
 use crate::db::{self};
 use crate::domain::delivery::Trigger;
+use crate::domain::ids::{ProjectId, UserId, WebhookId};
 use crate::domain::{Right, Scope};
 use crate::services::webhooks as service;
 use crate::state::AppState;
@@ -31,14 +32,14 @@ use crate::state::AppState;
 pub async fn test(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
     let request: TestRequest = optional_json(&body)?;
     let subject = service::test::Subject {
-        project: request.project_id,
-        user: request.user_id,
+        project: request.project_id.map(ProjectId::new),
+        user: request.user_id.map(UserId::new),
     };
     let attempt = service::test::test_stored(&state, &caller.actor(), *id, subject)
         .await
@@ -64,7 +65,7 @@ pub async fn test(
 pub async fn renew(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;

@@ -9,6 +9,7 @@ use super::{MAX_PER_PAGE, draft_of, load};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::db::{self, webhooks::Sort};
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::ListCriteria;
 use crate::domain::{Right, Scope};
 use crate::services::webhooks as service;
@@ -147,7 +148,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksRead, Right::ViewWebhooks)?;
     Ok(HttpResponse::Ok().json(load(&state, *id).await?.1))
@@ -171,7 +172,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     body: Result<web::Json<WebhookRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
@@ -209,7 +210,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::WebhooksWrite, Right::DeleteWebhook)?;
     service::delete(&state, &caller.actor(), *id).await?;

@@ -13,6 +13,7 @@ use crate::api::error::{ApiError, FieldError};
 use crate::db::{self, webhooks::WebhookRow};
 use crate::domain::FieldErrors;
 use crate::domain::catalogue::parse_event_types;
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{HeaderInput, WebhookDraft, WebhookInput};
 use crate::services::webhooks as service;
 use crate::state::AppState;
@@ -40,7 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/webhooks/{id}/renew").route(web::post().to(renew)));
 }
 
-pub(super) async fn load(state: &AppState, id: i64) -> Result<(WebhookRow, Webhook), ApiError> {
+pub(super) async fn load(
+    state: &AppState,
+    id: WebhookId,
+) -> Result<(WebhookRow, Webhook), ApiError> {
     let row = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -7,6 +7,7 @@ use crate::api::timestamp;
 use crate::db::{webhooks::HeaderRow, webhooks::WebhookRow};
 use crate::domain::catalogue::event_types_of;
 use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::ids::{ProjectFilterId, ProjectId, UserId};
 use crate::domain::webhook::{Mode, Standing};
 
 /// A header the webhook sends. A secret's value is never returned.
@@ -253,7 +254,7 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Web
             .map(str::to_owned)
             .collect(),
         last_execution_at: row.last_execution_at.map(timestamp),
-        id: row.id,
+        id: row.id.get(),
         version: row.version,
         wording: row.wording,
         description: row.description,
@@ -263,9 +264,9 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Web
         body: row.body,
         synchronous: row.synchronous,
         transaction: row.in_transaction,
-        project_filter_id: row.project_filter_id,
-        initiating_user_id: row.initiator_user_id,
-        project_id: row.project_id,
+        project_filter_id: row.project_filter_id.map(ProjectFilterId::get),
+        initiating_user_id: row.initiator_user_id.map(UserId::get),
+        project_id: row.project_id.map(ProjectId::get),
         exclude_payload: row.exclude_payload,
         values_as_strings: row.values_as_strings,
         second_label: row.second_label,

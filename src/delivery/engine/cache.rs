@@ -8,6 +8,7 @@ use crate::db::Store;
 
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self};
+use crate::domain::ids::WebhookId;
 use crate::sealing::Keyring;
 
 pub type WebhookRows = Option<(Arc<WebhookRow>, Arc<Vec<HeaderRow>>)>;
@@ -16,7 +17,7 @@ pub type WebhookRows = Option<(Arc<WebhookRow>, Arc<Vec<HeaderRow>>)>;
 /// one that does not exist), filled as deliveries need them and dropped when it moves.
 #[derive(Default)]
 pub(super) struct WebhookCache {
-    at: Mutex<(Option<i64>, HashMap<i64, WebhookRows>)>,
+    at: Mutex<(Option<i64>, HashMap<WebhookId, WebhookRows>)>,
 }
 
 impl WebhookCache {
@@ -27,8 +28,8 @@ impl WebhookCache {
         pool: &Store,
         keys: &Keyring,
         version: i64,
-        ids: &[i64],
-    ) -> sqlx::Result<(i64, HashMap<i64, WebhookRows>)> {
+        ids: &[WebhookId],
+    ) -> sqlx::Result<(i64, HashMap<WebhookId, WebhookRows>)> {
         {
             let at = self.at.lock().expect("webhook cache lock");
             if let Some(v) = at.0
@@ -40,7 +41,7 @@ impl WebhookCache {
         }
         let (committed, mut webhooks, mut headers) =
             db::webhooks::committed_many(pool, keys, ids).await?;
-        let found: HashMap<i64, WebhookRows> = ids
+        let found: HashMap<WebhookId, WebhookRows> = ids
             .iter()
             .map(|id| {
                 let rows = webhooks.remove(id).map(|w| {

@@ -5,10 +5,11 @@ use super::{Deliverer, Handed, Keep, Rows, WebhookRows};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 use crate::delivery::call::Attempt;
 use crate::domain::delivery::Trigger;
+use crate::domain::ids::{DeliveryId, WebhookId};
 
 impl Deliverer {
     /// Makes the call of a synchronous delivery its change left queued.
-    pub async fn deliver_now(&self, id: i64) -> anyhow::Result<Option<Attempt>> {
+    pub async fn deliver_now(&self, id: DeliveryId) -> anyhow::Result<Option<Attempt>> {
         match db::deliveries::claim_one(&self.store, id, db::now_ms(), self.lease_ms()).await? {
             Some(c) => Ok(self.attempt(c, Trigger::Synchronous, Keep::Soon).await?),
             None => Ok(None),
@@ -18,7 +19,10 @@ impl Deliverer {
     /// Retry now: one attempt by hand, whatever the schedule, in the object's order. It does
     /// not use up a scheduled attempt: should it fail, the delivery keeps its place (its
     /// next retry, or dead). The workers are woken after it, for the deliveries behind it.
-    pub async fn retry_now(&self, id: i64) -> anyhow::Result<Result<Option<Attempt>, NotClaimed>> {
+    pub async fn retry_now(
+        &self,
+        id: DeliveryId,
+    ) -> anyhow::Result<Result<Option<Attempt>, NotClaimed>> {
         let now = db::now_ms();
         let claimed =
             match db::deliveries::claim_manual(&self.store, id, now, self.lease_ms()).await? {
@@ -34,7 +38,11 @@ impl Deliverer {
 
     /// A webhook and its headers as of counter `version`, from the cache; None when the
     /// committed state has not reached that counter yet (the caller reads them itself).
-    pub async fn webhook_at(&self, version: i64, id: i64) -> sqlx::Result<Option<WebhookRows>> {
+    pub async fn webhook_at(
+        &self,
+        version: i64,
+        id: WebhookId,
+    ) -> sqlx::Result<Option<WebhookRows>> {
         let (at, mut found) = self
             .webhooks
             .get(&self.store, &self.keys, version, &[id])

@@ -25,6 +25,7 @@ use crate::config::Settings;
 use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::db::{self, deliveries::Claimed};
+use crate::domain::ids::DeliveryId;
 use crate::sealing::Keyring;
 use cache::WebhookCache;
 pub use cache::WebhookRows;
@@ -46,7 +47,7 @@ pub struct Deliverer {
     settings: Arc<Settings>,
     wakeup: Notify,
     permits: Arc<Semaphore>,
-    in_flight: Mutex<HashSet<i64>>,
+    in_flight: Mutex<HashSet<DeliveryId>>,
     /// Whether due deliveries wait behind earlier ones of the same objects.
     blocked: AtomicBool,
     /// Where committed changes hand their claimed deliveries while the background loop runs.
@@ -111,7 +112,7 @@ impl Deliverer {
 }
 
 /// Returns claimed deliveries that will not be sent now to the queue.
-async fn give_back(store: &Store, ids: Vec<i64>) {
+async fn give_back(store: &Store, ids: Vec<DeliveryId>) {
     if ids.is_empty() {
         return;
     }
@@ -134,7 +135,7 @@ pub struct Handed {
 }
 
 impl Handed {
-    fn ids(&self) -> Vec<i64> {
+    fn ids(&self) -> Vec<DeliveryId> {
         self.deliveries.iter().map(|c| c.id).collect()
     }
 }

@@ -15,6 +15,7 @@ use crate::delivery::call::Attempt;
 use crate::delivery::policy::{Decision, decide};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::{DeliveryStatus, FailureKind, Trigger};
+use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 
 impl Deliverer {
     /// Records attempts and their outcomes, however many, in one transaction and a handful
@@ -33,7 +34,7 @@ impl Deliverer {
             )?);
         }
         let mut delivered = Vec::new();
-        let mut statuses: HashMap<i64, (i64, i64)> = HashMap::new();
+        let mut statuses: HashMap<WebhookId, (i64, i64)> = HashMap::new();
         let mut tx = pool.begin_write().await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
@@ -126,7 +127,7 @@ impl Deliverer {
                 db::app_log::log(&mut tx, &entry, now).await?;
             }
         }
-        let latest: Vec<(i64, i64, i64)> = statuses
+        let latest: Vec<(WebhookId, i64, i64)> = statuses
             .into_iter()
             .map(|(webhook, (at, status))| (webhook, at, status))
             .collect();
@@ -179,8 +180,8 @@ pub(super) struct Finished {
 
 /// An attempt as the database records it (secret header values masked).
 pub fn new_attempt<'a>(
-    delivery: Option<i64>,
-    webhook_id: i64,
+    delivery: Option<DeliveryId>,
+    webhook_id: WebhookId,
     attempt_no: i64,
     trigger: Trigger,
     started: i64,
@@ -212,13 +213,13 @@ pub fn new_attempt<'a>(
 /// Records an attempt (secret header values masked).
 pub async fn insert_attempt(
     tx: &mut db::Tx,
-    delivery: Option<i64>,
-    webhook_id: i64,
+    delivery: Option<DeliveryId>,
+    webhook_id: WebhookId,
     attempt_no: i64,
     trigger: Trigger,
     started: i64,
     a: &Attempt,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<AttemptId> {
     let new = new_attempt(delivery, webhook_id, attempt_no, trigger, started, a)?;
     Ok(db::attempts::insert_attempt(tx, &new).await?)
 }

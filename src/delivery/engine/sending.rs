@@ -8,6 +8,7 @@ use super::{Deliverer, Finished, Handed, Rows};
 use crate::db::events::EventRow;
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::delivery::{DeliveryStatus, Trigger};
+use crate::domain::ids::{EventRowId, WebhookId};
 
 impl Deliverer {
     /// Claimed deliveries with what sending them needs: their events read in one query,
@@ -16,15 +17,16 @@ impl Deliverer {
         &self,
         claimed: Vec<Claimed>,
     ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
-        let event_ids: Vec<i64> = claimed.iter().map(|c| c.event_id).collect();
-        let events: HashMap<i64, Arc<EventRow>> = db::events::find_many(&self.store, &event_ids)
-            .await?
-            .into_iter()
-            .map(|(id, e)| (id, Arc::new(e)))
-            .collect();
+        let event_ids: Vec<EventRowId> = claimed.iter().map(|c| c.event_id).collect();
+        let events: HashMap<EventRowId, Arc<EventRow>> =
+            db::events::find_many(&self.store, &event_ids)
+                .await?
+                .into_iter()
+                .map(|(id, e)| (id, Arc::new(e)))
+                .collect();
         // Grouped by event, in the order claimed (the oldest first).
         let mut by_event: Vec<Handed> = Vec::new();
-        let mut slot: HashMap<i64, usize> = HashMap::new();
+        let mut slot: HashMap<EventRowId, usize> = HashMap::new();
         let mut orphans = Vec::new();
         for c in claimed {
             let Some(event) = events.get(&c.event_id) else {
@@ -50,7 +52,7 @@ impl Deliverer {
         &self,
         batch: Vec<Handed>,
     ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
-        let mut ids: Vec<i64> = batch
+        let mut ids: Vec<WebhookId> = batch
             .iter()
             .flat_map(|h| h.deliveries.iter().map(|c| c.webhook_id))
             .collect();

@@ -156,7 +156,7 @@ impl Deliverer {
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::error!(delivery_id = id, error = %e, "delivery attempt failed")
+                        tracing::error!(delivery_id = %id, error = %e, "delivery attempt failed")
                     }
                 }
                 me.in_flight.lock().expect("in-flight lock").remove(&id);
@@ -190,7 +190,7 @@ impl Deliverer {
         .await;
         if finished.is_err() {
             tasks.abort_all();
-            let left: Vec<i64> = self
+            let left: Vec<crate::domain::ids::DeliveryId> = self
                 .in_flight
                 .lock()
                 .expect("in-flight lock")

@@ -99,7 +99,10 @@ pub(super) fn parse_second_label(
     Ok(Some(value))
 }
 
-pub(super) fn parse_optional_id(input: &str, message: &str) -> Result<Option<i64>, String> {
+pub(super) fn parse_optional_id<T: std::str::FromStr>(
+    input: &str,
+    message: &str,
+) -> Result<Option<T>, String> {
     match input.trim() {
         "" => Ok(None),
         v => v.parse().map(Some).map_err(|_| message.to_owned()),

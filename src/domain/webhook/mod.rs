@@ -21,6 +21,7 @@ pub use standing::Standing;
 pub use verb::Verb;
 
 use super::FieldErrors;
+use super::ids::{ProjectFilterId, ProjectId, UserId};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use fields::{
     one_line, parse_body, parse_event, parse_excluded, parse_expiry, parse_optional_id,
@@ -38,7 +39,7 @@ pub struct EventFilter {
     pub action: ActionFilter,
     pub object: ObjectType,
     /// A saved project filter; None is All projects.
-    pub project_filter: Option<i64>,
+    pub project_filter: Option<ProjectFilterId>,
 }
 
 /// The raw fields, as typed in the form or sent to the API.
@@ -73,7 +74,7 @@ pub struct Rules<'a> {
     pub second_language: Option<&'a str>,
     pub today: NaiveDate,
     /// Project filters the user may pick.
-    pub project_filters: &'a [i64],
+    pub project_filters: &'a [ProjectFilterId],
     /// The last day stored for the webhook being modified: kept as it is, it may be in the
     /// past (an expired webhook's other fields can still be saved).
     pub kept_expiry: Option<NaiveDate>,
@@ -91,11 +92,11 @@ pub struct WebhookDraft {
     pub mode: Mode,
     pub event: EventFilter,
     pub second_label: Option<String>,
-    pub initiator_user: Option<i64>,
+    pub initiator_user: Option<UserId>,
     pub excluded_fields: Vec<String>,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
 }
 

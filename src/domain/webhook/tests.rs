@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::domain::catalogue::ObjectType;
+use crate::domain::ids::ProjectFilterId;
 
 fn input() -> WebhookInput {
     WebhookInput {
@@ -18,12 +19,14 @@ fn input() -> WebhookInput {
     }
 }
 
+const KNOWN_FILTERS: &[ProjectFilterId] = &[ProjectFilterId::new(7)];
+
 fn rules() -> Rules<'static> {
     Rules {
         https_only: false,
         second_language: None,
         today: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        project_filters: &[7],
+        project_filters: KNOWN_FILTERS,
         kept_expiry: None,
     }
 }
@@ -142,7 +145,7 @@ fn project_filters_fit_the_object() {
             .unwrap()
             .event
             .project_filter,
-        Some(7)
+        Some(ProjectFilterId::new(7))
     );
     let unknown = WebhookInput {
         project_filter: "8".into(),

@@ -7,6 +7,7 @@ use super::ServiceError;
 use crate::db::webhooks::{HeaderRow, WebhookFields};
 use crate::db::{self, Tx};
 use crate::domain::catalogue::{Narrowing, event_label};
+use crate::domain::ids::WebhookId;
 use crate::services::Actor;
 
 pub const MASK: &str = "••••••••";
@@ -162,7 +163,7 @@ impl Snapshot {
 pub async fn record(
     tx: &mut Tx,
     actor: &Actor,
-    webhook_id: i64,
+    webhook_id: WebhookId,
     action: &str,
     wording: &str,
     changes: &[Change],

@@ -8,6 +8,7 @@ use super::{Actor, ServiceError};
 use crate::db::webhooks::{HeaderRow, WebhookFields, WebhookRow};
 use crate::db::{self, Tx};
 use crate::domain::FieldErrors;
+use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{HeaderDraft, WebhookDraft, WebhookUrl};
 use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
@@ -20,7 +21,7 @@ const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since 
 /// The rules a webhook is checked against, for a user who may pick `project_filters`.
 pub fn rules<'a>(
     state: &'a AppState,
-    project_filters: &'a [i64],
+    project_filters: &'a [ProjectFilterId],
 ) -> crate::domain::webhook::Rules<'a> {
     crate::domain::webhook::Rules {
         https_only: state.settings.require_https,
@@ -35,7 +36,7 @@ pub fn rules<'a>(
 /// stay as it is even once past.
 pub fn rules_for_update<'a>(
     state: &'a AppState,
-    project_filters: &'a [i64],
+    project_filters: &'a [ProjectFilterId],
     stored_expiry: Option<&str>,
 ) -> crate::domain::webhook::Rules<'a> {
     crate::domain::webhook::Rules {
@@ -49,7 +50,10 @@ pub fn rules_for_update<'a>(
 pub const RENEW_DAYS: u64 = 90;
 
 /// The project filters a user may pick: their own and the public ones.
-pub async fn visible_filter_ids(state: &AppState, user_id: i64) -> sqlx::Result<Vec<i64>> {
+pub async fn visible_filter_ids(
+    state: &AppState,
+    user_id: UserId,
+) -> sqlx::Result<Vec<ProjectFilterId>> {
     Ok(db::project_filters::visible_to(&state.store, user_id)
         .await?
         .iter()
@@ -89,7 +93,7 @@ pub async fn create(
     state: &AppState,
     actor: &Actor,
     draft: WebhookDraft,
-) -> Result<i64, ServiceError> {
+) -> Result<WebhookId, ServiceError> {
     let headers = resolve_headers(&draft.headers, &[], false)?;
     let mut tx = state.store.begin_write().await?;
     check_references(&mut tx, &draft).await?;
@@ -110,7 +114,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(webhook_id = id, "webhook created");
+    tracing::info!(webhook_id = %id, "webhook created");
     Ok(id)
 }
 
@@ -119,7 +123,7 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: WebhookId,
     version: i64,
     draft: WebhookDraft,
 ) -> Result<bool, ServiceError> {
@@ -158,11 +162,15 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(webhook_id = id, "webhook modified");
+    tracing::info!(webhook_id = %id, "webhook modified");
     Ok(true)
 }
 
-pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, ServiceError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    id: WebhookId,
+) -> Result<String, ServiceError> {
     let mut tx = state.store.begin_write().await?;
     let old = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
@@ -183,7 +191,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, 
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(webhook_id = id, "webhook deleted");
+    tracing::info!(webhook_id = %id, "webhook deleted");
     Ok(old.wording)
 }
 
@@ -206,7 +214,7 @@ pub async fn delete_all(state: &AppState, actor: &Actor) -> Result<u64, ServiceE
 pub async fn renew(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: WebhookId,
     until: Option<chrono::NaiveDate>,
     explicit: bool,
 ) -> Result<(), ServiceError> {
@@ -232,7 +240,7 @@ pub async fn renew(
     }
     history::record(&mut tx, actor, id, "modified", &old.wording, &changes, now).await?;
     tx.commit().await?;
-    tracing::info!(webhook_id = id, "webhook renewed");
+    tracing::info!(webhook_id = %id, "webhook renewed");
     Ok(())
 }
 
@@ -262,13 +270,13 @@ pub fn stored_input(
         in_transaction: row.in_transaction,
         event_action: row.event_action.clone(),
         event_object: row.event_object.clone(),
-        project_filter: id(row.project_filter_id),
+        project_filter: id(row.project_filter_id.map(ProjectFilterId::get)),
         second_label: row.second_label.clone().unwrap_or_default(),
-        initiator_user: id(row.initiator_user_id),
+        initiator_user: id(row.initiator_user_id.map(UserId::get)),
         excluded_fields: row.excluded_fields.clone(),
         exclude_payload: row.exclude_payload,
         valid_until: row.valid_until.clone().unwrap_or_default(),
-        project: id(row.project_id),
+        project: id(row.project_id.map(ProjectId::get)),
         values_as_strings: row.values_as_strings,
     }
 }
@@ -382,7 +390,11 @@ async fn check_references(tx: &mut Tx, draft: &WebhookDraft) -> Result<(), Servi
 
 /// A new signing secret; the previous one keeps signing beside it for 24 hours, so that
 /// receivers can switch without losing a request.
-pub async fn rotate_secret(state: &AppState, actor: &Actor, id: i64) -> Result<(), ServiceError> {
+pub async fn rotate_secret(
+    state: &AppState,
+    actor: &Actor,
+    id: WebhookId,
+) -> Result<(), ServiceError> {
     const OVERLAP_MS: i64 = 24 * 3600 * 1000;
     let mut tx = state.store.begin_write().await?;
     let w = db::webhooks::find(&mut tx, &state.keys, id)

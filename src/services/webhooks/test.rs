@@ -10,6 +10,7 @@ use crate::delivery::engine::insert_attempt;
 use crate::domain::catalogue::event_type;
 use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::delivery::Trigger;
+use crate::domain::ids::{EventRowId, ProjectFilterId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{WebhookDraft, WebhookUrl};
 use crate::services::Actor;
 use crate::state::AppState;
@@ -21,8 +22,8 @@ const CHOOSE_USER: &str = "Choose a user to test with.";
 /// webhooks: the tester when none is chosen).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Subject {
-    pub project: Option<i64>,
-    pub user: Option<i64>,
+    pub project: Option<ProjectId>,
+    pub user: Option<UserId>,
 }
 
 /// The object the test speaks of, as an event would carry it.
@@ -47,7 +48,7 @@ async fn sample(
             let p = db::projects::find(&state.store, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
                 .await?
                 .ok_or_else(|| field(CHOOSE_PROJECT))?;
-            Ok((p.id, None, p.attributes(), p.change_version, None))
+            Ok((p.id.get(), None, p.attributes(), p.change_version, None))
         }
         ObjectType::Phase => {
             let p = db::projects::find(&state.store, project.ok_or_else(|| field(CHOOSE_PROJECT))?)
@@ -61,8 +62,8 @@ async fn sample(
             let parent =
                 serde_json::json!({"id": p.id, "code": p.code, "name": p.name}).to_string();
             Ok((
-                phase.id,
-                Some(("project".to_owned(), p.id)),
+                phase.id.get(),
+                Some(("project".to_owned(), p.id.get())),
                 phase.attributes(),
                 phase.change_version,
                 Some(parent),
@@ -75,7 +76,7 @@ async fn sample(
             let found = db::users::attributes(&mut tx, id).await?;
             tx.rollback().await?;
             let (attributes, version) = found.ok_or_else(|| user_field(CHOOSE_USER))?;
-            Ok((id, None, attributes, version, None))
+            Ok((id.get(), None, attributes, version, None))
         }
     }
 }
@@ -84,7 +85,7 @@ pub async fn test(
     state: &AppState,
     actor: &Actor,
     draft: &WebhookDraft,
-    stored_id: Option<i64>,
+    stored_id: Option<WebhookId>,
     subject: Subject,
 ) -> Result<Attempt, ServiceError> {
     let project = subject.project;
@@ -115,7 +116,7 @@ pub async fn test(
     let json = serde_json::Value::Object(attributes).to_string();
     let now = db::now_ms();
     let event = EventRow {
-        id: 0,
+        id: EventRowId::new(0),
         event_id: crate::random::sortable_id("evt_", now),
         event_type: event_type(draft.event.object, action),
         object_type: draft.event.object.code().to_owned(),
@@ -158,7 +159,7 @@ pub async fn test(
 pub async fn test_stored(
     state: &AppState,
     actor: &Actor,
-    id: i64,
+    id: WebhookId,
     subject: Subject,
 ) -> Result<Attempt, ServiceError> {
     let row = db::webhooks::find(&state.store, &state.keys, id)
@@ -168,7 +169,7 @@ pub async fn test_stored(
     let mut input = super::stored_input(&row, &headers);
     // An expired webhook can still be tested; its expiry is not what a test checks.
     input.valid_until.clear();
-    let filters: Vec<i64> = row.project_filter_id.into_iter().collect();
+    let filters: Vec<ProjectFilterId> = row.project_filter_id.into_iter().collect();
     // What was saved passed the rules of its day; a test only needs the draft back.
     let rules = crate::domain::webhook::Rules {
         https_only: false,
@@ -183,7 +184,7 @@ pub async fn test_stored(
 fn sample_webhook(draft: &WebhookDraft, excluded: &str, stored: Option<&WebhookRow>) -> WebhookRow {
     let f = fields(draft, excluded);
     WebhookRow {
-        id: stored.map_or(0, |w| w.id),
+        id: stored.map_or(WebhookId::new(0), |w| w.id),
         wording: f.wording.to_owned(),
         description: f.description.to_owned(),
         active: f.active,

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use super::form::{View, WebhookForm, render};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::ids::{ProjectId, UserId, WebhookId};
 use crate::domain::webhook::WebhookDraft;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
@@ -26,7 +27,7 @@ pub async fn test(
         return Err(AppError::Forbidden(Right::ModifyWebhook));
     }
     let form = form.normalised();
-    let id = form.id.trim().parse::<i64>().ok();
+    let id = form.id.parse::<WebhookId>().ok();
     let can_save = if id.is_some() {
         user.can(Right::ModifyWebhook)
     } else {
@@ -75,8 +76,8 @@ pub async fn test(
         }
     };
     let subject = service::test::Subject {
-        project: form.test_project.trim().parse::<i64>().ok(),
-        user: form.test_user.trim().parse::<i64>().ok(),
+        project: form.test_project.parse::<ProjectId>().ok(),
+        user: form.test_user.parse::<UserId>().ok(),
     };
     match service::test::test(&state, &crate::web::actor(&user), &draft, id, subject).await {
         Ok(attempt) => {
@@ -120,7 +121,7 @@ pub async fn rotate_secret(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ModifyWebhook)?;
@@ -137,7 +138,7 @@ pub async fn renew(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ModifyWebhook)?;

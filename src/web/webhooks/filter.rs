@@ -9,6 +9,7 @@ use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self, list_filters::SavedFilter};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::ids::{ListFilterId, UserId};
 use crate::domain::webhook::ListCriteria;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
@@ -33,11 +34,11 @@ pub struct FilterForm {
 struct FilterPage {
     chrome: Chrome,
     /// The saved filter being modified; None for the criteria of the list.
-    editing: Option<i64>,
+    editing: Option<ListFilterId>,
     form: FilterForm,
     saved: Vec<SavedFilter>,
-    active_id: Option<i64>,
-    me: i64,
+    active_id: Option<ListFilterId>,
+    me: UserId,
     errors: FieldErrors,
     objects: [ObjectType; 3],
     actions: [ActionFilter; 4],
@@ -83,7 +84,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ListFilterId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let saved = db::list_filters::find_visible(&state.store, user.id, *id)
@@ -143,7 +144,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ListFilterId>,
     CsrfForm(form): CsrfForm<FilterForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
@@ -247,7 +248,7 @@ pub async fn select(
     CsrfForm(form): CsrfForm<SelectForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let id: i64 = form
+    let id: ListFilterId = form
         .filter_id
         .trim()
         .parse()
@@ -273,7 +274,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<ListFilterId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
@@ -286,8 +287,8 @@ pub async fn delete(
 
 /// Which saved filter the page modifies, if any, and which one is active.
 struct Page {
-    editing: Option<i64>,
-    active_id: Option<i64>,
+    editing: Option<ListFilterId>,
+    active_id: Option<ListFilterId>,
 }
 
 async fn render(

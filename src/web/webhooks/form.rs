@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::{CurrentUser, TypedSession};
 use crate::db::{self, webhooks::HeaderRow};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::ids::WebhookId;
 use crate::domain::template::placeholders;
 use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
 use crate::domain::{FieldErrors, Right};
@@ -211,7 +212,7 @@ pub struct Choice {
 #[template(path = "webhooks/form.html")]
 struct FormPage {
     chrome: Chrome,
-    id: Option<i64>,
+    id: Option<WebhookId>,
     form: WebhookForm,
     headers: Vec<HeaderView>,
     errors: FieldErrors,
@@ -242,7 +243,7 @@ struct FormPage {
 }
 
 pub(super) struct View {
-    pub(super) id: Option<i64>,
+    pub(super) id: Option<WebhookId>,
     pub(super) can_save: bool,
     pub(super) can_delete: bool,
     pub(super) test_message: Option<String>,
@@ -385,7 +386,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let row = db::webhooks::find(&state.store, &state.keys, *id)

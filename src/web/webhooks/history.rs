@@ -7,6 +7,7 @@ use askama::Template;
 use crate::auth::{CurrentUser, TypedSession};
 use crate::db;
 use crate::domain::Right;
+use crate::domain::ids::WebhookId;
 use crate::error::AppError;
 use crate::services::webhooks::history::{Change, parse_changes};
 use crate::state::AppState;
@@ -23,7 +24,7 @@ pub struct Entry {
 #[template(path = "webhooks/history.html")]
 struct HistoryPage {
     chrome: Chrome,
-    id: i64,
+    id: WebhookId,
     wording: String,
     exists: bool,
     entries: Vec<Entry>,
@@ -33,7 +34,7 @@ pub async fn show(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let id = id.into_inner();

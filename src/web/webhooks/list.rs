@@ -10,6 +10,7 @@ use crate::auth::current_user::current_user_with_list;
 use crate::db::webhooks::Sort;
 use crate::domain::Right;
 use crate::domain::catalogue::{Narrowing, event_label};
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{ListCriteria, Standing};
 use crate::error::AppError;
 use crate::services::webhook_list::PageRow;
@@ -27,7 +28,7 @@ pub struct ListQuery {
 }
 
 pub struct Item {
-    pub id: i64,
+    pub id: WebhookId,
     pub wording: String,
     pub status: (&'static str, &'static str),
     pub event: String,

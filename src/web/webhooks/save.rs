@@ -7,6 +7,7 @@ use super::form::{View, WebhookForm, render};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::db::{self};
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::WebhookDraft;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
@@ -65,7 +66,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ModifyWebhook)?;
@@ -124,7 +125,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
-    id: web::Path<i64>,
+    id: web::Path<WebhookId>,
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::DeleteWebhook)?;
