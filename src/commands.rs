@@ -13,7 +13,7 @@ use crate::services::accounts::{self, NewUserInput, UserInput};
 use crate::services::audit::{ChainCheck, verify};
 use crate::services::{ServiceError, secret_keys, seed};
 use crate::state::AppState;
-use crate::{db, random};
+use crate::{random, services};
 
 async fn state(settings: Settings) -> anyhow::Result<AppState> {
     AppState::open(settings).await
@@ -73,7 +73,7 @@ async fn add_user(
     let display_name = DisplayName::parse(name).map_err(|e| anyhow!(e))?;
     let mut role_ids = Vec::new();
     for role in roles {
-        let found = db::roles::find_by_name(&state.store, role).await?;
+        let found = services::roles::role_named(state, role).await?;
         role_ids.push(
             found
                 .ok_or_else(|| anyhow!("no role is named {role:?}"))?
@@ -127,7 +127,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
             expires_on,
         } => {
             let email = Email::parse(&user).map_err(|e| anyhow!(e))?;
-            let found = db::users::find_by_email(&state.store, email.as_ref())
+            let found = services::accounts::user_by_email(&state, &email)
                 .await?
                 .ok_or_else(|| anyhow!("no user has the email {email}"))?;
             let input = TokenInput {
@@ -226,7 +226,7 @@ pub async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Resul
         bail!("{} exists already: name a new file", file.display());
     }
     let state = state(settings).await?;
-    db::backup(&state.store, file).await?;
+    services::backup::write(&state, file).await?;
     println!(
         "Backup written to {}. Its secrets are sealed: keep the key ({:?}) too, stored apart from the backup.",
         file.display(),

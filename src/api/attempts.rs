@@ -8,13 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
-use crate::db::attempts::AttemptRow;
-use crate::db::deliveries::NotClaimed;
-use crate::db::{self, deliveries::DeliveryRow};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::{Right, Scope};
+use crate::services::deliveries::{self as service, AttemptRow, DeliveryRow, NotClaimed};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -183,16 +181,11 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest("limit is between 1 and 500.".into()));
     }
-    let data = db::deliveries::list(
-        &state.store,
-        filter,
-        query.webhook_id.map(WebhookId::new),
-        i64::from(limit),
-    )
-    .await?
-    .into_iter()
-    .map(delivery_out)
-    .collect();
+    let data = service::deliveries(&state, filter, query.webhook_id.map(WebhookId::new), limit)
+        .await?
+        .into_iter()
+        .map(delivery_out)
+        .collect();
     Ok(HttpResponse::Ok().json(DeliveryList { data }))
 }
 
@@ -212,14 +205,8 @@ pub async fn get(
     id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
-    let d = db::deliveries::find(&state.store, *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let attempt_log = db::attempts::attempts(&state.store, d.id)
-        .await?
-        .into_iter()
-        .map(AttemptOut::from)
-        .collect();
+    let (d, attempts) = service::delivery(&state, *id).await?;
+    let attempt_log = attempts.into_iter().map(AttemptOut::from).collect();
     Ok(HttpResponse::Ok().json(DeliveryDetail {
         delivery: delivery_out(d),
         attempt_log,
@@ -245,8 +232,8 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesWrite, Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    let started = db::now_ms();
-    match state.deliverer.retry_now(id).await? {
+    let started = crate::clock::now_ms();
+    match service::retry_now(&state, id).await? {
         Ok(Some(a)) => {
             Ok(HttpResponse::Ok().json(AttemptOut::from(a.as_row(Trigger::Manual, started))))
         }

@@ -6,13 +6,8 @@ pub mod password;
 pub mod session;
 
 pub use csrf::CsrfForm;
-pub use current_user::{CurrentUser, SignedIn};
+pub use current_user::CurrentUser;
 pub use password::Passwords;
 pub use session::TypedSession;
 
-use sha2::{Digest, Sha256};
-
-/// What the database keeps of a session token.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+pub use crate::services::sessions::{SignedIn, token_hash};

@@ -16,7 +16,8 @@ use crate::domain::ids::{
     AttemptId, DeliveryId, EventRowId, ListFilterId, PhaseId, ProjectFilterId, ProjectId, RoleId,
     TokenId, UserId, WebhookId,
 };
-use crate::domain::webhook::{Mode, Verb};
+use crate::domain::project_filter::ProjectCriteria;
+use crate::domain::webhook::{ListCriteria, Mode, Verb};
 
 macro_rules! stored_as_code {
     ($($t:ty),* $(,)?) => {$(
@@ -114,3 +115,41 @@ stored_as_number!(
     ProjectFilterId,
     ListFilterId,
 );
+
+/// Criteria are stored as the JSON Hookline wrote; anything else is a decoding error.
+macro_rules! stored_as_json {
+    ($($t:ty),* $(,)?) => {$(
+        impl<DB: Database> Type<DB> for $t
+        where
+            String: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $t
+        where
+            String: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <String as Encode<'q, DB>>::encode(serde_json::to_string(self)?, buf)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $t
+        where
+            &'r str: Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                Ok(serde_json::from_str(<&'r str as Decode<'r, DB>>::decode(value)?)?)
+            }
+        }
+    )*};
+}
+
+stored_as_json!(ProjectCriteria, ListCriteria);

@@ -2,6 +2,7 @@
 
 use super::Store;
 use crate::domain::ids::{ListFilterId, UserId};
+use crate::domain::webhook::ListCriteria;
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -11,7 +12,7 @@ pub struct SavedFilter {
     pub owner_name: String,
     pub name: String,
     pub public: bool,
-    pub criteria: String,
+    pub criteria: ListCriteria,
 }
 
 /// The user's own filters and everyone's public ones.
@@ -48,7 +49,7 @@ pub async fn insert(
     owner_id: UserId,
     name: &str,
     public: bool,
-    criteria: &str,
+    criteria: &ListCriteria,
 ) -> sqlx::Result<ListFilterId> {
     sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
         .bind(owner_id)
@@ -67,7 +68,7 @@ pub async fn update_own(
     id: ListFilterId,
     name: &str,
     public: bool,
-    criteria: &str,
+    criteria: &ListCriteria,
 ) -> sqlx::Result<bool> {
     let mut tx = store.begin_write().await?;
     let done = sqlx::query(
@@ -114,7 +115,7 @@ pub async fn delete_own(store: &Store, owner_id: UserId, id: ListFilterId) -> sq
 pub struct ActiveFilter {
     pub filter_id: Option<ListFilterId>,
     pub name: Option<String>,
-    pub criteria: String,
+    pub criteria: ListCriteria,
 }
 
 pub async fn active(store: &Store, user_id: UserId) -> sqlx::Result<Option<ActiveFilter>> {
@@ -131,7 +132,7 @@ pub async fn set_active(
     store: &Store,
     user_id: UserId,
     filter_id: Option<ListFilterId>,
-    criteria: &str,
+    criteria: &ListCriteria,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES (?1, ?2, ?3)
@@ -160,5 +161,5 @@ pub struct ListState {
     #[sqlx(flatten)]
     pub generations: super::webhooks::Generations,
     pub filter_name: Option<String>,
-    pub criteria: Option<String>,
+    pub criteria: Option<ListCriteria>,
 }

@@ -120,7 +120,4 @@ pub async fn checkpoint(store: &Store) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Milliseconds since the Unix epoch: how every time is stored.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use crate::clock::now_ms;

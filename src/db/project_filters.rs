@@ -2,6 +2,7 @@
 
 use super::{Source, Store};
 use crate::domain::ids::{ProjectFilterId, UserId};
+use crate::domain::project_filter::ProjectCriteria;
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -11,7 +12,7 @@ pub struct ProjectFilterRow {
     pub owner_name: String,
     pub name: String,
     pub public: bool,
-    pub criteria: String,
+    pub criteria: ProjectCriteria,
 }
 
 const SELECT: &str =
@@ -42,7 +43,7 @@ pub async fn insert(
     owner_id: UserId,
     name: &str,
     public: bool,
-    criteria: &str,
+    criteria: &ProjectCriteria,
 ) -> sqlx::Result<ProjectFilterId> {
     sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
         .bind(owner_id)
@@ -59,7 +60,7 @@ pub async fn update_own(
     id: ProjectFilterId,
     name: &str,
     public: bool,
-    criteria: &str,
+    criteria: &ProjectCriteria,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE project_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",

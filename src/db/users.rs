@@ -155,6 +155,13 @@ pub async fn role_ids(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Resul
         .await
 }
 
+/// Every user's roles, by user: one query for a whole list.
+pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
+    sqlx::query_as("SELECT user_id, role_id FROM user_roles ORDER BY user_id, role_id")
+        .fetch_all(store.pool())
+        .await
+}
+
 pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM user_roles WHERE user_id = ?1")
         .bind(user_id)

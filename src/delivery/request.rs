@@ -23,7 +23,7 @@ impl Outgoing {
                 (
                     n.clone(),
                     if *secret {
-                        crate::services::webhooks::history::MASK.to_owned()
+                        crate::domain::webhook::MASK.to_owned()
                     } else {
                         v.clone()
                     },

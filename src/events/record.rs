@@ -16,7 +16,6 @@ use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{Action, ObjectType, event_type};
 use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
-use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::Mode;
 
 /// Who made a change.
@@ -240,9 +239,7 @@ async fn select<'r>(
             let Some(filter) = db::project_filters::find(&mut *tx, filter_id).await? else {
                 continue;
             };
-            let criteria: ProjectCriteria =
-                serde_json::from_str(&filter.criteria).unwrap_or_default();
-            if !criteria.matches(project) {
+            if !filter.criteria.matches(project) {
                 continue;
             }
         }

@@ -26,6 +26,46 @@ pub struct NewUserInput {
     pub password_generated: bool,
 }
 
+pub use crate::db::users::{UserListRow, UserRow};
+
+/// Everyone, by name, with their roles' names.
+pub async fn users(state: &AppState) -> Result<Vec<UserListRow>, ServiceError> {
+    Ok(db::users::list_with_roles(&state.store).await?)
+}
+
+/// Everyone, by name, with the ids of their roles.
+pub async fn users_with_role_ids(
+    state: &AppState,
+) -> Result<Vec<(UserListRow, Vec<RoleId>)>, ServiceError> {
+    let mut grants: std::collections::HashMap<UserId, Vec<RoleId>> = Default::default();
+    for (user, role) in db::users::role_grants(&state.store).await? {
+        grants.entry(user).or_default().push(role);
+    }
+    Ok(users(state)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let roles = grants.remove(&u.id).unwrap_or_default();
+            (u, roles)
+        })
+        .collect())
+}
+
+pub async fn user_by_email(
+    state: &AppState,
+    email: &Email,
+) -> Result<Option<UserRow>, ServiceError> {
+    Ok(db::users::find_by_email(&state.store, email.as_ref()).await?)
+}
+
+/// One user and the ids of their roles.
+pub async fn user(state: &AppState, id: UserId) -> Result<(UserRow, Vec<RoleId>), ServiceError> {
+    let user = db::users::find(&state.store, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok((user, db::users::role_ids(&state.store, id).await?))
+}
+
 const EMAIL_TAKEN: &str = "A user with this email already exists.";
 const LAST_ADMIN: &str = "Hookline needs at least one active user with the Administrator role.";
 const NOT_YOURSELF: &str = "You cannot deactivate your own account.";

@@ -3,16 +3,85 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{Actor, ServiceError};
+use super::sessions::token_hash;
+use super::{Actor, Authority, ServiceError};
 use crate::db;
-use crate::domain::RightSet;
+pub use crate::db::api_tokens::TokenRow;
 use crate::domain::api_token::TokenDraft;
-use crate::domain::ids::TokenId;
+use crate::domain::ids::{TokenId, UserId};
+use crate::domain::{RightSet, ScopeSet};
 use crate::state::AppState;
 
 /// Every token starts so, which lets secret scanners recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "hkl_";
 const SHOWN_PREFIX_CHARS: usize = TOKEN_PREFIX.len() + 6;
+
+/// Recording use at most once a minute per token keeps reads from turning into writes.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Who a valid API token speaks for, and what it carries.
+#[derive(Debug, Clone)]
+pub struct TokenHolder {
+    pub token_name: String,
+    pub user_id: UserId,
+    pub user_name: String,
+    pub email: String,
+    /// The user's rights as they are now (not when the token was made).
+    pub rights: RightSet,
+    pub scopes: ScopeSet,
+}
+
+impl TokenHolder {
+    /// The rights the token can exercise: its user's, narrowed to those its scopes reach. A
+    /// token for managing objects cannot hand out webhook or token rights, even its user's.
+    fn reach(&self) -> RightSet {
+        self.rights
+            .iter()
+            .filter(|r| self.scopes.iter().any(|s| s.rights().contains(r)))
+            .collect()
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.user_id),
+            name: self.user_name.clone(),
+            email: self.email.clone(),
+            via_token: Some(self.token_name.clone()),
+            authority: Authority::Rights(self.reach()),
+        }
+    }
+}
+
+/// The holder of `token`, or None if it is unknown, expired or revoked, or its user was
+/// deactivated.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<TokenHolder>, ServiceError> {
+    let Some(row) = db::api_tokens::caller(&state.store, &token_hash(token)).await? else {
+        return Ok(None);
+    };
+    let now = db::now_ms();
+    if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) || !row.active {
+        return Ok(None);
+    }
+    if row.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY_MS) {
+        db::api_tokens::touch(&state.store, row.id, now).await?;
+    }
+    Ok(Some(TokenHolder {
+        token_name: row.name,
+        user_id: row.user_id,
+        user_name: row.display_name,
+        email: row.email,
+        rights: db::roles::rights_from_grants(row.grants.as_deref().unwrap_or_default()),
+        scopes: ScopeSet::from_stored(&row.scopes),
+    }))
+}
+
+/// Every token, newest first, with its user.
+pub async fn tokens(state: &AppState) -> Result<Vec<TokenRow>, ServiceError> {
+    Ok(db::api_tokens::list(&state.store).await?)
+}
 
 /// A token just made: the only time its value exists outside the integrator's hands.
 #[derive(Debug)]
@@ -72,7 +141,7 @@ pub async fn create(
         "{TOKEN_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(crate::random::bytes::<32>())
     );
-    let hash = crate::auth::token_hash(&token);
+    let hash = token_hash(&token);
     let scopes = draft.scopes.to_stored();
     let id = db::api_tokens::insert(
         &mut tx,

@@ -4,7 +4,7 @@
 
 use super::{ServiceError, is_unique_violation};
 use crate::db;
-use crate::db::project_filters::ProjectFilterRow;
+pub use crate::db::project_filters::ProjectFilterRow;
 use crate::db::webhooks::Narrowed;
 use crate::domain::ids::{ProjectFilterId, UserId};
 use crate::domain::project_filter::ProjectCriteria;
@@ -20,7 +20,7 @@ pub struct FilterDraft<'a> {
 }
 
 impl FilterDraft<'_> {
-    fn checked(&self) -> Result<(&str, String), ServiceError> {
+    fn checked(&self) -> Result<&str, ServiceError> {
         let name = self.name.trim();
         if name.is_empty()
             || name.chars().count() > NAME_MAX_CHARS
@@ -31,9 +31,16 @@ impl FilterDraft<'_> {
                 format!("Name is required: one line of at most {NAME_MAX_CHARS} characters."),
             ));
         }
-        let json = serde_json::to_string(self.criteria).map_err(anyhow::Error::from)?;
-        Ok((name, json))
+        Ok(name)
     }
+}
+
+/// The user's own project filters and everyone's public ones.
+pub async fn visible(
+    state: &AppState,
+    user: UserId,
+) -> Result<Vec<ProjectFilterRow>, ServiceError> {
+    Ok(db::project_filters::visible_to(&state.store, user).await?)
 }
 
 fn name_taken(e: sqlx::Error) -> ServiceError {
@@ -49,8 +56,8 @@ pub async fn create(
     owner: UserId,
     draft: &FilterDraft<'_>,
 ) -> Result<ProjectFilterId, ServiceError> {
-    let (name, json) = draft.checked()?;
-    db::project_filters::insert(&state.store, owner, name, draft.public, &json)
+    let name = draft.checked()?;
+    db::project_filters::insert(&state.store, owner, name, draft.public, draft.criteria)
         .await
         .map_err(name_taken)
 }
@@ -83,7 +90,7 @@ pub async fn update(
     id: ProjectFilterId,
     draft: &FilterDraft<'_>,
 ) -> Result<(), ServiceError> {
-    let (name, json) = draft.checked()?;
+    let name = draft.checked()?;
     let used = users(state, owner, id).await?;
     if used > 0 && !draft.public && own(state, owner, id).await?.public {
         return Err(ServiceError::field(
@@ -91,9 +98,16 @@ pub async fn update(
             format!("{used} webhook(s) use this filter: it stays public while they do."),
         ));
     }
-    let saved = db::project_filters::update_own(&state.store, owner, id, name, draft.public, &json)
-        .await
-        .map_err(name_taken)?;
+    let saved = db::project_filters::update_own(
+        &state.store,
+        owner,
+        id,
+        name,
+        draft.public,
+        draft.criteria,
+    )
+    .await
+    .map_err(name_taken)?;
     if saved {
         Ok(())
     } else {

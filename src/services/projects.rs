@@ -5,7 +5,7 @@
 
 use super::change::{self, Committed};
 use super::{Actor, ServiceError, is_unique_violation};
-use crate::db::projects::{PhaseRow, ProjectRow};
+pub use crate::db::projects::{PhaseRow, ProjectRow};
 use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
@@ -16,6 +16,28 @@ use crate::events::{self, Change, Recorded};
 use crate::state::AppState;
 
 const CODE_TAKEN: &str = "A project with this code already exists.";
+
+/// Projects whose code or name holds `search` (every one for an empty search).
+pub async fn projects(state: &AppState, search: &str) -> Result<Vec<ProjectRow>, ServiceError> {
+    Ok(db::projects::list(&state.store, search).await?)
+}
+
+pub async fn project(state: &AppState, id: ProjectId) -> Result<ProjectRow, ServiceError> {
+    db::projects::find(&state.store, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A project's phases in their order.
+pub async fn phases(state: &AppState, project: ProjectId) -> Result<Vec<PhaseRow>, ServiceError> {
+    Ok(db::projects::phases(&state.store, project).await?)
+}
+
+pub async fn phase(state: &AppState, id: PhaseId) -> Result<PhaseRow, ServiceError> {
+    db::projects::find_phase(&state.store, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
 
 /// What a save did, to the project or phase `Id`.
 #[derive(Debug)]

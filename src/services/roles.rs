@@ -5,12 +5,40 @@ use crate::domain::{RightSet, RoleName};
 use crate::state::AppState;
 
 use super::{Actor, ServiceError, is_unique_violation};
+pub use crate::db::roles::RoleRow;
 use crate::domain::ids::RoleId;
 
 pub struct RoleInput {
     pub name: RoleName,
     pub description: String,
     pub rights: RightSet,
+}
+
+/// Every role, built-in ones first.
+pub async fn roles(state: &AppState) -> Result<Vec<RoleRow>, ServiceError> {
+    Ok(db::roles::list(&state.store).await?)
+}
+
+/// Every role with the rights it grants.
+pub async fn roles_with_rights(state: &AppState) -> Result<Vec<(RoleRow, RightSet)>, ServiceError> {
+    let mut all = Vec::new();
+    for role in roles(state).await? {
+        let rights = db::roles::rights(&state.store, &role).await?;
+        all.push((role, rights));
+    }
+    Ok(all)
+}
+
+pub async fn role(state: &AppState, id: RoleId) -> Result<(RoleRow, RightSet), ServiceError> {
+    let role = db::roles::find(&state.store, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let rights = db::roles::rights(&state.store, &role).await?;
+    Ok((role, rights))
+}
+
+pub async fn role_named(state: &AppState, name: &str) -> Result<Option<RoleRow>, ServiceError> {
+    Ok(db::roles::find_by_name(&state.store, name).await?)
 }
 
 pub const DESCRIPTION_MAX_CHARS: usize = 500;

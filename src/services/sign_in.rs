@@ -68,7 +68,7 @@ pub async fn sign_in(
             let token = crate::random::token();
             let mut tx = state.store.begin_write().await?;
             db::throttle::clear(&mut tx, &key).await?;
-            db::sessions::insert(&mut tx, &crate::auth::token_hash(&token), c.id, now).await?;
+            db::sessions::insert(&mut tx, &super::sessions::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = %c.id, "signed in");
             Ok(SignInOutcome::SignedIn {
@@ -89,7 +89,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(state: &AppState, token: &str) -> anyhow::Result<()> {
-    db::sessions::delete(&state.store, &crate::auth::token_hash(token)).await?;
+    db::sessions::delete(&state.store, &super::sessions::token_hash(token)).await?;
     Ok(())
 }
 

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::db::Store;
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::db::{self, webhooks::Generations, webhooks::ListRow, webhooks::Sort};
+use crate::db;
+pub use crate::db::webhooks::{Generations, ListRow, Sort};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::ListCriteria;
 
@@ -292,7 +293,7 @@ impl WebhookList {
         (sort, descending): (Sort, bool),
         (offset, limit): (usize, usize),
         f: impl FnOnce(Page<'_>) -> T,
-    ) -> sqlx::Result<T> {
+    ) -> Result<T, super::ServiceError> {
         let snapshot = self.snapshot(pool, generations).await?;
         let ids = snapshot.filtered(criteria, sort, descending);
         let rows = ids

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, api_tokens::TokenRow};
 use crate::domain::api_token::{TokenDraft, TokenInput};
 use crate::domain::ids::TokenId;
 use crate::domain::{FieldErrors, Right, Scope, ScopeSet};
 use crate::error::{AppError, redirect};
-use crate::services::{ServiceError, api_tokens as service};
+use crate::services::api_tokens::{self as service, TokenRow};
+use crate::services::{ServiceError, accounts};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -70,8 +70,8 @@ async fn list(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageApiTokens)?;
-    let now = db::now_ms();
-    let tokens = db::api_tokens::list(&state.store)
+    let now = crate::clock::now_ms();
+    let tokens = service::tokens(&state)
         .await?
         .into_iter()
         .map(|t| view(t, now))
@@ -208,7 +208,7 @@ async fn show_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let users = db::users::list_with_roles(&state.store)
+    let users = accounts::users(state)
         .await?
         .into_iter()
         .filter(|u| u.active)

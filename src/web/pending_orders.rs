@@ -8,15 +8,12 @@ use serde::Deserialize;
 use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::app_log::LogRow;
-use crate::db::attempts::AttemptRow;
-use crate::db::deliveries::{DeliveryRow, NotClaimed};
-use crate::db::{self};
 use crate::domain::app_log::LogLevel;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 use crate::domain::{Coded, Right};
 use crate::error::{AppError, redirect};
+use crate::services::deliveries::{self as service, AttemptRow, DeliveryRow, LogRow, NotClaimed};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -61,7 +58,7 @@ async fn list(
     user.require(Right::ViewPendingOrders)?;
     let filter = DeliveryState::from_code(&query.state);
     let webhook = query.webhook.parse::<WebhookId>().ok();
-    let rows = db::deliveries::list(&state.store, filter, webhook, 200)
+    let rows = service::deliveries(&state, filter, webhook, 200)
         .await?
         .into_iter()
         .map(|d| Row {
@@ -104,7 +101,7 @@ struct DetailPage {
 
 /// An attempt made just now (the Test button), shown like a recorded one.
 pub fn attempt_view_of(a: &crate::delivery::Attempt, trigger: Trigger) -> AttemptView {
-    attempt_view(a.as_row(trigger, db::now_ms()))
+    attempt_view(a.as_row(trigger, crate::clock::now_ms()))
 }
 
 pub fn attempt_view(a: AttemptRow) -> AttemptView {
@@ -127,14 +124,8 @@ async fn detail(
     id: web::Path<DeliveryId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let d = db::deliveries::find(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let attempts = db::attempts::attempts(&state.store, d.id)
-        .await?
-        .into_iter()
-        .map(attempt_view)
-        .collect();
+    let (d, attempts) = service::delivery(&state, *id).await?;
+    let attempts = attempts.into_iter().map(attempt_view).collect();
     let can_act = user.can(Right::ManagePendingOrders) && d.state().can_act();
     super::page(&DetailPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
@@ -154,7 +145,7 @@ async fn retry(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    match state.deliverer.retry_now(id).await? {
+    match service::retry_now(&state, id).await? {
         Ok(Some(a)) if a.delivered() => session.flash(FlashKind::Success, a.summary()),
         Ok(Some(a)) => session.flash(FlashKind::Error, a.summary()),
         Ok(None) => session.flash(
@@ -176,10 +167,7 @@ async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManagePendingOrders)?;
     let id = id.into_inner();
-    db::deliveries::find(&state.store, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if db::deliveries::cancel(&state.store, id, db::now_ms()).await? {
+    if service::cancel(&state, id).await? {
         session.flash(FlashKind::Success, "Delivery cancelled.");
     } else {
         session.flash(
@@ -208,7 +196,7 @@ async fn log(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let entries = db::app_log::list(&state.store, 500)
+    let entries = service::log(&state, 500)
         .await?
         .into_iter()
         .map(|row| LogView {
@@ -239,9 +227,7 @@ async fn attempt(
     id: web::Path<AttemptId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
-    let (webhook_id, row) = db::attempts::attempt(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (webhook_id, row) = service::attempt(&state, *id).await?;
     super::page(&AttemptPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
         webhook_id,

@@ -9,12 +9,11 @@ use serde::Deserialize;
 use super::projects::{flash_errors, refusal, report};
 use super::{Area, Chrome, actor};
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, projects::ProjectRow};
 use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PHASE_STATUSES, PhaseDraft, PhaseInput};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
-use crate::services::projects as service;
+use crate::services::projects::{self as service, ProjectRow};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -69,14 +68,9 @@ async fn render_phase(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let project = db::projects::find(&state.store, project_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let project = service::project(state, project_id).await?;
     let saved_name = match id {
-        Some(id) => db::projects::find_phase(&state.store, id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default(),
+        Some(id) => service::phase(state, id).await?.name,
         None => String::new(),
     };
     super::render(
@@ -124,9 +118,7 @@ async fn edit_phase_form(
     id: web::Path<PhaseId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let p = db::projects::find_phase(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let p = service::phase(&state, *id).await?;
     let form = PhaseForm {
         name: p.name,
         start_date: p.start_date.unwrap_or_default(),
@@ -186,9 +178,7 @@ async fn update_phase(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
     let id = id.into_inner();
-    let phase = db::projects::find_phase(&state.store, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let phase = service::phase(&state, id).await?;
     let errors = match PhaseDraft::parse(&form.input()) {
         Ok(draft) => match service::update_phase(&state, &actor(&user), id, &draft).await {
             Ok(saved) => {
@@ -219,9 +209,7 @@ async fn delete_phase(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let phase = db::projects::find_phase(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let phase = service::phase(&state, *id).await?;
     match service::delete_phase(&state, &actor(&user), *id).await {
         Ok((project_id, saved)) => {
             report(&session, "Phase deletion", &saved);

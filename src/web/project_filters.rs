@@ -9,7 +9,6 @@ use serde::Deserialize;
 use super::{Area, Chrome};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, project_filters::ProjectFilterRow};
 use crate::domain::catalogue::Field;
 use crate::domain::catalogue::ObjectType;
 use crate::domain::ids::{ProjectFilterId, UserId};
@@ -17,7 +16,7 @@ use crate::domain::project_filter::{Operator, ProjectCriteria};
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::services::ServiceError;
-use crate::services::project_filters::{self as service, FilterDraft};
+use crate::services::project_filters::{self as service, FilterDraft, ProjectFilterRow};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -73,13 +72,11 @@ async fn render(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let saved = db::project_filters::visible_to(&state.store, user.id)
+    let saved = service::visible(state, user.id)
         .await?
         .into_iter()
         .map(|row| Saved {
-            summary: serde_json::from_str::<ProjectCriteria>(&row.criteria)
-                .map(|c| c.summary(ObjectType::Project))
-                .unwrap_or_default(),
+            summary: row.criteria.summary(ObjectType::Project),
             row,
         })
         .collect();
@@ -141,7 +138,7 @@ async fn edit(
     let id = id.into_inner();
     let saved = service::own(&state, user.id, id).await?;
     let used = service::users(&state, user.id, id).await?;
-    let criteria: ProjectCriteria = serde_json::from_str(&saved.criteria).unwrap_or_default();
+    let criteria = saved.criteria.clone();
     let form = FilterForm {
         name: saved.name,
         visibility: if saved.public { "public" } else { "private" }.to_owned(),

@@ -9,15 +9,14 @@ use serde::Deserialize;
 use super::{Area, Chrome, actor};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, projects::PhaseRow, projects::ProjectRow};
 use crate::domain::ids::ProjectId;
 use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
-use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::Mode;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
-use crate::services::projects::{self as service, Saved};
+use crate::services::projects::{self as service, PhaseRow, ProjectRow, Saved};
 use crate::services::{ServiceError, projects::Saved::Changed};
+use crate::services::{accounts, project_filters};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -162,11 +161,10 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let mut projects = db::projects::list(&state.store, query.q.trim()).await?;
-    let visible = db::project_filters::visible_to(&state.store, user.id).await?;
+    let mut projects = service::projects(&state, query.q.trim()).await?;
+    let visible = project_filters::visible(&state, user.id).await?;
     if let Some(f) = visible.iter().find(|f| f.id.to_string() == query.filter) {
-        let criteria: ProjectCriteria = serde_json::from_str(&f.criteria).unwrap_or_default();
-        projects.retain(|p| criteria.matches(&p.attributes()));
+        projects.retain(|p| f.criteria.matches(&p.attributes()));
     }
     let filters = visible
         .into_iter()
@@ -193,7 +191,7 @@ async fn render_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let managers = db::users::list_with_roles(&state.store)
+    let managers = accounts::users(state)
         .await?
         .into_iter()
         .map(|u| Choice {
@@ -202,14 +200,11 @@ async fn render_form(
         })
         .collect();
     let phases = match id {
-        Some(id) => db::projects::phases(&state.store, id).await?,
+        Some(id) => service::phases(state, id).await?,
         None => Vec::new(),
     };
     let saved_code = match id {
-        Some(id) => db::projects::find(&state.store, id)
-            .await?
-            .map(|p| p.code)
-            .unwrap_or_default(),
+        Some(id) => service::project(state, id).await?.code,
         None => String::new(),
     };
     let page = FormPage {
@@ -254,9 +249,7 @@ async fn edit_form(
     id: web::Path<ProjectId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageProjects)?;
-    let project = db::projects::find(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let project = service::project(&state, *id).await?;
     render_form(
         &state,
         &user,

@@ -9,12 +9,11 @@ use serde::Deserialize;
 use super::{Area, Chrome};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, roles::RoleRow};
 use crate::domain::ids::RoleId;
 use crate::domain::{FieldErrors, Right, RightSet, RoleName};
 use crate::error::{AppError, redirect};
 use crate::services::ServiceError;
-use crate::services::roles::{self as service, DESCRIPTION_MAX_CHARS, RoleInput};
+use crate::services::roles::{self as service, DESCRIPTION_MAX_CHARS, RoleInput, RoleRow};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -69,15 +68,14 @@ async fn list(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let mut roles = Vec::new();
-    for role in db::roles::list(&state.store).await? {
-        let rights = db::roles::rights(&state.store, &role)
-            .await?
-            .iter()
-            .map(Right::label)
-            .collect();
-        roles.push(RoleSummary { role, rights });
-    }
+    let roles = service::roles_with_rights(&state)
+        .await?
+        .into_iter()
+        .map(|(role, rights)| RoleSummary {
+            role,
+            rights: rights.iter().map(Right::label).collect(),
+        })
+        .collect();
     super::page(&ListPage {
         chrome: Chrome::new(&user, &session, Area::Users),
         roles,
@@ -104,10 +102,7 @@ async fn edit_form(
     id: web::Path<RoleId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let role = db::roles::find(&state.store, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rights = db::roles::rights(&state.store, &role).await?;
+    let (role, rights) = service::role(&state, *id).await?;
     let form = RoleForm {
         rights: rights.iter().map(|r| r.code().to_owned()).collect(),
         name: role.name.clone(),

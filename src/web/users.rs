@@ -8,12 +8,12 @@ use serde::Deserialize;
 use super::{Area, Chrome, parse_ids};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db;
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, PASSWORD_MIN_CHARS, Right};
 use crate::error::{AppError, redirect};
 use crate::services::ServiceError;
-use crate::services::accounts::{self, NewUserInput, UserInput};
+use crate::services::accounts::{self, NewUserInput, UserInput, UserListRow};
+use crate::services::roles;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "users/list.html")]
 struct ListPage {
     chrome: Chrome,
-    users: Vec<db::users::UserListRow>,
+    users: Vec<UserListRow>,
     me: UserId,
 }
 
@@ -72,7 +72,7 @@ async fn list(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
-    let users = db::users::list_with_roles(&state.store).await?;
+    let users = accounts::users(&state).await?;
     super::page(&ListPage {
         chrome: Chrome::new(&user, &session, Area::Users),
         users,
@@ -111,10 +111,7 @@ async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ManageUsers)?;
     let id = id.into_inner();
-    let target = db::users::find(&state.store, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let roles = db::users::role_ids(&state.store, id).await?;
+    let (target, roles) = accounts::user(&state, id).await?;
     let form = UserForm {
         email: target.email,
         display_name: target.display_name,
@@ -309,7 +306,7 @@ async fn show_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let roles = db::roles::list(&state.store)
+    let roles = roles::roles(state)
         .await?
         .into_iter()
         .map(|r| RoleChoice {

@@ -9,11 +9,10 @@ use super::projects::project;
 use super::{invalid, refused, text};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::db::{self, projects::PhaseRow};
 use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PhaseDraft, PhaseInput};
 use crate::domain::{Right, Scope};
-use crate::services::projects::{self as service};
+use crate::services::projects::{self as service, PhaseRow};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,11 +80,7 @@ fn phase_draft(r: &PhaseRequest) -> Result<PhaseDraft, ApiError> {
 }
 
 async fn phase(state: &AppState, id: PhaseId) -> Result<Phase, ApiError> {
-    Ok(phase_out(
-        db::projects::find_phase(&state.store, id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(phase_out(service::phase(state, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/phases", tag = "Objects", summary = "List a project's phases",
@@ -104,7 +99,7 @@ pub async fn list_phases(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
     project(&state, *id).await?;
-    let data = db::projects::phases(&state.store, *id)
+    let data = service::phases(&state, *id)
         .await?
         .into_iter()
         .map(phase_out)

@@ -8,11 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::{invalid, refused, text};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::db::{self, projects::ProjectRow};
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::project::{ProjectDraft, ProjectInput};
 use crate::domain::{Right, Scope};
-use crate::services::projects::{self as service, Saved};
+use crate::services::projects::{self as service, ProjectRow, Saved};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,11 +100,7 @@ fn project_draft(r: &ProjectRequest) -> Result<ProjectDraft, ApiError> {
 }
 
 pub(super) async fn project(state: &AppState, id: ProjectId) -> Result<Project, ApiError> {
-    Ok(project_out(
-        db::projects::find(&state.store, id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    ))
+    Ok(project_out(service::project(state, id).await?))
 }
 
 /// The project as a save left it: as written when it changed, else as stored.
@@ -130,7 +125,7 @@ pub async fn list_projects(
     caller: ApiCaller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageProjects)?;
-    let data = db::projects::list(&state.store, "")
+    let data = service::projects(&state, "")
         .await?
         .into_iter()
         .map(project_out)

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use super::{invalid, refused};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::db::{self};
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, Right, Scope};
 use crate::services::accounts::{self, NewUserInput, UserInput};
@@ -53,11 +52,9 @@ pub struct UserList {
 }
 
 async fn user(state: &AppState, id: UserId) -> Result<User, ApiError> {
-    let u = db::users::find(&state.store, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (u, roles) = accounts::user(state, id).await?;
     Ok(User {
-        role_ids: numbers(db::users::role_ids(&state.store, id).await?),
+        role_ids: numbers(roles),
         id: u.id.get(),
         email: u.email,
         display_name: u.display_name,
@@ -91,16 +88,17 @@ pub async fn list_users(
     caller: ApiCaller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ObjectsRead, Right::ManageUsers)?;
-    let mut data = Vec::new();
-    for u in db::users::list_with_roles(&state.store).await? {
-        data.push(User {
-            role_ids: numbers(db::users::role_ids(&state.store, u.id).await?),
+    let data = accounts::users_with_role_ids(&state)
+        .await?
+        .into_iter()
+        .map(|(u, roles)| User {
+            role_ids: numbers(roles),
             id: u.id.get(),
             email: u.email,
             display_name: u.display_name,
             active: u.active,
-        });
-    }
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(UserList { data }))
 }
 

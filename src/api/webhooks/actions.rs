@@ -9,7 +9,6 @@ use crate::api::attempts::AttemptOut;
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::optional_json;
-use crate::db::{self};
 use crate::domain::delivery::Trigger;
 use crate::domain::ids::{ProjectId, UserId, WebhookId};
 use crate::domain::{Right, Scope};
@@ -45,7 +44,7 @@ pub async fn test(
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;
     Ok(HttpResponse::Ok().json(AttemptOut::from(
-        attempt.as_row(Trigger::Test, db::now_ms()),
+        attempt.as_row(Trigger::Test, crate::clock::now_ms()),
     )))
 }
 

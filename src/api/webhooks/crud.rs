@@ -8,10 +8,10 @@ use super::model::*;
 use super::{MAX_PER_PAGE, draft_of, load};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::db::{self, webhooks::Sort};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::ListCriteria;
 use crate::domain::{Right, Scope};
+use crate::services::webhook_list::Sort;
 use crate::services::webhooks as service;
 use crate::state::AppState;
 
@@ -61,33 +61,18 @@ pub async fn list(
             "page starts at 1; perPage is between 1 and {MAX_PER_PAGE}."
         )));
     }
-    let generations = db::webhooks::generations(&state.store).await?;
     let offset = (page as usize - 1).saturating_mul(per_page as usize);
-    let (total, ids) = state
-        .webhook_list
-        .page(
-            &state.store,
-            generations,
-            &criteria,
-            (sort, q.descending),
-            (offset, per_page as usize),
-            |p| (p.total, p.rows.iter().map(|r| r.row.id).collect::<Vec<_>>()),
-        )
-        .await?;
+    let (total, rows) = service::stored::page(
+        &state,
+        &criteria,
+        (sort, q.descending),
+        (offset, per_page as usize),
+    )
+    .await?;
     let today = today();
-    let mut rows = db::webhooks::find_many(&state.store, &state.keys, &ids).await?;
-    let mut headers = db::webhooks::headers_of_many(&state.store, &state.keys, &ids).await?;
-    // Keep the list's order; rows deleted since the snapshot are left out.
-    let data = ids
-        .iter()
-        .filter_map(|id| {
-            let row = rows.remove(id)?;
-            Some(webhook_out(
-                row,
-                headers.remove(id).unwrap_or_default(),
-                &today,
-            ))
-        })
+    let data = rows
+        .into_iter()
+        .map(|(row, headers)| webhook_out(row, headers, &today))
         .collect();
     Ok(HttpResponse::Ok().json(WebhookPage {
         data,
@@ -178,9 +163,7 @@ pub async fn update(
     caller.require(Scope::WebhooksWrite, Right::ModifyWebhook)?;
     let body = crate::api::body(body)?;
     let id = id.into_inner();
-    let current = db::webhooks::find(&state.store, &state.keys, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let current = service::stored::webhook(&state, id).await?;
     let version = body.version.ok_or_else(|| {
         ApiError::field(
             "version",

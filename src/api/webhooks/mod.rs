@@ -10,12 +10,11 @@ use actix_web::web;
 
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, FieldError};
-use crate::db::{self, webhooks::WebhookRow};
 use crate::domain::FieldErrors;
 use crate::domain::catalogue::parse_event_types;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{HeaderInput, WebhookDraft, WebhookInput};
-use crate::services::webhooks as service;
+use crate::services::webhooks::{self as service, stored::WebhookRow};
 use crate::state::AppState;
 use actions::{renew, test};
 use crud::{create, delete, delete_all, get, list, update};
@@ -45,10 +44,7 @@ pub(super) async fn load(
     state: &AppState,
     id: WebhookId,
 ) -> Result<(WebhookRow, Webhook), ApiError> {
-    let row = db::webhooks::find(&state.store, &state.keys, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let headers = db::webhooks::headers(&state.store, &state.keys, id).await?;
+    let (row, headers) = service::stored::with_headers(state, id).await?;
     Ok((row.clone(), webhook_out(row, headers, &today())))
 }
 

@@ -4,11 +4,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::timestamp;
-use crate::db::{webhooks::HeaderRow, webhooks::WebhookRow};
 use crate::domain::catalogue::event_types_of;
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{ProjectFilterId, ProjectId, UserId};
 use crate::domain::webhook::{Mode, Standing};
+use crate::services::webhooks::stored::{HeaderRow, WebhookRow};
 
 /// A header the webhook sends. A secret's value is never returned.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

@@ -28,6 +28,9 @@ use fields::{
     parse_second_label, text,
 };
 
+/// What is shown of a secret header value, anywhere outside the request itself.
+pub const MASK: &str = "••••••••";
+
 pub const WORDING_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 pub const BODY_MAX_BYTES: usize = 64 * 1024;

@@ -10,7 +10,7 @@ use crate::domain::catalogue::{Narrowing, event_label};
 use crate::domain::ids::WebhookId;
 use crate::services::Actor;
 
-pub const MASK: &str = "••••••••";
+pub use crate::domain::webhook::MASK;
 pub const ACTIVE: &str = "Active";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

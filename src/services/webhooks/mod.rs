@@ -14,6 +14,7 @@ use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
 
 pub mod history;
+pub mod stored;
 pub mod test;
 
 const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since you opened it. Reload it to see their changes, then make yours again.";
@@ -53,7 +54,7 @@ pub const RENEW_DAYS: u64 = 90;
 pub async fn visible_filter_ids(
     state: &AppState,
     user_id: UserId,
-) -> sqlx::Result<Vec<ProjectFilterId>> {
+) -> Result<Vec<ProjectFilterId>, ServiceError> {
     Ok(db::project_filters::visible_to(&state.store, user_id)
         .await?
         .iter()

@@ -7,16 +7,15 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self, list_filters::SavedFilter};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{ListFilterId, UserId};
 use crate::domain::webhook::ListCriteria;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
+use crate::services::ServiceError;
+use crate::services::list_filters::{self as service, Naming, SavedFilter};
 use crate::state::AppState;
 use crate::web::{Area, Chrome};
-
-pub const FILTER_NAME_MAX_CHARS: usize = 60;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -44,28 +43,37 @@ struct FilterPage {
     actions: [ActionFilter; 4],
 }
 
+impl FilterForm {
+    fn of(criteria: &ListCriteria, save_name: String, public: bool) -> Self {
+        FilterForm {
+            contains: criteria.contains.clone(),
+            active: criteria.active_code().to_owned(),
+            object: criteria.object.clone().unwrap_or_default(),
+            action: criteria.action.clone().unwrap_or_default(),
+            save_name,
+            visibility: if public { "public" } else { "private" }.into(),
+        }
+    }
+
+    fn naming(&self) -> Naming<'_> {
+        Naming {
+            name: &self.save_name,
+            public: self.visibility == "public",
+        }
+    }
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     user: CurrentUser,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let active = db::list_filters::active(&state.store, user.id).await?;
-    let criteria: ListCriteria = active
-        .as_ref()
-        .and_then(|a| serde_json::from_str(&a.criteria).ok())
-        .unwrap_or_default();
-    let form = FilterForm {
-        contains: criteria.contains.clone(),
-        active: criteria.active_code().to_owned(),
-        object: criteria.object.clone().unwrap_or_default(),
-        action: criteria.action.clone().unwrap_or_default(),
-        save_name: String::new(),
-        visibility: "private".into(),
-    };
+    let active = service::active(&state, user.id).await?;
+    let form = FilterForm::of(&active.criteria, String::new(), false);
     let page = Page {
         editing: None,
-        active_id: active.and_then(|a| a.filter_id),
+        active_id: active.filter_id,
     };
     render(
         &state,
@@ -87,19 +95,8 @@ pub async fn edit(
     id: web::Path<ListFilterId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let saved = db::list_filters::find_visible(&state.store, user.id, *id)
-        .await?
-        .filter(|f| f.owner_id == user.id)
-        .ok_or(AppError::NotFound)?;
-    let criteria: ListCriteria = serde_json::from_str(&saved.criteria).unwrap_or_default();
-    let form = FilterForm {
-        contains: criteria.contains.clone(),
-        active: criteria.active_code().to_owned(),
-        object: criteria.object.clone().unwrap_or_default(),
-        action: criteria.action.clone().unwrap_or_default(),
-        save_name: saved.name,
-        visibility: if saved.public { "public" } else { "private" }.into(),
-    };
+    let (saved, criteria) = service::own(&state, user.id, *id).await?;
+    let form = FilterForm::of(&criteria, saved.name, saved.public);
     let page = Page {
         editing: Some(saved.id),
         active_id: None,
@@ -117,27 +114,24 @@ pub async fn edit(
 }
 
 /// Checks the form: the criteria, and the name and visibility to save them under.
-fn checked(form: &FilterForm, errors: &mut FieldErrors) -> Option<(ListCriteria, String)> {
+fn checked(form: &FilterForm, errors: &mut FieldErrors) -> Option<ListCriteria> {
     let criteria = errors.check(
         "criteria",
         ListCriteria::parse(&form.contains, &form.active, &form.object, &form.action),
     );
-    let name = form.save_name.trim().to_owned();
-    if name.chars().count() > FILTER_NAME_MAX_CHARS || name.chars().any(char::is_control) {
-        errors.add(
-            "save_name",
-            format!("The name must be one line of at most {FILTER_NAME_MAX_CHARS} characters."),
-        );
-    }
+    errors.check("save_name", service::check_name(&form.save_name));
     if !matches!(form.visibility.as_str(), "private" | "public" | "") {
         errors.add("visibility", "Choose Private or Public.");
     }
-    criteria.filter(|_| errors.is_empty()).map(|c| (c, name))
+    criteria.filter(|_| errors.is_empty())
 }
 
-fn name_taken(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
+/// The service's refusal as the form's errors; anything else goes up.
+fn refused(e: ServiceError) -> Result<FieldErrors, AppError> {
+    match e {
+        ServiceError::Invalid(errors) => Ok(errors),
+        other => Err(other.into()),
+    }
 }
 
 pub async fn update(
@@ -149,46 +143,24 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let id = id.into_inner();
-    db::list_filters::find_visible(&state.store, user.id, id)
-        .await?
-        .filter(|f| f.owner_id == user.id)
-        .ok_or(AppError::NotFound)?;
+    service::own(&state, user.id, id).await?;
     let mut errors = FieldErrors::new();
-    if let Some((criteria, name)) = checked(&form, &mut errors) {
-        if name.is_empty() {
-            errors.add("save_name", "A saved filter needs a name.");
-        } else {
-            let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
-            let public = form.visibility == "public";
-            match db::list_filters::update_own(&state.store, user.id, id, &name, public, &json)
-                .await
-            {
-                Ok(true) => {
-                    session.flash(FlashKind::Success, format!("Filter “{name}” saved."));
-                    return Ok(redirect("/webhooks/filter"));
-                }
-                Ok(false) => return Err(AppError::NotFound),
-                Err(e) if name_taken(&e) => {
-                    errors.add("save_name", "You already have a filter with this name.")
-                }
-                Err(e) => return Err(e.into()),
+    if let Some(criteria) = checked(&form, &mut errors) {
+        match service::update(&state, user.id, id, &form.naming(), &criteria).await {
+            Ok(()) => {
+                let name = form.save_name.trim();
+                session.flash(FlashKind::Success, format!("Filter “{name}” saved."));
+                return Ok(redirect("/webhooks/filter"));
             }
+            Err(e) => errors = refused(e)?,
         }
     }
     let page = Page {
         editing: Some(id),
         active_id: None,
     };
-    render(
-        &state,
-        &user,
-        &session,
-        form,
-        errors,
-        page,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(&state, &user, &session, form, errors, page, status).await
 }
 
 /// Register: applies the criteria, and saves them under a name when one is given.
@@ -200,40 +172,29 @@ pub async fn apply(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let mut errors = FieldErrors::new();
-    let refused = Page {
+    if let Some(criteria) = checked(&form, &mut errors) {
+        let name = form.save_name.trim();
+        if name.is_empty() {
+            service::apply(&state, user.id, &criteria).await?;
+            return Ok(redirect("/webhooks"));
+        }
+        match service::save(&state, user.id, &form.naming(), &criteria).await {
+            Ok(()) => {
+                session.flash(
+                    FlashKind::Success,
+                    format!("Filter “{name}” saved and applied."),
+                );
+                return Ok(redirect("/webhooks"));
+            }
+            Err(e) => errors = refused(e)?,
+        }
+    }
+    let page = Page {
         editing: None,
         active_id: None,
     };
-    let Some((criteria, name)) = checked(&form, &mut errors) else {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render(&state, &user, &session, form, errors, refused, status).await;
-    };
-    let json = serde_json::to_string(&criteria).map_err(anyhow::Error::from)?;
-    if name.is_empty() {
-        if criteria.is_empty() {
-            db::list_filters::clear_active(&state.store, user.id).await?;
-        } else {
-            db::list_filters::set_active(&state.store, user.id, None, &json).await?;
-        }
-        return Ok(redirect("/webhooks"));
-    }
-    let public = form.visibility == "public";
-    match db::list_filters::insert(&state.store, user.id, &name, public, &json).await {
-        Ok(id) => {
-            db::list_filters::set_active(&state.store, user.id, Some(id), &json).await?;
-            session.flash(
-                FlashKind::Success,
-                format!("Filter “{name}” saved and applied."),
-            );
-            Ok(redirect("/webhooks"))
-        }
-        Err(e) if name_taken(&e) => {
-            errors.add("save_name", "You already have a filter with this name.");
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render(&state, &user, &session, form, errors, refused, status).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(&state, &user, &session, form, errors, page, status).await
 }
 
 #[derive(Deserialize, Default)]
@@ -248,15 +209,8 @@ pub async fn select(
     CsrfForm(form): CsrfForm<SelectForm>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let id: ListFilterId = form
-        .filter_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
-    let saved = db::list_filters::find_visible(&state.store, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    db::list_filters::set_active(&state.store, user.id, Some(saved.id), &saved.criteria).await?;
+    let id: ListFilterId = form.filter_id.parse().map_err(|_| AppError::NotFound)?;
+    service::select(&state, user.id, id).await?;
     Ok(redirect("/webhooks"))
 }
 
@@ -266,7 +220,7 @@ pub async fn clear(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    db::list_filters::clear_active(&state.store, user.id).await?;
+    service::clear(&state, user.id).await?;
     Ok(redirect("/webhooks"))
 }
 
@@ -278,9 +232,7 @@ pub async fn delete(
     _: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    if !db::list_filters::delete_own(&state.store, user.id, *id).await? {
-        return Err(AppError::NotFound);
-    }
+    service::delete(&state, user.id, *id).await?;
     session.flash(FlashKind::Success, "Filter deleted.");
     Ok(redirect("/webhooks/filter"))
 }
@@ -300,7 +252,7 @@ async fn render(
     page: Page,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let saved = db::list_filters::visible_to(&state.store, user.id).await?;
+    let saved = service::visible(state, user.id).await?;
     let page = FilterPage {
         chrome: Chrome::new(user, session, Area::Webhooks),
         editing: page.editing,

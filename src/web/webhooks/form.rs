@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, TypedSession};
-use crate::db::{self, webhooks::HeaderRow};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::WebhookId;
 use crate::domain::template::placeholders;
@@ -16,6 +15,8 @@ use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
 use crate::domain::{FieldErrors, Right};
 use crate::error::AppError;
 use crate::services::webhooks as service;
+use crate::services::webhooks::stored::{self, HeaderRow, WebhookRow};
+use crate::services::{accounts, project_filters, projects};
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -119,7 +120,7 @@ impl WebhookForm {
         }
     }
 
-    fn from_stored(row: &db::webhooks::WebhookRow, headers: &[HeaderRow]) -> Self {
+    fn from_stored(row: &WebhookRow, headers: &[HeaderRow]) -> Self {
         let on = |b: bool| b.then(|| "on".to_owned());
         WebhookForm {
             wording: row.wording.clone(),
@@ -259,7 +260,7 @@ pub(super) async fn render(
     view: View,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let users = db::users::list_with_roles(&state.store)
+    let users = accounts::users(state)
         .await?
         .into_iter()
         .map(|u| Choice {
@@ -267,7 +268,7 @@ pub(super) async fn render(
             label: format!("{} <{}>", u.display_name, u.email),
         })
         .collect();
-    let projects = db::projects::list(&state.store, "")
+    let projects = projects::projects(state, "")
         .await?
         .into_iter()
         .map(|p| Choice {
@@ -275,7 +276,7 @@ pub(super) async fn render(
             label: format!("{} — {}", p.code, p.name),
         })
         .collect();
-    let project_filters = db::project_filters::visible_to(&state.store, user.id)
+    let project_filters = project_filters::visible(state, user.id)
         .await?
         .into_iter()
         .map(|f| Choice {
@@ -284,7 +285,7 @@ pub(super) async fn render(
         })
         .collect();
     let stored = match view.id {
-        Some(id) => db::webhooks::find(&state.store, &state.keys, id).await?,
+        Some(id) => stored::find(state, id).await?,
         None => None,
     };
     // The signing secret is shown, on demand, only to those who may modify the webhook.
@@ -389,10 +390,7 @@ pub async fn edit_form(
     id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
-    let row = db::webhooks::find(&state.store, &state.keys, *id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let headers = db::webhooks::headers(&state.store, &state.keys, row.id).await?;
+    let (row, headers) = stored::with_headers(&state, *id).await?;
     let view = View {
         id: Some(row.id),
         can_save: user.can(Right::ModifyWebhook),

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::auth::{CurrentUser, TypedSession};
-use crate::db;
 use crate::domain::Right;
 use crate::domain::ids::WebhookId;
 use crate::error::AppError;
 use crate::services::webhooks::history::{Change, parse_changes};
+use crate::services::webhooks::stored;
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -38,11 +38,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let id = id.into_inner();
-    let rows = db::history::for_webhook(&state.store, id).await?;
+    let (rows, exists) = stored::history(&state, id).await?;
     let wording = rows.first().ok_or(AppError::NotFound)?.wording.clone();
-    let exists = db::webhooks::find(&state.store, &state.keys, id)
-        .await?
-        .is_some();
     let entries = rows
         .into_iter()
         .map(|r| Entry {

@@ -7,13 +7,12 @@ use serde::Deserialize;
 use super::mode_label;
 use crate::auth::TypedSession;
 use crate::auth::current_user::current_user_with_list;
-use crate::db::webhooks::Sort;
 use crate::domain::Right;
 use crate::domain::catalogue::{Narrowing, event_label};
 use crate::domain::ids::WebhookId;
-use crate::domain::webhook::{ListCriteria, Standing};
+use crate::domain::webhook::Standing;
 use crate::error::AppError;
-use crate::services::webhook_list::PageRow;
+use crate::services::webhook_list::{PageRow, Sort};
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -76,11 +75,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (user, list_state) = current_user_with_list(&state, &session, &req).await?;
     user.require(Right::ViewWebhooks)?;
-    let criteria: ListCriteria = list_state
-        .criteria
-        .as_deref()
-        .and_then(|c| serde_json::from_str(c).ok())
-        .unwrap_or_default();
+    let criteria = list_state.criteria.unwrap_or_default();
     let sort = Sort::parse(&query.sort);
     let descending = query.dir == "desc";
     let today = format::today().format("%Y-%m-%d").to_string();

@@ -10,8 +10,8 @@ mod save;
 
 use actix_web::web;
 
-use crate::db::webhooks::ListRow;
 use crate::domain::webhook::Mode;
+use crate::services::webhook_list::ListRow;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks", web::get().to(list::list))

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use super::form::{View, WebhookForm, render};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
-use crate::db::{self};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::WebhookDraft;
 use crate::domain::{FieldErrors, Right};
@@ -75,10 +74,7 @@ pub async fn update(
     let version: i64 = form.version.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the webhook's version; reload the page.".into())
     })?;
-    let stored_expiry = db::webhooks::find(&state.store, &state.keys, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .valid_until;
+    let stored_expiry = service::stored::webhook(&state, id).await?.valid_until;
     let filters = service::visible_filter_ids(&state, user.id).await?;
     let rules = service::rules_for_update(&state, &filters, stored_expiry.as_deref());
     let (errors, status) = match WebhookDraft::parse(&form.input(), &rules) {
