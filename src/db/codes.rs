@@ -8,7 +8,6 @@ use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 
-use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::delivery::{DeliveryStatus, ErrorKind, Trigger};
@@ -17,7 +16,8 @@ use crate::domain::ids::{
     TokenId, UserId, WebhookId,
 };
 use crate::domain::project_filter::ProjectCriteria;
-use crate::domain::webhook::{ListCriteria, Mode, Verb};
+use crate::domain::webhook::{ExcludedFields, ListCriteria, Mode, Verb};
+use crate::domain::{Coded, RoleKind};
 
 macro_rules! stored_as_code {
     ($($t:ty),* $(,)?) => {$(
@@ -65,6 +65,7 @@ stored_as_code!(
     ObjectType,
     LogLevel,
     LogKind,
+    RoleKind,
 );
 
 macro_rules! stored_as_number {
@@ -153,3 +154,37 @@ macro_rules! stored_as_json {
 }
 
 stored_as_json!(ProjectCriteria, ListCriteria);
+
+/// Excluded fields are stored as the form writes them: "name, budget".
+impl<DB: Database> Type<DB> for ExcludedFields
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for ExcludedFields
+where
+    String: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, DB>>::encode(self.to_string(), buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for ExcludedFields
+where
+    &'r str: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(ExcludedFields::stored(<&'r str as Decode<'r, DB>>::decode(
+            value,
+        )?))
+    }
+}

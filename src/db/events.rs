@@ -3,7 +3,11 @@
 use sqlx::{FromRow, Row};
 
 use super::{Store, Tx};
+use chrono::NaiveDate;
+
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{DeliveryId, EventRowId, ProjectFilterId, ProjectId, UserId, WebhookId};
+use crate::domain::webhook::{ExcludedFields, Mode};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -144,19 +148,19 @@ pub async fn find_many(
 #[derive(Debug, Clone, FromRow)]
 pub struct Route {
     pub id: WebhookId,
-    pub synchronous: bool,
-    pub in_transaction: bool,
+    pub mode: Mode,
     pub project_filter_id: Option<ProjectFilterId>,
-    pub event_object: String,
-    pub event_action: String,
-    pub valid_until: Option<String>,
+    pub event_object: ObjectType,
+    pub event_action: ActionFilter,
+    pub valid_until: Option<NaiveDate>,
     pub initiator_user_id: Option<UserId>,
     pub project_id: Option<ProjectId>,
-    /// Payload fields the webhook never sees, ", "-separated.
-    pub excluded_fields: String,
+    pub excluded_fields: ExcludedFields,
 }
 
-const ROUTES: &str = "SELECT id, synchronous, in_transaction, project_filter_id, event_object,
+const ROUTES: &str = "SELECT id,
+        CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode,
+        project_filter_id, event_object,
         event_action, valid_until, initiator_user_id, project_id, excluded_fields
     FROM webhooks WHERE active = 1 ORDER BY id";
 

@@ -4,23 +4,23 @@ use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
 use crate::domain::ids::{RoleId, UserId};
-use crate::domain::{Right, RightSet};
+use crate::domain::{Right, RightSet, RoleKind};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RoleRow {
     pub id: RoleId,
     pub name: String,
     pub description: String,
-    pub kind: String,
+    pub kind: RoleKind,
 }
 
 impl RoleRow {
     pub fn is_administrator(&self) -> bool {
-        self.kind == "administrator"
+        self.kind == RoleKind::Administrator
     }
 
     pub fn is_editable(&self) -> bool {
-        self.kind == "custom"
+        self.kind == RoleKind::Custom
     }
 }
 

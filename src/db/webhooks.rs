@@ -3,7 +3,13 @@
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Source, Store, Tx};
+use chrono::NaiveDate;
+
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
+use crate::domain::webhook::{
+    EventFilter, ExcludedFields, HeaderDraft, Mode, Verb, WebhookDraft, WebhookUrl,
+};
 use crate::sealing::{Keyring, Purpose};
 
 /// A sealed secret opened, or a decoding error naming the column.
@@ -23,6 +29,41 @@ impl WebhookRow {
     }
 }
 
+impl WebhookRow {
+    /// The stored webhook as the domain's draft, its secret header values filled in.
+    pub fn draft(&self, headers: &[HeaderRow]) -> WebhookDraft {
+        WebhookDraft {
+            wording: self.wording.clone(),
+            description: self.description.clone(),
+            active: self.active,
+            url: WebhookUrl::stored(&self.url),
+            verb: self.verb,
+            body: self.body.clone(),
+            headers: headers
+                .iter()
+                .map(|h| HeaderDraft {
+                    name: h.name.clone(),
+                    value: Some(h.value.clone()),
+                    secret: h.secret,
+                })
+                .collect(),
+            mode: self.mode,
+            event: EventFilter {
+                action: self.event_action,
+                object: self.event_object,
+                project_filter: self.project_filter_id,
+            },
+            second_label: self.second_label.clone(),
+            initiator_user: self.initiator_user_id,
+            excluded_fields: self.excluded_fields.clone(),
+            exclude_payload: self.exclude_payload,
+            valid_until: self.valid_until,
+            project_id: self.project_id,
+            values_as_strings: self.values_as_strings,
+        }
+    }
+}
+
 impl HeaderRow {
     fn opened(mut self, keys: &Keyring) -> sqlx::Result<HeaderRow> {
         if self.secret {
@@ -39,18 +80,17 @@ pub struct WebhookRow {
     pub description: String,
     pub active: bool,
     pub url: String,
-    pub verb: String,
+    pub verb: Verb,
     pub body: String,
-    pub synchronous: bool,
-    pub in_transaction: bool,
-    pub event_action: String,
-    pub event_object: String,
+    pub mode: Mode,
+    pub event_action: ActionFilter,
+    pub event_object: ObjectType,
     pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<String>,
     pub initiator_user_id: Option<UserId>,
-    pub excluded_fields: String,
+    pub excluded_fields: ExcludedFields,
     pub exclude_payload: bool,
-    pub valid_until: Option<String>,
+    pub valid_until: Option<NaiveDate>,
     pub signing_secret: String,
     pub version: i64,
     pub last_execution_at: Option<i64>,
@@ -75,25 +115,24 @@ pub struct WebhookFields<'a> {
     pub description: &'a str,
     pub active: bool,
     pub url: &'a str,
-    pub verb: &'a str,
+    pub verb: Verb,
     pub body: &'a str,
-    pub synchronous: bool,
-    pub in_transaction: bool,
-    pub event_action: &'a str,
-    pub event_object: &'a str,
+    pub mode: Mode,
+    pub event_action: ActionFilter,
+    pub event_object: ObjectType,
     pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<&'a str>,
     pub initiator_user_id: Option<UserId>,
-    pub excluded_fields: &'a str,
+    pub excluded_fields: &'a ExcludedFields,
     pub exclude_payload: bool,
-    pub valid_until: Option<String>,
+    pub valid_until: Option<NaiveDate>,
     pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
 }
 
 const COLUMNS: &str =
-    "id, wording, description, active, url, verb, body, synchronous, in_transaction,
-    event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
+    "id, wording, description, active, url, verb, body,
+    CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode, event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
     exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
     values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason";
 
@@ -255,8 +294,8 @@ pub async fn insert(
     .bind(f.url)
     .bind(f.verb)
     .bind(f.body)
-    .bind(f.synchronous)
-    .bind(f.in_transaction)
+    .bind(f.mode.synchronous())
+    .bind(f.mode.in_transaction())
     .bind(f.event_action)
     .bind(f.event_object)
     .bind(f.project_filter_id)
@@ -264,7 +303,7 @@ pub async fn insert(
     .bind(f.initiator_user_id)
     .bind(f.excluded_fields)
     .bind(f.exclude_payload)
-    .bind(&f.valid_until)
+    .bind(f.valid_until)
     .bind(keys.seal(signing_secret, Purpose::SigningSecret))
     .bind(now)
     .bind(f.project_id)
@@ -297,8 +336,8 @@ pub async fn update(
     .bind(f.url)
     .bind(f.verb)
     .bind(f.body)
-    .bind(f.synchronous)
-    .bind(f.in_transaction)
+    .bind(f.mode.synchronous())
+    .bind(f.mode.in_transaction())
     .bind(f.event_action)
     .bind(f.event_object)
     .bind(f.project_filter_id)
@@ -306,7 +345,7 @@ pub async fn update(
     .bind(f.initiator_user_id)
     .bind(f.excluded_fields)
     .bind(f.exclude_payload)
-    .bind(&f.valid_until)
+    .bind(f.valid_until)
     .bind(now)
     .bind(f.project_id)
     .bind(f.values_as_strings)
@@ -376,13 +415,12 @@ pub struct ListRow {
     pub description: String,
     pub active: bool,
     pub url: String,
-    pub verb: String,
-    pub synchronous: bool,
-    pub in_transaction: bool,
-    pub event_action: String,
-    pub event_object: String,
+    pub verb: Verb,
+    pub mode: Mode,
+    pub event_action: ActionFilter,
+    pub event_object: ObjectType,
     pub project_filter_id: Option<ProjectFilterId>,
-    pub valid_until: Option<String>,
+    pub valid_until: Option<NaiveDate>,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
     /// What the webhook is narrowed to, by name: its project filter, its single project
@@ -409,7 +447,8 @@ pub async fn list_all(store: &Store) -> sqlx::Result<(Generations, Vec<ListRow>)
     let mut tx = store.pool().begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
-        "SELECT w.id, w.wording, w.description, w.active, w.url, w.verb, w.synchronous, w.in_transaction,
+        "SELECT w.id, w.wording, w.description, w.active, w.url, w.verb,
+                CASE WHEN w.in_transaction THEN 'sync_tx' WHEN w.synchronous THEN 'sync' ELSE 'async' END AS mode,
                 w.event_action, w.event_object, w.project_filter_id, w.valid_until, w.last_execution_at,
                 w.last_status, f.name AS project_filter_name, p.code AS project_code,
                 u.display_name AS initiator_name

@@ -54,16 +54,10 @@ pub fn build(
     test: bool,
     now_ms: i64,
 ) -> Result<Outgoing, String> {
-    let excluded: Vec<String> = webhook
-        .excluded_fields
-        .split([',', ' '])
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
     let options = Options {
         webhook_id: webhook.id.get(),
         message_id,
-        excluded: &excluded,
+        excluded: webhook.excluded_fields.names(),
         exclude_payload: webhook.exclude_payload,
         as_strings: webhook.values_as_strings,
         test,
@@ -110,7 +104,7 @@ pub fn build(
     out.push(("webhook-timestamp".into(), timestamp.to_string(), false));
     out.push(("webhook-signature".into(), signature, false));
     Ok(Outgoing {
-        method: webhook.verb.clone(),
+        method: webhook.verb.as_str().to_owned(),
         url,
         headers: out,
         body,

@@ -219,11 +219,9 @@ pub struct Narrowing<'a> {
 /// How a webhook's event reads on screen and in its history: "Modify · Project · All
 /// projects", "All actions · Phase · Big budgets", "Create · User · by Ann Lee" — the action,
 /// the object and what the webhook is narrowed to.
-pub fn event_label(action: &str, object: &str, narrowing: Narrowing<'_>) -> String {
-    let action = ActionFilter::parse(action).map_or(action, |a| a.label());
-    let parsed = ObjectType::parse(object);
-    let mut label = format!("{action} · {}", parsed.map_or(object, |o| o.label()));
-    if parsed.is_none_or(ObjectType::has_project) {
+pub fn event_label(action: ActionFilter, object: ObjectType, narrowing: Narrowing<'_>) -> String {
+    let mut label = format!("{} · {}", action.label(), object.label());
+    if object.has_project() {
         label.push_str(" · ");
         match (narrowing.project, narrowing.project_filter) {
             (Some(code), _) => {

@@ -26,6 +26,6 @@ pub use email::Email;
 pub use field_errors::FieldErrors;
 pub use password::{NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use right::{Right, RightSet};
-pub use role_name::RoleName;
+pub use role_name::{RoleKind, RoleName};
 pub use scope::{Scope, ScopeSet};
 pub use secret::Secret;

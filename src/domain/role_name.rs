@@ -1,4 +1,5 @@
-//! The name of a role, unique without regard to case (the database enforces uniqueness).
+//! A role's name, unique without regard to case (the database enforces uniqueness), and
+//! its kind.
 
 use std::fmt;
 
@@ -34,5 +35,26 @@ impl AsRef<str> for RoleName {
 impl fmt::Display for RoleName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Administrator holds every right, present and future; built-in roles are read-only;
+/// custom roles are made by administrators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind {
+    Administrator,
+    Builtin,
+    Custom,
+}
+
+impl super::Coded for RoleKind {
+    const ALL: &'static [Self] = &[Self::Administrator, Self::Builtin, Self::Custom];
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Administrator => "administrator",
+            Self::Builtin => "builtin",
+            Self::Custom => "custom",
+        }
     }
 }

@@ -123,11 +123,11 @@ pub async fn record(
     };
     let changed: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
     let target = Target {
-        object: change.object.code(),
-        action: change.action.code(),
+        object: change.object,
+        action: change.action,
         initiator: by.id,
         project: project_id,
-        today: &chrono::Utc::now().date_naive().to_string(),
+        today: chrono::Utc::now().date_naive(),
         changed: &changed,
     };
     let project = project_attributes.as_ref();
@@ -259,10 +259,7 @@ fn plan(matched: &[&Route], routing: &Routing<'_>, now: i64) -> Plan {
     let firing = matched
         .iter()
         .take(routing.cap)
-        .map(|r| {
-            let mode = Mode::from_flags(r.synchronous, r.in_transaction);
-            (r.id, mode, crate::random::sortable_id("msg_", now))
-        })
+        .map(|r| (r.id, r.mode, crate::random::sortable_id("msg_", now)))
         .collect();
     Plan {
         firing,

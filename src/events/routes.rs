@@ -8,6 +8,9 @@ use crate::db::Store;
 
 use crate::db::events::Route;
 use crate::db::{self, Tx};
+use chrono::NaiveDate;
+
+use crate::domain::catalogue::{Action, ObjectType};
 use crate::domain::ids::{ProjectId, UserId};
 
 #[derive(Default)]
@@ -56,12 +59,12 @@ impl Routes {
 
 /// What an event is, as routes see it.
 pub struct Target<'a> {
-    pub object: &'a str,
-    pub action: &'a str,
+    pub object: ObjectType,
+    pub action: Action,
     pub initiator: Option<UserId>,
     pub project: Option<ProjectId>,
-    /// YYYY-MM-DD: a webhook is valid through its last day.
-    pub today: &'a str,
+    /// A webhook is valid through its last day.
+    pub today: NaiveDate,
     /// The detail fields a modification changed.
     pub changed: &'a [&'a str],
 }
@@ -69,22 +72,17 @@ pub struct Target<'a> {
 /// Whether an active webhook fires for the event, its project filter aside.
 pub fn fits(route: &Route, t: &Target<'_>) -> bool {
     route.event_object == t.object
-        && (route.event_action == "all" || route.event_action == t.action)
-        && route.valid_until.as_deref().is_none_or(|v| v >= t.today)
+        && route.event_action.matches(t.action)
+        && route.valid_until.is_none_or(|last| last >= t.today)
         && route
             .initiator_user_id
             .is_none_or(|u| Some(u) == t.initiator)
         && route.project_id.is_none_or(|p| Some(p) == t.project)
-        && (t.action != "modify" || sees_a_change(route, t.changed))
+        && (t.action != Action::Modify || sees_a_change(route, t.changed))
 }
 
 /// Whether a modification changed a field the webhook sees: one that changes only excluded
 /// fields sends it nothing.
 fn sees_a_change(route: &Route, changed: &[&str]) -> bool {
-    if route.excluded_fields.is_empty() {
-        return true;
-    }
-    changed
-        .iter()
-        .any(|f| !route.excluded_fields.split(", ").any(|e| e == *f))
+    route.excluded_fields.is_empty() || changed.iter().any(|f| !route.excluded_fields.contains(f))
 }

@@ -81,7 +81,8 @@ fn compare(sort: Sort, a: &Entry, b: &Entry) -> Ordering {
         Sort::Url => ra.url.cmp(&rb.url).then(ra.id.cmp(&rb.id)),
         Sort::Verb => ra
             .verb
-            .cmp(&rb.verb)
+            .as_str()
+            .cmp(rb.verb.as_str())
             .then_with(|| a.wording_key.cmp(&b.wording_key))
             .then(ra.id.cmp(&rb.id)),
         Sort::LastExecution => unreachable!("sorted by outcome, see by_last_execution"),
@@ -92,8 +93,12 @@ fn matches(entry: &Entry, c: &ListCriteria, needle: &str) -> bool {
     let r = &entry.row;
     (needle.is_empty() || entry.haystack.contains(needle))
         && c.active.is_none_or(|a| r.active == a)
-        && c.object.as_deref().is_none_or(|o| r.event_object == o)
-        && c.action.as_deref().is_none_or(|a| r.event_action == a)
+        && c.object
+            .as_deref()
+            .is_none_or(|o| r.event_object.code() == o)
+        && c.action
+            .as_deref()
+            .is_none_or(|a| r.event_action.code() == a)
 }
 
 fn today() -> chrono::NaiveDate {

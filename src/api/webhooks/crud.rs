@@ -72,7 +72,7 @@ pub async fn list(
     let today = today();
     let data = rows
         .into_iter()
-        .map(|(row, headers)| webhook_out(row, headers, &today))
+        .map(|(row, headers)| webhook_out(row, headers, today))
         .collect();
     Ok(HttpResponse::Ok().json(WebhookPage {
         data,
@@ -173,7 +173,7 @@ pub async fn update(
             ),
         )
     })?;
-    let draft = draft_of(&state, &caller, &body, current.valid_until.as_deref()).await?;
+    let draft = draft_of(&state, &caller, &body, current.valid_until).await?;
     service::update(&state, &caller.actor(), id, version, draft)
         .await
         .map_err(|e| ApiError::from_service(e, api_field))?;

@@ -45,7 +45,7 @@ pub(super) async fn load(
     id: WebhookId,
 ) -> Result<(WebhookRow, Webhook), ApiError> {
     let (row, headers) = service::stored::with_headers(state, id).await?;
-    Ok((row.clone(), webhook_out(row, headers, &today())))
+    Ok((row.clone(), webhook_out(row, headers, today())))
 }
 
 /// The request as the form's raw input: from here on, the form's rules apply unchanged.
@@ -94,7 +94,7 @@ pub(super) async fn draft_of(
     state: &AppState,
     caller: &ApiCaller,
     r: &WebhookRequest,
-    stored_expiry: Option<&str>,
+    stored_expiry: Option<chrono::NaiveDate>,
 ) -> Result<WebhookDraft, ApiError> {
     let (input, event_error) = input_of(r);
     let filters = service::visible_filter_ids(state, caller.user_id).await?;

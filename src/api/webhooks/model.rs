@@ -5,10 +5,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::timestamp;
 use crate::domain::catalogue::event_types_of;
-use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{ProjectFilterId, ProjectId, UserId};
-use crate::domain::webhook::{Mode, Standing};
+use crate::domain::webhook::Standing;
 use crate::services::webhooks::stored::{HeaderRow, WebhookRow};
+use chrono::NaiveDate;
 
 /// A header the webhook sends. A secret's value is never returned.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -229,15 +229,10 @@ pub fn api_field(form_field: &str) -> &str {
     }
 }
 
-pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Webhook {
-    let object = ObjectType::parse(&row.event_object);
-    let event_types = match (ActionFilter::parse(&row.event_action), object) {
-        (Some(a), Some(o)) => event_types_of(a, o),
-        _ => Vec::new(),
-    };
+pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: NaiveDate) -> Webhook {
     Webhook {
-        state: Standing::of(row.active, row.valid_until.as_deref(), today).code(),
-        mode: Mode::from_flags(row.synchronous, row.in_transaction).label(),
+        state: Standing::of(row.active, row.valid_until, today).code(),
+        mode: row.mode.label(),
         headers: headers
             .into_iter()
             .map(|h| WebhookHeader {
@@ -246,13 +241,8 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Web
                 secret: h.secret,
             })
             .collect(),
-        event_types,
-        excluded_fields: row
-            .excluded_fields
-            .split(", ")
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        event_types: event_types_of(row.event_action, row.event_object),
+        excluded_fields: row.excluded_fields.names().to_vec(),
         last_execution_at: row.last_execution_at.map(timestamp),
         id: row.id.get(),
         version: row.version,
@@ -260,25 +250,22 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: &str) -> Web
         description: row.description,
         active: row.active,
         url: row.url,
-        verb: row.verb,
+        verb: row.verb.as_str().to_owned(),
         body: row.body,
-        synchronous: row.synchronous,
-        transaction: row.in_transaction,
+        synchronous: row.mode.synchronous(),
+        transaction: row.mode.in_transaction(),
         project_filter_id: row.project_filter_id.map(ProjectFilterId::get),
         initiating_user_id: row.initiator_user_id.map(UserId::get),
         project_id: row.project_id.map(ProjectId::get),
         exclude_payload: row.exclude_payload,
         values_as_strings: row.values_as_strings,
         second_label: row.second_label,
-        valid_until: row.valid_until,
+        valid_until: row.valid_until.map(|d| d.to_string()),
         last_status: row.last_status,
         disabled_reason: row.disabled_reason,
     }
 }
 
-pub(super) fn today() -> String {
-    chrono::Utc::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
+pub(super) fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
 }

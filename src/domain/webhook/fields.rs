@@ -109,29 +109,65 @@ pub(super) fn parse_optional_id<T: std::str::FromStr>(
     }
 }
 
-pub(super) fn parse_excluded(input: &str, object: ObjectType) -> Result<Vec<String>, String> {
-    let mut fields: Vec<String> = Vec::new();
-    for name in input
-        .split([',', ' ', '\n', '\r', '\t'])
-        .filter(|s| !s.is_empty())
-    {
-        if !object.fields().iter().any(|f| f.name == name) {
-            let known: Vec<&str> = object.fields().iter().map(|f| f.name).collect();
-            return Err(format!(
-                "Unknown field “{}” for {} events: choose among {}.",
-                name.chars().take(50).collect::<String>(),
-                object.label(),
-                known.join(", ")
-            ));
+/// The payload fields a webhook never sees (and whose changes alone do not fire it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExcludedFields(Vec<String>);
+
+impl ExcludedFields {
+    /// Names separated by commas or spaces, each a field of `object`'s events.
+    pub fn parse(input: &str, object: ObjectType) -> Result<Self, String> {
+        let mut fields: Vec<String> = Vec::new();
+        for name in input
+            .split([',', ' ', '\n', '\r', '\t'])
+            .filter(|s| !s.is_empty())
+        {
+            if !object.fields().iter().any(|f| f.name == name) {
+                let known: Vec<&str> = object.fields().iter().map(|f| f.name).collect();
+                return Err(format!(
+                    "Unknown field “{}” for {} events: choose among {}.",
+                    name.chars().take(50).collect::<String>(),
+                    object.label(),
+                    known.join(", ")
+                ));
+            }
+            if !fields.iter().any(|f| f == name) {
+                fields.push(name.to_owned());
+            }
         }
-        if !fields.iter().any(|f| f == name) {
-            fields.push(name.to_owned());
+        if fields.len() > MAX_EXCLUDED_FIELDS {
+            return Err(format!("At most {MAX_EXCLUDED_FIELDS} excluded fields."));
         }
+        Ok(ExcludedFields(fields))
     }
-    if fields.len() > MAX_EXCLUDED_FIELDS {
-        return Err(format!("At most {MAX_EXCLUDED_FIELDS} excluded fields."));
+
+    /// Names as stored, checked when they were saved.
+    pub fn stored(text: &str) -> Self {
+        ExcludedFields(
+            text.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
-    Ok(fields)
+
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.iter().any(|f| f == field)
+    }
+}
+
+/// "name, budget": how forms, the history and storage write them.
+impl std::fmt::Display for ExcludedFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
 }
 
 pub(super) fn parse_expiry(input: &str, rules: &Rules<'_>) -> Result<Option<NaiveDate>, String> {

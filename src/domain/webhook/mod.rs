@@ -23,9 +23,9 @@ pub use verb::Verb;
 use super::FieldErrors;
 use super::ids::{ProjectFilterId, ProjectId, UserId};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
+pub use fields::ExcludedFields;
 use fields::{
-    one_line, parse_body, parse_event, parse_excluded, parse_expiry, parse_optional_id,
-    parse_second_label, text,
+    one_line, parse_body, parse_event, parse_expiry, parse_optional_id, parse_second_label, text,
 };
 
 /// What is shown of a secret header value, anywhere outside the request itself.
@@ -96,7 +96,7 @@ pub struct WebhookDraft {
     pub event: EventFilter,
     pub second_label: Option<String>,
     pub initiator_user: Option<UserId>,
-    pub excluded_fields: Vec<String>,
+    pub excluded_fields: ExcludedFields,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
     pub project_id: Option<ProjectId>,
@@ -150,7 +150,7 @@ impl WebhookDraft {
         );
         let excluded_fields = e.check(
             "excluded_fields",
-            parse_excluded(&input.excluded_fields, object),
+            ExcludedFields::parse(&input.excluded_fields, object),
         );
         let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules));
         let project_id = e.check(

@@ -9,8 +9,12 @@ pub enum Standing {
 }
 
 impl Standing {
-    /// `valid_until` and `today` as YYYY-MM-DD, which compare as dates.
-    pub fn of(active: bool, valid_until: Option<&str>, today: &str) -> Standing {
+    /// A webhook is valid through its last day.
+    pub fn of(
+        active: bool,
+        valid_until: Option<chrono::NaiveDate>,
+        today: chrono::NaiveDate,
+    ) -> Standing {
         match (active, valid_until) {
             (_, Some(until)) if until < today => Standing::Expired,
             (true, _) => Standing::Active,

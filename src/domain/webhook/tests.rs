@@ -185,3 +185,25 @@ fn multilingual_label_is_required_when_on() {
         Some("Notifier")
     );
 }
+
+#[test]
+fn excluded_fields_read_back_as_they_were_saved() {
+    let parsed = ExcludedFields::parse("name budget,name\n", ObjectType::Project).unwrap();
+    assert_eq!(parsed.names(), ["name", "budget"]);
+    assert_eq!(parsed.to_string(), "name, budget");
+    assert_eq!(ExcludedFields::stored(&parsed.to_string()), parsed);
+    assert!(parsed.contains("budget") && !parsed.contains("code"));
+    assert!(ExcludedFields::stored("").is_empty());
+}
+
+#[test]
+fn a_webhook_is_valid_through_its_last_day() {
+    let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    assert_eq!(Standing::of(true, Some(day(2)), day(2)), Standing::Active);
+    assert_eq!(Standing::of(true, Some(day(1)), day(2)), Standing::Expired);
+    assert_eq!(
+        Standing::of(false, Some(day(9)), day(2)),
+        Standing::Inactive
+    );
+    assert_eq!(Standing::of(false, None, day(2)), Standing::Inactive);
+}

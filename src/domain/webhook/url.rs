@@ -95,6 +95,14 @@ impl WebhookUrl {
         &self.authority
     }
 
+    /// A formula as stored: it was checked when it was saved.
+    pub fn stored(formula: &str) -> Self {
+        Self {
+            authority: Self::authority_of(formula).unwrap_or_default(),
+            formula: formula.to_owned(),
+        }
+    }
+
     /// The authority of a stored formula, for comparing with a new one.
     pub fn authority_of(formula: &str) -> Option<String> {
         let t = Template::parse(formula, ObjectType::Phase).ok()?;

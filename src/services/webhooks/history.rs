@@ -83,11 +83,11 @@ impl Snapshot {
             ("Description", f.description.to_owned()),
             (ACTIVE, yes_no(f.active)),
             ("URL", f.url.to_owned()),
-            ("Verb", f.verb.to_owned()),
+            ("Verb", f.verb.as_str().to_owned()),
             ("Body", f.body.to_owned()),
             ("Headers", headers_label(headers)),
-            ("Synchronous", yes_no(f.synchronous)),
-            ("Transaction execution", yes_no(f.in_transaction)),
+            ("Synchronous", yes_no(f.mode.synchronous())),
+            ("Transaction execution", yes_no(f.mode.in_transaction())),
             (
                 "Event",
                 event_label(
@@ -108,9 +108,12 @@ impl Snapshot {
             ("Initiating user", initiator),
             ("Project", project),
             ("Values as strings", yes_no(f.values_as_strings)),
-            ("Excluded fields", f.excluded_fields.to_owned()),
+            ("Excluded fields", f.excluded_fields.to_string()),
             ("Exclude payload", yes_no(f.exclude_payload)),
-            ("Expiry date", f.valid_until.clone().unwrap_or_default()),
+            (
+                "Expiry date",
+                f.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+            ),
         ];
         let secrets = headers
             .iter()

@@ -8,7 +8,7 @@ use super::{Actor, ServiceError};
 use crate::db::webhooks::{HeaderRow, WebhookFields, WebhookRow};
 use crate::db::{self, Tx};
 use crate::domain::FieldErrors;
-use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
+use crate::domain::ids::{ProjectFilterId, UserId, WebhookId};
 use crate::domain::webhook::{HeaderDraft, WebhookDraft, WebhookUrl};
 use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
@@ -38,11 +38,10 @@ pub fn rules<'a>(
 pub fn rules_for_update<'a>(
     state: &'a AppState,
     project_filters: &'a [ProjectFilterId],
-    stored_expiry: Option<&str>,
+    stored_expiry: Option<chrono::NaiveDate>,
 ) -> crate::domain::webhook::Rules<'a> {
     crate::domain::webhook::Rules {
-        kept_expiry: stored_expiry
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        kept_expiry: stored_expiry,
         ..rules(state, project_filters)
     }
 }
@@ -67,24 +66,23 @@ pub fn new_signing_secret() -> String {
     format!("whsec_{}", STANDARD.encode(crate::random::bytes::<24>()))
 }
 
-pub(crate) fn fields<'a>(draft: &'a WebhookDraft, excluded: &'a str) -> WebhookFields<'a> {
+pub(crate) fn fields(draft: &WebhookDraft) -> WebhookFields<'_> {
     WebhookFields {
         wording: &draft.wording,
         description: &draft.description,
         active: draft.active,
         url: draft.url.as_ref(),
-        verb: draft.verb.as_str(),
+        verb: draft.verb,
         body: &draft.body,
-        synchronous: draft.mode.synchronous(),
-        in_transaction: draft.mode.in_transaction(),
-        event_action: draft.event.action.code(),
-        event_object: draft.event.object.code(),
+        mode: draft.mode,
+        event_action: draft.event.action,
+        event_object: draft.event.object,
         project_filter_id: draft.event.project_filter,
         second_label: draft.second_label.as_deref(),
         initiator_user_id: draft.initiator_user,
-        excluded_fields: excluded,
+        excluded_fields: &draft.excluded_fields,
         exclude_payload: draft.exclude_payload,
-        valid_until: draft.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
+        valid_until: draft.valid_until,
         project_id: draft.project_id,
         values_as_strings: draft.values_as_strings,
     }
@@ -98,9 +96,8 @@ pub async fn create(
     let headers = resolve_headers(&draft.headers, &[], false)?;
     let mut tx = state.store.begin_write().await?;
     check_references(&mut tx, &draft).await?;
-    let excluded = draft.excluded_fields.join(", ");
     let now = db::now_ms();
-    let f = fields(&draft, &excluded);
+    let f = fields(&draft);
     let id = db::webhooks::insert(&mut tx, &state.keys, &f, &new_signing_secret(), now).await?;
     db::webhooks::replace_headers(&mut tx, &state.keys, id, &headers).await?;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
@@ -139,8 +136,7 @@ pub async fn update(
     let host_changed = WebhookUrl::authority_of(&old.url).as_deref() != Some(draft.url.authority());
     let headers = resolve_headers(&draft.headers, &old_headers, host_changed)?;
     check_references(&mut tx, &draft).await?;
-    let excluded = draft.excluded_fields.join(", ");
-    let f = fields(&draft, &excluded);
+    let f = fields(&draft);
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
     let changes = before.diff(&after);
@@ -229,7 +225,7 @@ pub async fn renew(
     let headers = db::webhooks::headers(&mut tx, &state.keys, id).await?;
     let mut f = stored_fields(&old);
     let before = Snapshot::of(&mut tx, &f, &headers).await?;
-    f.valid_until = until.map(|d| d.format("%Y-%m-%d").to_string());
+    f.valid_until = until;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
     let changes = before.diff(&after);
     if changes.is_empty() {
@@ -243,43 +239,6 @@ pub async fn renew(
     tx.commit().await?;
     tracing::info!(webhook_id = %id, "webhook renewed");
     Ok(())
-}
-
-/// The stored webhook as the form's raw input (secret values included: this never leaves
-/// the server).
-pub fn stored_input(
-    row: &WebhookRow,
-    headers: &[HeaderRow],
-) -> crate::domain::webhook::WebhookInput {
-    let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
-    crate::domain::webhook::WebhookInput {
-        wording: row.wording.clone(),
-        description: row.description.clone(),
-        active: row.active,
-        url: row.url.clone(),
-        verb: row.verb.clone(),
-        body: row.body.clone(),
-        headers: headers
-            .iter()
-            .map(|h| crate::domain::webhook::HeaderInput {
-                name: h.name.clone(),
-                value: h.value.clone(),
-                secret: h.secret,
-            })
-            .collect(),
-        synchronous: row.synchronous,
-        in_transaction: row.in_transaction,
-        event_action: row.event_action.clone(),
-        event_object: row.event_object.clone(),
-        project_filter: id(row.project_filter_id.map(ProjectFilterId::get)),
-        second_label: row.second_label.clone().unwrap_or_default(),
-        initiator_user: id(row.initiator_user_id.map(UserId::get)),
-        excluded_fields: row.excluded_fields.clone(),
-        exclude_payload: row.exclude_payload,
-        valid_until: row.valid_until.clone().unwrap_or_default(),
-        project: id(row.project_id.map(ProjectId::get)),
-        values_as_strings: row.values_as_strings,
-    }
 }
 
 /// Only the Active box changed: say activated or deactivated, as Project Monitor's history does.
@@ -302,18 +261,17 @@ pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
         description: &row.description,
         active: row.active,
         url: &row.url,
-        verb: &row.verb,
+        verb: row.verb,
         body: &row.body,
-        synchronous: row.synchronous,
-        in_transaction: row.in_transaction,
-        event_action: &row.event_action,
-        event_object: &row.event_object,
+        mode: row.mode,
+        event_action: row.event_action,
+        event_object: row.event_object,
         project_filter_id: row.project_filter_id,
         second_label: row.second_label.as_deref(),
         initiator_user_id: row.initiator_user_id,
         excluded_fields: &row.excluded_fields,
         exclude_payload: row.exclude_payload,
-        valid_until: row.valid_until.clone(),
+        valid_until: row.valid_until,
         project_id: row.project_id,
         values_as_strings: row.values_as_strings,
     }

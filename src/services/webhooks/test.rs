@@ -10,7 +10,7 @@ use crate::delivery::engine::insert_attempt;
 use crate::domain::catalogue::event_type;
 use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::delivery::Trigger;
-use crate::domain::ids::{EventRowId, ProjectFilterId, ProjectId, UserId, WebhookId};
+use crate::domain::ids::{EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{WebhookDraft, WebhookUrl};
 use crate::services::Actor;
 use crate::state::AppState;
@@ -105,8 +105,7 @@ pub async fn test(
         WebhookUrl::authority_of(&w.url).as_deref() != Some(draft.url.authority())
     });
     let headers = resolve_headers(&draft.headers, &stored_headers, host_changed)?;
-    let excluded = draft.excluded_fields.join(", ");
-    let webhook = sample_webhook(draft, &excluded, stored.as_ref());
+    let webhook = sample_webhook(draft, stored.as_ref());
     let (object_id, parent, attributes, version, parent_attributes) =
         sample(state, actor, draft.event.object, subject).await?;
     let action = match draft.event.action {
@@ -166,41 +165,31 @@ pub async fn test_stored(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let headers = db::webhooks::headers(&state.store, &state.keys, id).await?;
-    let mut input = super::stored_input(&row, &headers);
-    // An expired webhook can still be tested; its expiry is not what a test checks.
-    input.valid_until.clear();
-    let filters: Vec<ProjectFilterId> = row.project_filter_id.into_iter().collect();
-    // What was saved passed the rules of its day; a test only needs the draft back.
-    let rules = crate::domain::webhook::Rules {
-        https_only: false,
-        ..super::rules(state, &filters)
-    };
-    let draft = WebhookDraft::parse(&input, &rules).map_err(ServiceError::Invalid)?;
-    test(state, actor, &draft, Some(id), subject).await
+    // What was saved passed the rules of its day, and an expired webhook can still be tested.
+    test(state, actor, &row.draft(&headers), Some(id), subject).await
 }
 
 /// The webhook as the form describes it, signed with the stored secret (or a throwaway one
 /// for a webhook not saved yet).
-fn sample_webhook(draft: &WebhookDraft, excluded: &str, stored: Option<&WebhookRow>) -> WebhookRow {
-    let f = fields(draft, excluded);
+fn sample_webhook(draft: &WebhookDraft, stored: Option<&WebhookRow>) -> WebhookRow {
+    let f = fields(draft);
     WebhookRow {
         id: stored.map_or(WebhookId::new(0), |w| w.id),
         wording: f.wording.to_owned(),
         description: f.description.to_owned(),
         active: f.active,
         url: f.url.to_owned(),
-        verb: f.verb.to_owned(),
+        verb: f.verb,
         body: f.body.to_owned(),
-        synchronous: f.synchronous,
-        in_transaction: f.in_transaction,
-        event_action: f.event_action.to_owned(),
-        event_object: f.event_object.to_owned(),
+        mode: f.mode,
+        event_action: f.event_action,
+        event_object: f.event_object,
         project_filter_id: f.project_filter_id,
         second_label: f.second_label.map(str::to_owned),
         initiator_user_id: f.initiator_user_id,
-        excluded_fields: f.excluded_fields.to_owned(),
+        excluded_fields: f.excluded_fields.clone(),
         exclude_payload: f.exclude_payload,
-        valid_until: f.valid_until.clone(),
+        valid_until: f.valid_until,
         signing_secret: stored.map_or_else(super::new_signing_secret, |w| w.signing_secret.clone()),
         version: stored.map_or(1, |w| w.version),
         last_execution_at: None,

@@ -127,7 +127,7 @@ impl WebhookForm {
             description: row.description.clone(),
             active: on(row.active),
             url: row.url.clone(),
-            verb: row.verb.clone(),
+            verb: row.verb.as_str().to_owned(),
             body: row.body.clone(),
             header_name: headers.iter().map(|h| h.name.clone()).collect(),
             // A secret value never goes back to the browser.
@@ -145,10 +145,10 @@ impl WebhookForm {
                 .iter()
                 .map(|h| if h.secret { "secret" } else { "plain" }.to_owned())
                 .collect(),
-            synchronous: on(row.synchronous),
-            in_transaction: on(row.in_transaction),
-            event_action: row.event_action.clone(),
-            event_object: row.event_object.clone(),
+            synchronous: on(row.mode.synchronous()),
+            in_transaction: on(row.mode.in_transaction()),
+            event_action: row.event_action.code().to_owned(),
+            event_object: row.event_object.code().to_owned(),
             project_filter: row
                 .project_filter_id
                 .map(|i| i.to_string())
@@ -158,9 +158,9 @@ impl WebhookForm {
                 .initiator_user_id
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
-            excluded_fields: row.excluded_fields.clone(),
+            excluded_fields: row.excluded_fields.to_string(),
             exclude_payload: on(row.exclude_payload),
-            valid_until: row.valid_until.clone().unwrap_or_default(),
+            valid_until: row.valid_until.map(|d| d.to_string()).unwrap_or_default(),
             project: row.project_id.map(|i| i.to_string()).unwrap_or_default(),
             values_as_strings: on(row.values_as_strings),
             version: row.version.to_string(),
@@ -293,11 +293,11 @@ pub(super) async fn render(
         .as_ref()
         .filter(|_| view.can_save)
         .map(|w| w.signing_secret.clone());
-    let today = format::today().format("%Y-%m-%d").to_string();
     let expired_on = stored
         .as_ref()
-        .and_then(|w| w.valid_until.clone())
-        .filter(|until| *until < today);
+        .and_then(|w| w.valid_until)
+        .filter(|until| *until < format::today())
+        .map(|until| until.to_string());
     let saved_wording = stored
         .as_ref()
         .map(|w| w.wording.clone())
@@ -353,7 +353,7 @@ pub(super) async fn render(
                 )
             })
             .collect(),
-        today,
+        today: format::today().to_string(),
     };
     crate::web::render(status, &page)
 }

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::mode_label;
 use crate::auth::TypedSession;
 use crate::auth::current_user::current_user_with_list;
 use crate::domain::Right;
@@ -78,7 +77,7 @@ pub async fn list(
     let criteria = list_state.criteria.unwrap_or_default();
     let sort = Sort::parse(&query.sort);
     let descending = query.dir == "desc";
-    let today = format::today().format("%Y-%m-%d").to_string();
+    let today = format::today();
     let requested = query.page.unwrap_or(1).max(1) as usize;
     let (total, page, rows) = state
         .webhook_list
@@ -98,7 +97,7 @@ pub async fn list(
                             r.shown
                                 .get_or_init(|| {
                                     RowView {
-                                        w: &item(&r, &today),
+                                        w: &item(&r, today),
                                     }
                                     .render()
                                     .unwrap_or_default()
@@ -134,29 +133,29 @@ pub async fn list(
     crate::web::page(&page_view)
 }
 
-fn item(p: &PageRow<'_>, today: &str) -> Item {
+fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
     let r = p.row;
     Item {
-        status: match Standing::of(r.active, r.valid_until.as_deref(), today) {
+        status: match Standing::of(r.active, r.valid_until, today) {
             Standing::Active => (Standing::Active.label(), "ok"),
             other => (other.label(), "off"),
         },
         event: event_label(
-            &r.event_action,
-            &r.event_object,
+            r.event_action,
+            r.event_object,
             Narrowing {
                 project_filter: r.project_filter_name.as_deref(),
                 project: r.project_code.as_deref(),
                 initiator: r.initiator_name.as_deref(),
             },
         ),
-        mode: mode_label(r),
+        mode: r.mode.label(),
         last_execution: p.last_execution_at.map(format::time).unwrap_or_default(),
         last_status: format::last_status(p.last_status),
         id: r.id,
         wording: r.wording.clone(),
         url: r.url.clone(),
-        verb: r.verb.clone(),
+        verb: r.verb.as_str().to_owned(),
     }
 }
 

@@ -10,9 +10,6 @@ mod save;
 
 use actix_web::web;
 
-use crate::domain::webhook::Mode;
-use crate::services::webhook_list::ListRow;
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks", web::get().to(list::list))
         .route("/webhooks/filter", web::get().to(filter::show))
@@ -37,8 +34,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(actions::rotate_secret),
         )
         .route("/webhooks/{id}/history", web::get().to(history::show));
-}
-
-pub fn mode_label(row: &ListRow) -> &'static str {
-    Mode::from_flags(row.synchronous, row.in_transaction).label()
 }

@@ -76,7 +76,7 @@ pub async fn update(
     })?;
     let stored_expiry = service::stored::webhook(&state, id).await?.valid_until;
     let filters = service::visible_filter_ids(&state, user.id).await?;
-    let rules = service::rules_for_update(&state, &filters, stored_expiry.as_deref());
+    let rules = service::rules_for_update(&state, &filters, stored_expiry);
     let (errors, status) = match WebhookDraft::parse(&form.input(), &rules) {
         Ok(draft) => {
             match service::update(&state, &crate::web::actor(&user), id, version, draft).await {
