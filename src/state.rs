@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::db::Store;
+use crate::db::snapshot::Snapshot;
 
 use crate::auth::Passwords;
 use crate::config::Settings;
 use crate::delivery::Deliverer;
 use crate::events::Routing;
-use crate::events::routes::Routes;
 use crate::sealing::Keyring;
 use crate::services::webhook_list::WebhookList;
 
@@ -19,8 +19,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The webhook list's in-memory read model.
     pub webhook_list: Arc<WebhookList>,
-    /// The active webhooks' routes, cached for recording changes.
-    pub routes: Arc<Routes>,
+    /// Every webhook as committed, shared by the list, routing and the delivery engine.
+    pub webhooks: Arc<Snapshot>,
     pub deliverer: Arc<Deliverer>,
     /// The keys that seal stored secrets.
     pub keys: Arc<Keyring>,
@@ -35,13 +35,14 @@ impl AppState {
         let keys = crate::services::secret_keys::open(&store, &settings.secret_keys).await?;
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
-        let deliverer = Deliverer::new(store.clone(), settings.clone(), keys.clone())?;
+        let webhooks = Arc::new(Snapshot::new(store.clone(), keys.clone()));
+        let deliverer = Deliverer::new(store.clone(), settings.clone(), webhooks.clone())?;
         Ok(AppState {
             store,
             settings,
             passwords: Passwords::new()?,
             webhook_list: Default::default(),
-            routes: Default::default(),
+            webhooks,
             deliverer: Arc::new(deliverer),
             keys,
         })
@@ -49,8 +50,7 @@ impl AppState {
 
     pub fn routing(&self) -> Routing<'_> {
         Routing {
-            routes: &self.routes,
-            store: &self.store,
+            webhooks: &self.webhooks,
             cap: self.settings.max_hooks_per_action,
             lease_ms: self.settings.delivery_lease.as_millis() as i64,
             hand_over: self.deliverer.takes_hand_overs(),

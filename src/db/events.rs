@@ -3,11 +3,8 @@
 use sqlx::{FromRow, Row};
 
 use super::{Store, Tx};
-use chrono::NaiveDate;
 
-use crate::domain::catalogue::{ActionFilter, ObjectType};
-use crate::domain::ids::{DeliveryId, EventRowId, ProjectFilterId, ProjectId, UserId, WebhookId};
-use crate::domain::webhook::{ExcludedFields, Mode};
+use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
@@ -142,42 +139,6 @@ pub async fn find_many(
     .fetch_all(store.pool())
     .await?;
     Ok(rows.into_iter().map(|e| (e.id, e)).collect())
-}
-
-/// What decides whether an active webhook fires for an event (its project filter aside).
-#[derive(Debug, Clone, FromRow)]
-pub struct Route {
-    pub id: WebhookId,
-    pub mode: Mode,
-    pub project_filter_id: Option<ProjectFilterId>,
-    pub event_object: ObjectType,
-    pub event_action: ActionFilter,
-    pub valid_until: Option<NaiveDate>,
-    pub initiator_user_id: Option<UserId>,
-    pub project_id: Option<ProjectId>,
-    pub excluded_fields: ExcludedFields,
-}
-
-const ROUTES: &str = "SELECT id,
-        CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode,
-        project_filter_id, event_object,
-        event_action, valid_until, initiator_user_id, project_id, excluded_fields
-    FROM webhooks WHERE active = 1 ORDER BY id";
-
-/// Every active webhook's route, by id, as the transaction sees them.
-pub async fn routes(tx: &mut Tx) -> sqlx::Result<Vec<Route>> {
-    sqlx::query_as(ROUTES).fetch_all(&mut **tx).await
-}
-
-/// Every active webhook's route as committed, with the webhooks counter they were read at.
-pub async fn committed_routes(store: &Store) -> sqlx::Result<(i64, Vec<Route>)> {
-    let mut conn = store.pool().begin().await?;
-    let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
-        .fetch_one(&mut *conn)
-        .await?;
-    let routes = sqlx::query_as(ROUTES).fetch_all(&mut *conn).await?;
-    conn.commit().await?;
-    Ok((version, routes))
 }
 
 /// Whether a new delivery starts out claimed by the change that writes it, to be sent as

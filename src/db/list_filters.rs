@@ -159,7 +159,7 @@ pub async fn clear_active(store: &Store, user_id: UserId) -> sqlx::Result<()> {
 #[derive(Debug, Clone, FromRow)]
 pub struct ListState {
     #[sqlx(flatten)]
-    pub generations: super::webhooks::Generations,
+    pub generations: super::snapshot::Generations,
     pub filter_name: Option<String>,
     pub criteria: Option<ListCriteria>,
 }

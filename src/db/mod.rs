@@ -32,6 +32,7 @@ pub mod roles;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod snapshot;
 mod store;
 pub mod throttle;
 pub mod users;

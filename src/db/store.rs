@@ -119,6 +119,15 @@ impl<'c> Source<'c> {
     pub fn of(db: impl Into<Source<'c>>) -> Self {
         db.into()
     }
+
+    /// The same source for one more query, keeping it for those after.
+    pub fn reborrow(&mut self) -> Source<'_> {
+        match self {
+            Source::Pool(pool) => Source::Pool(pool),
+            Source::Tx(conn) => Source::Tx(conn),
+            Source::Conn(conn) => Source::Conn(conn),
+        }
+    }
 }
 
 impl<'c> From<&'c Store> for Source<'c> {

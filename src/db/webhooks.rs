@@ -21,11 +21,17 @@ fn opened(keys: &Keyring, sealed: &str, purpose: Purpose) -> sqlx::Result<String
 impl WebhookRow {
     /// The row as stored, its signing secrets opened.
     fn opened(mut self, keys: &Keyring) -> sqlx::Result<WebhookRow> {
+        self.open(keys)?;
+        Ok(self)
+    }
+
+    /// Opens the row's signing secrets in place.
+    pub(super) fn open(&mut self, keys: &Keyring) -> sqlx::Result<()> {
         self.signing_secret = opened(keys, &self.signing_secret, Purpose::SigningSecret)?;
         if let Some(previous) = &self.previous_signing_secret {
             self.previous_signing_secret = Some(opened(keys, previous, Purpose::SigningSecret)?);
         }
-        Ok(self)
+        Ok(())
     }
 }
 
@@ -65,7 +71,7 @@ impl WebhookRow {
 }
 
 impl HeaderRow {
-    fn opened(mut self, keys: &Keyring) -> sqlx::Result<HeaderRow> {
+    pub(super) fn opened(mut self, keys: &Keyring) -> sqlx::Result<HeaderRow> {
         if self.secret {
             self.value = opened(keys, &self.value, Purpose::HeaderValue)?;
         }
@@ -130,7 +136,7 @@ pub struct WebhookFields<'a> {
     pub values_as_strings: bool,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, wording, description, active, url, verb, body,
     CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode, event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
     exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
@@ -170,71 +176,6 @@ pub async fn headers(
     .fetch_all(Source::of(db))
     .await?;
     rows.into_iter().map(|h| h.opened(keys)).collect()
-}
-
-/// Several webhooks by id, in one query.
-pub async fn find_many(
-    db: impl Into<Source<'_>>,
-    keys: &Keyring,
-    ids: &[WebhookId],
-) -> sqlx::Result<std::collections::HashMap<WebhookId, WebhookRow>> {
-    let ids = serde_json::to_string(ids).expect("ids serialise");
-    let rows: Vec<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE id IN (SELECT value FROM json_each(?1))"
-    )))
-    .bind(ids)
-    .fetch_all(Source::of(db))
-    .await?;
-    rows.into_iter()
-        .map(|r| Ok((r.id, r.opened(keys)?)))
-        .collect()
-}
-
-/// Several webhooks with their headers, as committed, and the webhooks counter they were
-/// read at.
-pub async fn committed_many(
-    store: &Store,
-    keys: &Keyring,
-    ids: &[WebhookId],
-) -> sqlx::Result<(
-    i64,
-    std::collections::HashMap<WebhookId, WebhookRow>,
-    std::collections::HashMap<WebhookId, Vec<HeaderRow>>,
-)> {
-    let mut conn = store.pool().begin().await?;
-    let version = sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'webhooks'")
-        .fetch_one(&mut *conn)
-        .await?;
-    let webhooks = find_many(&mut *conn, keys, ids).await?;
-    let headers = headers_of_many(&mut *conn, keys, ids).await?;
-    conn.commit().await?;
-    Ok((version, webhooks, headers))
-}
-
-/// The headers of several webhooks, by webhook id, in one query.
-pub async fn headers_of_many(
-    db: impl Into<Source<'_>>,
-    keys: &Keyring,
-    ids: &[WebhookId],
-) -> sqlx::Result<std::collections::HashMap<WebhookId, Vec<HeaderRow>>> {
-    let ids = serde_json::to_string(ids).expect("ids serialise");
-    let rows: Vec<(WebhookId, String, String, bool)> = sqlx::query_as(
-        "SELECT webhook_id, name, value, secret FROM webhook_headers
-         WHERE webhook_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook_id, position",
-    )
-    .bind(ids)
-    .fetch_all(Source::of(db))
-    .await?;
-    let mut out: std::collections::HashMap<WebhookId, Vec<HeaderRow>> = Default::default();
-    for (id, name, value, secret) in rows {
-        let header = HeaderRow {
-            name,
-            value,
-            secret,
-        };
-        out.entry(id).or_default().push(header.opened(keys)?);
-    }
-    Ok(out)
 }
 
 /// Every webhook's id, oldest first.
@@ -406,110 +347,4 @@ pub async fn delete(tx: &mut Tx, id: WebhookId) -> sqlx::Result<bool> {
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct ListRow {
-    pub id: WebhookId,
-    pub wording: String,
-    pub description: String,
-    pub active: bool,
-    pub url: String,
-    pub verb: Verb,
-    pub mode: Mode,
-    pub event_action: ActionFilter,
-    pub event_object: ObjectType,
-    pub project_filter_id: Option<ProjectFilterId>,
-    pub valid_until: Option<NaiveDate>,
-    pub last_execution_at: Option<i64>,
-    pub last_status: Option<i64>,
-    /// What the webhook is narrowed to, by name: its project filter, its single project
-    /// (code), the user whose changes alone fire it.
-    pub project_filter_name: Option<String>,
-    pub project_code: Option<String>,
-    pub initiator_name: Option<String>,
-}
-
-/// Where the webhooks table stands: a counter moved by every change to a webhook, and one
-/// moved by every delivery outcome (Last execution, Last status), both kept by triggers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
-pub struct Generations {
-    pub generation: i64,
-    pub status_generation: i64,
-}
-
-const GENERATIONS: &str =
-    "SELECT (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
-        (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation";
-
-/// Every webhook's list columns, with the counters they were read at (one snapshot).
-pub async fn list_all(store: &Store) -> sqlx::Result<(Generations, Vec<ListRow>)> {
-    let mut tx = store.pool().begin().await?;
-    let generations = generations(&mut *tx).await?;
-    let rows = sqlx::query_as(
-        "SELECT w.id, w.wording, w.description, w.active, w.url, w.verb,
-                CASE WHEN w.in_transaction THEN 'sync_tx' WHEN w.synchronous THEN 'sync' ELSE 'async' END AS mode,
-                w.event_action, w.event_object, w.project_filter_id, w.valid_until, w.last_execution_at,
-                w.last_status, f.name AS project_filter_name, p.code AS project_code,
-                u.display_name AS initiator_name
-         FROM webhooks w
-         LEFT JOIN project_filters f ON f.id = w.project_filter_id
-         LEFT JOIN projects p ON p.id = w.project_id
-         LEFT JOIN users u ON u.id = w.initiator_user_id",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((generations, rows))
-}
-
-pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations> {
-    sqlx::query_as(GENERATIONS).fetch_one(Source::of(db)).await
-}
-
-/// Delivery outcomes recorded after status generation `since`: (id, last execution, last
-/// status), with the counters they were read at.
-#[allow(clippy::type_complexity)]
-pub async fn statuses_since(
-    store: &Store,
-    since: i64,
-) -> sqlx::Result<(Generations, Vec<(WebhookId, Option<i64>, Option<i64>)>)> {
-    let mut tx = store.pool().begin().await?;
-    let generations = generations(&mut *tx).await?;
-    let rows = sqlx::query_as(
-        "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > ?1",
-    )
-    .bind(since)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((generations, rows))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sort {
-    Wording,
-    Url,
-    Verb,
-    LastExecution,
-}
-
-impl Sort {
-    pub const ALL: [Sort; 4] = [Sort::Wording, Sort::Url, Sort::Verb, Sort::LastExecution];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Sort::Wording => "wording",
-            Sort::Url => "url",
-            Sort::Verb => "verb",
-            Sort::LastExecution => "last_execution",
-        }
-    }
-
-    pub fn parse(code: &str) -> Sort {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.code() == code)
-            .unwrap_or(Sort::Wording)
-    }
 }

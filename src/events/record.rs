@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use crate::db::Store;
 use serde_json::{Map, Value};
 
 use super::changes::{FieldChange, diff};
-use super::routes::{Routes, Target, fits};
+use super::routes::{Target, fits};
 use crate::db::app_log::LogEntry;
-use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Route, Written};
+use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Written};
+use crate::db::snapshot::{Snapshot, Webhook};
+use crate::db::webhooks::WebhookRow;
 use crate::db::{self, Tx};
 use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
@@ -65,8 +66,7 @@ fn json(map: &Option<Map<String, Value>>) -> Option<String> {
 
 /// How changes reach webhooks.
 pub struct Routing<'a> {
-    pub routes: &'a Routes,
-    pub store: &'a Store,
+    pub webhooks: &'a Snapshot,
     /// The most webhooks fired by one action; the others go to the application log.
     pub cap: usize,
     /// The lease a delivery written claimed gets, for the call that follows the commit.
@@ -137,8 +137,13 @@ pub async fn record(
     // its deliveries then go in one round trip, and the counter that comes back confirms it.
     // Otherwise the event is written alone, and its deliveries after it.
     let mut written_first = None;
-    if let Some((version, routes)) = routing.routes.last_committed() {
-        let plan = plan(&select(tx, &routes, &target, project).await?, routing, now);
+    if let Some(webhooks) = routing.webhooks.last() {
+        let version = webhooks.version;
+        let plan = plan(
+            &select(tx, webhooks.all(), &target, project).await?,
+            routing,
+            now,
+        );
         if plan.over_cap.is_empty() {
             let (inserted, written) = if plan.firing.is_empty() {
                 (db::events::insert(tx, &event).await?, Vec::new())
@@ -165,12 +170,16 @@ pub async fn record(
     let deliveries = match confirmed {
         Some(deliveries) => deliveries,
         None => {
-            let routes = routing
-                .routes
-                .seen_by(tx, routing.store, inserted.webhooks_version)
+            let webhooks = routing
+                .webhooks
+                .seen_by(tx, inserted.webhooks_version)
                 .await?;
             let written = (&inserted, object_key.as_str());
-            let plan = plan(&select(tx, &routes, &target, project).await?, routing, now);
+            let plan = plan(
+                &select(tx, webhooks.all(), &target, project).await?,
+                routing,
+                now,
+            );
             enqueue(tx, plan, written, &kind, change.object_id, routing, now).await?
         }
     };
@@ -228,12 +237,12 @@ async fn concerned_project(
 /// The webhooks an event goes to, in id order, their project filters evaluated.
 async fn select<'r>(
     tx: &mut Tx,
-    routes: &'r [Route],
+    webhooks: &'r [Arc<Webhook>],
     target: &Target<'_>,
     project: Option<&Map<String, Value>>,
-) -> anyhow::Result<Vec<&'r Route>> {
+) -> anyhow::Result<Vec<&'r WebhookRow>> {
     let mut matched = Vec::new();
-    for route in routes.iter().filter(|r| fits(r, target)) {
+    for route in webhooks.iter().map(|w| &w.row).filter(|r| fits(r, target)) {
         if let Some(filter_id) = route.project_filter_id {
             let Some(project) = project else { continue };
             let Some(filter) = db::project_filters::find(&mut *tx, filter_id).await? else {
@@ -255,7 +264,7 @@ struct Plan {
     hand_over: bool,
 }
 
-fn plan(matched: &[&Route], routing: &Routing<'_>, now: i64) -> Plan {
+fn plan(matched: &[&WebhookRow], routing: &Routing<'_>, now: i64) -> Plan {
     let firing = matched
         .iter()
         .take(routing.cap)

@@ -17,10 +17,10 @@ use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::app_log::LogEntry;
 use crate::db::events::EventRow;
-use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, Tx};
+use crate::delivery::Attempt;
 use crate::delivery::engine::{insert_attempt, new_attempt};
-use crate::delivery::{Attempt, Deliverer};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::Trigger;
 use crate::domain::ids::{DeliveryId, WebhookId};
@@ -65,7 +65,7 @@ pub async fn run<T>(
     }
     let mut requests = Vec::new();
     for r in &recorded {
-        requests.push(approval_requests(&mut tx, &state.deliverer, r).await?);
+        requests.push(approval_requests(&mut tx, &state.webhooks, r).await?);
     }
     tx.rollback().await?;
 
@@ -145,41 +145,26 @@ async fn after_commit_all(state: &AppState, recorded: &[Recorded]) -> Vec<Attemp
 
 /// An in-transaction webhook to call about the proposed change.
 struct Approval {
-    webhook: Arc<WebhookRow>,
-    headers: Arc<Vec<HeaderRow>>,
+    webhook: Arc<Webhook>,
     event: Arc<EventRow>,
     message_id: String,
 }
 
 async fn approval_requests(
     tx: &mut Tx,
-    deliverer: &Deliverer,
+    webhooks: &Snapshot,
     recorded: &Recorded,
 ) -> Result<Vec<Approval>, ServiceError> {
     let event = &recorded.event;
+    // The webhooks exactly as the change saw them.
+    let webhooks = webhooks.seen_by(tx, recorded.webhooks_version).await?;
     let mut out = Vec::new();
     for d in recorded.deliveries.iter().filter(|d| approving(d)) {
-        // From the delivery engine's cache when it is as recent as what the change saw.
-        let cached = deliverer
-            .webhook_at(recorded.webhooks_version, d.webhook_id)
-            .await?;
-        let (webhook, headers) = match cached {
-            Some(Some((webhook, headers))) => (webhook, headers),
-            Some(None) => continue,
-            None => {
-                let Some(webhook) =
-                    db::webhooks::find(&mut *tx, deliverer.keys(), d.webhook_id).await?
-                else {
-                    continue;
-                };
-                let headers =
-                    db::webhooks::headers(&mut *tx, deliverer.keys(), d.webhook_id).await?;
-                (Arc::new(webhook), Arc::new(headers))
-            }
+        let Some(webhook) = webhooks.get(d.webhook_id) else {
+            continue;
         };
         out.push(Approval {
-            webhook,
-            headers,
+            webhook: webhook.clone(),
             event: event.clone(),
             message_id: d.message_id.clone(),
         });
@@ -199,8 +184,8 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
     let calls = approvals.into_iter().map(|a| async move {
         let attempt = caller
             .call(
-                &a.webhook,
-                &a.headers,
+                &a.webhook.row,
+                &a.webhook.headers,
                 &a.event,
                 &a.message_id,
                 Trigger::Synchronous,
@@ -208,8 +193,8 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
             .await
             .unwrap_or_else(Attempt::unsendable);
         let called = Called {
-            webhook_id: a.webhook.id,
-            wording: a.webhook.wording.clone(),
+            webhook_id: a.webhook.row.id,
+            wording: a.webhook.row.wording.clone(),
             message_id: a.message_id,
         };
         (called, attempt)

@@ -8,11 +8,11 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::db::Store;
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::db;
-pub use crate::db::webhooks::{Generations, ListRow, Sort};
+use crate::db::Store;
+pub use crate::db::snapshot::Generations;
+use crate::db::snapshot::{self, Snapshot, Webhook, Webhooks};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::ListCriteria;
 
@@ -20,7 +20,7 @@ use crate::domain::webhook::ListCriteria;
 const CACHED_RESULTS: usize = 256;
 
 struct Entry {
-    row: ListRow,
+    webhook: Arc<Webhook>,
     /// Lower-cased wording, description and URL, searched by Contains.
     haystack: String,
     /// Lower-cased wording, the key of the Wording sort.
@@ -29,7 +29,7 @@ struct Entry {
 
 /// What changes only with the webhooks themselves.
 struct Base {
-    generation: i64,
+    webhooks: Arc<Webhooks>,
     entries: Vec<Entry>,
     index: HashMap<WebhookId, u32>,
     /// Indexes into `entries`, ascending, for the sorts that do not depend on outcomes.
@@ -41,7 +41,7 @@ type ResultKey = (ListCriteria, Sort, bool);
 /// (Last execution, Last status) of a row.
 type Outcome = (Option<i64>, Option<i64>);
 
-struct Snapshot {
+struct View {
     base: Arc<Base>,
     status_generation: i64,
     /// The day it was made: rows show Expired by the date, so a new day makes a new one.
@@ -56,7 +56,7 @@ struct Snapshot {
 /// One row of a page: the webhook, its outcome, and a slot where the page keeps its
 /// rendering for as long as the snapshot lives.
 pub struct PageRow<'a> {
-    pub row: &'a ListRow,
+    pub webhook: &'a Webhook,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
     pub shown: &'a OnceLock<String>,
@@ -70,12 +70,12 @@ pub struct Page<'a> {
 
 #[derive(Default)]
 pub struct WebhookList {
-    current: Mutex<Option<Arc<Snapshot>>>,
+    current: Mutex<Option<Arc<View>>>,
     updating: AsyncMutex<()>,
 }
 
 fn compare(sort: Sort, a: &Entry, b: &Entry) -> Ordering {
-    let (ra, rb) = (&a.row, &b.row);
+    let (ra, rb) = (&a.webhook.row, &b.webhook.row);
     match sort {
         Sort::Wording => a.wording_key.cmp(&b.wording_key).then(ra.id.cmp(&rb.id)),
         Sort::Url => ra.url.cmp(&rb.url).then(ra.id.cmp(&rb.id)),
@@ -90,7 +90,7 @@ fn compare(sort: Sort, a: &Entry, b: &Entry) -> Ordering {
 }
 
 fn matches(entry: &Entry, c: &ListCriteria, needle: &str) -> bool {
-    let r = &entry.row;
+    let r = &entry.webhook.row;
     (needle.is_empty() || entry.haystack.contains(needle))
         && c.active.is_none_or(|a| r.active == a)
         && c.object
@@ -110,26 +110,30 @@ fn last_execution_order(base: &Base, outcomes: &[Outcome]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..base.entries.len() as u32).collect();
     order.sort_by_key(|&i| {
         let at = outcomes[i as usize].0;
-        (at.is_none(), at, base.entries[i as usize].row.id)
+        (at.is_none(), at, base.entries[i as usize].webhook.row.id)
     });
     order
 }
 
 impl Base {
-    fn build(generation: i64, rows: Vec<ListRow>) -> Self {
-        let entries: Vec<Entry> = rows
-            .into_iter()
-            .map(|row| Entry {
-                haystack: format!("{}\n{}\n{}", row.wording, row.description, row.url)
-                    .to_lowercase(),
-                wording_key: row.wording.to_lowercase(),
-                row,
+    fn build(webhooks: Arc<Webhooks>) -> Self {
+        let entries: Vec<Entry> = webhooks
+            .all()
+            .iter()
+            .map(|webhook| {
+                let row = &webhook.row;
+                Entry {
+                    haystack: format!("{}\n{}\n{}", row.wording, row.description, row.url)
+                        .to_lowercase(),
+                    wording_key: row.wording.to_lowercase(),
+                    webhook: webhook.clone(),
+                }
             })
             .collect();
         let index = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.row.id, i as u32))
+            .map(|(i, e)| (e.webhook.row.id, i as u32))
             .collect();
         let orders = [Sort::Wording, Sort::Url, Sort::Verb]
             .into_iter()
@@ -140,7 +144,7 @@ impl Base {
             })
             .collect();
         Base {
-            generation,
+            webhooks,
             entries,
             index,
             orders,
@@ -148,9 +152,9 @@ impl Base {
     }
 }
 
-impl Snapshot {
+impl View {
     fn new(base: Arc<Base>, status_generation: i64, outcomes: Vec<Outcome>) -> Self {
-        Snapshot {
+        View {
             by_last_execution: Arc::new(last_execution_order(&base, &outcomes)),
             shown: (0..base.entries.len()).map(|_| OnceLock::new()).collect(),
             base,
@@ -161,13 +165,14 @@ impl Snapshot {
         }
     }
 
-    fn build(generations: Generations, rows: Vec<ListRow>) -> Self {
-        let outcomes = rows
+    fn build(webhooks: Arc<Webhooks>) -> Self {
+        let outcomes = webhooks
+            .all()
             .iter()
-            .map(|r| (r.last_execution_at, r.last_status))
+            .map(|w| (w.row.last_execution_at, w.row.last_status))
             .collect();
-        let base = Arc::new(Base::build(generations.generation, rows));
-        Snapshot::new(base, generations.status_generation, outcomes)
+        let status_generation = webhooks.status_version;
+        View::new(Arc::new(Base::build(webhooks)), status_generation, outcomes)
     }
 
     /// The same webhooks with newer outcomes; filtered orders that do not depend on them
@@ -183,7 +188,7 @@ impl Snapshot {
                 outcomes[i as usize] = (*at, *status);
             }
         }
-        let next = Snapshot::new(self.base.clone(), status_generation, outcomes);
+        let next = View::new(self.base.clone(), status_generation, outcomes);
         let kept: HashMap<ResultKey, Arc<Vec<u32>>> = self
             .results
             .lock()
@@ -197,7 +202,7 @@ impl Snapshot {
     }
 
     fn covers(&self, g: Generations) -> bool {
-        self.base.generation >= g.generation
+        self.base.webhooks.version >= g.generation
             && self.status_generation >= g.status_generation
             && self.day == today()
     }
@@ -237,13 +242,14 @@ impl Snapshot {
 }
 
 impl WebhookList {
-    /// A snapshot at least as new as `generations`: the current one, one with refreshed
-    /// outcomes, or a rebuilt one.
-    async fn snapshot(
+    /// A view at least as new as `generations`: the current one, one with refreshed
+    /// outcomes, or one built on a newer snapshot of the webhooks.
+    async fn view(
         &self,
-        pool: &Store,
+        store: &Store,
+        webhooks: &Snapshot,
         generations: Generations,
-    ) -> sqlx::Result<Arc<Snapshot>> {
+    ) -> sqlx::Result<Arc<View>> {
         if let Some(s) = self.covering(generations) {
             return Ok(s);
         }
@@ -252,35 +258,23 @@ impl WebhookList {
         if let Some(s) = self.covering(generations) {
             return Ok(s);
         }
+        let latest = webhooks.at_least(generations.generation).await?;
         let current = self.current.lock().expect("list lock").clone();
-        let next = match current {
-            Some(s) if s.base.generation >= generations.generation && s.day == today() => {
-                let (read, changed) =
-                    db::webhooks::statuses_since(pool, s.status_generation).await?;
-                if read.generation > s.base.generation {
-                    Self::rebuild(pool).await?
-                } else {
-                    s.with_outcomes(read.status_generation, &changed)
-                }
-            }
-            _ => Self::rebuild(pool).await?,
+        let built = match current {
+            Some(v) if Arc::ptr_eq(&v.base.webhooks, &latest) && v.day == today() => v,
+            _ => Arc::new(View::build(latest)),
         };
-        let next = Arc::new(next);
+        let next = if built.status_generation >= generations.status_generation {
+            built
+        } else {
+            let (read, changed) = snapshot::statuses_since(store, built.status_generation).await?;
+            Arc::new(built.with_outcomes(read.status_generation, &changed))
+        };
         *self.current.lock().expect("list lock") = Some(next.clone());
         Ok(next)
     }
 
-    async fn rebuild(pool: &Store) -> sqlx::Result<Snapshot> {
-        let (read, rows) = db::webhooks::list_all(pool).await?;
-        tracing::debug!(
-            generation = read.generation,
-            webhooks = rows.len(),
-            "webhook list rebuilt"
-        );
-        Ok(Snapshot::build(read, rows))
-    }
-
-    fn covering(&self, generations: Generations) -> Option<Arc<Snapshot>> {
+    fn covering(&self, generations: Generations) -> Option<Arc<View>> {
         self.current
             .lock()
             .expect("list lock")
@@ -292,14 +286,14 @@ impl WebhookList {
     /// Calls `f` with the page of webhooks matching `criteria`, in the given order.
     pub async fn page<T>(
         &self,
-        pool: &Store,
+        (store, webhooks): (&Store, &Snapshot),
         generations: Generations,
         criteria: &ListCriteria,
         (sort, descending): (Sort, bool),
         (offset, limit): (usize, usize),
         f: impl FnOnce(Page<'_>) -> T,
     ) -> Result<T, super::ServiceError> {
-        let snapshot = self.snapshot(pool, generations).await?;
+        let snapshot = self.view(store, webhooks, generations).await?;
         let ids = snapshot.filtered(criteria, sort, descending);
         let rows = ids
             .iter()
@@ -309,7 +303,7 @@ impl WebhookList {
                 let i = i as usize;
                 let (last_execution_at, last_status) = snapshot.outcomes[i];
                 PageRow {
-                    row: &snapshot.base.entries[i].row,
+                    webhook: &snapshot.base.entries[i].webhook,
                     last_execution_at,
                     last_status,
                     shown: &snapshot.shown[i],
@@ -320,5 +314,33 @@ impl WebhookList {
             total: ids.len(),
             rows,
         }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sort {
+    Wording,
+    Url,
+    Verb,
+    LastExecution,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Wording, Sort::Url, Sort::Verb, Sort::LastExecution];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Sort::Wording => "wording",
+            Sort::Url => "url",
+            Sort::Verb => "verb",
+            Sort::LastExecution => "last_execution",
+        }
+    }
+
+    pub fn parse(code: &str) -> Sort {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(Sort::Wording)
     }
 }

@@ -1,11 +1,11 @@
 //! Calls made now, while someone waits: a synchronous call after its commit, and Retry
 //! now.
 
-use super::{Deliverer, Handed, Keep, Rows, WebhookRows};
+use super::{Deliverer, Handed, Keep, Rows};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 use crate::delivery::call::Attempt;
 use crate::domain::delivery::Trigger;
-use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::ids::DeliveryId;
 
 impl Deliverer {
     /// Makes the call of a synchronous delivery its change left queued.
@@ -34,20 +34,6 @@ impl Deliverer {
             .await?;
         self.wake();
         Ok(Ok(attempt))
-    }
-
-    /// A webhook and its headers as of counter `version`, from the cache; None when the
-    /// committed state has not reached that counter yet (the caller reads them itself).
-    pub async fn webhook_at(
-        &self,
-        version: i64,
-        id: WebhookId,
-    ) -> sqlx::Result<Option<WebhookRows>> {
-        let (at, mut found) = self
-            .webhooks
-            .get(&self.store, &self.keys, version, &[id])
-            .await?;
-        Ok((at >= version).then(|| found.remove(&id).flatten()))
     }
 
     /// Sends deliveries their change has just written claimed, with its event at hand (a

@@ -3,10 +3,10 @@
 //! failures are retried on the policy's schedule. Committed changes wake the workers, so a
 //! delivery leaves without waiting for a poll; a stopped or killed worker's claims are taken
 //! up again when their lease runs out. In parts: `workers` (claiming and the loop),
-//! `sending`, `recording`, `immediate` (calls made while someone waits), `cache`; retention
+//! `sending`, `recording`, `immediate` (calls made while someone waits); the webhooks come from the
+//! shared snapshot (`db::snapshot`); retention
 //! is `delivery::housekeeping`.
 
-mod cache;
 mod immediate;
 mod recording;
 mod sending;
@@ -23,12 +23,9 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use super::call::Caller;
 use crate::config::Settings;
 use crate::db::events::EventRow;
-use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::ids::DeliveryId;
-use crate::sealing::Keyring;
-use cache::WebhookCache;
-pub use cache::WebhookRows;
 use recording::{Finished, Keep};
 pub use recording::{insert_attempt, new_attempt};
 
@@ -52,14 +49,16 @@ pub struct Deliverer {
     blocked: AtomicBool,
     /// Where committed changes hand their claimed deliveries while the background loop runs.
     handed: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
-    /// Webhooks as last read, for building requests without reading them each time.
-    webhooks: WebhookCache,
-    /// The keys that open the webhooks' stored secrets.
-    keys: Arc<Keyring>,
+    /// Every webhook as committed, for building requests without reading them each time.
+    webhooks: Arc<Snapshot>,
 }
 
 impl Deliverer {
-    pub fn new(store: Store, settings: Arc<Settings>, keys: Arc<Keyring>) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        webhooks: Arc<Snapshot>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             caller: Caller::new(settings.clone())?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
@@ -69,13 +68,8 @@ impl Deliverer {
             in_flight: Mutex::new(HashSet::new()),
             blocked: AtomicBool::new(false),
             handed: Mutex::new(None),
-            webhooks: WebhookCache::default(),
-            keys,
+            webhooks,
         })
-    }
-
-    pub fn keys(&self) -> &Keyring {
-        &self.keys
     }
 
     fn lease_ms(&self) -> i64 {
@@ -123,8 +117,7 @@ async fn give_back(store: &Store, ids: Vec<DeliveryId>) {
 
 /// What sending one delivery needs.
 pub struct Rows {
-    webhook: Arc<WebhookRow>,
-    headers: Arc<Vec<HeaderRow>>,
+    webhook: Arc<Webhook>,
     event: Arc<EventRow>,
 }
 

@@ -1,5 +1,5 @@
 //! Sending a claimed delivery: its event and webhook gathered (the webhooks from the
-//! cache), the call made, and a delivery that cannot be sent at all settled.
+//! shared snapshot), the call made, and a delivery that cannot be sent at all settled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,11 +8,11 @@ use super::{Deliverer, Finished, Handed, Rows};
 use crate::db::events::EventRow;
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::delivery::{DeliveryStatus, Trigger};
-use crate::domain::ids::{EventRowId, WebhookId};
+use crate::domain::ids::EventRowId;
 
 impl Deliverer {
     /// Claimed deliveries with what sending them needs: their events read in one query,
-    /// their webhooks from the cache.
+    /// their webhooks from the snapshot.
     pub(super) async fn load(
         &self,
         claimed: Vec<Claimed>,
@@ -52,34 +52,19 @@ impl Deliverer {
         &self,
         batch: Vec<Handed>,
     ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
-        let mut ids: Vec<WebhookId> = batch
-            .iter()
-            .flat_map(|h| h.deliveries.iter().map(|c| c.webhook_id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
         let version = batch
             .iter()
             .flat_map(|h| h.deliveries.iter().map(|c| c.webhooks_version))
             .max()
             .unwrap_or_default();
-        let (_, webhooks) = self
-            .webhooks
-            .get(&self.store, &self.keys, version, &ids)
-            .await?;
+        let webhooks = self.webhooks.at_least(version).await?;
         let mut out = Vec::new();
         for h in batch {
             for c in h.deliveries {
-                let rows =
-                    webhooks
-                        .get(&c.webhook_id)
-                        .cloned()
-                        .flatten()
-                        .map(|(webhook, headers)| Rows {
-                            webhook,
-                            headers,
-                            event: h.event.clone(),
-                        });
+                let rows = webhooks.get(c.webhook_id).map(|webhook| Rows {
+                    webhook: webhook.clone(),
+                    event: h.event.clone(),
+                });
                 out.push((c, rows));
             }
         }
@@ -94,12 +79,7 @@ impl Deliverer {
         rows: Option<Rows>,
         trigger: Trigger,
     ) -> anyhow::Result<Option<Finished>> {
-        let Some(Rows {
-            webhook,
-            headers,
-            event,
-        }) = rows
-        else {
+        let Some(Rows { webhook, event }) = rows else {
             let mut tx = self.store.begin_write().await?;
             db::deliveries::settle(
                 &mut tx,
@@ -116,7 +96,13 @@ impl Deliverer {
         let started = db::now_ms();
         let called = self
             .caller
-            .call(&webhook, &headers, &event, &c.message_id, trigger)
+            .call(
+                &webhook.row,
+                &webhook.headers,
+                &event,
+                &c.message_id,
+                trigger,
+            )
             .await;
         let attempt = match called {
             Ok(attempt) => attempt,
@@ -137,7 +123,7 @@ impl Deliverer {
         };
         Ok(Some(Finished {
             claimed: c,
-            wording: webhook.wording.clone(),
+            wording: webhook.row.wording.clone(),
             trigger,
             started,
             attempt,

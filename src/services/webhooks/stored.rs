@@ -51,24 +51,24 @@ pub async fn page(
     order: (Sort, bool),
     (offset, limit): (usize, usize),
 ) -> Result<(usize, Vec<(WebhookRow, Vec<HeaderRow>)>), ServiceError> {
-    let generations = db::webhooks::generations(&state.store).await?;
-    let (total, ids) = state
+    let generations = db::snapshot::generations(&state.store).await?;
+    state
         .webhook_list
         .page(
-            &state.store,
+            (&state.store, &state.webhooks),
             generations,
             criteria,
             order,
             (offset, limit),
-            |p| (p.total, p.rows.iter().map(|r| r.row.id).collect::<Vec<_>>()),
+            |p| {
+                let rows = p.rows.iter().map(|r| {
+                    let mut row = r.webhook.row.clone();
+                    row.last_execution_at = r.last_execution_at;
+                    row.last_status = r.last_status;
+                    (row, r.webhook.headers.clone())
+                });
+                (p.total, rows.collect())
+            },
         )
-        .await?;
-    let mut rows = db::webhooks::find_many(&state.store, &state.keys, &ids).await?;
-    let mut headers = db::webhooks::headers_of_many(&state.store, &state.keys, &ids).await?;
-    // Keep the list's order; rows deleted since the snapshot are left out.
-    let page = ids
-        .iter()
-        .filter_map(|id| Some((rows.remove(id)?, headers.remove(id).unwrap_or_default())))
-        .collect();
-    Ok((total, page))
+        .await
 }

@@ -82,7 +82,7 @@ pub async fn list(
     let (total, page, rows) = state
         .webhook_list
         .page(
-            &state.store,
+            (&state.store, &state.webhooks),
             list_state.generations,
             &criteria,
             (sort, descending),
@@ -134,7 +134,8 @@ pub async fn list(
 }
 
 fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
-    let r = p.row;
+    let w = p.webhook;
+    let r = &w.row;
     Item {
         status: match Standing::of(r.active, r.valid_until, today) {
             Standing::Active => (Standing::Active.label(), "ok"),
@@ -144,9 +145,9 @@ fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
             r.event_action,
             r.event_object,
             Narrowing {
-                project_filter: r.project_filter_name.as_deref(),
-                project: r.project_code.as_deref(),
-                initiator: r.initiator_name.as_deref(),
+                project_filter: w.project_filter_name.as_deref(),
+                project: w.project_code.as_deref(),
+                initiator: w.initiator_name.as_deref(),
             },
         ),
         mode: r.mode.label(),
