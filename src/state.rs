@@ -8,8 +8,8 @@ use crate::db::snapshot::Snapshot;
 use crate::auth::Passwords;
 use crate::config::Settings;
 use crate::delivery::Deliverer;
-use crate::events::Routing;
 use crate::sealing::Keyring;
+use crate::services::change::Routing;
 use crate::services::webhook_list::WebhookList;
 
 #[derive(Clone)]

@@ -4,14 +4,18 @@ use sqlx::{FromRow, Row};
 
 use super::{Store, Tx};
 
+use sqlx::sqlite::SqliteRow;
+
+use crate::domain::catalogue::ObjectType;
+use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 
 pub struct NewEvent<'a> {
     pub event_id: &'a str,
     pub event_type: &'a str,
-    pub object_type: &'a str,
+    pub object_type: ObjectType,
     pub object_id: i64,
-    pub parent_type: Option<&'a str>,
+    pub parent_type: Option<ObjectType>,
     pub parent_id: Option<i64>,
     pub project_id: Option<ProjectId>,
     pub parent_attributes: Option<String>,
@@ -25,25 +29,29 @@ pub struct NewEvent<'a> {
     pub change_version: i64,
 }
 
-#[derive(Debug, Clone, FromRow)]
-pub struct EventRow {
-    pub id: EventRowId,
-    pub event_id: String,
-    pub event_type: String,
-    pub object_type: String,
-    pub object_id: i64,
-    pub parent_type: Option<String>,
-    pub parent_id: Option<i64>,
-    pub project_id: Option<ProjectId>,
-    pub parent_attributes: Option<String>,
-    pub attributes: Option<String>,
-    pub before_attributes: Option<String>,
-    pub changes: String,
-    pub initiator_id: Option<UserId>,
-    pub initiator_name: String,
-    pub initiator_email: String,
-    pub occurred_at: i64,
-    pub change_version: i64,
+/// The storage edge of a recorded event: its columns, decoded once.
+impl<'r> FromRow<'r, SqliteRow> for Event {
+    fn from_row(row: &'r SqliteRow) -> sqlx::Result<Event> {
+        Ok(Event {
+            id: row.try_get("id")?,
+            event_id: row.try_get("event_id")?,
+            event_type: row.try_get("event_type")?,
+            object_type: row.try_get("object_type")?,
+            object_id: row.try_get("object_id")?,
+            parent_type: row.try_get("parent_type")?,
+            parent_id: row.try_get("parent_id")?,
+            project_id: row.try_get("project_id")?,
+            parent_attributes: row.try_get("parent_attributes")?,
+            attributes: row.try_get("attributes")?,
+            before_attributes: row.try_get("before_attributes")?,
+            changes: row.try_get("changes")?,
+            initiator_id: row.try_get("initiator_id")?,
+            initiator_name: row.try_get("initiator_name")?,
+            initiator_email: row.try_get("initiator_email")?,
+            occurred_at: row.try_get("occurred_at")?,
+            change_version: row.try_get("change_version")?,
+        })
+    }
 }
 
 /// A recorded event's id, and the webhooks' change counter as the same transaction sees it
@@ -76,7 +84,7 @@ pub async fn insert_with_deliveries(
     q.push("; ");
     push_deliveries(
         &mut q,
-        Event::Key(e.event_id),
+        EventRef::Key(e.event_id),
         object_key,
         deliveries,
         now,
@@ -128,9 +136,9 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
 pub async fn find_many(
     store: &Store,
     ids: &[EventRowId],
-) -> sqlx::Result<std::collections::HashMap<EventRowId, EventRow>> {
+) -> sqlx::Result<std::collections::HashMap<EventRowId, Event>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
-    let rows: Vec<EventRow> = sqlx::query_as(
+    let rows: Vec<Event> = sqlx::query_as(
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
                 attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
          FROM events WHERE id IN (SELECT value FROM json_each(?1))",
@@ -193,7 +201,7 @@ pub async fn insert_deliveries(
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
     push_deliveries(
         &mut q,
-        Event::Id(event_id),
+        EventRef::Id(event_id),
         object_key,
         deliveries,
         now,
@@ -213,7 +221,7 @@ pub async fn delete_deliveries(tx: &mut Tx, event_id: EventRowId) -> sqlx::Resul
 }
 
 /// How a statement names the event its deliveries belong to.
-enum Event<'a> {
+enum EventRef<'a> {
     Id(EventRowId),
     /// The event written by the statement before, by its unique key.
     Key(&'a str),
@@ -221,7 +229,7 @@ enum Event<'a> {
 
 fn push_deliveries(
     q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
-    event: Event<'_>,
+    event: EventRef<'_>,
     object_key: &str,
     deliveries: &[NewDelivery<'_>],
     now: i64,
@@ -250,10 +258,10 @@ fn push_deliveries(
         SELECT ",
     );
     match event {
-        Event::Id(id) => {
+        EventRef::Id(id) => {
             q.push_bind(id);
         }
-        Event::Key(key) => {
+        EventRef::Key(key) => {
             q.push("(SELECT id FROM events WHERE event_id = ");
             q.push_bind(key);
             q.push(")");

@@ -14,9 +14,9 @@ use super::request::{Outgoing, build};
 use super::send::{Outcome, send};
 use crate::config::Settings;
 use crate::db;
-use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::domain::delivery::{FailureKind, Trigger};
+use crate::domain::event::Event;
 
 /// What one attempt did, as the synchronous modes and the Test dialog report it.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ impl Caller {
         &self,
         webhook: &WebhookRow,
         headers: &[HeaderRow],
-        event: &EventRow,
+        event: &Event,
         message_id: &str,
         trigger: Trigger,
     ) -> Result<Attempt, String> {

@@ -1,8 +1,8 @@
 //! The request a delivery sends: the webhook's URL, body and headers rendered from the event,
 //! plus the Standard Webhooks headers.
 
-use crate::db::events::EventRow;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::domain::event::Event;
 use crate::events::payload::{self, Context, Options};
 
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ fn secrets(webhook: &WebhookRow, now_ms: i64) -> Vec<&str> {
 pub fn build(
     webhook: &WebhookRow,
     headers: &[HeaderRow],
-    event: &EventRow,
+    event: &Event,
     message_id: &str,
     test: bool,
     now_ms: i64,

@@ -8,6 +8,7 @@ pub mod code;
 pub mod delivery;
 mod display_name;
 mod email;
+pub mod event;
 mod field_errors;
 pub mod ids;
 mod password;

@@ -1,10 +1,7 @@
-//! Events: recording changes with their matching webhooks, and the payloads. The catalogue
-//! of object types and actions and the template language are domain (`domain::catalogue`,
-//! `domain::template`).
+//! Events: what a change changed, which webhooks it fits, and the payloads. Recording an
+//! event is a step of a change (`services::change::record`); the catalogue of object types
+//! and actions, the event itself and the template language are domain.
 
 pub mod changes;
 pub mod payload;
-pub mod record;
 pub mod routes;
-
-pub use record::{Change, Initiator, Recorded, Routing, record};

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::db::events::EventRow;
 use crate::domain::catalogue::ObjectType;
+use crate::domain::event::Event;
 use crate::domain::ids::UserId;
 use crate::domain::template::{Segment, Template};
 
@@ -47,7 +47,7 @@ fn shape(map: Option<Map<String, Value>>, o: &Options<'_>) -> Value {
     Value::Object(kept.collect())
 }
 
-fn changed_fields(e: &EventRow, o: &Options<'_>) -> Value {
+fn changed_fields(e: &Event, o: &Options<'_>) -> Value {
     let all: Vec<Value> = serde_json::from_str(&e.changes).unwrap_or_default();
     let kept = all
         .into_iter()
@@ -102,7 +102,7 @@ impl<'a> Stored<'a> {
 impl<'a> Stored<'a> {
     /// Changed fields as stored: a JSON list written from values (so each one's keys are in
     /// order), passed on as it is when the webhook changes nothing in it.
-    fn changes(e: &'a EventRow, o: &Options<'_>) -> Self {
+    fn changes(e: &'a Event, o: &Options<'_>) -> Self {
         let as_is = (o.excluded.is_empty() && !o.as_strings)
             .then_some(e.changes.as_str())
             .filter(|j| j.starts_with('['))
@@ -154,7 +154,7 @@ struct Initiator<'a> {
 
 /// The JSON envelope: identifiers, then the data; only the identifiers when the webhook
 /// excludes the payload.
-fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
+fn envelope_of<'a>(e: &'a Event, o: &'a Options<'_>) -> Envelope<'a> {
     let full = !o.exclude_payload;
     let attributes =
         |json: &'a Option<String>| full.then(|| Stored::attributes(json.as_deref(), o));
@@ -170,9 +170,9 @@ fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
                 id: e.initiator_id.map(UserId::get),
                 name: &e.initiator_name,
             }),
-            object_type: &e.object_type,
+            object_type: e.object_type.code(),
             parent_entity_id: e.parent_id,
-            parent_entity_type: e.parent_type.as_deref(),
+            parent_entity_type: e.parent_type.map(ObjectType::code),
         },
         event_id: &e.event_id,
         event_type: &e.event_type,
@@ -183,18 +183,17 @@ fn envelope_of<'a>(e: &'a EventRow, o: &'a Options<'_>) -> Envelope<'a> {
     }
 }
 
-pub fn envelope(e: &EventRow, o: &Options<'_>) -> Value {
+pub fn envelope(e: &Event, o: &Options<'_>) -> Value {
     serde_json::to_value(envelope_of(e, o)).expect("an envelope is JSON")
 }
 
 /// The envelope as JSON text, written without building it as a tree first.
-fn envelope_text(e: &EventRow, o: &Options<'_>) -> String {
+fn envelope_text(e: &Event, o: &Options<'_>) -> String {
     serde_json::to_string(&envelope_of(e, o)).expect("an envelope is JSON")
 }
 
 /// The value of one placeholder for this event and webhook.
-fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
-    let object = ObjectType::parse(&e.object_type);
+fn value(name: &str, e: &Event, o: &Options<'_>) -> Value {
     match name {
         "event.type" => e.event_type.clone().into(),
         "event.id" => e.event_id.clone().into(),
@@ -203,14 +202,14 @@ fn value(name: &str, e: &EventRow, o: &Options<'_>) -> Value {
         "webhook.id" => o.webhook_id.into(),
         "message.id" => o.message_id.into(),
         "object.id" => e.object_id.into(),
-        "object.type" => e.object_type.clone().into(),
+        "object.type" => e.object_type.code().into(),
         "initiator.id" => e.initiator_id.map(UserId::get).into(),
         "initiator.name" => e.initiator_name.clone().into(),
         "initiator.email" => e.initiator_email.clone().into(),
         "changes" => changed_fields(e, o),
         _ => {
             let (scope, field) = name.split_once('.').unwrap_or((name, ""));
-            if object.is_some_and(|ob| ob.code() == scope) {
+            if ObjectType::parse(scope) == Some(e.object_type) {
                 if field == "id" {
                     return e.object_id.into();
                 }
@@ -305,11 +304,10 @@ pub fn body_context(template: &str) -> Context {
 pub fn render(
     template: &str,
     context: Context,
-    e: &EventRow,
+    e: &Event,
     o: &Options<'_>,
 ) -> Result<String, String> {
-    let object = ObjectType::parse(&e.object_type).ok_or("unknown object type")?;
-    let parsed = Template::parse(template, object)?;
+    let parsed = Template::parse(template, e.object_type)?;
     let mut out = String::with_capacity(template.len());
     for segment in parsed.segments() {
         match segment {

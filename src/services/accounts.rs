@@ -1,12 +1,12 @@
 //! Users: create, modify, (de)activate, delete, change and reset passwords. Changes to a
 //! user's details fire user events, in the same transaction.
 
+use super::change::{self, Change, Recorded};
 use super::{Actor, ServiceError, is_unique_violation};
 use crate::db::webhooks::Narrowed;
 use crate::db::{self, Tx, users::NewUser};
 use crate::domain::catalogue::{Action, ObjectType};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, RightSet, Secret};
-use crate::events::{self, Change, Recorded};
 
 use super::dispatch::after_commit;
 use crate::domain::ids::{RoleId, UserId};
@@ -104,7 +104,7 @@ pub async fn create_user(
         after: Some(after),
         change_version: version,
     };
-    let recorded = events::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
+    let recorded = change::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
     tx.commit().await?;
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;
@@ -125,7 +125,7 @@ async fn record_modification(
     let (after, _) = db::users::attributes(tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if events::changes::diff(ObjectType::User, Some(&before), Some(&after)).is_empty() {
+    if crate::events::changes::diff(ObjectType::User, Some(&before), Some(&after)).is_empty() {
         return Ok(None);
     }
     let version = db::users::bump_version(tx, id).await?;
@@ -138,7 +138,7 @@ async fn record_modification(
         after: Some(after),
         change_version: version,
     };
-    Ok(events::record(tx, change, &actor.initiator(), &state.routing()).await?)
+    Ok(change::record(tx, change, &actor.initiator(), &state.routing()).await?)
 }
 
 pub async fn update_user(
@@ -273,7 +273,7 @@ pub async fn delete_user(
         after: None,
         change_version: version + 1,
     };
-    let recorded = events::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
+    let recorded = change::record(&mut tx, change, &actor.initiator(), &state.routing()).await?;
     tx.commit().await?;
     if let Some(recorded) = &recorded {
         after_commit(state, recorded).await;

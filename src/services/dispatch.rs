@@ -2,13 +2,12 @@
 //! workers (the others wait in the queue, and the workers are woken for them), and its
 //! synchronous calls are made while the person waits, so the page can show their results.
 
+use super::change::{Delivery, Recorded};
 use crate::db::deliveries::Claimed;
 use crate::delivery::Attempt;
 use crate::delivery::engine::Handed;
 use crate::domain::delivery::Trigger;
 use crate::domain::webhook::Mode;
-use crate::events::Recorded;
-use crate::events::record::Delivery;
 use crate::state::AppState;
 
 /// The synchronous calls' results, in webhook order.

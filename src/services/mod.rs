@@ -128,8 +128,8 @@ impl Actor {
         }
     }
 
-    pub fn initiator(&self) -> crate::events::Initiator {
-        crate::events::Initiator {
+    pub fn initiator(&self) -> change::Initiator {
+        change::Initiator {
             id: self.id,
             name: self.name.clone(),
             email: self.email.clone(),

@@ -3,7 +3,7 @@
 //! lets synchronous in-transaction webhooks veto it); a modification that changes no detail
 //! field writes nothing at all.
 
-use super::change::{self, Committed};
+use super::change::{self, Change, Committed, Recorded};
 use super::{Actor, ServiceError, is_unique_violation};
 pub use crate::db::projects::{PhaseRow, ProjectRow};
 use crate::db::webhooks::Narrowed;
@@ -12,7 +12,6 @@ use crate::delivery::Attempt;
 use crate::domain::catalogue::{Action, ObjectType};
 use crate::domain::ids::{PhaseId, ProjectId, UserId};
 use crate::domain::project::{PhaseDraft, ProjectDraft};
-use crate::events::{self, Change, Recorded};
 use crate::state::AppState;
 
 const CODE_TAKEN: &str = "A project with this code already exists.";
@@ -86,7 +85,7 @@ async fn record(
     change: Change,
     actor: &Actor,
 ) -> Result<Option<Recorded>, ServiceError> {
-    Ok(events::record(tx, change, &actor.initiator(), &state.routing()).await?)
+    Ok(change::record(tx, change, &actor.initiator(), &state.routing()).await?)
 }
 
 async fn check_manager(tx: &mut Tx, manager: Option<UserId>) -> Result<(), ServiceError> {

@@ -22,9 +22,9 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::call::Caller;
 use crate::config::Settings;
-use crate::db::events::EventRow;
 use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, deliveries::Claimed};
+use crate::domain::event::Event;
 use crate::domain::ids::DeliveryId;
 use recording::{Finished, Keep};
 pub use recording::{insert_attempt, new_attempt};
@@ -118,12 +118,12 @@ async fn give_back(store: &Store, ids: Vec<DeliveryId>) {
 /// What sending one delivery needs.
 pub struct Rows {
     webhook: Arc<Webhook>,
-    event: Arc<EventRow>,
+    event: Arc<Event>,
 }
 
 /// Deliveries a committed change wrote claimed, with its event.
 pub struct Handed {
-    pub event: Arc<EventRow>,
+    pub event: Arc<Event>,
     pub deliveries: Vec<Claimed>,
 }
 

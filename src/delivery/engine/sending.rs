@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Deliverer, Finished, Handed, Rows};
-use crate::db::events::EventRow;
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::delivery::{DeliveryStatus, Trigger};
+use crate::domain::event::Event;
 use crate::domain::ids::EventRowId;
 
 impl Deliverer {
@@ -18,7 +18,7 @@ impl Deliverer {
         claimed: Vec<Claimed>,
     ) -> anyhow::Result<Vec<(Claimed, Option<Rows>)>> {
         let event_ids: Vec<EventRowId> = claimed.iter().map(|c| c.event_id).collect();
-        let events: HashMap<EventRowId, Arc<EventRow>> =
+        let events: HashMap<EventRowId, Arc<Event>> =
             db::events::find_many(&self.store, &event_ids)
                 .await?
                 .into_iter()

@@ -4,12 +4,13 @@
 
 use super::history::{self, Change};
 use super::{ServiceError, fields, resolve_headers};
-use crate::db::{self, events::EventRow, webhooks::WebhookRow};
+use crate::db::{self, webhooks::WebhookRow};
 use crate::delivery::Attempt;
 use crate::delivery::engine::insert_attempt;
 use crate::domain::catalogue::event_type;
 use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::delivery::Trigger;
+use crate::domain::event::Event;
 use crate::domain::ids::{EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{WebhookDraft, WebhookUrl};
 use crate::services::Actor;
@@ -35,7 +36,7 @@ async fn sample(
 ) -> Result<
     (
         i64,
-        Option<(String, i64)>,
+        Option<(ObjectType, i64)>,
         serde_json::Map<String, serde_json::Value>,
         i64,
         Option<String>,
@@ -63,7 +64,7 @@ async fn sample(
                 serde_json::json!({"id": p.id, "code": p.code, "name": p.name}).to_string();
             Ok((
                 phase.id.get(),
-                Some(("project".to_owned(), p.id.get())),
+                Some((ObjectType::Project, p.id.get())),
                 phase.attributes(),
                 phase.change_version,
                 Some(parent),
@@ -114,13 +115,13 @@ pub async fn test(
     };
     let json = serde_json::Value::Object(attributes).to_string();
     let now = db::now_ms();
-    let event = EventRow {
+    let event = Event {
         id: EventRowId::new(0),
         event_id: crate::random::sortable_id("evt_", now),
         event_type: event_type(draft.event.object, action),
-        object_type: draft.event.object.code().to_owned(),
+        object_type: draft.event.object,
         object_id,
-        parent_type: parent.as_ref().map(|(t, _)| t.clone()),
+        parent_type: parent.map(|(t, _)| t),
         parent_id: parent.map(|(_, id)| id),
         project_id: project,
         parent_attributes,

@@ -6,18 +6,19 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::changes::{FieldChange, diff};
-use super::routes::{Target, fits};
 use crate::db::app_log::LogEntry;
-use crate::db::events::{Claim, EventRow, Inserted, NewDelivery, Written};
+use crate::db::events::{Claim, Inserted, NewDelivery, Written};
 use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::webhooks::WebhookRow;
 use crate::db::{self, Tx};
 use crate::domain::Coded;
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{Action, ObjectType, event_type};
+use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::Mode;
+use crate::events::changes::{FieldChange, diff};
+use crate::events::routes::{Target, fits};
 
 /// Who made a change.
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ pub struct Recorded {
     pub changes: Vec<FieldChange>,
     pub deliveries: Vec<Delivery>,
     /// The event as written, so that what follows the commit needs not read it back.
-    pub event: Arc<EventRow>,
+    pub event: Arc<Event>,
     /// The webhooks counter the change saw.
     pub webhooks_version: i64,
 }
@@ -106,9 +107,9 @@ pub async fn record(
     let event = db::events::NewEvent {
         event_id: &event_key,
         event_type: &kind,
-        object_type: change.object.code(),
+        object_type: change.object,
         object_id: change.object_id,
-        parent_type: change.parent.map(|(o, _)| o.code()),
+        parent_type: change.parent.map(|(o, _)| o),
         parent_id: change.parent.map(|(_, id)| id),
         project_id,
         parent_attributes,
@@ -184,13 +185,13 @@ pub async fn record(
         }
     };
     let event_id = inserted.id;
-    let event = EventRow {
+    let event = Event {
         id: event_id,
         event_id: event.event_id.to_owned(),
         event_type: event.event_type.to_owned(),
-        object_type: change.object.code().to_owned(),
+        object_type: change.object,
         object_id: change.object_id,
-        parent_type: event.parent_type.map(str::to_owned),
+        parent_type: event.parent_type,
         parent_id: event.parent_id,
         project_id: event.project_id,
         parent_attributes: event.parent_attributes,

@@ -9,6 +9,10 @@
 //!    the object meanwhile (its change version moved), keep the message ids the receivers
 //!    already saw, and commit.
 
+pub mod record;
+
+pub use record::{Change, Delivery, Initiator, Recorded, Routing, record};
+
 use std::sync::Arc;
 
 use futures_util::future::join_all;
@@ -16,17 +20,15 @@ use futures_util::future::join_all;
 use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::app_log::LogEntry;
-use crate::db::events::EventRow;
 use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
 use crate::delivery::engine::{insert_attempt, new_attempt};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::Trigger;
+use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhook::Mode;
-use crate::events::Recorded;
-use crate::events::record::Delivery;
 use crate::state::AppState;
 
 /// A committed change: its events (one, or a cascade's several: a project deleted with its
@@ -146,7 +148,7 @@ async fn after_commit_all(state: &AppState, recorded: &[Recorded]) -> Vec<Attemp
 /// An in-transaction webhook to call about the proposed change.
 struct Approval {
     webhook: Arc<Webhook>,
-    event: Arc<EventRow>,
+    event: Arc<Event>,
     message_id: String,
 }
 
@@ -203,7 +205,7 @@ async fn call_all(state: &AppState, approvals: Vec<Approval>) -> Vec<(Called, At
 }
 
 /// The event whose approval call number `call` was (calls are made event after event).
-fn event_of_call<'a>(recorded: &'a [Recorded], per_event: &[usize], call: usize) -> &'a EventRow {
+fn event_of_call<'a>(recorded: &'a [Recorded], per_event: &[usize], call: usize) -> &'a Event {
     let mut before = 0;
     for (r, n) in recorded.iter().zip(per_event) {
         if call < before + n {
@@ -220,7 +222,7 @@ async fn record_veto(
     state: &AppState,
     attempts: &[(Called, Attempt)],
     refusing: usize,
-    event: &EventRow,
+    event: &Event,
 ) -> Result<(), ServiceError> {
     let now = db::now_ms();
     let (called, attempt) = &attempts[refusing];
@@ -253,7 +255,7 @@ async fn record_veto(
         "Webhook \u{201c}{}\u{201d} refused {} of {} #{} by {}, so nothing was saved. {}",
         called.wording,
         event.event_type,
-        event.object_type,
+        event.object_type.code(),
         event.object_id,
         event.initiator_name,
         refusal_reason(attempt)
