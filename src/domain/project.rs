@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 
-use super::FieldErrors;
 use super::ids::UserId;
+use super::{Entered, FieldErrors};
 
 pub const PROJECT_STATUSES: [&str; 5] = ["Draft", "Active", "On hold", "Completed", "Cancelled"];
 pub const PHASE_STATUSES: [&str; 3] = ["Not started", "In progress", "Done"];
@@ -18,11 +18,11 @@ pub struct ProjectInput {
     pub name: String,
     pub description: String,
     pub status: String,
-    pub manager: String,
+    pub manager: Entered<i64>,
     pub start_date: String,
     pub finish_date: String,
-    pub budget: String,
-    pub priority: String,
+    pub budget: Entered<i64>,
+    pub priority: Entered<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct PhaseInput {
     pub start_date: String,
     pub finish_date: String,
     pub status: String,
-    pub progress: String,
+    pub progress: Entered<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,20 +80,18 @@ pub fn parse_date(input: &str, label: &str) -> Result<Option<NaiveDate>, String>
 }
 
 fn parse_int(
-    input: &str,
+    input: Entered<i64>,
     label: &str,
     range: std::ops::RangeInclusive<i64>,
 ) -> Result<Option<i64>, String> {
-    match input.trim() {
-        "" => Ok(None),
-        v => match v.parse::<i64>() {
-            Ok(n) if range.contains(&n) => Ok(Some(n)),
-            _ => Err(format!(
-                "{label} must be a whole number from {} to {}.",
-                range.start(),
-                range.end()
-            )),
-        },
+    match input {
+        Entered::Blank => Ok(None),
+        Entered::Given(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "{label} must be a whole number from {} to {}.",
+            range.start(),
+            range.end()
+        )),
     }
 }
 
@@ -142,13 +140,13 @@ impl ProjectDraft {
         let status = e.check("status", one_of(&input.status, &PROJECT_STATUSES, "status"));
         let manager_id = e.check(
             "manager",
-            parse_int(&input.manager, "Manager", 1..=i64::MAX)
+            parse_int(input.manager, "Manager", 1..=i64::MAX)
                 .map_err(|_| "Choose a manager from the list.".to_owned()),
         );
         let start_date = e.check("start_date", parse_date(&input.start_date, "start date"));
         let finish_date = e.check("finish_date", parse_date(&input.finish_date, "finish date"));
-        let budget = e.check("budget", parse_int(&input.budget, "Budget", 0..=BUDGET_MAX));
-        let priority = e.check("priority", parse_int(&input.priority, "Priority", 1..=5));
+        let budget = e.check("budget", parse_int(input.budget, "Budget", 0..=BUDGET_MAX));
+        let priority = e.check("priority", parse_int(input.priority, "Priority", 1..=5));
         check_order(start_date.flatten(), finish_date.flatten(), &mut e);
         if !e.is_empty() {
             return Err(e);
@@ -175,7 +173,7 @@ impl PhaseDraft {
         let start_date = e.check("start_date", parse_date(&input.start_date, "start date"));
         let finish_date = e.check("finish_date", parse_date(&input.finish_date, "finish date"));
         let status = e.check("status", one_of(&input.status, &PHASE_STATUSES, "status"));
-        let progress = e.check("progress", parse_int(&input.progress, "Progress", 0..=100));
+        let progress = e.check("progress", parse_int(input.progress, "Progress", 0..=100));
         check_order(start_date.flatten(), finish_date.flatten(), &mut e);
         if !e.is_empty() {
             return Err(e);
@@ -219,11 +217,11 @@ mod tests {
             code: "a b".into(),
             name: "".into(),
             status: "Sleeping".into(),
-            manager: "x".into(),
+            manager: Entered::Unreadable,
             start_date: "2026-05-01".into(),
             finish_date: "2026-04-01".into(),
-            budget: "-3".into(),
-            priority: "9".into(),
+            budget: Entered::Given(-3),
+            priority: Entered::Given(9),
             ..ProjectInput::default()
         };
         let e = ProjectDraft::parse(&bad).unwrap_err();
@@ -245,12 +243,12 @@ mod tests {
         let ok = PhaseInput {
             name: "Design".into(),
             status: "In progress".into(),
-            progress: "40".into(),
+            progress: Entered::Given(40),
             ..PhaseInput::default()
         };
         assert_eq!(PhaseDraft::parse(&ok).unwrap().progress, 40);
         let bad = PhaseInput {
-            progress: "140".into(),
+            progress: Entered::Given(140),
             start_date: "2026-13-01".into(),
             ..ok
         };

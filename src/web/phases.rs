@@ -11,7 +11,7 @@ use super::{Area, Chrome, actor};
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PHASE_STATUSES, PhaseDraft, PhaseInput};
-use crate::domain::{FieldErrors, Right};
+use crate::domain::{Entered, FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::services::projects::{self as service, ProjectRow};
 use crate::state::AppState;
@@ -41,7 +41,7 @@ impl PhaseForm {
             start_date: self.start_date.clone(),
             finish_date: self.finish_date.clone(),
             status: self.status.clone(),
-            progress: self.progress.clone(),
+            progress: Entered::read(&self.progress),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::ids::ProjectId;
 use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
 use crate::domain::webhook::Mode;
-use crate::domain::{FieldErrors, Right};
+use crate::domain::{Entered, FieldErrors, Right};
 use crate::error::{AppError, redirect};
 use crate::services::projects::{self as service, PhaseRow, ProjectRow, Saved};
 use crate::services::{ServiceError, projects::Saved::Changed};
@@ -71,11 +71,11 @@ impl ProjectForm {
             name: self.name.clone(),
             description: self.description.clone(),
             status: self.status.clone(),
-            manager: self.manager.clone(),
+            manager: Entered::read(&self.manager),
             start_date: self.start_date.clone(),
             finish_date: self.finish_date.clone(),
-            budget: self.budget.clone(),
-            priority: self.priority.clone(),
+            budget: Entered::read(&self.budget),
+            priority: Entered::read(&self.priority),
         }
     }
 

@@ -1435,3 +1435,37 @@ async fn the_command_line_makes_a_working_token() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user has the email"));
 }
+
+#[tokio::test]
+async fn ids_and_numbers_that_name_nothing_are_field_errors_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let t = admin_token(&app).await;
+    for (field, value, named) in [
+        ("projectFilterId", json!(4242), "eventTypes"),
+        ("initiatingUserId", json!(-1), "initiatingUserId"),
+        ("projectId", json!(0), "projectId"),
+        (
+            "excludedFields",
+            json!(["name", " ", "name budget"]),
+            "excludedFields",
+        ),
+    ] {
+        let mut api = webhook_json("https://crm.example.com/x");
+        api[field] = value;
+        let (status, body) = call(&app, &t, Method::POST, "/api/v1/webhooks", Some(api)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        let fields: Vec<String> = field_messages(&body).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, [named], "{field}");
+    }
+    assert_eq!(count(&app, "webhooks").await, 0);
+
+    let project =
+        json!({"code": "P1", "name": "Apollo", "status": "Active", "managerId": 0, "budget": -5});
+    let (status, body) = call(&app, &t, Method::POST, "/api/v1/projects", Some(project)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fields: Vec<String> = field_messages(&body).into_iter().map(|(f, _)| f).collect();
+    for f in ["managerId", "budget"] {
+        assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
+    }
+    assert_eq!(count(&app, "projects").await, 0);
+}

@@ -68,7 +68,3 @@ pub(super) fn refused(e: crate::services::ServiceError) -> ApiError {
 pub(super) fn invalid(e: FieldErrors) -> ApiError {
     ApiError::from_fields(&e, snake_to_camel)
 }
-
-pub(super) fn text(v: Option<i64>) -> String {
-    v.map(|n| n.to_string()).unwrap_or_default()
-}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::projects::project;
-use super::{invalid, refused, text};
+use super::{invalid, refused};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::domain::ids::{PhaseId, ProjectId};
@@ -74,7 +74,7 @@ fn phase_draft(r: &PhaseRequest) -> Result<PhaseDraft, ApiError> {
         start_date: r.start_date.clone().unwrap_or_default(),
         finish_date: r.finish_date.clone().unwrap_or_default(),
         status: r.status.clone(),
-        progress: text(r.progress),
+        progress: r.progress.into(),
     })
     .map_err(invalid)
 }

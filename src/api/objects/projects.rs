@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{invalid, refused, text};
+use super::{invalid, refused};
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::domain::ids::{ProjectId, UserId};
@@ -90,11 +90,11 @@ fn project_draft(r: &ProjectRequest) -> Result<ProjectDraft, ApiError> {
         name: r.name.clone(),
         description: r.description.clone(),
         status: r.status.clone(),
-        manager: text(r.manager_id),
+        manager: r.manager_id.into(),
         start_date: r.start_date.clone().unwrap_or_default(),
         finish_date: r.finish_date.clone().unwrap_or_default(),
-        budget: text(r.budget),
-        priority: text(r.priority),
+        budget: r.budget.into(),
+        priority: r.priority.into(),
     })
     .map_err(invalid)
 }

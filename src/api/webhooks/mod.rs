@@ -10,10 +10,10 @@ use actix_web::web;
 
 use crate::api::auth::ApiCaller;
 use crate::api::error::{ApiError, FieldError};
-use crate::domain::FieldErrors;
 use crate::domain::catalogue::parse_event_types;
-use crate::domain::ids::WebhookId;
+use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{HeaderInput, WebhookDraft, WebhookInput};
+use crate::domain::{Entered, FieldErrors};
 use crate::services::webhooks::{self as service, stored::WebhookRow};
 use crate::state::AppState;
 use actions::{renew, test};
@@ -48,14 +48,14 @@ pub(super) async fn load(
     Ok((row.clone(), webhook_out(row, headers, today())))
 }
 
-/// The request as the form's raw input: from here on, the form's rules apply unchanged.
-/// Event type names are the API's own; their error, if any, comes back beside the input.
+/// The request as the domain's input, its typed values as they are: from here on, the
+/// form's rules apply unchanged. Event type names are the API's own; their error, if any,
+/// comes back beside the input.
 fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
     let (action, object, event_error) = match parse_event_types(&r.event_types) {
-        Ok((a, o)) => (a.code().to_owned(), o.code().to_owned(), None),
-        Err(m) => (String::new(), String::new(), Some(m)),
+        Ok((a, o)) => (Entered::Given(a), Entered::Given(o), None),
+        Err(m) => (Entered::Blank, Entered::Blank, Some(m)),
     };
-    let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
     let input = WebhookInput {
         wording: r.wording.clone(),
         description: r.description.clone(),
@@ -76,13 +76,13 @@ fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
         in_transaction: r.transaction,
         event_action: action,
         event_object: object,
-        project_filter: id(r.project_filter_id),
+        project_filter: r.project_filter_id.map(ProjectFilterId::new).into(),
         second_label: r.second_label.clone().unwrap_or_default(),
-        initiator_user: id(r.initiating_user_id),
-        excluded_fields: r.excluded_fields.join(", "),
+        initiator_user: r.initiating_user_id.map(UserId::new).into(),
+        excluded_fields: r.excluded_fields.clone(),
         exclude_payload: r.exclude_payload,
         valid_until: r.valid_until.clone().unwrap_or_default(),
-        project: id(r.project_id),
+        project: r.project_id.map(ProjectId::new).into(),
         values_as_strings: r.values_as_strings,
     };
     (input, event_error)

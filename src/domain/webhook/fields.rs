@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::{
     BODY_MAX_BYTES, EventFilter, MAX_EXCLUDED_FIELDS, Rules, Verb, WORDING_MAX_CHARS, WebhookInput,
 };
-use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::catalogue::ObjectType;
 use crate::domain::template::Template;
 
 pub(super) fn text(input: &str, label: &str, max: usize, required: bool) -> Result<String, String> {
@@ -29,17 +29,20 @@ pub(super) fn one_line(value: String, label: &str) -> Result<String, String> {
 }
 
 pub(super) fn parse_event(input: &WebhookInput, rules: &Rules<'_>) -> Result<EventFilter, String> {
-    if input.event_action.trim().is_empty() || input.event_object.trim().is_empty() {
+    if input.event_action.is_blank() || input.event_object.is_blank() {
         return Err("Event is required: choose an action and an object type.".into());
     }
-    let action = ActionFilter::parse(&input.event_action)
-        .ok_or("Choose an action: All actions, Create, Modify or Delete.")?;
-    let object = ObjectType::parse(&input.event_object)
-        .ok_or("Choose an object type: Phase, Project or User.")?;
-    let project_filter = parse_optional_id(
-        &input.project_filter,
-        "Choose a project filter from the list.",
-    )?;
+    let action = input
+        .event_action
+        .given_or("Choose an action: All actions, Create, Modify or Delete.")?
+        .expect("picked: checked above");
+    let object = input
+        .event_object
+        .given_or("Choose an object type: Phase, Project or User.")?
+        .expect("picked: checked above");
+    let project_filter = input
+        .project_filter
+        .given_or("Choose a project filter from the list.")?;
     if let Some(id) = project_filter {
         if !object.has_project() {
             return Err("No project filter can be chosen for User events.".into());
@@ -99,28 +102,15 @@ pub(super) fn parse_second_label(
     Ok(Some(value))
 }
 
-pub(super) fn parse_optional_id<T: std::str::FromStr>(
-    input: &str,
-    message: &str,
-) -> Result<Option<T>, String> {
-    match input.trim() {
-        "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| message.to_owned()),
-    }
-}
-
 /// The payload fields a webhook never sees (and whose changes alone do not fire it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExcludedFields(Vec<String>);
 
 impl ExcludedFields {
-    /// Names separated by commas or spaces, each a field of `object`'s events.
-    pub fn parse(input: &str, object: ObjectType) -> Result<Self, String> {
+    /// Names, each a field of `object`'s events; blanks are ignored, repeats kept once.
+    pub fn parse(names: &[String], object: ObjectType) -> Result<Self, String> {
         let mut fields: Vec<String> = Vec::new();
-        for name in input
-            .split([',', ' ', '\n', '\r', '\t'])
-            .filter(|s| !s.is_empty())
-        {
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
             if !object.fields().iter().any(|f| f.name == name) {
                 let known: Vec<&str> = object.fields().iter().map(|f| f.name).collect();
                 return Err(format!(
@@ -140,14 +130,17 @@ impl ExcludedFields {
         Ok(ExcludedFields(fields))
     }
 
+    /// The names in a text as written ("name, budget"): separated by commas or spaces.
+    pub fn words(text: &str) -> Vec<String> {
+        text.split([',', ' ', '\n', '\r', '\t'])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Names as stored, checked when they were saved.
     pub fn stored(text: &str) -> Self {
-        ExcludedFields(
-            text.split([',', ' '])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+        ExcludedFields(Self::words(text))
     }
 
     pub fn names(&self) -> &[String] {

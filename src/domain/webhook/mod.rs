@@ -20,13 +20,11 @@ pub use mode::Mode;
 pub use standing::Standing;
 pub use verb::Verb;
 
-use super::FieldErrors;
 use super::ids::{ProjectFilterId, ProjectId, UserId};
+use super::{Entered, FieldErrors};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 pub use fields::ExcludedFields;
-use fields::{
-    one_line, parse_body, parse_event, parse_expiry, parse_optional_id, parse_second_label, text,
-};
+use fields::{one_line, parse_body, parse_event, parse_expiry, parse_second_label, text};
 
 /// What is shown of a secret header value, anywhere outside the request itself.
 pub const MASK: &str = "••••••••";
@@ -57,16 +55,17 @@ pub struct WebhookInput {
     pub headers: Vec<HeaderInput>,
     pub synchronous: bool,
     pub in_transaction: bool,
-    pub event_action: String,
-    pub event_object: String,
-    pub project_filter: String,
+    pub event_action: Entered<ActionFilter>,
+    pub event_object: Entered<ObjectType>,
+    pub project_filter: Entered<ProjectFilterId>,
     pub second_label: String,
-    pub initiator_user: String,
-    pub excluded_fields: String,
+    pub initiator_user: Entered<UserId>,
+    /// Field names, each checked against the object's fields.
+    pub excluded_fields: Vec<String>,
     pub exclude_payload: bool,
     pub valid_until: String,
-    /// A single project the webhook is narrowed to ("" for none).
-    pub project: String,
+    /// A single project the webhook is narrowed to.
+    pub project: Entered<ProjectId>,
     pub values_as_strings: bool,
 }
 
@@ -146,7 +145,9 @@ impl WebhookDraft {
         );
         let initiator_user = e.check(
             "initiator_user",
-            parse_optional_id(&input.initiator_user, "Choose a user from the list."),
+            input
+                .initiator_user
+                .given_or("Choose a user from the list."),
         );
         let excluded_fields = e.check(
             "excluded_fields",
@@ -155,7 +156,7 @@ impl WebhookDraft {
         let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules));
         let project_id = e.check(
             "project",
-            parse_optional_id(&input.project, "Choose a project from the list."),
+            input.project.given_or("Choose a project from the list."),
         );
         if project_id.flatten().is_some() && !object.has_project() {
             e.add("project", "No project can be chosen for User events.");
@@ -190,7 +191,7 @@ impl WebhookDraft {
         !input.wording.trim().is_empty()
             && !input.url.trim().is_empty()
             && Verb::parse(&input.verb).is_some()
-            && ActionFilter::parse(&input.event_action).is_some()
-            && ObjectType::parse(&input.event_object).is_some()
+            && matches!(input.event_action, Entered::Given(_))
+            && matches!(input.event_object, Entered::Given(_))
     }
 }

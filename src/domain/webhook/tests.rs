@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::domain::catalogue::ObjectType;
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::ProjectFilterId;
 
 fn input() -> WebhookInput {
@@ -13,8 +13,8 @@ fn input() -> WebhookInput {
         url: "https://hooks.example.com/{project.id}".into(),
         verb: "POST".into(),
         body: "{payload}".into(),
-        event_action: "all".into(),
-        event_object: "project".into(),
+        event_action: Entered::Given(ActionFilter::All),
+        event_object: Entered::Given(ObjectType::Project),
         ..WebhookInput::default()
     }
 }
@@ -47,7 +47,7 @@ fn every_error_is_reported_at_once() {
         verb: "TRACE".into(),
         in_transaction: true,
         valid_until: "2025-12-31".into(),
-        excluded_fields: "name, nope".into(),
+        excluded_fields: ExcludedFields::words("name, nope"),
         ..input()
     };
     let e = WebhookDraft::parse(&bad, &rules()).unwrap_err();
@@ -137,7 +137,7 @@ fn a_past_expiry_is_refused_unless_it_is_the_one_kept() {
 #[test]
 fn project_filters_fit_the_object() {
     let ok = WebhookInput {
-        project_filter: "7".into(),
+        project_filter: Entered::Given(ProjectFilterId::new(7)),
         ..input()
     };
     assert_eq!(
@@ -148,13 +148,13 @@ fn project_filters_fit_the_object() {
         Some(ProjectFilterId::new(7))
     );
     let unknown = WebhookInput {
-        project_filter: "8".into(),
+        project_filter: Entered::Given(ProjectFilterId::new(8)),
         ..input()
     };
     assert!(WebhookDraft::parse(&unknown, &rules()).is_err());
     let user = WebhookInput {
-        project_filter: "7".into(),
-        event_object: "user".into(),
+        project_filter: Entered::Given(ProjectFilterId::new(7)),
+        event_object: Entered::Given(ObjectType::User),
         url: "https://e.com/".into(),
         ..input()
     };
@@ -188,7 +188,11 @@ fn multilingual_label_is_required_when_on() {
 
 #[test]
 fn excluded_fields_read_back_as_they_were_saved() {
-    let parsed = ExcludedFields::parse("name budget,name\n", ObjectType::Project).unwrap();
+    let parsed = ExcludedFields::parse(
+        &ExcludedFields::words("name budget,name\n"),
+        ObjectType::Project,
+    )
+    .unwrap();
     assert_eq!(parsed.names(), ["name", "budget"]);
     assert_eq!(parsed.to_string(), "name, budget");
     assert_eq!(ExcludedFields::stored(&parsed.to_string()), parsed);

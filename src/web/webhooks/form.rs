@@ -11,8 +11,8 @@ use crate::auth::{CurrentUser, TypedSession};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::WebhookId;
 use crate::domain::template::placeholders;
-use crate::domain::webhook::{HeaderInput, Verb, WebhookDraft, WebhookInput};
-use crate::domain::{FieldErrors, Right};
+use crate::domain::webhook::{ExcludedFields, HeaderInput, Verb, WebhookDraft, WebhookInput};
+use crate::domain::{Entered, FieldErrors, Right};
 use crate::error::AppError;
 use crate::services::webhooks as service;
 use crate::services::webhooks::stored::{self, HeaderRow, WebhookRow};
@@ -96,15 +96,15 @@ impl WebhookForm {
             headers,
             synchronous: checked(&self.synchronous),
             in_transaction: checked(&self.in_transaction),
-            event_action: self.event_action.clone(),
-            event_object: self.event_object.clone(),
-            project_filter: self.project_filter.clone(),
+            event_action: Entered::read_with(&self.event_action, ActionFilter::parse),
+            event_object: Entered::read_with(&self.event_object, ObjectType::parse),
+            project_filter: Entered::read(&self.project_filter),
             second_label: self.second_label.clone(),
-            initiator_user: self.initiator_user.clone(),
-            excluded_fields: self.excluded_fields.clone(),
+            initiator_user: Entered::read(&self.initiator_user),
+            excluded_fields: ExcludedFields::words(&self.excluded_fields),
             exclude_payload: checked(&self.exclude_payload),
             valid_until: self.valid_until.clone(),
-            project: self.project.clone(),
+            project: Entered::read(&self.project),
             values_as_strings: checked(&self.values_as_strings),
         }
     }
