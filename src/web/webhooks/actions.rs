@@ -3,7 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::form::{View, WebhookForm, render};
+use super::form::WebhookForm;
+use super::form_page::{View, render};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::ids::{ProjectId, UserId, WebhookId};

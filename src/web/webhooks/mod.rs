@@ -4,6 +4,7 @@
 mod actions;
 mod filter;
 mod form;
+mod form_page;
 mod history;
 mod list;
 mod save;
@@ -22,10 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/webhooks/filters/{id}/delete",
             web::post().to(filter::delete),
         )
-        .route("/webhooks/new", web::get().to(form::new_form))
+        .route("/webhooks/new", web::get().to(form_page::new_form))
         .route("/webhooks/new", web::post().to(save::create))
         .route("/webhooks/test", web::post().to(actions::test))
-        .route("/webhooks/{id}", web::get().to(form::edit_form))
+        .route("/webhooks/{id}", web::get().to(form_page::edit_form))
         .route("/webhooks/{id}", web::post().to(save::update))
         .route("/webhooks/{id}/delete", web::post().to(save::delete))
         .route("/webhooks/{id}/renew", web::post().to(actions::renew))
