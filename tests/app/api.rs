@@ -102,13 +102,6 @@ fn field_messages(body: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_token_made_on_screen_is_shown_once_stored_hashed_and_shows_its_last_use() {
     let app = spawn_app().await;
@@ -196,7 +189,7 @@ async fn the_token_form_reports_every_error_and_saves_nothing() {
         page.contains("has no right that the scope webhooks.write needs"),
         "{page}"
     );
-    assert_eq!(count(&app, "api_tokens").await, 0);
+    assert_eq!(app.count("api_tokens").await, 0);
 }
 
 #[tokio::test]
@@ -729,7 +722,7 @@ async fn an_expired_webhook_does_not_fire_until_renewed() {
     };
     modify("Expired meanwhile").await;
     assert_eq!(
-        count(&app, "deliveries").await,
+        app.count("deliveries").await,
         0,
         "an expired webhook does not fire"
     );
@@ -757,7 +750,7 @@ async fn an_expired_webhook_does_not_fire_until_renewed() {
     assert_eq!(renewed["validUntil"], expected.to_string());
     assert_eq!(renewed["state"], "active");
     modify("Renewed").await;
-    assert_eq!(count(&app, "deliveries").await, 1);
+    assert_eq!(app.count("deliveries").await, 1);
     app.state.deliverer.run_once().await.unwrap();
     receiver.wait_for(1, Duration::from_secs(10)).await;
     let history = app
@@ -975,7 +968,7 @@ async fn an_api_change_fires_the_same_webhooks_with_the_same_payload_as_the_ui()
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(
-        count(&app, "deliveries").await,
+        app.count("deliveries").await,
         2,
         "one per creation, none for other events"
     );
@@ -1010,7 +1003,7 @@ async fn a_veto_in_the_transaction_comes_back_as_an_api_error_and_changes_nothin
     w["transaction"] = json!(true);
     let (status, _) = call(&app, &t, Method::POST, "/api/v1/webhooks", Some(w)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let events_before = count(&app, "events").await;
+    let events_before = app.count("events").await;
 
     receiver.script([Answer::status(422).body("Budget over the limit")]);
     let (status, body) = call(
@@ -1040,7 +1033,7 @@ async fn a_veto_in_the_transaction_comes_back_as_an_api_error_and_changes_nothin
     .await;
     assert_eq!(after["budget"], 100, "nothing changed");
     assert_eq!(
-        count(&app, "events").await,
+        app.count("events").await,
         events_before,
         "no event for a refused change"
     );
@@ -1056,7 +1049,7 @@ async fn projects_phases_and_users_by_api() {
     for f in ["code", "name", "status", "priority", "finishDate"] {
         assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
     }
-    assert_eq!(count(&app, "projects").await, 0);
+    assert_eq!(app.count("projects").await, 0);
 
     let (status, p) = call(
         &app,
@@ -1457,7 +1450,7 @@ async fn ids_and_numbers_that_name_nothing_are_field_errors_and_nothing_is_saved
         let fields: Vec<String> = field_messages(&body).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, [named], "{field}");
     }
-    assert_eq!(count(&app, "webhooks").await, 0);
+    assert_eq!(app.count("webhooks").await, 0);
 
     let project =
         json!({"code": "P1", "name": "Apollo", "status": "Active", "managerId": 0, "budget": -5});
@@ -1467,5 +1460,5 @@ async fn ids_and_numbers_that_name_nothing_are_field_errors_and_nothing_is_saved
     for f in ["managerId", "budget"] {
         assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
     }
-    assert_eq!(count(&app, "projects").await, 0);
+    assert_eq!(app.count("projects").await, 0);
 }

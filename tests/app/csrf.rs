@@ -157,10 +157,7 @@ async fn no_get_changes_state() {
 
 async fn assert_unchanged(app: &TestApp) {
     let pool = &app.state.store;
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE active = 1")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let users: i64 = app.count_where("users", "active = 1").await;
     assert_eq!(users, 2);
     let role: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = 4")
         .fetch_one(pool)

@@ -44,7 +44,10 @@ async fn a_project_a_webhook_is_narrowed_to_is_not_deleted() {
         "{page}"
     );
     assert_eq!(app.count("projects").await, 2);
-    assert_eq!(app.count("webhooks WHERE project_id IS NOT NULL").await, 1);
+    assert_eq!(
+        app.count_where("webhooks", "project_id IS NOT NULL").await,
+        1
+    );
     // The webhook still guards only its project: another project's edit is not vetoed.
     let res = app
         .post(

@@ -231,10 +231,7 @@ async fn a_hang_is_cut_at_the_timeout_and_a_closed_port_is_a_connect_error() {
     .await;
     create_project(&app, &admin, "SLOW", &[]).await;
     let started = std::time::Instant::now();
-    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let queued: i64 = app.count("deliveries").await;
     assert_eq!(queued, 2);
     let _ = app.state.deliverer.run_once().await;
     let kinds: Vec<Option<String>> =
@@ -289,10 +286,7 @@ async fn local_and_private_targets_are_refused_unless_allowed() {
         receiver.received().is_empty(),
         "nothing reached the receiver"
     );
-    let dead: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'dead'")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let dead: i64 = app.count_where("deliveries", "status = 'dead'").await;
     assert_eq!(dead, 6, "a refusal is not retried");
 
     // Allowed, the loopback ones arrive (the private and link-local ones are not tried here:
@@ -324,11 +318,9 @@ async fn a_410_turns_the_webhook_off_and_says_so() {
             .unwrap();
     assert!(!active);
     assert!(reason.unwrap().contains("410 Gone"));
-    let logged: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM app_log WHERE kind = 'webhook_disabled'")
-            .fetch_one(&app.state.store)
-            .await
-            .unwrap();
+    let logged: i64 = app
+        .count_where("app_log", "kind = 'webhook_disabled'")
+        .await;
     assert_eq!(logged, 1);
     assert_eq!(delivery(&app).await.0, "dead");
 }
@@ -385,11 +377,7 @@ async fn background_workers_deliver_one_event_to_every_matching_webhook() {
     // Every attempt recorded, every delivery settled.
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let delivered: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'")
-                .fetch_one(&app.state.store)
-                .await
-                .unwrap();
+        let delivered: i64 = app.count_where("deliveries", "status = 'delivered'").await;
         if delivered == 3 {
             break;
         }
@@ -399,10 +387,7 @@ async fn background_workers_deliver_one_event_to_every_matching_webhook() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM delivery_attempts")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let recorded: i64 = app.count("delivery_attempts").await;
     assert_eq!(recorded, 3);
 }
 
@@ -435,10 +420,7 @@ async fn a_synchronous_call_outside_the_transaction_reports_its_error_and_the_ch
         ))),
         "{page}"
     );
-    let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE code = 'SYNC'")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let saved: i64 = app.count_where("projects", "code = 'SYNC'").await;
     assert_eq!(saved, 1, "the change stays");
     assert_eq!(
         receiver.received().len(),
@@ -465,10 +447,7 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
         &[("synchronous", "on"), ("in_transaction", "on")],
     )
     .await;
-    let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let events_before: i64 = app.count("events").await;
 
     receiver.script([Answer::status(422).body("Budget over the limit")]);
     let res = app
@@ -496,10 +475,7 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
         .await
         .unwrap();
     assert_eq!(budget, Some(100), "nothing changed");
-    let events_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let events_after: i64 = app.count("events").await;
     assert_eq!(events_after, events_before, "no event for a refused change");
     let proposed: serde_json::Value = serde_json::from_str(&receiver.received()[0].body).unwrap();
     assert_eq!(

@@ -195,10 +195,7 @@ async fn a_user_manager_cannot_raise_anyone_above_themselves() {
             .await
             .unwrap();
     assert_eq!((email.as_str(), active), (ADMIN_EMAIL, true));
-    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = 1")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let admins: i64 = app.count_where("user_roles", "role_id = 1").await;
     assert_eq!(admins, 1);
 
     // What stays within their own rights still works: a Viewer added.
@@ -278,9 +275,6 @@ async fn an_api_token_cannot_make_an_administrator_unless_its_reach_covers_every
     let res = post(&admin_all, new_admin("c@example.com")).await;
     // Manage API tokens is reached by no scope: an API token never makes an administrator.
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = 1")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let admins: i64 = app.count_where("user_roles", "role_id = 1").await;
     assert_eq!(admins, 1);
 }

@@ -371,10 +371,7 @@ async fn a_failed_change_records_no_event_and_no_event_exists_without_its_change
             .unwrap()
             .contains("A technical error has occurred. Please contact your administrator.")
     );
-    let projects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE code = 'PRJ-4'")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let projects: i64 = app.count_where("projects", "code = 'PRJ-4'").await;
     assert_eq!(projects, 0);
     assert_eq!(events(&app).await.len(), before);
 }
@@ -1053,10 +1050,7 @@ async fn bad_project_and_phase_input_is_refused_with_nothing_saved() {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         assert!(res.text().await.unwrap().contains(message), "{message}");
     }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let count: i64 = app.count("projects").await;
     assert_eq!(count, 0);
     let project = create_project(&app, &admin, "OK", &[]).await;
     let res = app

@@ -133,10 +133,7 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
     );
     assert!(form.contains(&format!("action=\"/webhooks/{id}/renew\"")));
 
-    let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let version = crate::webhooks::version(&app, id).await;
     let save = |description: &'static str, until: &'static str| {
         form_with(&[
             ("version", &version),
@@ -317,10 +314,7 @@ async fn a_failed_call_is_told_in_words_with_the_detail_kept() {
     let url = format!("http://127.0.0.1:{closed}/nobody");
     let id = create_webhook(&app, &admin, &form_with(&[("url", &url)])).await;
     let project = create_project(&app, &admin, "WORDS", &[]).await.to_string();
-    let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let version = crate::webhooks::version(&app, id).await;
     let res = crate::webhooks::post_form(
         &app,
         &admin,
@@ -406,12 +400,7 @@ async fn screens_say_things_one_way() {
     )
     .await;
     // Unchanged, a save says so.
-    let version: String =
-        sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks WHERE id = ?1")
-            .bind(async_hook)
-            .fetch_one(&app.state.store)
-            .await
-            .unwrap();
+    let version = crate::webhooks::version(&app, async_hook).await;
     let path = format!("/webhooks/{async_hook}");
     let res = crate::webhooks::post_form(
         &app,

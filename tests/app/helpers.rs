@@ -193,11 +193,18 @@ impl TestApp {
     }
 
     /// How many rows `table` holds.
+    /// How many rows a table holds: where nothing may have been saved, or all must be.
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&self.state.store)
-            .await
-            .unwrap()
+        self.count_where(table, "1").await
+    }
+
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE {condition}"
+        )))
+        .fetch_one(&self.state.store)
+        .await
+        .unwrap()
     }
 
     /// Adds a phase to `project` through its form; gives the phase's id.

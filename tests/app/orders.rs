@@ -25,10 +25,7 @@ async fn the_test_button_sends_a_real_request_and_shows_both_sides() {
         .to_string();
     let url = format!("{}/t/{{project.code}}", receiver.url);
     let id = create_webhook(&app, &admin, &form_with(&[("url", &url)])).await;
-    let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let events_before: i64 = app.count("events").await;
     let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
         .fetch_one(&app.state.store)
         .await
@@ -65,15 +62,9 @@ async fn the_test_button_sends_a_real_request_and_shows_both_sides() {
     assert_eq!(payload["test"], true, "marked as a test");
     assert_eq!(payload["data"]["attributes"]["name"], "Tested project");
 
-    let events_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let events_after: i64 = app.count("events").await;
     assert_eq!(events_after, events_before, "no data changed");
-    let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let deliveries: i64 = app.count("deliveries").await;
     assert_eq!(deliveries, 0);
     let history = app
         .get_html(&admin, &format!("/webhooks/{id}/history"))

@@ -18,10 +18,7 @@ async fn signing_out_ends_the_session_on_the_server_too() {
         location(&app.get(&client, "/users").await),
         "/sign-in?next=%2Fusers"
     );
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_sessions")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let left: i64 = app.count("auth_sessions").await;
     assert_eq!(left, 0);
 }
 

@@ -324,10 +324,7 @@ async fn a_generated_first_password_must_be_changed_before_anything_else() {
 #[tokio::test]
 async fn the_first_administrator_is_made_only_once() {
     let app = spawn_app().await;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let count: i64 = app.count("users").await;
     assert_eq!(count, 1);
     // A second start on the same database makes no other administrator.
     let settings = {
@@ -340,10 +337,7 @@ async fn the_first_administrator_is_made_only_once() {
         .await
         .unwrap();
     assert!(again.initial_admin.is_none());
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let count: i64 = app.count("users").await;
     assert_eq!(count, 1);
 }
 

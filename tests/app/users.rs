@@ -5,10 +5,7 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 
 async fn user_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+    app.count("users").await
 }
 
 #[tokio::test]
@@ -236,10 +233,7 @@ async fn a_custom_role_grants_exactly_its_rights() {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains(message), "{message}");
     }
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let count: i64 = app.count("roles").await;
     assert_eq!(count, 4);
 
     // A role someone holds cannot be deleted; once nobody holds it, it can.

@@ -65,10 +65,7 @@ pub async fn create(
 }
 
 pub async fn count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+    app.count("webhooks").await
 }
 
 async fn history_actions(app: &TestApp, id: i64) -> Vec<String> {
@@ -79,7 +76,8 @@ async fn history_actions(app: &TestApp, id: i64) -> Vec<String> {
         .unwrap()
 }
 
-async fn version(app: &TestApp, id: i64) -> String {
+/// The webhook's version, as its form posts it back.
+pub async fn version(app: &TestApp, id: i64) -> String {
     let v: i64 = sqlx::query_scalar("SELECT version FROM webhooks WHERE id = ?1")
         .bind(id)
         .fetch_one(&app.state.store)
