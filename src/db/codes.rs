@@ -19,20 +19,27 @@ use crate::domain::project_filter::ProjectCriteria;
 use crate::domain::webhook::{ExcludedFields, ListCriteria, Mode, Verb};
 use crate::domain::{Coded, RoleKind};
 
-macro_rules! stored_as_code {
-    ($($t:ty),* $(,)?) => {$(
+/// `$t` is stored as a `$base` is: the same SQL type.
+macro_rules! same_type_as {
+    ($t:ty, $base:ty) => {
         impl<DB: Database> Type<DB> for $t
         where
-            &'static str: Type<DB>,
+            $base: Type<DB>,
         {
             fn type_info() -> DB::TypeInfo {
-                <&'static str as Type<DB>>::type_info()
+                <$base as Type<DB>>::type_info()
             }
 
             fn compatible(ty: &DB::TypeInfo) -> bool {
-                <&'static str as Type<DB>>::compatible(ty)
+                <$base as Type<DB>>::compatible(ty)
             }
         }
+    };
+}
+
+macro_rules! stored_as_code {
+    ($($t:ty),* $(,)?) => {$(
+        same_type_as!($t, &'static str);
 
         impl<'q, DB: Database> Encode<'q, DB> for $t
         where
@@ -70,18 +77,7 @@ stored_as_code!(
 
 macro_rules! stored_as_number {
     ($($t:ty),* $(,)?) => {$(
-        impl<DB: Database> Type<DB> for $t
-        where
-            i64: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <i64 as Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <i64 as Type<DB>>::compatible(ty)
-            }
-        }
+        same_type_as!($t, i64);
 
         impl<'q, DB: Database> Encode<'q, DB> for $t
         where
@@ -120,18 +116,7 @@ stored_as_number!(
 /// Criteria are stored as the JSON Hookline wrote; anything else is a decoding error.
 macro_rules! stored_as_json {
     ($($t:ty),* $(,)?) => {$(
-        impl<DB: Database> Type<DB> for $t
-        where
-            String: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <String as Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <String as Type<DB>>::compatible(ty)
-            }
-        }
+        same_type_as!($t, String);
 
         impl<'q, DB: Database> Encode<'q, DB> for $t
         where
@@ -155,19 +140,8 @@ macro_rules! stored_as_json {
 
 stored_as_json!(ProjectCriteria, ListCriteria);
 
-/// Excluded fields are stored as the form writes them: "name, budget".
-impl<DB: Database> Type<DB> for ExcludedFields
-where
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty)
-    }
-}
+// Excluded fields are stored as the form writes them: "name, budget".
+same_type_as!(ExcludedFields, String);
 
 impl<'q, DB: Database> Encode<'q, DB> for ExcludedFields
 where

@@ -6,28 +6,8 @@ use super::{Store, Tx};
 
 use sqlx::sqlite::SqliteRow;
 
-use crate::domain::catalogue::ObjectType;
 use crate::domain::event::Event;
-use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
-
-pub struct NewEvent<'a> {
-    pub event_id: &'a str,
-    pub event_type: &'a str,
-    pub object_type: ObjectType,
-    pub object_id: i64,
-    pub parent_type: Option<ObjectType>,
-    pub parent_id: Option<i64>,
-    pub project_id: Option<ProjectId>,
-    pub parent_attributes: Option<String>,
-    pub attributes: Option<String>,
-    pub before_attributes: Option<String>,
-    pub changes: String,
-    pub initiator_id: Option<UserId>,
-    pub initiator_name: &'a str,
-    pub initiator_email: &'a str,
-    pub occurred_at: i64,
-    pub change_version: i64,
-}
+use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
 
 /// The storage edge of a recorded event: its columns, decoded once.
 impl<'r> FromRow<'r, SqliteRow> for Event {
@@ -63,7 +43,8 @@ pub struct Inserted {
     pub webhooks_version: i64,
 }
 
-pub async fn insert(tx: &mut Tx, e: &NewEvent<'_>) -> sqlx::Result<Inserted> {
+/// Writes a new event (its `id` is not read: the database gives it).
+pub async fn insert(tx: &mut Tx, e: &Event) -> sqlx::Result<Inserted> {
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
     push_event(&mut q, e);
     q.build_query_as().fetch_one(&mut **tx).await
@@ -73,7 +54,7 @@ pub async fn insert(tx: &mut Tx, e: &NewEvent<'_>) -> sqlx::Result<Inserted> {
 /// together): for a change whose webhooks are known before its event is written.
 pub async fn insert_with_deliveries(
     tx: &mut Tx,
-    e: &NewEvent<'_>,
+    e: &Event,
     object_key: &str,
     deliveries: &[NewDelivery<'_>],
     now: i64,
@@ -84,7 +65,7 @@ pub async fn insert_with_deliveries(
     q.push("; ");
     push_deliveries(
         &mut q,
-        EventRef::Key(e.event_id),
+        EventRef::Key(&e.event_id),
         object_key,
         deliveries,
         now,
@@ -103,7 +84,7 @@ pub async fn insert_with_deliveries(
     Ok((inserted, in_order(deliveries, &written)?))
 }
 
-fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
+fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &Event) {
     q.push(
         "INSERT INTO events (event_id, event_type, object_type, object_id, parent_type, parent_id, project_id,
              parent_attributes, attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email,
@@ -111,8 +92,8 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
     );
     let mut values = q.separated(", ");
     values
-        .push_bind(e.event_id)
-        .push_bind(e.event_type)
+        .push_bind(e.event_id.as_str())
+        .push_bind(e.event_type.as_str())
         .push_bind(e.object_type)
         .push_bind(e.object_id)
         .push_bind(e.parent_type)
@@ -123,8 +104,8 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &NewEvent<'_>) {
         .push_bind(e.before_attributes.as_deref())
         .push_bind(e.changes.as_str())
         .push_bind(e.initiator_id)
-        .push_bind(e.initiator_name)
-        .push_bind(e.initiator_email)
+        .push_bind(e.initiator_name.as_str())
+        .push_bind(e.initiator_email.as_str())
         .push_bind(e.occurred_at)
         .push_bind(e.change_version);
     q.push(

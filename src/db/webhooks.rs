@@ -136,6 +136,32 @@ pub struct WebhookFields<'a> {
     pub values_as_strings: bool,
 }
 
+/// Binds the columns a user sets, as ?1 to ?18 of an insert or update.
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {{
+        let f: &WebhookFields<'_> = $f;
+        $query
+            .bind(f.wording)
+            .bind(f.description)
+            .bind(f.active)
+            .bind(f.url)
+            .bind(f.verb)
+            .bind(f.body)
+            .bind(f.mode.synchronous())
+            .bind(f.mode.in_transaction())
+            .bind(f.event_action)
+            .bind(f.event_object)
+            .bind(f.project_filter_id)
+            .bind(f.second_label)
+            .bind(f.initiator_user_id)
+            .bind(f.excluded_fields)
+            .bind(f.exclude_payload)
+            .bind(f.valid_until)
+            .bind(f.project_id)
+            .bind(f.values_as_strings)
+    }};
+}
+
 pub(super) const COLUMNS: &str =
     "id, wording, description, active, url, verb, body,
     CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode, event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
@@ -222,33 +248,20 @@ pub async fn insert(
     signing_secret: &str,
     now: i64,
 ) -> sqlx::Result<WebhookId> {
-    sqlx::query_scalar(
-        "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous, in_transaction,
-             event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
-             exclude_payload, valid_until, signing_secret, created_at, updated_at, project_id, values_as_strings)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)
-         RETURNING id",
+    bind_fields!(
+        sqlx::query_scalar(
+            "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous,
+                 in_transaction, event_action, event_object, project_filter_id, second_label,
+                 initiator_user_id, excluded_fields, exclude_payload, valid_until, project_id,
+                 values_as_strings, signing_secret, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?20)
+             RETURNING id",
+        ),
+        f
     )
-    .bind(f.wording)
-    .bind(f.description)
-    .bind(f.active)
-    .bind(f.url)
-    .bind(f.verb)
-    .bind(f.body)
-    .bind(f.mode.synchronous())
-    .bind(f.mode.in_transaction())
-    .bind(f.event_action)
-    .bind(f.event_object)
-    .bind(f.project_filter_id)
-    .bind(f.second_label)
-    .bind(f.initiator_user_id)
-    .bind(f.excluded_fields)
-    .bind(f.exclude_payload)
-    .bind(f.valid_until)
     .bind(keys.seal(signing_secret, Purpose::SigningSecret))
     .bind(now)
-    .bind(f.project_id)
-    .bind(f.values_as_strings)
     .fetch_one(&mut **tx)
     .await
 }
@@ -261,35 +274,20 @@ pub async fn update(
     f: &WebhookFields<'_>,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE webhooks SET wording = ?3, description = ?4, active = ?5, url = ?6, verb = ?7, body = ?8,
-             synchronous = ?9, in_transaction = ?10, event_action = ?11, event_object = ?12,
-             project_filter_id = ?13, second_label = ?14, initiator_user_id = ?15, excluded_fields = ?16,
-             exclude_payload = ?17, valid_until = ?18, updated_at = ?19, project_id = ?20, values_as_strings = ?21,
-             version = version + 1
-         WHERE id = ?1 AND version = ?2",
+    let done = bind_fields!(
+        sqlx::query(
+            "UPDATE webhooks SET wording = ?1, description = ?2, active = ?3, url = ?4, verb = ?5, body = ?6,
+                 synchronous = ?7, in_transaction = ?8, event_action = ?9, event_object = ?10,
+                 project_filter_id = ?11, second_label = ?12, initiator_user_id = ?13, excluded_fields = ?14,
+                 exclude_payload = ?15, valid_until = ?16, project_id = ?17, values_as_strings = ?18,
+                 updated_at = ?19, version = version + 1
+             WHERE id = ?20 AND version = ?21",
+        ),
+        f
     )
+    .bind(now)
     .bind(id)
     .bind(version)
-    .bind(f.wording)
-    .bind(f.description)
-    .bind(f.active)
-    .bind(f.url)
-    .bind(f.verb)
-    .bind(f.body)
-    .bind(f.mode.synchronous())
-    .bind(f.mode.in_transaction())
-    .bind(f.event_action)
-    .bind(f.event_object)
-    .bind(f.project_filter_id)
-    .bind(f.second_label)
-    .bind(f.initiator_user_id)
-    .bind(f.excluded_fields)
-    .bind(f.exclude_payload)
-    .bind(f.valid_until)
-    .bind(now)
-    .bind(f.project_id)
-    .bind(f.values_as_strings)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -103,10 +103,11 @@ pub async fn record(
         _ => None,
     };
     let kind = event_type(change.object, change.action);
-    let event_key = crate::random::sortable_id("evt_", now);
-    let event = db::events::NewEvent {
-        event_id: &event_key,
-        event_type: &kind,
+    let mut event = Event {
+        // Given by the database when the event is written.
+        id: EventRowId::new(0),
+        event_id: crate::random::sortable_id("evt_", now),
+        event_type: kind.clone(),
         object_type: change.object,
         object_id: change.object_id,
         parent_type: change.parent.map(|(o, _)| o),
@@ -117,8 +118,8 @@ pub async fn record(
         before_attributes: json(&change.before),
         changes: serde_json::to_string(&changes)?,
         initiator_id: by.id,
-        initiator_name: &by.name,
-        initiator_email: &by.email,
+        initiator_name: by.name.clone(),
+        initiator_email: by.email.clone(),
         occurred_at: now,
         change_version: change.change_version,
     };
@@ -185,25 +186,7 @@ pub async fn record(
         }
     };
     let event_id = inserted.id;
-    let event = Event {
-        id: event_id,
-        event_id: event.event_id.to_owned(),
-        event_type: event.event_type.to_owned(),
-        object_type: change.object,
-        object_id: change.object_id,
-        parent_type: event.parent_type,
-        parent_id: event.parent_id,
-        project_id: event.project_id,
-        parent_attributes: event.parent_attributes,
-        attributes: event.attributes,
-        before_attributes: event.before_attributes,
-        changes: event.changes,
-        initiator_id: event.initiator_id,
-        initiator_name: by.name.clone(),
-        initiator_email: by.email.clone(),
-        occurred_at: event.occurred_at,
-        change_version: event.change_version,
-    };
+    event.id = event_id;
     Ok(Some(Recorded {
         event_id,
         change_version: change.change_version,
