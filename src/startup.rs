@@ -88,6 +88,8 @@ fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Se
     let secure = state.settings.secure_cookies();
     let workers = state.settings.workers;
     let data = web::Data::new(state);
+    // Shared by the workers, as the list it renders is.
+    let rendered_rows = web::Data::new(pages::RenderedRows::default());
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("hookline_session".into())
@@ -99,6 +101,7 @@ fn server(listener: TcpListener, state: AppState, key: Key) -> anyhow::Result<Se
             .build();
         App::new()
             .app_data(data.clone())
+            .app_data(rendered_rows.clone())
             .app_data(web::PayloadConfig::new(crate::auth::csrf::MAX_FORM_BYTES))
             .configure(crate::api::routes)
             .configure(pages::routes)

@@ -27,3 +27,27 @@ pub fn parse<T: Coded>(what: &'static str, code: &str) -> Result<T, UnknownCode>
         code: code.chars().take(40).collect(),
     })
 }
+
+/// Serde for an optional member written as its code (`"project"`), in values saved as JSON;
+/// an unknown code is an error, never a member.
+pub mod optional_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Coded;
+
+    pub fn serialize<T: Coded, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(v.code()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Coded, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|code| {
+                T::from_code(&code)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown code {code:?}")))
+            })
+            .transpose()
+    }
+}

@@ -209,7 +209,8 @@ fn value(name: &str, e: &Event, o: &Options<'_>) -> Value {
         "changes" => changed_fields(e, o),
         _ => {
             let (scope, field) = name.split_once('.').unwrap_or((name, ""));
-            if ObjectType::parse(scope) == Some(e.object_type) {
+            let scope = ObjectType::parse(scope);
+            if scope == Some(e.object_type) {
                 if field == "id" {
                     return e.object_id.into();
                 }
@@ -222,7 +223,8 @@ fn value(name: &str, e: &Event, o: &Options<'_>) -> Value {
                     .unwrap_or(Value::Null);
                 return if o.as_strings { stringify(v) } else { v };
             }
-            if scope == "project" {
+            // A phase's project, by its parent's attributes.
+            if scope == Some(ObjectType::Project) {
                 return parse(e.parent_attributes.as_deref())
                     .and_then(|p| p.get(field).cloned())
                     .unwrap_or(Value::Null);

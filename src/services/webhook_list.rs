@@ -1,12 +1,13 @@
-//! The webhook list as a read model: every webhook's list columns in memory, in each sort
-//! order, with the filtered orders of recent criteria cached. It is never stale, whoever
-//! wrote: two trigger-kept counters say when it must catch up. A change to a webhook
-//! rebuilds it; a delivery outcome (far more frequent) only refreshes the Last execution and
-//! Last status of the rows that changed, and the one order that depends on them.
+//! The webhook list as a read model: the shared snapshot of the webhooks (`db::snapshot`)
+//! in each sort order, with the filtered orders of recent criteria cached. It is never
+//! stale, whoever wrote: two trigger-kept counters say when it must catch up. A change to a
+//! webhook rebuilds it on the newer snapshot; a delivery outcome (far more frequent) only
+//! refreshes the Last execution and Last status of the rows that changed, and the one order
+//! that depends on them. Rendering rows is the pages' business, keyed by the view's `Stamp`.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Mutex as AsyncMutex;
 
@@ -48,24 +49,30 @@ struct View {
     day: chrono::NaiveDate,
     outcomes: Vec<Outcome>,
     by_last_execution: Arc<Vec<u32>>,
-    /// Each row as the list page shows it, rendered at most once per snapshot.
-    shown: Vec<OnceLock<String>>,
     results: Mutex<HashMap<ResultKey, Arc<Vec<u32>>>>,
 }
 
-/// One row of a page: the webhook, its outcome, and a slot where the page keeps its
-/// rendering for as long as the snapshot lives.
+/// One row of a page: the webhook and its outcome.
 pub struct PageRow<'a> {
     pub webhook: &'a Webhook,
     pub last_execution_at: Option<i64>,
     pub last_status: Option<i64>,
-    pub shown: &'a OnceLock<String>,
 }
 
 /// One page of the list.
 pub struct Page<'a> {
     pub total: usize,
     pub rows: Vec<PageRow<'a>>,
+    /// What the rows were read at: a row shows the same while this stays the same.
+    pub stamp: Stamp,
+}
+
+/// The state of the webhooks, their outcomes and the day a view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub generation: i64,
+    pub status_generation: i64,
+    pub day: chrono::NaiveDate,
 }
 
 #[derive(Default)]
@@ -93,12 +100,8 @@ fn matches(entry: &Entry, c: &ListCriteria, needle: &str) -> bool {
     let r = &entry.webhook.row;
     (needle.is_empty() || entry.haystack.contains(needle))
         && c.active.is_none_or(|a| r.active == a)
-        && c.object
-            .as_deref()
-            .is_none_or(|o| r.event_object.code() == o)
-        && c.action
-            .as_deref()
-            .is_none_or(|a| r.event_action.code() == a)
+        && c.object.is_none_or(|o| r.event_object == o)
+        && c.action.is_none_or(|a| r.event_action == a)
 }
 
 fn today() -> chrono::NaiveDate {
@@ -156,7 +159,6 @@ impl View {
     fn new(base: Arc<Base>, status_generation: i64, outcomes: Vec<Outcome>) -> Self {
         View {
             by_last_execution: Arc::new(last_execution_order(&base, &outcomes)),
-            shown: (0..base.entries.len()).map(|_| OnceLock::new()).collect(),
             base,
             status_generation,
             day: today(),
@@ -306,13 +308,18 @@ impl WebhookList {
                     webhook: &snapshot.base.entries[i].webhook,
                     last_execution_at,
                     last_status,
-                    shown: &snapshot.shown[i],
                 }
             })
             .collect();
+        let stamp = Stamp {
+            generation: snapshot.base.webhooks.version,
+            status_generation: snapshot.status_generation,
+            day: snapshot.day,
+        };
         Ok(f(Page {
             total: ids.len(),
             rows,
+            stamp,
         }))
     }
 }

@@ -22,6 +22,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 pub use chrome::{Area, Chrome};
+pub use webhooks::RenderedRows;
 
 use crate::error::AppError;
 

@@ -12,8 +12,10 @@ pub struct ListCriteria {
     /// Text found in the wording, description or URL.
     pub contains: String,
     pub active: Option<bool>,
-    pub object: Option<String>,
-    pub action: Option<String>,
+    #[serde(with = "crate::domain::code::optional_code")]
+    pub object: Option<ObjectType>,
+    #[serde(with = "crate::domain::code::optional_code")]
+    pub action: Option<ActionFilter>,
 }
 
 impl ListCriteria {
@@ -33,21 +35,11 @@ impl ListCriteria {
         };
         let object = match object {
             "" => None,
-            code => Some(
-                ObjectType::parse(code)
-                    .ok_or("Choose an object type from the list.")?
-                    .code()
-                    .to_owned(),
-            ),
+            code => Some(ObjectType::parse(code).ok_or("Choose an object type from the list.")?),
         };
         let action = match action {
             "" => None,
-            code => Some(
-                ActionFilter::parse(code)
-                    .ok_or("Choose an action from the list.")?
-                    .code()
-                    .to_owned(),
-            ),
+            code => Some(ActionFilter::parse(code).ok_or("Choose an action from the list.")?),
         };
         Ok(Self {
             contains: contains.to_owned(),
@@ -74,10 +66,10 @@ impl ListCriteria {
                 "Inactive".to_owned()
             });
         }
-        if let Some(o) = self.object.as_deref().and_then(ObjectType::parse) {
+        if let Some(o) = self.object {
             parts.push(o.label().to_owned());
         }
-        if let Some(a) = self.action.as_deref().and_then(ActionFilter::parse) {
+        if let Some(a) = self.action {
             parts.push(a.label().to_owned());
         }
         if parts.is_empty() {
@@ -108,5 +100,26 @@ mod tests {
         assert!(ListCriteria::parse("", "maybe", "", "").is_err());
         assert!(ListCriteria::parse("", "", "task", "").is_err());
         assert!(ListCriteria::parse(&"x".repeat(201), "", "", "").is_err());
+    }
+}
+
+#[cfg(test)]
+mod stored {
+    use super::*;
+
+    #[test]
+    fn criteria_are_saved_with_codes_and_read_back_whole() {
+        let c = ListCriteria::parse("crm", "yes", "project", "modify").unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            json,
+            r#"{"contains":"crm","active":true,"object":"project","action":"modify"}"#
+        );
+        assert_eq!(serde_json::from_str::<ListCriteria>(&json).unwrap(), c);
+        assert_eq!(
+            serde_json::from_str::<ListCriteria>("{}").unwrap(),
+            ListCriteria::default()
+        );
+        assert!(serde_json::from_str::<ListCriteria>(r#"{"object":"task"}"#).is_err());
     }
 }

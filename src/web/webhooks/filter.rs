@@ -48,8 +48,16 @@ impl FilterForm {
         FilterForm {
             contains: criteria.contains.clone(),
             active: criteria.active_code().to_owned(),
-            object: criteria.object.clone().unwrap_or_default(),
-            action: criteria.action.clone().unwrap_or_default(),
+            object: criteria
+                .object
+                .map(ObjectType::code)
+                .unwrap_or_default()
+                .to_owned(),
+            action: criteria
+                .action
+                .map(ActionFilter::code)
+                .unwrap_or_default()
+                .to_owned(),
             save_name,
             visibility: if public { "public" } else { "private" }.into(),
         }

@@ -1,5 +1,8 @@
 //! The webhook list: sorted, paged, narrowed by the user's active filter.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,7 +14,7 @@ use crate::domain::catalogue::{Narrowing, event_label};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::Standing;
 use crate::error::AppError;
-use crate::services::webhook_list::{PageRow, Sort};
+use crate::services::webhook_list::{PageRow, Sort, Stamp};
 use crate::state::AppState;
 use crate::web::{Area, Chrome, format};
 
@@ -66,8 +69,31 @@ struct ListPage {
     dir: &'static str,
 }
 
+/// Rows of the list as rendered, kept while the list shows the same state (the same
+/// webhooks, outcomes and day): most pages show the same rows again.
+#[derive(Default)]
+pub struct RenderedRows(Mutex<(Option<Stamp>, HashMap<WebhookId, String>)>);
+
+impl RenderedRows {
+    fn rows(&self, stamp: Stamp, rows: &[PageRow<'_>], today: chrono::NaiveDate) -> Vec<String> {
+        let mut kept = self.0.lock().expect("rendered rows lock");
+        if kept.0 != Some(stamp) {
+            *kept = (Some(stamp), HashMap::new());
+        }
+        rows.iter()
+            .map(|r| {
+                kept.1
+                    .entry(r.webhook.row.id)
+                    .or_insert_with(|| RowView { w: &item(r, today) }.render().unwrap_or_default())
+                    .clone()
+            })
+            .collect()
+    }
+}
+
 pub async fn list(
     state: web::Data<AppState>,
+    rendered: web::Data<RenderedRows>,
     req: HttpRequest,
     session: TypedSession,
     query: web::Query<ListQuery>,
@@ -87,26 +113,7 @@ pub async fn list(
             &criteria,
             (sort, descending),
             ((requested - 1) * PAGE_SIZE, PAGE_SIZE),
-            |p| {
-                (
-                    p.total,
-                    requested,
-                    p.rows
-                        .into_iter()
-                        .map(|r| {
-                            r.shown
-                                .get_or_init(|| {
-                                    RowView {
-                                        w: &item(&r, today),
-                                    }
-                                    .render()
-                                    .unwrap_or_default()
-                                })
-                                .clone()
-                        })
-                        .collect::<Vec<_>>(),
-                )
-            },
+            |p| (p.total, requested, rendered.rows(p.stamp, &p.rows, today)),
         )
         .await?;
     let pages = total.div_ceil(PAGE_SIZE).max(1);

@@ -9,6 +9,8 @@ mod history;
 mod list;
 mod save;
 
+pub use list::RenderedRows;
+
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
