@@ -50,7 +50,7 @@ pub struct NewToken<'a> {
 pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<TokenId> {
     let (id,): (TokenId,) = sqlx::query_as(
         "INSERT INTO api_tokens (name, user_id, token_hash, prefix, scopes, expires_at, created_at, created_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(t.name)
     .bind(t.user_id)
@@ -80,7 +80,7 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<TokenRow>> {
 
 pub async fn find(db: impl Into<Source<'_>>, id: TokenId) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{TOKEN_SELECT} WHERE t.id = ?1"
+        "{TOKEN_SELECT} WHERE t.id = $1"
     )))
     .bind(id)
     .fetch_optional(Source::of(db))
@@ -94,7 +94,7 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
         grants_of!("t.user_id"),
         " AS grants
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = ?1"
+         WHERE t.token_hash = $1"
     ))
     .bind(hash)
     .fetch_optional(store.pool())
@@ -102,7 +102,7 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
 }
 
 pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
         .execute(store.pool())
@@ -113,7 +113,7 @@ pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
 /// Revokes a token; false if it does not exist or was already revoked.
 pub async fn revoke(tx: &mut Tx, id: TokenId, now: i64) -> sqlx::Result<bool> {
     let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
             .execute(&mut **tx)

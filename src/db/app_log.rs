@@ -20,7 +20,7 @@ pub struct LogEntry<'a> {
 }
 
 pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(now)
         .bind(entry.level)
         .bind(entry.kind)
@@ -46,5 +46,5 @@ pub struct LogRow {
 }
 
 pub async fn list(store: &Store, limit: i64) -> sqlx::Result<Vec<LogRow>> {
-    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT ?1").bind(limit).fetch_all(store.pool()).await
+    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(store.pool()).await
 }

@@ -30,7 +30,7 @@ pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<Att
         "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
              request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
              error_detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(a.delivery_id)
     .bind(a.webhook_id)
@@ -164,7 +164,7 @@ const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, durati
 
 pub async fn attempts(store: &Store, delivery_id: DeliveryId) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ATTEMPT_SELECT} WHERE delivery_id = ?1 ORDER BY id DESC"
+        "{ATTEMPT_SELECT} WHERE delivery_id = $1 ORDER BY id DESC"
     )))
     .bind(delivery_id)
     .fetch_all(store.pool())
@@ -177,7 +177,7 @@ pub async fn attempt(
     id: AttemptId,
 ) -> sqlx::Result<Option<(WebhookId, AttemptRow)>> {
     let webhook: Option<WebhookId> =
-        sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = ?1")
+        sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = $1")
             .bind(id)
             .fetch_optional(store.pool())
             .await?;
@@ -185,7 +185,7 @@ pub async fn attempt(
         return Ok(None);
     };
     let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ATTEMPT_SELECT} WHERE id = ?1"
+        "{ATTEMPT_SELECT} WHERE id = $1"
     )))
     .bind(id)
     .fetch_one(store.pool())

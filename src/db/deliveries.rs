@@ -85,17 +85,17 @@ pub async fn claim(
 ) -> sqlx::Result<Vec<Claimed>> {
     let mut tx = store.begin_write().await?;
     let claimed = sqlx::query_as(
-        "UPDATE deliveries SET status = 'in_flight', locked_until = ?1 + ?2, attempts = attempts + 1
+        "UPDATE deliveries SET status = 'in_flight', locked_until = $1 + $2, attempts = attempts + 1
          WHERE id IN (
              SELECT d.id FROM deliveries d
              WHERE d.mode = 'async'
-               AND ((d.status = 'pending' AND d.next_attempt_at <= ?1) OR (d.status = 'in_flight' AND d.locked_until < ?1))
+               AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
                AND NOT EXISTS (
                    SELECT 1 FROM deliveries e
                    WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
                      AND e.status IN ('pending', 'in_flight'))
              ORDER BY d.next_attempt_at, d.id
-             LIMIT ?3)
+             LIMIT $3)
          RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
              (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
@@ -116,8 +116,8 @@ pub async fn claim_one(
     lease_ms: i64,
 ) -> sqlx::Result<Option<Claimed>> {
     sqlx::query_as(
-        "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3, attempts = attempts + 1
-         WHERE id = ?1 AND status = 'pending'
+        "UPDATE deliveries SET status = 'in_flight', locked_until = $2 + $3, attempts = attempts + 1
+         WHERE id = $1 AND status = 'pending'
          RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
              (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
@@ -144,7 +144,7 @@ pub async fn claim_manual(
                 (SELECT MIN(e.id) FROM deliveries e
                  WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
                    AND e.status IN ('pending', 'in_flight'))
-         FROM deliveries d WHERE d.id = ?1",
+         FROM deliveries d WHERE d.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -163,9 +163,9 @@ pub async fn claim_manual(
         return Ok(Err(refusal.expect("a refusal when there is no claim")));
     };
     let mut claimed: Claimed = sqlx::query_as(
-        "UPDATE deliveries SET status = 'in_flight', locked_until = ?2 + ?3,
+        "UPDATE deliveries SET status = 'in_flight', locked_until = $2 + $3,
              attempts = attempts + 1, manual_attempts = manual_attempts + 1
-         WHERE id = ?1
+         WHERE id = $1
          RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
              (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     )
@@ -199,9 +199,9 @@ pub async fn settle(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET status = ?2, next_attempt_at = ?3, last_error = ?4, locked_until = NULL,
-             completed_at = CASE WHEN ?2 IN ('delivered', 'dead') THEN ?5 ELSE NULL END
-         WHERE id = ?1",
+        "UPDATE deliveries SET status = $2, next_attempt_at = $3, last_error = $4, locked_until = NULL,
+             completed_at = CASE WHEN $2 IN ('delivered', 'dead') THEN $5 ELSE NULL END
+         WHERE id = $1",
     )
     .bind(id)
     .bind(status)
@@ -225,12 +225,12 @@ pub async fn keep_approved(
 ) -> sqlx::Result<()> {
     let approvals = serde_json::to_string(approvals).expect("approvals serialise");
     sqlx::query(
-        "UPDATE events SET event_id = ?2 WHERE id = ?1;
-         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = ?4,
-             completed_at = ?4, last_error = NULL, locked_until = NULL,
-             message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each(?3) a
+        "UPDATE events SET event_id = $2 WHERE id = $1;
+         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
+             completed_at = $4, last_error = NULL, locked_until = NULL,
+             message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each($3) a
                            WHERE json_extract(a.value, '$[0]') = deliveries.id)
-         WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?3))",
+         WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))",
     )
     .bind(event_id)
     .bind(event_key)
@@ -243,7 +243,7 @@ pub async fn keep_approved(
 
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = ?2 WHERE id = ?1")
+    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $2 WHERE id = $1")
         .bind(webhook_id)
         .bind(reason)
         .execute(&mut **tx)
@@ -254,7 +254,7 @@ pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -
 /// Gives claimed work back at shutdown, so another worker need not wait for the lease.
 pub async fn release(store: &Store, ids: &[DeliveryId]) -> sqlx::Result<()> {
     for id in ids {
-        sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = ?1 AND status = 'in_flight'")
+        sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'in_flight'")
             .bind(id)
             .execute(store.pool())
             .await?;
@@ -300,12 +300,12 @@ pub async fn list(
 ) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT}
-         WHERE (?1 IS NULL
-                OR (?1 = 'queued' AND d.status = 'pending' AND d.attempts = 0)
-                OR (?1 = 'waiting' AND d.status = 'pending' AND d.attempts > 0)
-                OR (?1 NOT IN ('queued', 'waiting') AND d.status = ?1))
-           AND (?2 IS NULL OR d.webhook_id = ?2)
-         ORDER BY d.id DESC LIMIT ?3"
+         WHERE ($1 IS NULL
+                OR ($1 = 'queued' AND d.status = 'pending' AND d.attempts = 0)
+                OR ($1 = 'waiting' AND d.status = 'pending' AND d.attempts > 0)
+                OR ($1 NOT IN ('queued', 'waiting') AND d.status = $1))
+           AND ($2 IS NULL OR d.webhook_id = $2)
+         ORDER BY d.id DESC LIMIT $3"
     )))
     .bind(state.map(|s| s.code()))
     .bind(webhook)
@@ -316,7 +316,7 @@ pub async fn list(
 
 pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<DeliveryRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DELIVERY_SELECT} WHERE d.id = ?1"
+        "{DELIVERY_SELECT} WHERE d.id = $1"
     )))
     .bind(id)
     .fetch_optional(store.pool())
@@ -325,7 +325,7 @@ pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<Delivery
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
 pub async fn cancel(store: &Store, id: DeliveryId, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = ?2, locked_until = NULL WHERE id = ?1 AND status IN ('pending', 'dead')")
+    let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")
         .bind(id)
         .bind(now)
         .execute(store.pool())
@@ -342,8 +342,8 @@ pub async fn cancel_waiting(
     now: i64,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        "UPDATE deliveries SET status = 'cancelled', completed_at = ?3, last_error = ?2, locked_until = NULL
-         WHERE webhook_id = ?1 AND status = 'pending'",
+        "UPDATE deliveries SET status = 'cancelled', completed_at = $3, last_error = $2, locked_until = NULL
+         WHERE webhook_id = $1 AND status = 'pending'",
     )
     .bind(webhook_id)
     .bind(reason)

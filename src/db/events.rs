@@ -122,7 +122,7 @@ pub async fn find_many(
     let rows: Vec<Event> = sqlx::query_as(
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
                 attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
-         FROM events WHERE id IN (SELECT value FROM json_each(?1))",
+         FROM events WHERE id IN (SELECT value FROM json_each($1))",
     )
     .bind(ids)
     .fetch_all(store.pool())
@@ -194,7 +194,7 @@ pub async fn insert_deliveries(
 
 /// Removes an event's deliveries (written for webhooks that turned out to have changed).
 pub async fn delete_deliveries(tx: &mut Tx, event_id: EventRowId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM deliveries WHERE event_id = ?1")
+    sqlx::query("DELETE FROM deliveries WHERE event_id = $1")
         .bind(event_id)
         .execute(&mut **tx)
         .await?;

@@ -72,7 +72,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     let hash = e.hash(&prev);
     sqlx::query(
         "INSERT INTO webhook_history (webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(e.webhook_id)
     .bind(e.at)
@@ -91,7 +91,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
 pub async fn for_webhook(store: &Store, webhook_id: WebhookId) -> sqlx::Result<Vec<EntryRow>> {
     sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
-         FROM webhook_history WHERE webhook_id = ?1 ORDER BY id DESC",
+         FROM webhook_history WHERE webhook_id = $1 ORDER BY id DESC",
     )
     .bind(webhook_id)
     .fetch_all(store.pool())
@@ -106,7 +106,7 @@ pub async fn page_in_order(
 ) -> sqlx::Result<Vec<EntryRow>> {
     sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
-         FROM webhook_history WHERE id > ?1 ORDER BY id LIMIT ?2",
+         FROM webhook_history WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after_id)
     .bind(limit)

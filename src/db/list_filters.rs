@@ -20,7 +20,7 @@ pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<Save
     sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
-         WHERE f.owner_id = ?1 OR f.public = 1
+         WHERE f.owner_id = $1 OR f.public = 1
          ORDER BY f.name COLLATE NOCASE, f.id",
     )
     .bind(user_id)
@@ -36,7 +36,7 @@ pub async fn find_visible(
     sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
-         WHERE f.id = ?2 AND (f.owner_id = ?1 OR f.public = 1)",
+         WHERE f.id = $2 AND (f.owner_id = $1 OR f.public = 1)",
     )
     .bind(user_id)
     .bind(id)
@@ -51,7 +51,7 @@ pub async fn insert(
     public: bool,
     criteria: &ListCriteria,
 ) -> sqlx::Result<ListFilterId> {
-    sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+    sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(owner_id)
         .bind(name)
         .bind(public)
@@ -72,7 +72,7 @@ pub async fn update_own(
 ) -> sqlx::Result<bool> {
     let mut tx = store.begin_write().await?;
     let done = sqlx::query(
-        "UPDATE webhook_list_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",
+        "UPDATE webhook_list_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
     .bind(id)
@@ -88,9 +88,9 @@ pub async fn update_own(
     // Those who had it active keep it, with its new criteria; once it is private, others
     // keep the criteria without the filter.
     sqlx::query(
-        "UPDATE webhook_list_active_filter SET criteria = ?2 WHERE filter_id = ?1;
+        "UPDATE webhook_list_active_filter SET criteria = $2 WHERE filter_id = $1;
          UPDATE webhook_list_active_filter SET filter_id = NULL
-         WHERE filter_id = ?1 AND user_id != ?3 AND ?4 = 0",
+         WHERE filter_id = $1 AND user_id != $3 AND $4 = 0",
     )
     .bind(id)
     .bind(criteria)
@@ -103,7 +103,7 @@ pub async fn update_own(
 }
 
 pub async fn delete_own(store: &Store, owner_id: UserId, id: ListFilterId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = ?2 AND owner_id = ?1")
+    let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = $2 AND owner_id = $1")
         .bind(owner_id)
         .bind(id)
         .execute(store.pool())
@@ -121,7 +121,7 @@ pub struct ActiveFilter {
 pub async fn active(store: &Store, user_id: UserId) -> sqlx::Result<Option<ActiveFilter>> {
     sqlx::query_as(
         "SELECT a.filter_id, f.name, a.criteria FROM webhook_list_active_filter a
-         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = ?1",
+         LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(store.pool())
@@ -135,7 +135,7 @@ pub async fn set_active(
     criteria: &ListCriteria,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES (?1, ?2, ?3)
+        "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES ($1, $2, $3)
          ON CONFLICT (user_id) DO UPDATE SET filter_id = excluded.filter_id, criteria = excluded.criteria",
     )
     .bind(user_id)
@@ -147,7 +147,7 @@ pub async fn set_active(
 }
 
 pub async fn clear_active(store: &Store, user_id: UserId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = ?1")
+    sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = $1")
         .bind(user_id)
         .execute(store.pool())
         .await?;

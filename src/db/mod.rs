@@ -104,7 +104,7 @@ pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()>
     let path = file
         .to_str()
         .context("the backup file's name must be valid UTF-8")?;
-    sqlx::query("VACUUM INTO ?1")
+    sqlx::query("VACUUM INTO $1")
         .bind(path)
         .execute(store.pool())
         .await

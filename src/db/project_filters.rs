@@ -21,7 +21,7 @@ const SELECT: &str =
 
 pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<ProjectFilterRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE f.owner_id = ?1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
+        "{SELECT} WHERE f.owner_id = $1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
     )))
     .bind(user_id)
     .fetch_all(store.pool())
@@ -32,7 +32,7 @@ pub async fn find(
     db: impl Into<Source<'_>>,
     id: ProjectFilterId,
 ) -> sqlx::Result<Option<ProjectFilterRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = ?1")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
         .bind(id)
         .fetch_optional(Source::of(db))
         .await
@@ -45,7 +45,7 @@ pub async fn insert(
     public: bool,
     criteria: &ProjectCriteria,
 ) -> sqlx::Result<ProjectFilterId> {
-    sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES (?1, ?2, ?3, ?4) RETURNING id")
+    sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(owner_id)
         .bind(name)
         .bind(public)
@@ -63,7 +63,7 @@ pub async fn update_own(
     criteria: &ProjectCriteria,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE project_filters SET name = ?3, public = ?4, criteria = ?5 WHERE id = ?2 AND owner_id = ?1",
+        "UPDATE project_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
     .bind(id)
@@ -77,7 +77,7 @@ pub async fn update_own(
 
 /// Filters in use by webhooks cannot be deleted.
 pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: ProjectFilterId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = ?1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = $1")
         .bind(id)
         .fetch_one(Source::of(db))
         .await
@@ -88,7 +88,7 @@ pub async fn delete_own(
     owner_id: UserId,
     id: ProjectFilterId,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM project_filters WHERE id = ?2 AND owner_id = ?1")
+    let done = sqlx::query("DELETE FROM project_filters WHERE id = $2 AND owner_id = $1")
         .bind(owner_id)
         .bind(id)
         .execute(store.pool())

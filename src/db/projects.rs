@@ -90,7 +90,7 @@ impl PhaseRow {
 
 pub async fn find(db: impl Into<Source<'_>>, id: ProjectId) -> sqlx::Result<Option<ProjectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PROJECT_SELECT} WHERE p.id = ?1"
+        "{PROJECT_SELECT} WHERE p.id = $1"
     )))
     .bind(id)
     .fetch_optional(Source::of(db))
@@ -109,7 +109,7 @@ pub async fn list(store: &Store, search: &str) -> sqlx::Result<Vec<ProjectRow>> 
         )
     });
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PROJECT_SELECT} WHERE (?1 IS NULL OR p.code LIKE ?1 ESCAPE '\\' OR p.name LIKE ?1 ESCAPE '\\') ORDER BY p.code COLLATE NOCASE"
+        "{PROJECT_SELECT} WHERE ($1 IS NULL OR p.code LIKE $1 ESCAPE '\\' OR p.name LIKE $1 ESCAPE '\\') ORDER BY p.code COLLATE NOCASE"
     )))
     .bind(pattern)
     .fetch_all(store.pool())
@@ -119,7 +119,7 @@ pub async fn list(store: &Store, search: &str) -> sqlx::Result<Vec<ProjectRow>> 
 pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<ProjectRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO projects (code, name, description, status, manager_id, start_date, finish_date, budget, priority, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) {PROJECT_RETURNING}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) {PROJECT_RETURNING}"
     )))
     .bind(&d.code)
     .bind(&d.name)
@@ -144,9 +144,9 @@ pub async fn update(
     now: i64,
 ) -> sqlx::Result<Option<ProjectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE projects SET code = ?2, name = ?3, description = ?4, status = ?5, manager_id = ?6, start_date = ?7,
-             finish_date = ?8, budget = ?9, priority = ?10, updated_at = ?11, change_version = change_version + 1
-         WHERE id = ?1 {PROJECT_RETURNING}"
+        "UPDATE projects SET code = $2, name = $3, description = $4, status = $5, manager_id = $6, start_date = $7,
+             finish_date = $8, budget = $9, priority = $10, updated_at = $11, change_version = change_version + 1
+         WHERE id = $1 {PROJECT_RETURNING}"
     )))
     .bind(id)
     .bind(&d.code)
@@ -164,7 +164,7 @@ pub async fn update(
 }
 
 pub async fn delete(tx: &mut Tx, id: ProjectId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM projects WHERE id = ?1")
+    sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -172,7 +172,7 @@ pub async fn delete(tx: &mut Tx, id: ProjectId) -> sqlx::Result<()> {
 }
 
 pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = ?1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = $1")
         .bind(project_id)
         .fetch_one(Source::of(db))
         .await
@@ -181,7 +181,7 @@ pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sq
 const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
 
 pub async fn find_phase(db: impl Into<Source<'_>>, id: PhaseId) -> sqlx::Result<Option<PhaseRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = ?1")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = $1")))
         .bind(id)
         .fetch_optional(Source::of(db))
         .await
@@ -192,7 +192,7 @@ pub async fn phases(
     project_id: ProjectId,
 ) -> sqlx::Result<Vec<PhaseRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PHASE_SELECT} WHERE project_id = ?1 ORDER BY start_date IS NULL, start_date, id"
+        "{PHASE_SELECT} WHERE project_id = $1 ORDER BY start_date IS NULL, start_date, id"
     )))
     .bind(project_id)
     .fetch_all(Source::of(db))
@@ -207,7 +207,7 @@ pub async fn insert_phase(
 ) -> sqlx::Result<PhaseId> {
     sqlx::query_scalar(
         "INSERT INTO phases (project_id, name, start_date, finish_date, status, progress, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
     .bind(project_id)
     .bind(&d.name)
@@ -227,9 +227,9 @@ pub async fn update_phase(
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE phases SET name = ?2, start_date = ?3, finish_date = ?4, status = ?5, progress = ?6, updated_at = ?7,
+        "UPDATE phases SET name = $2, start_date = $3, finish_date = $4, status = $5, progress = $6, updated_at = $7,
              change_version = change_version + 1
-         WHERE id = ?1",
+         WHERE id = $1",
     )
     .bind(id)
     .bind(&d.name)
@@ -244,7 +244,7 @@ pub async fn update_phase(
 }
 
 pub async fn delete_phase(tx: &mut Tx, id: PhaseId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM phases WHERE id = ?1")
+    sqlx::query("DELETE FROM phases WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -253,7 +253,7 @@ pub async fn delete_phase(tx: &mut Tx, id: PhaseId) -> sqlx::Result<()> {
 
 /// How many projects a user manages: such a user cannot be deleted.
 pub async fn managed_by(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = ?1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = $1")
         .bind(user_id)
         .fetch_one(Source::of(db))
         .await

@@ -5,7 +5,7 @@ use super::Store;
 /// the database's write lock for long.
 const PRUNE_BATCH: i64 = 2000;
 
-/// Runs a deletion of at most `PRUNE_BATCH` rows (its `?2`) until none is left; returns the
+/// Runs a deletion of at most `PRUNE_BATCH` rows (its `$2`) until none is left; returns the
 /// rows removed.
 async fn delete_in_batches(store: &Store, sql: &'static str, before: i64) -> sqlx::Result<u64> {
     let mut removed = 0;
@@ -35,41 +35,41 @@ pub async fn prune(store: &Store, now: i64, keep_ms: i64, keep_dead_ms: i64) -> 
     let mut removed = delete_in_batches(
         store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-             WHERE status = 'delivered' AND next_attempt_at < ?1 LIMIT ?2)",
+             WHERE status = 'delivered' AND next_attempt_at < $1 LIMIT $2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
         store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-             WHERE status = 'dead' AND next_attempt_at < ?1 LIMIT ?2)",
+             WHERE status = 'dead' AND next_attempt_at < $1 LIMIT $2)",
         dead_before,
     )
     .await?;
     removed += delete_in_batches(
         store,
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-             WHERE status = 'cancelled' AND COALESCE(completed_at, created_at) < ?1 LIMIT ?2)",
+             WHERE status = 'cancelled' AND COALESCE(completed_at, created_at) < $1 LIMIT $2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
         store,
         "DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts
-             WHERE started_at < ?1 AND delivery_id IS NULL LIMIT ?2)",
+             WHERE started_at < $1 AND delivery_id IS NULL LIMIT $2)",
         before,
     )
     .await?;
     removed += delete_in_batches(
         store,
-        "DELETE FROM app_log WHERE id IN (SELECT id FROM app_log WHERE at < ?1 LIMIT ?2)",
+        "DELETE FROM app_log WHERE id IN (SELECT id FROM app_log WHERE at < $1 LIMIT $2)",
         before,
     )
     .await?;
     // Events are numbered in time order: those before the first one young enough to keep
     // are the candidates, found without reading the whole table.
     let first_kept: Option<i64> = sqlx::query_scalar(
-        "SELECT COALESCE((SELECT id FROM events WHERE occurred_at >= ?1 ORDER BY id LIMIT 1),
+        "SELECT COALESCE((SELECT id FROM events WHERE occurred_at >= $1 ORDER BY id LIMIT 1),
                          (SELECT MAX(id) + 1 FROM events))",
     )
     .bind(before)
@@ -79,8 +79,8 @@ pub async fn prune(store: &Store, now: i64, keep_ms: i64, keep_dead_ms: i64) -> 
         removed += delete_in_batches(
             store,
             "DELETE FROM events WHERE id IN (SELECT e.id FROM events e
-                 WHERE e.id < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-                 LIMIT ?2)",
+                 WHERE e.id < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+                 LIMIT $2)",
             first_kept,
         )
         .await?;

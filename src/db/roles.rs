@@ -31,14 +31,14 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<RoleRow>> {
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: RoleId) -> sqlx::Result<Option<RoleRow>> {
-    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = ?1")
+    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = $1")
         .bind(id)
         .fetch_optional(Source::of(db))
         .await
 }
 
 pub async fn find_by_name(db: impl Into<Source<'_>>, name: &str) -> sqlx::Result<Option<RoleRow>> {
-    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = ?1")
+    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = $1")
         .bind(name)
         .fetch_optional(Source::of(db))
         .await
@@ -50,7 +50,7 @@ pub async fn rights(db: impl Into<Source<'_>>, role: &RoleRow) -> sqlx::Result<R
         return Ok(RightSet::all());
     }
     let codes: Vec<String> =
-        sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = ?1")
+        sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = $1")
             .bind(role.id)
             .fetch_all(Source::of(db))
             .await?;
@@ -73,7 +73,7 @@ pub fn rights_from_grants(grants: &str) -> RightSet {
 }
 
 pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<RoleId> {
-    sqlx::query_scalar("INSERT INTO roles (name, description) VALUES (?1, ?2) RETURNING id")
+    sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(description)
         .fetch_one(&mut **tx)
@@ -81,7 +81,7 @@ pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<
 }
 
 pub async fn update(tx: &mut Tx, id: RoleId, name: &str, description: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE roles SET name = ?2, description = ?3 WHERE id = ?1 AND kind = 'custom'")
+    sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND kind = 'custom'")
         .bind(id)
         .bind(name)
         .bind(description)
@@ -91,12 +91,12 @@ pub async fn update(tx: &mut Tx, id: RoleId, name: &str, description: &str) -> s
 }
 
 pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM role_rights WHERE role_id = ?1")
+    sqlx::query("DELETE FROM role_rights WHERE role_id = $1")
         .bind(role_id)
         .execute(&mut **tx)
         .await?;
     for right in rights.iter() {
-        sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES (?1, ?2)")
+        sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES ($1, $2)")
             .bind(role_id)
             .bind(right.code())
             .execute(&mut **tx)
@@ -106,14 +106,14 @@ pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> s
 }
 
 pub async fn holders(db: impl Into<Source<'_>>, role_id: RoleId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = ?1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = $1")
         .bind(role_id)
         .fetch_one(Source::of(db))
         .await
 }
 
 pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM roles WHERE id = ?1 AND kind = 'custom'")
+    let done = sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'")
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -122,7 +122,7 @@ pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
 
 /// The rights a user holds through all their roles.
 pub async fn rights_of(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<RightSet> {
-    let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("?1")))
+    let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("$1")))
         .bind(user_id)
         .fetch_one(Source::of(db))
         .await?;

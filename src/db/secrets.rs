@@ -20,7 +20,7 @@ pub async fn set_signing_secrets(
     previous: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE webhooks SET signing_secret = ?2, previous_signing_secret = ?3 WHERE id = ?1",
+        "UPDATE webhooks SET signing_secret = $2, previous_signing_secret = $3 WHERE id = $1",
     )
     .bind(id)
     .bind(current)
@@ -48,7 +48,7 @@ pub async fn set_header_value(
     position: i64,
     value: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhook_headers SET value = ?3 WHERE webhook_id = ?1 AND position = ?2")
+    sqlx::query("UPDATE webhook_headers SET value = $3 WHERE webhook_id = $1 AND position = $2")
         .bind(webhook_id)
         .bind(position)
         .bind(value)

@@ -21,7 +21,7 @@ pub struct SessionUser {
 
 pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: UserId, now: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+        "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -47,7 +47,7 @@ macro_rules! session_select {
 }
 
 pub async fn find(store: &Store, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = ?1"))
+    sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = $1"))
         .bind(token_hash)
         .fetch_optional(store.pool())
         .await
@@ -75,7 +75,7 @@ pub async fn find_with_list(
         ),
         " LEFT JOIN webhook_list_active_filter a ON a.user_id = s.user_id
           LEFT JOIN webhook_list_filters f ON f.id = a.filter_id
-          WHERE s.token_hash = ?1"
+          WHERE s.token_hash = $1"
     ))
     .bind(token_hash)
     .fetch_optional(store.pool())
@@ -83,7 +83,7 @@ pub async fn find_with_list(
 }
 
 pub async fn touch(store: &Store, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth_sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
+    sqlx::query("UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1")
         .bind(token_hash)
         .bind(now)
         .execute(store.pool())
@@ -92,7 +92,7 @@ pub async fn touch(store: &Store, token_hash: &[u8], now: i64) -> sqlx::Result<(
 }
 
 pub async fn delete(store: &Store, token_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = ?1")
+    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(store.pool())
         .await?;
@@ -105,7 +105,7 @@ pub async fn delete_for_user(
     user_id: UserId,
     keep: Option<&[u8]>,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth_sessions WHERE user_id = ?1 AND token_hash IS NOT ?2")
+    sqlx::query("DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS NOT $2")
         .bind(user_id)
         .bind(keep)
         .execute(&mut **tx)
@@ -118,7 +118,7 @@ pub async fn delete_expired(
     idle_before: i64,
     created_before: i64,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < ?1 OR created_at < ?2")
+    let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(idle_before)
         .bind(created_before)
         .execute(store.pool())

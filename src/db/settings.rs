@@ -9,7 +9,7 @@ pub const KEY_CHECK: &str = "secret_key_check";
 
 /// A setting's stored bytes (text or blob alike).
 pub async fn get(db: impl Into<Source<'_>>, key: &str) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT CAST(value AS BLOB) FROM settings WHERE key = ?1")
+    sqlx::query_scalar("SELECT CAST(value AS BLOB) FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(Source::of(db))
         .await
@@ -17,7 +17,7 @@ pub async fn get(db: impl Into<Source<'_>>, key: &str) -> sqlx::Result<Option<Ve
 
 pub async fn put(tx: &mut Tx, key: &str, value: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(key)
@@ -37,7 +37,7 @@ pub async fn session_key(store: &Store, keys: &Keyring) -> anyhow::Result<Vec<u8
         Purpose::SessionKey,
     );
     // INSERT OR IGNORE then read: two instances starting at once agree on one key.
-    sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)")
+    sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ($1, $2)")
         .bind(SESSION_KEY)
         .bind(&fresh)
         .execute(store.pool())

@@ -198,7 +198,7 @@ pub async fn statuses_since(
     let mut tx = store.pool().begin().await?;
     let generations = generations(&mut *tx).await?;
     let rows = sqlx::query_as(
-        "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > ?1",
+        "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > $1",
     )
     .bind(since)
     .fetch_all(&mut *tx)

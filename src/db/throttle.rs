@@ -25,7 +25,7 @@ pub async fn reserve(
 ) -> sqlx::Result<Reservation> {
     let mut tx = store.begin_write().await?;
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE email = ?1",
+        "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(&mut *tx)
@@ -41,7 +41,7 @@ pub async fn reserve(
     let block = block_ms(n);
     sqlx::query(
         "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
-         VALUES (?1, ?2, ?3, ?4)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (email) DO UPDATE SET failures = excluded.failures,
              last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
     )
@@ -56,7 +56,7 @@ pub async fn reserve(
 }
 
 pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE email = ?1")
+    sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1")
         .bind(email)
         .execute(Source::of(db))
         .await?;
@@ -66,7 +66,7 @@ pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
 /// Forgets failures older than `forget_before` whose block is over.
 pub async fn forget(store: &Store, forget_before: i64, now: i64) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM sign_in_throttle WHERE last_failure_at < ?1 AND blocked_until <= ?2",
+        "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2",
     )
     .bind(forget_before)
     .bind(now)

@@ -42,7 +42,7 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<U
     sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, must_change_password, password_generated,
              created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $6, $5, $5) RETURNING id",
     )
     .bind(user.email)
     .bind(user.display_name)
@@ -56,7 +56,7 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<U
 
 pub async fn credentials_by_email(store: &Store, email: &str) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as(
-        "SELECT id, password_hash, active, must_change_password FROM users WHERE email = ?1",
+        "SELECT id, password_hash, active, must_change_password FROM users WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(store.pool())
@@ -64,7 +64,7 @@ pub async fn credentials_by_email(store: &Store, email: &str) -> sqlx::Result<Op
 }
 
 pub async fn password_hash(store: &Store, id: UserId) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?1")
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await
@@ -73,7 +73,7 @@ pub async fn password_hash(store: &Store, id: UserId) -> sqlx::Result<Option<Str
 pub async fn find(db: impl Into<Source<'_>>, id: UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
-         FROM users WHERE id = ?1",
+         FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(Source::of(db))
@@ -86,7 +86,7 @@ pub async fn find_by_email(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
-         FROM users WHERE email = ?1",
+         FROM users WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(Source::of(db))
@@ -101,8 +101,8 @@ pub async fn update_details(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET email = ?2, display_name = ?3, updated_at = ?4
-         WHERE id = ?1 AND (email IS NOT ?2 OR display_name IS NOT ?3)",
+        "UPDATE users SET email = $2, display_name = $3, updated_at = $4
+         WHERE id = $1 AND (email IS NOT $2 OR display_name IS NOT $3)",
     )
     .bind(id)
     .bind(email)
@@ -115,7 +115,7 @@ pub async fn update_details(
 
 pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1 AND active IS NOT ?2",
+        "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1 AND active IS NOT $2",
     )
     .bind(id)
     .bind(active)
@@ -134,9 +134,9 @@ pub async fn set_password(
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE users SET password_hash = ?2, must_change_password = ?3, updated_at = ?4,
-             password_generated = ?5
-         WHERE id = ?1",
+        "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4,
+             password_generated = $5
+         WHERE id = $1",
     )
     .bind(id)
     .bind(password_hash)
@@ -149,7 +149,7 @@ pub async fn set_password(
 }
 
 pub async fn role_ids(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<Vec<RoleId>> {
-    sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id")
+    sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
         .bind(user_id)
         .fetch_all(Source::of(db))
         .await
@@ -163,12 +163,12 @@ pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
 }
 
 pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = ?1")
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
     for role_id in role_ids {
-        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2)")
+        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
             .bind(user_id)
             .bind(role_id)
             .execute(&mut **tx)
@@ -218,7 +218,7 @@ pub async fn attributes(
         "SELECT u.email, u.display_name, u.active, u.change_version,
                 (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                   WHERE ur.user_id = u.id ORDER BY r.name))
-         FROM users u WHERE u.id = ?1",
+         FROM users u WHERE u.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -230,14 +230,14 @@ pub async fn attributes(
 }
 
 pub async fn bump_version(tx: &mut Tx, id: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = ?1 RETURNING change_version")
+    sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = $1 RETURNING change_version")
         .bind(id)
         .fetch_one(&mut **tx)
         .await
 }
 
 pub async fn delete(tx: &mut Tx, id: UserId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM users WHERE id = ?1")
+    sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;

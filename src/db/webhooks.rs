@@ -136,7 +136,7 @@ pub struct WebhookFields<'a> {
     pub values_as_strings: bool,
 }
 
-/// Binds the columns a user sets, as ?1 to ?18 of an insert or update.
+/// Binds the columns a user sets, as $1 to $18 of an insert or update.
 macro_rules! bind_fields {
     ($query:expr, $f:expr) => {{
         let f: &WebhookFields<'_> = $f;
@@ -174,7 +174,7 @@ pub async fn find(
     id: WebhookId,
 ) -> sqlx::Result<Option<WebhookRow>> {
     let row: Option<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE id = ?1"
+        "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(Source::of(db))
@@ -184,7 +184,7 @@ pub async fn find(
 
 /// Whether the webhook exists (nothing opened).
 pub async fn exists(db: impl Into<Source<'_>>, id: WebhookId) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)")
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)")
         .bind(id)
         .fetch_one(Source::of(db))
         .await
@@ -196,7 +196,7 @@ pub async fn headers(
     id: WebhookId,
 ) -> sqlx::Result<Vec<HeaderRow>> {
     let rows: Vec<HeaderRow> = sqlx::query_as(
-        "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = ?1 ORDER BY position",
+        "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(Source::of(db))
@@ -223,15 +223,15 @@ pub enum Narrowed {
 pub async fn narrowed_to(db: impl Into<Source<'_>>, by: Narrowed) -> sqlx::Result<Vec<String>> {
     let (sql, id): (&str, i64) = match by {
         Narrowed::Project(id) => (
-            "SELECT wording FROM webhooks WHERE project_id = ?1 ORDER BY wording COLLATE NOCASE",
+            "SELECT wording FROM webhooks WHERE project_id = $1 ORDER BY wording COLLATE NOCASE",
             id.get(),
         ),
         Narrowed::Initiator(id) => (
-            "SELECT wording FROM webhooks WHERE initiator_user_id = ?1 ORDER BY wording COLLATE NOCASE",
+            "SELECT wording FROM webhooks WHERE initiator_user_id = $1 ORDER BY wording COLLATE NOCASE",
             id.get(),
         ),
         Narrowed::ProjectFilter(id) => (
-            "SELECT wording FROM webhooks WHERE project_filter_id = ?1 ORDER BY wording COLLATE NOCASE",
+            "SELECT wording FROM webhooks WHERE project_filter_id = $1 ORDER BY wording COLLATE NOCASE",
             id.get(),
         ),
     };
@@ -254,8 +254,8 @@ pub async fn insert(
                  in_transaction, event_action, event_object, project_filter_id, second_label,
                  initiator_user_id, excluded_fields, exclude_payload, valid_until, project_id,
                  values_as_strings, signing_secret, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?20)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20, $20)
              RETURNING id",
         ),
         f
@@ -276,12 +276,12 @@ pub async fn update(
 ) -> sqlx::Result<bool> {
     let done = bind_fields!(
         sqlx::query(
-            "UPDATE webhooks SET wording = ?1, description = ?2, active = ?3, url = ?4, verb = ?5, body = ?6,
-                 synchronous = ?7, in_transaction = ?8, event_action = ?9, event_object = ?10,
-                 project_filter_id = ?11, second_label = ?12, initiator_user_id = ?13, excluded_fields = ?14,
-                 exclude_payload = ?15, valid_until = ?16, project_id = ?17, values_as_strings = ?18,
-                 updated_at = ?19, version = version + 1
-             WHERE id = ?20 AND version = ?21",
+            "UPDATE webhooks SET wording = $1, description = $2, active = $3, url = $4, verb = $5, body = $6,
+                 synchronous = $7, in_transaction = $8, event_action = $9, event_object = $10,
+                 project_filter_id = $11, second_label = $12, initiator_user_id = $13, excluded_fields = $14,
+                 exclude_payload = $15, valid_until = $16, project_id = $17, values_as_strings = $18,
+                 updated_at = $19, version = version + 1
+             WHERE id = $20 AND version = $21",
         ),
         f
     )
@@ -299,7 +299,7 @@ pub async fn replace_headers(
     id: WebhookId,
     headers: &[HeaderRow],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = ?1")
+    sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -309,7 +309,7 @@ pub async fn replace_headers(
         } else {
             h.value.clone()
         };
-        sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES (?1, ?2, ?3, ?4, ?5)")
+        sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(position as i64)
             .bind(&h.name)
@@ -330,7 +330,7 @@ pub async fn rotate_secret(
     new_secret: &str,
     previous_expires_at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = ?2, signing_secret = ?3 WHERE id = ?1")
+    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = $2, signing_secret = $3 WHERE id = $1")
         .bind(id)
         .bind(previous_expires_at)
         .bind(keys.seal(new_secret, Purpose::SigningSecret))
@@ -340,7 +340,7 @@ pub async fn rotate_secret(
 }
 
 pub async fn delete(tx: &mut Tx, id: WebhookId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
