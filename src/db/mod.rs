@@ -92,7 +92,7 @@ fn readers() -> u32 {
 }
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
-    sqlx::migrate!("./migrations")
+    sqlx::migrate!("./migrations/sqlite")
         .run(pool)
         .await
         .context("cannot apply database migrations")

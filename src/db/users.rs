@@ -183,7 +183,7 @@ pub async fn active_administrators(db: impl Into<Source<'_>>) -> sqlx::Result<i6
         "SELECT COUNT(DISTINCT u.id) FROM users u
          JOIN user_roles ur ON ur.user_id = u.id
          JOIN roles r ON r.id = ur.role_id
-         WHERE u.active = 1 AND r.kind = 'administrator'",
+         WHERE u.active AND r.kind = 'administrator'",
     )
     .fetch_one(Source::of(db))
     .await
