@@ -36,8 +36,8 @@ pub async fn session_key(store: &Store, keys: &Keyring) -> anyhow::Result<Vec<u8
         &STANDARD.encode(crate::random::bytes::<64>()),
         Purpose::SessionKey,
     );
-    // INSERT OR IGNORE then read: two instances starting at once agree on one key.
-    sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ($1, $2)")
+    // Insert unless present, then read: two instances starting at once agree on one key.
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(SESSION_KEY)
         .bind(&fresh)
         .execute(store.pool())
