@@ -34,13 +34,7 @@ pub async fn test(
     } else {
         user.can(Right::CreateWebhook)
     };
-    let mut view = View {
-        id,
-        can_save,
-        can_delete: id.is_some() && user.can(Right::DeleteWebhook),
-        test_message: None,
-        test_attempt: None,
-    };
+    let mut view = View::of(&user, id, can_save);
     if !WebhookDraft::testable(&form.input()) {
         view.test_message = Some(
             "Fill in the four required fields (Wording, URL, Verb, Event) before testing."

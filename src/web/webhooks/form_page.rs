@@ -67,6 +67,20 @@ pub(super) struct View {
     pub(super) test_attempt: Option<crate::web::pending_orders::AttemptView>,
 }
 
+impl View {
+    /// The form of webhook `id` (None: a new one), saved by those who may; only a stored
+    /// webhook can be deleted, by those with the right.
+    pub(super) fn of(user: &CurrentUser, id: Option<WebhookId>, can_save: bool) -> Self {
+        View {
+            id,
+            can_save,
+            can_delete: id.is_some() && user.can(Right::DeleteWebhook),
+            test_message: None,
+            test_attempt: None,
+        }
+    }
+}
+
 pub(super) async fn render(
     state: &AppState,
     user: &CurrentUser,
@@ -180,13 +194,7 @@ pub async fn new_form(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::CreateWebhook)?;
-    let view = View {
-        id: None,
-        can_save: true,
-        can_delete: false,
-        test_message: None,
-        test_attempt: None,
-    };
+    let view = View::of(&user, None, true);
     render(
         &state,
         &user,
@@ -207,13 +215,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewWebhooks)?;
     let (row, headers) = stored::with_headers(&state, *id).await?;
-    let view = View {
-        id: Some(row.id),
-        can_save: user.can(Right::ModifyWebhook),
-        can_delete: user.can(Right::DeleteWebhook),
-        test_message: None,
-        test_attempt: None,
-    };
+    let view = View::of(&user, Some(row.id), user.can(Right::ModifyWebhook));
     render(
         &state,
         &user,

@@ -43,13 +43,7 @@ pub async fn create(
         },
         Err(e) => e,
     };
-    let view = View {
-        id: None,
-        can_save: true,
-        can_delete: false,
-        test_message: None,
-        test_attempt: None,
-    };
+    let view = View::of(&user, None, true);
     render(
         &state,
         &user,
@@ -108,13 +102,7 @@ pub async fn update(
         }
         Err(e) => (e, StatusCode::UNPROCESSABLE_ENTITY),
     };
-    let view = View {
-        id: Some(id),
-        can_save: true,
-        can_delete: user.can(Right::DeleteWebhook),
-        test_message: None,
-        test_attempt: None,
-    };
+    let view = View::of(&user, Some(id), true);
     render(&state, &user, &session, form, errors, view, status).await
 }
 
