@@ -16,7 +16,8 @@ use crate::sealing::KeySource;
     about = "Outgoing webhooks for a project-portfolio platform"
 )]
 pub struct Cli {
-    /// SQLite database file, created if missing.
+    /// The database: a SQLite file (sqlite://FILE, created if missing), or PostgreSQL
+    /// (postgres://USER:PASSWORD@HOST/DATABASE) for several instances sharing one.
     #[arg(long, env = "HOOKLINE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 

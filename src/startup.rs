@@ -64,6 +64,16 @@ impl Application {
             settings,
             stopped.clone(),
         ));
+        let listening = self.state.settings.run_delivery_workers.then(|| {
+            let (state, stopped) = (self.state.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let deliverer = state.deliverer.clone();
+                state
+                    .store
+                    .listen_for_deliveries(move || deliverer.wake(), stopped)
+                    .await
+            })
+        });
         let workers = self
             .state
             .settings
@@ -75,6 +85,9 @@ impl Application {
             let _ = workers.await;
         }
         let _ = housekeeping.await;
+        if let Some(listening) = listening {
+            let _ = listening.await;
+        }
         // The records of the last calls people waited for, written in the background.
         self.state.store.caught_up().await;
         if let Err(e) = crate::db::checkpoint(&self.state.store).await {

@@ -1,5 +1,6 @@
 //! API tokens, looked up by the SHA-256 of the token the integrator sends.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -48,7 +49,7 @@ pub struct NewToken<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<TokenId> {
-    let (id,): (TokenId,) = sqlx::query_as(
+    let (id,): (TokenId,) = on!(&mut *tx, ex => sqlx::query_as(
         "INSERT INTO api_tokens (name, user_id, token_hash, prefix, scopes, expires_at, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -60,8 +61,8 @@ pub async fn insert(tx: &mut Tx, t: &NewToken<'_>, now: i64) -> sqlx::Result<Tok
     .bind(t.expires_at)
     .bind(now)
     .bind(t.created_by)
-    .fetch_one(&mut **tx)
-    .await?;
+    .fetch_one(ex)
+    .await)?;
     Ok(id)
 }
 
@@ -71,24 +72,24 @@ const TOKEN_SELECT: &str =
     FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
 pub async fn list(store: &Store) -> sqlx::Result<Vec<TokenRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} ORDER BY t.revoked_at IS NOT NULL, t.id DESC"
     )))
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: TokenId) -> sqlx::Result<Option<TokenRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} WHERE t.id = $1"
     )))
     .bind(id)
-    .fetch_optional(Source::of(db))
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
-    sqlx::query_as(concat!(
+    on!(store, ex => sqlx::query_as(concat!(
         "SELECT t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at,
                 t.user_id, u.email, u.display_name, u.active, ",
         grants_of!("t.user_id"),
@@ -97,26 +98,25 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
          WHERE t.token_hash = $1"
     ))
     .bind(hash)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+    on!(store, ex => sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
-        .execute(store.pool())
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Revokes a token; false if it does not exist or was already revoked.
 pub async fn revoke(tx: &mut Tx, id: TokenId, now: i64) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+    let done = on!(&mut *tx, ex => sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(&mut **tx)
-            .await?;
-    Ok(done.rows_affected() == 1)
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }

@@ -1,6 +1,7 @@
 //! The application log: what operators should know, written with the change or the attempt
 //! it is about.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -20,7 +21,7 @@ pub struct LogEntry<'a> {
 }
 
 pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    on!(&mut *tx, ex => sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(now)
         .bind(entry.level)
         .bind(entry.kind)
@@ -28,8 +29,8 @@ pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()
         .bind(entry.webhook_id)
         .bind(entry.event_id)
         .bind(entry.attempt_id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -46,5 +47,5 @@ pub struct LogRow {
 }
 
 pub async fn list(store: &Store, limit: i64) -> sqlx::Result<Vec<LogRow>> {
-    sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(store.pool()).await
+    on!(store, ex => sqlx::query_as("SELECT id, at, level, kind, message, webhook_id, event_id, attempt_id FROM app_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(ex).await)
 }

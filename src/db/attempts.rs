@@ -1,8 +1,9 @@
 //! Attempts: each request sent and what came back, recorded with its delivery's outcome.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, PgConnection};
 
-use super::{Store, Tx};
+use super::writer::SharedConnection;
+use super::{Store, Tx, on};
 use crate::domain::delivery::{ErrorKind, Trigger};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 
@@ -26,7 +27,7 @@ pub struct NewAttempt<'a> {
 }
 
 pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<AttemptId> {
-    sqlx::query_scalar(
+    on!(&mut *tx, ex => sqlx::query_scalar(
         "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
              request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
              error_detail)
@@ -48,8 +49,8 @@ pub async fn insert_attempt(tx: &mut Tx, a: &NewAttempt<'_>) -> sqlx::Result<Att
     .bind(a.error_kind)
     .bind(a.error_message)
     .bind(a.error_detail)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 /// Attempts rows per INSERT: 16 parameters a row; SQLite allows 32,766 a statement.
@@ -60,11 +61,54 @@ const ATTEMPTS_PER_INSERT: usize = 1000;
 /// up to 512, they took 8 MB.
 const CACHED_ATTEMPTS: usize = 8;
 
+const INSERT_ATTEMPTS: &str = "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at,
+    duration_ms, request_method, request_url, request_headers, request_body, response_status, response_headers,
+    response_body, error_kind, error_message, error_detail) ";
+
+/// Pushes attempt `$a`'s values onto a row of a query builder of either backend.
+macro_rules! push_attempt {
+    ($row:expr, $a:expr) => {{
+        let a: &NewAttempt<'_> = $a;
+        $row.push_bind(a.delivery_id)
+            .push_bind(a.webhook_id)
+            .push_bind(a.attempt_no)
+            .push_bind(a.trigger)
+            .push_bind(a.started_at)
+            .push_bind(a.duration_ms)
+            .push_bind(a.method)
+            .push_bind(a.url)
+            .push_bind(a.request_headers.as_str())
+            .push_bind(a.request_body)
+            .push_bind(a.status)
+            .push_bind(a.response_headers.as_deref())
+            .push_bind(a.response_body)
+            .push_bind(a.error_kind)
+            .push_bind(a.error_message)
+            .push_bind(a.error_detail);
+    }};
+}
+
 /// Records attempts, marks the delivered ones so, and sets each webhook's latest outcome
-/// (webhook id, time, status) — in one round trip to SQLite for up to a thousand attempts:
-/// the statements go together and their parameters are numbered across them.
+/// (webhook id, time, status).
 pub async fn record_outcomes(
     tx: &mut Tx,
+    attempts: &[NewAttempt<'_>],
+    delivered: &[DeliveryId],
+    latest: &[(WebhookId, i64, i64)],
+    now: i64,
+) -> sqlx::Result<()> {
+    match tx {
+        Tx::Sqlite(tx) => record_outcomes_sqlite(tx, attempts, delivered, latest, now).await,
+        Tx::Postgres { tx, .. } => {
+            record_outcomes_postgres(tx, attempts, delivered, latest, now).await
+        }
+    }
+}
+
+/// On SQLite, in one round trip for up to a thousand attempts: the statements go together
+/// and their parameters are numbered across them.
+async fn record_outcomes_sqlite(
+    conn: &mut SharedConnection,
     attempts: &[NewAttempt<'_>],
     delivered: &[DeliveryId],
     latest: &[(WebhookId, i64, i64)],
@@ -74,31 +118,10 @@ pub async fn record_outcomes(
     let mut chunks = attempts.chunks(ATTEMPTS_PER_INSERT).peekable();
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
     while let Some(chunk) = chunks.next() {
-        q.push(
-            "INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at, duration_ms, request_method,
-                 request_url, request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message,
-                 error_detail) ",
-        );
-        q.push_values(chunk, |mut row, a| {
-            row.push_bind(a.delivery_id)
-                .push_bind(a.webhook_id)
-                .push_bind(a.attempt_no)
-                .push_bind(a.trigger)
-                .push_bind(a.started_at)
-                .push_bind(a.duration_ms)
-                .push_bind(a.method)
-                .push_bind(a.url)
-                .push_bind(a.request_headers.as_str())
-                .push_bind(a.request_body)
-                .push_bind(a.status)
-                .push_bind(a.response_headers.as_deref())
-                .push_bind(a.response_body)
-                .push_bind(a.error_kind)
-                .push_bind(a.error_message)
-                .push_bind(a.error_detail);
-        });
+        q.push(INSERT_ATTEMPTS);
+        q.push_values(chunk, |mut row, a| push_attempt!(row, a));
         if chunks.peek().is_some() {
-            q.build().persistent(false).execute(&mut **tx).await?;
+            q.build().persistent(false).execute(&mut *conn).await?;
             q.reset();
         }
     }
@@ -133,7 +156,53 @@ pub async fn record_outcomes(
     if attempts.is_empty() && delivered.is_empty() && latest.is_empty() {
         return Ok(());
     }
-    q.build().persistent(persistent).execute(&mut **tx).await?;
+    q.build().persistent(persistent).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// On PostgreSQL, a statement at a time (it takes one per round trip with parameters).
+async fn record_outcomes_postgres(
+    conn: &mut PgConnection,
+    attempts: &[NewAttempt<'_>],
+    delivered: &[DeliveryId],
+    latest: &[(WebhookId, i64, i64)],
+    now: i64,
+) -> sqlx::Result<()> {
+    for chunk in attempts.chunks(ATTEMPTS_PER_INSERT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(INSERT_ATTEMPTS);
+        q.push_values(chunk, |mut row, a| push_attempt!(row, a));
+        q.build()
+            .persistent(chunk.len() <= CACHED_ATTEMPTS)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if !delivered.is_empty() {
+        sqlx::query(
+            "UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL,
+                 next_attempt_at = $1, completed_at = $1
+             WHERE id IN (SELECT value::bigint FROM json_array_elements_text($2::json))",
+        )
+        .bind(now)
+        .bind(serde_json::to_string(delivered).expect("ids serialise"))
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !latest.is_empty() {
+        // Every writer of outcomes takes the outcomes counter first, which the webhooks'
+        // trigger moves: taking webhook rows first, in whatever order, could deadlock two
+        // instances' workers.
+        sqlx::query("SELECT value FROM change_counters WHERE name = 'webhook_status' FOR UPDATE")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE webhooks SET last_execution_at = (o.value ->> 1)::bigint,
+                 last_status = (o.value ->> 2)::bigint
+             FROM json_array_elements($1::json) AS o WHERE webhooks.id = (o.value ->> 0)::bigint",
+        )
+        .bind(serde_json::to_string(latest).expect("outcomes serialise"))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -163,12 +232,12 @@ const ATTEMPT_SELECT: &str = "SELECT id, attempt_no, trigger, started_at, durati
     FROM delivery_attempts";
 
 pub async fn attempts(store: &Store, delivery_id: DeliveryId) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ATTEMPT_SELECT} WHERE delivery_id = $1 ORDER BY id DESC"
     )))
     .bind(delivery_id)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 /// One attempt, with the webhook it called.
@@ -176,19 +245,18 @@ pub async fn attempt(
     store: &Store,
     id: AttemptId,
 ) -> sqlx::Result<Option<(WebhookId, AttemptRow)>> {
-    let webhook: Option<WebhookId> =
-        sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = $1")
+    let webhook: Option<WebhookId> = on!(store, ex => sqlx::query_scalar("SELECT webhook_id FROM delivery_attempts WHERE id = $1")
             .bind(id)
-            .fetch_optional(store.pool())
-            .await?;
+            .fetch_optional(ex)
+            .await)?;
     let Some(webhook) = webhook else {
         return Ok(None);
     };
-    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row = on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ATTEMPT_SELECT} WHERE id = $1"
     )))
     .bind(id)
-    .fetch_one(store.pool())
-    .await?;
+    .fetch_one(ex)
+    .await)?;
     Ok(Some((webhook, row)))
 }

@@ -1,6 +1,7 @@
 //! The delivery queue: claiming under a lease, settling, Retry now and Cancel, and the
 //! pending-orders views.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -73,6 +74,34 @@ impl std::fmt::Display for NotClaimed {
     }
 }
 
+/// Claims due deliveries: those waiting for their time, and those whose lease ran out.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries SET status = 'in_flight', locked_until = $1 + $2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT d.id FROM deliveries d
+                 WHERE d.mode = 'async'
+                   AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
+                   AND NOT EXISTS (
+                       SELECT 1 FROM deliveries e
+                       WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
+                         AND e.status IN ('pending', 'in_flight'))
+                 ORDER BY d.next_attempt_at, d.id
+                 LIMIT $3",
+            $lock,
+            ")
+             RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
+                 (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version"
+        )
+    };
+}
+const CLAIM: &str = claim_sql!("");
+/// On PostgreSQL, workers of several instances claim at once: each skips the rows another
+/// is claiming, and a delivery another has just claimed still counts as queued ahead of
+/// the later ones of its object (the check reads the last committed state).
+const CLAIM_SKIP_LOCKED: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+
 /// Claims up to `limit` due asynchronous deliveries — and those whose lease ran out, which
 /// a stopped worker left behind — in one statement. A delivery waits while an earlier one of
 /// the same webhook for the same object is still queued or in flight, so each receiver sees
@@ -84,26 +113,12 @@ pub async fn claim(
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
     let mut tx = store.begin_write().await?;
-    let claimed = sqlx::query_as(
-        "UPDATE deliveries SET status = 'in_flight', locked_until = $1 + $2, attempts = attempts + 1
-         WHERE id IN (
-             SELECT d.id FROM deliveries d
-             WHERE d.mode = 'async'
-               AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
-               AND NOT EXISTS (
-                   SELECT 1 FROM deliveries e
-                   WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
-                     AND e.status IN ('pending', 'in_flight'))
-             ORDER BY d.next_attempt_at, d.id
-             LIMIT $3)
-         RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
-             (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
-    )
+    let claimed = on!(&mut tx, ex => sqlx::query_as(ex.pick(CLAIM, CLAIM_SKIP_LOCKED))
     .bind(now)
     .bind(lease_ms)
     .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
+    .fetch_all(ex)
+    .await)?;
     tx.commit_soon().await?;
     Ok(claimed)
 }
@@ -115,7 +130,7 @@ pub async fn claim_one(
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<Option<Claimed>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "UPDATE deliveries SET status = 'in_flight', locked_until = $2 + $3, attempts = attempts + 1
          WHERE id = $1 AND status = 'pending'
          RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
@@ -124,8 +139,8 @@ pub async fn claim_one(
     .bind(id)
     .bind(now)
     .bind(lease_ms)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 /// Claims a delivery for an attempt by hand (Retry now): one waiting, queued or dead, and
@@ -139,16 +154,22 @@ pub async fn claim_manual(
     lease_ms: i64,
 ) -> sqlx::Result<Result<Claimed, NotClaimed>> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(DeliveryStatus, i64, Option<DeliveryId>)> = sqlx::query_as(
+    // Read under a lock on PostgreSQL (SQLite's one writer runs one such read at a time).
+    let row: Option<(DeliveryStatus, i64, Option<DeliveryId>)> = on!(&mut tx, ex => sqlx::query_as(ex.pick(
         "SELECT d.status, d.next_attempt_at,
                 (SELECT MIN(e.id) FROM deliveries e
                  WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
                    AND e.status IN ('pending', 'in_flight'))
          FROM deliveries d WHERE d.id = $1",
-    )
+        "SELECT d.status, d.next_attempt_at,
+                (SELECT MIN(e.id) FROM deliveries e
+                 WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
+                   AND e.status IN ('pending', 'in_flight'))
+         FROM deliveries d WHERE d.id = $1 FOR UPDATE OF d",
+    ))
     .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .fetch_optional(ex)
+    .await)?;
     let refusal = match &row {
         None => Some(NotClaimed::NotFound),
         Some((DeliveryStatus::InFlight, ..)) => Some(NotClaimed::InFlight),
@@ -162,7 +183,7 @@ pub async fn claim_manual(
         tx.rollback().await?;
         return Ok(Err(refusal.expect("a refusal when there is no claim")));
     };
-    let mut claimed: Claimed = sqlx::query_as(
+    let mut claimed: Claimed = on!(&mut tx, ex => sqlx::query_as(
         "UPDATE deliveries SET status = 'in_flight', locked_until = $2 + $3,
              attempts = attempts + 1, manual_attempts = manual_attempts + 1
          WHERE id = $1
@@ -172,8 +193,8 @@ pub async fn claim_manual(
     .bind(id)
     .bind(now)
     .bind(lease_ms)
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_one(ex)
+    .await)?;
     tx.commit().await?;
     claimed.restore = Some(Restore {
         status,
@@ -184,9 +205,9 @@ pub async fn claim_manual(
 
 /// When the next queued delivery falls due, to sleep until then.
 pub async fn next_due(store: &Store) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END) FROM deliveries WHERE mode = 'async' AND status IN ('pending', 'in_flight')")
-        .fetch_one(store.pool())
-        .await
+    on!(store, ex => sqlx::query_scalar("SELECT MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END) FROM deliveries WHERE mode = 'async' AND status IN ('pending', 'in_flight')")
+        .fetch_one(ex)
+        .await)
 }
 
 /// Ends a delivery's attempt: delivered, dead, or pending again at `next_attempt_at`.
@@ -198,7 +219,7 @@ pub async fn settle(
     last_error: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    on!(&mut *tx, ex => sqlx::query(
         "UPDATE deliveries SET status = $2, next_attempt_at = $3, last_error = $4, locked_until = NULL,
              completed_at = CASE WHEN $2 IN ('delivered', 'dead') THEN $5 ELSE NULL END
          WHERE id = $1",
@@ -208,8 +229,8 @@ pub async fn settle(
     .bind(next_attempt_at)
     .bind(last_error)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -224,40 +245,44 @@ pub async fn keep_approved(
     now: i64,
 ) -> sqlx::Result<()> {
     let approvals = serde_json::to_string(approvals).expect("approvals serialise");
-    sqlx::query(
+    on!(tx, ex => sqlx::query(ex.pick(
         "UPDATE events SET event_id = $2 WHERE id = $1;
          UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
              completed_at = $4, last_error = NULL, locked_until = NULL,
              message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each($3) a
                            WHERE json_extract(a.value, '$[0]') = deliveries.id)
          WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))",
-    )
+        "WITH renamed AS (UPDATE events SET event_id = $2 WHERE id = $1)
+         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
+             completed_at = $4, last_error = NULL, locked_until = NULL, message_id = a.value ->> 1
+         FROM json_array_elements($3::json) a WHERE deliveries.id = (a.value ->> 0)::bigint",
+    ))
     .bind(event_id)
     .bind(event_key)
     .bind(approvals)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = $2 WHERE id = $1")
+    on!(&mut *tx, ex => sqlx::query("UPDATE webhooks SET active = FALSE, disabled_reason = $2 WHERE id = $1")
         .bind(webhook_id)
         .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Gives claimed work back at shutdown, so another worker need not wait for the lease.
 pub async fn release(store: &Store, ids: &[DeliveryId]) -> sqlx::Result<()> {
     for id in ids {
-        sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'in_flight'")
+        on!(store, ex => sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'in_flight'")
             .bind(id)
-            .execute(store.pool())
-            .await?;
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
@@ -298,7 +323,7 @@ pub async fn list(
     webhook: Option<WebhookId>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT}
          WHERE ($1 IS NULL
                 OR ($1 = 'queued' AND d.status = 'pending' AND d.attempts = 0)
@@ -310,27 +335,27 @@ pub async fn list(
     .bind(state.map(|s| s.code()))
     .bind(webhook)
     .bind(limit)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<DeliveryRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE d.id = $1"
     )))
     .bind(id)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
 pub async fn cancel(store: &Store, id: DeliveryId, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")
+    let done = on!(store, ex => sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")
         .bind(id)
         .bind(now)
-        .execute(store.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Cancels every delivery of a webhook still waiting to go (queued, or failed and waiting
@@ -341,14 +366,14 @@ pub async fn cancel_waiting(
     reason: &str,
     now: i64,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = on!(&mut *tx, ex => sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', completed_at = $3, last_error = $2, locked_until = NULL
          WHERE webhook_id = $1 AND status = 'pending'",
     )
     .bind(webhook_id)
     .bind(reason)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done)
 }

@@ -1,17 +1,19 @@
 //! Events, the deliveries matching writes for them, and the application log.
 
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
 
-use super::{Store, Tx};
-
-use sqlx::sqlite::SqliteRow;
+use super::{Backend, Store, Tx, on};
 
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
 
 /// The storage edge of a recorded event: its columns, decoded once.
-impl<'r> FromRow<'r, SqliteRow> for Event {
-    fn from_row(row: &'r SqliteRow) -> sqlx::Result<Event> {
+macro_rules! event_from_row {
+    ($($row:ty),*) => {$(
+impl<'r> FromRow<'r, $row> for Event {
+    fn from_row(row: &'r $row) -> sqlx::Result<Event> {
         Ok(Event {
             id: row.try_get("id")?,
             event_id: row.try_get("event_id")?,
@@ -33,6 +35,10 @@ impl<'r> FromRow<'r, SqliteRow> for Event {
         })
     }
 }
+    )*};
+}
+
+event_from_row!(SqliteRow, PgRow);
 
 /// A recorded event's id, and the webhooks' change counter as the same transaction sees it
 /// (read in the same statement, so that matching rules cached in memory can be trusted
@@ -45,13 +51,16 @@ pub struct Inserted {
 
 /// Writes a new event (its `id` is not read: the database gives it).
 pub async fn insert(tx: &mut Tx, e: &Event) -> sqlx::Result<Inserted> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-    push_event(&mut q, e);
-    q.build_query_as().fetch_one(&mut **tx).await
+    on!(tx, ex => {
+        let mut q = sqlx::QueryBuilder::new("");
+        push_event!(&mut q, e);
+        q.build_query_as().fetch_one(ex).await
+    })
 }
 
-/// Records an event and its deliveries in one round trip to SQLite (the statements go
-/// together): for a change whose webhooks are known before its event is written.
+/// Records an event and its deliveries: for a change whose webhooks are known before its
+/// event is written. On SQLite in one round trip (the statements go together); PostgreSQL
+/// takes one statement at a time with parameters.
 pub async fn insert_with_deliveries(
     tx: &mut Tx,
     e: &Event,
@@ -60,31 +69,45 @@ pub async fn insert_with_deliveries(
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<(Inserted, Vec<Written>)> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-    push_event(&mut q, e);
-    q.push("; ");
-    push_deliveries(
-        &mut q,
-        EventRef::Key(&e.event_id),
-        object_key,
-        deliveries,
-        now,
-        lease_ms,
-    );
-    let rows = q.build().fetch_all(&mut **tx).await?;
-    let (first, rest) = rows.split_first().ok_or(sqlx::Error::RowNotFound)?;
-    let inserted = Inserted {
-        id: first.try_get(0)?,
-        webhooks_version: first.try_get(1)?,
-    };
-    let written = rest
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<sqlx::Result<Vec<(DeliveryId, WebhookId, bool)>>>()?;
+    if tx.backend() == Backend::Postgres || deliveries.is_empty() {
+        let inserted = insert(tx, e).await?;
+        let written =
+            insert_deliveries(tx, inserted.id, object_key, deliveries, now, lease_ms).await?;
+        return Ok((inserted, written));
+    }
+    let rows = on!(tx, ex => {
+        let mut q = sqlx::QueryBuilder::new("");
+        push_event!(&mut q, e);
+        q.push("; ");
+        push_deliveries!(
+            &mut q,
+            EventRef::Key(&e.event_id),
+            object_key,
+            deliveries,
+            now,
+            lease_ms
+        );
+        // The event's row gives its id and the webhooks counter; the deliveries' theirs.
+        let rows = q.build().fetch_all(ex).await?;
+        let (first, rest) = rows.split_first().ok_or(sqlx::Error::RowNotFound)?;
+        let inserted = Inserted {
+            id: first.try_get(0)?,
+            webhooks_version: first.try_get(1)?,
+        };
+        let written = rest
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<sqlx::Result<Vec<(DeliveryId, WebhookId, bool)>>>()?;
+        (inserted, written)
+    });
+    let (inserted, written) = rows;
     Ok((inserted, in_order(deliveries, &written)?))
 }
 
-fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &Event) {
+/// Pushes the INSERT of event `$e` onto query builder `$q` (of either backend).
+macro_rules! push_event {
+    ($q:expr, $e:expr) => {{
+    let (q, e) = ($q, $e);
     q.push(
         "INSERT INTO events (event_id, event_type, object_type, object_id, parent_type, parent_id, project_id,
              parent_attributes, attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email,
@@ -111,7 +134,9 @@ fn push_event(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, e: &Event) {
     q.push(
         ") RETURNING id, (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version",
     );
+    }};
 }
+use push_event;
 
 /// Several events by id, in one query.
 pub async fn find_many(
@@ -119,14 +144,17 @@ pub async fn find_many(
     ids: &[EventRowId],
 ) -> sqlx::Result<std::collections::HashMap<EventRowId, Event>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
-    let rows: Vec<Event> = sqlx::query_as(
+    let rows: Vec<Event> = on!(store, ex => sqlx::query_as(ex.pick(
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
                 attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
          FROM events WHERE id IN (SELECT value FROM json_each($1))",
-    )
+        "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
+                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
+         FROM events WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))",
+    ))
     .bind(ids)
-    .fetch_all(store.pool())
-    .await?;
+    .fetch_all(ex)
+    .await)?;
     Ok(rows.into_iter().map(|e| (e.id, e)).collect())
 }
 
@@ -179,25 +207,27 @@ pub async fn insert_deliveries(
     if deliveries.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-    push_deliveries(
-        &mut q,
-        EventRef::Id(event_id),
-        object_key,
-        deliveries,
-        now,
-        lease_ms,
-    );
-    let rows: Vec<(DeliveryId, WebhookId, bool)> = q.build_query_as().fetch_all(&mut **tx).await?;
+    let rows: Vec<(DeliveryId, WebhookId, bool)> = on!(tx, ex => {
+        let mut q = sqlx::QueryBuilder::new("");
+        push_deliveries!(
+            &mut q,
+            EventRef::Id(event_id),
+            object_key,
+            deliveries,
+            now,
+            lease_ms
+        );
+        q.build_query_as().fetch_all(ex).await?
+    });
     in_order(deliveries, &rows)
 }
 
 /// Removes an event's deliveries (written for webhooks that turned out to have changed).
 pub async fn delete_deliveries(tx: &mut Tx, event_id: EventRowId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM deliveries WHERE event_id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM deliveries WHERE event_id = $1")
         .bind(event_id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -208,14 +238,12 @@ enum EventRef<'a> {
     Key(&'a str),
 }
 
-fn push_deliveries(
-    q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
-    event: EventRef<'_>,
-    object_key: &str,
-    deliveries: &[NewDelivery<'_>],
-    now: i64,
-    lease_ms: i64,
-) {
+/// Pushes the INSERT of an event's deliveries onto query builder `$q` (of either backend),
+/// returning (id, webhook, claimed) for each.
+macro_rules! push_deliveries {
+    ($q:expr, $event:expr, $object_key:expr, $deliveries:expr, $now:expr, $lease_ms:expr) => {{
+    let (q, event, object_key, deliveries, now, lease_ms): (_, EventRef<'_>, &str, &[NewDelivery<'_>], i64, i64) =
+        ($q, $event, $object_key, $deliveries, $now, $lease_ms);
     q.push("WITH new (webhook_id, message_id, mode, claim) AS (");
     q.push_values(deliveries, |mut row, d| {
         row.push_bind(d.webhook_id)
@@ -256,8 +284,10 @@ fn push_deliveries(
     q.push_bind(now);
     q.push(", CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN ");
     q.push_bind(now + lease_ms);
-    q.push(" END, claimed FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'");
+    q.push(" END, CASE WHEN claimed THEN 1 ELSE 0 END FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'");
+    }};
 }
+use push_deliveries;
 
 /// Written deliveries (id, webhook, claimed) in the order asked: RETURNING promises none,
 /// and webhooks are unique within an event.

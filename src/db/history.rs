@@ -1,5 +1,6 @@
 //! The append-only, hash-chained history of webhook changes.
 
+use crate::db::on;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
@@ -62,15 +63,17 @@ impl EntryRow {
     }
 }
 
-/// Appends within the caller's write transaction, which serialises the chain.
+/// Appends within the caller's write transaction, one at a time (each entry's hash covers
+/// the one before).
 pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
+    tx.serialize("webhook history").await?;
     let prev: Vec<u8> =
-        sqlx::query_scalar("SELECT hash FROM webhook_history ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?
+        on!(&mut *tx, ex => sqlx::query_scalar("SELECT hash FROM webhook_history ORDER BY id DESC LIMIT 1")
+            .fetch_optional(ex)
+            .await)?
             .unwrap_or_else(|| vec![0u8; 32]);
     let hash = e.hash(&prev);
-    sqlx::query(
+    on!(&mut *tx, ex => sqlx::query(
         "INSERT INTO webhook_history (webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -83,19 +86,19 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     .bind(e.changes)
     .bind(prev)
     .bind(hash)
-    .execute(&mut **tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn for_webhook(store: &Store, webhook_id: WebhookId) -> sqlx::Result<Vec<EntryRow>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
          FROM webhook_history WHERE webhook_id = $1 ORDER BY id DESC",
     )
     .bind(webhook_id)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 /// Every entry in chain order, a page at a time.
@@ -104,12 +107,12 @@ pub async fn page_in_order(
     after_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<EntryRow>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
          FROM webhook_history WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after_id)
     .bind(limit)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }

@@ -1,6 +1,7 @@
 //! Saved filters of the webhook list, and each user's active one.
 
 use super::Store;
+use crate::db::on;
 use crate::domain::ids::{ListFilterId, UserId};
 use crate::domain::webhook::ListCriteria;
 use sqlx::FromRow;
@@ -17,15 +18,15 @@ pub struct SavedFilter {
 
 /// The user's own filters and everyone's public ones.
 pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<SavedFilter>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
-         WHERE f.owner_id = $1 OR f.public = 1
+         WHERE f.owner_id = $1 OR f.public
          ORDER BY f.name COLLATE NOCASE, f.id",
     )
     .bind(user_id)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn find_visible(
@@ -33,15 +34,15 @@ pub async fn find_visible(
     user_id: UserId,
     id: ListFilterId,
 ) -> sqlx::Result<Option<SavedFilter>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT f.id, f.owner_id, u.display_name AS owner_name, f.name, f.public, f.criteria
          FROM webhook_list_filters f JOIN users u ON u.id = f.owner_id
-         WHERE f.id = $2 AND (f.owner_id = $1 OR f.public = 1)",
+         WHERE f.id = $2 AND (f.owner_id = $1 OR f.public)",
     )
     .bind(user_id)
     .bind(id)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn insert(
@@ -51,13 +52,13 @@ pub async fn insert(
     public: bool,
     criteria: &ListCriteria,
 ) -> sqlx::Result<ListFilterId> {
-    sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
+    on!(store, ex => sqlx::query_scalar("INSERT INTO webhook_list_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(owner_id)
         .bind(name)
         .bind(public)
         .bind(criteria)
-        .fetch_one(store.pool())
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 /// Saves new criteria under a filter of `owner_id`'s, and into every user's active copy of
@@ -71,7 +72,7 @@ pub async fn update_own(
     criteria: &ListCriteria,
 ) -> sqlx::Result<bool> {
     let mut tx = store.begin_write().await?;
-    let done = sqlx::query(
+    let done = on!(&mut tx, ex => sqlx::query(
         "UPDATE webhook_list_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
@@ -79,36 +80,37 @@ pub async fn update_own(
     .bind(name)
     .bind(public)
     .bind(criteria)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    if done != 1 {
         tx.rollback().await?;
         return Ok(false);
     }
     // Those who had it active keep it, with its new criteria; once it is private, others
     // keep the criteria without the filter.
-    sqlx::query(
-        "UPDATE webhook_list_active_filter SET criteria = $2 WHERE filter_id = $1;
-         UPDATE webhook_list_active_filter SET filter_id = NULL
-         WHERE filter_id = $1 AND user_id != $3 AND $4 = 0",
+    on!(&mut tx, ex => sqlx::query(
+        "UPDATE webhook_list_active_filter
+         SET criteria = $2, filter_id = CASE WHEN $4 OR user_id = $3 THEN filter_id END
+         WHERE filter_id = $1",
     )
     .bind(id)
     .bind(criteria)
     .bind(owner_id)
     .bind(public)
-    .execute(&mut *tx)
-    .await?;
+    .execute(ex)
+    .await
+    .map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(true)
 }
 
 pub async fn delete_own(store: &Store, owner_id: UserId, id: ListFilterId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM webhook_list_filters WHERE id = $2 AND owner_id = $1")
+    let done = on!(store, ex => sqlx::query("DELETE FROM webhook_list_filters WHERE id = $2 AND owner_id = $1")
         .bind(owner_id)
         .bind(id)
-        .execute(store.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -119,13 +121,13 @@ pub struct ActiveFilter {
 }
 
 pub async fn active(store: &Store, user_id: UserId) -> sqlx::Result<Option<ActiveFilter>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT a.filter_id, f.name, a.criteria FROM webhook_list_active_filter a
          LEFT JOIN webhook_list_filters f ON f.id = a.filter_id WHERE a.user_id = $1",
     )
     .bind(user_id)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn set_active(
@@ -134,23 +136,23 @@ pub async fn set_active(
     filter_id: Option<ListFilterId>,
     criteria: &ListCriteria,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    on!(store, ex => sqlx::query(
         "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES ($1, $2, $3)
          ON CONFLICT (user_id) DO UPDATE SET filter_id = excluded.filter_id, criteria = excluded.criteria",
     )
     .bind(user_id)
     .bind(filter_id)
     .bind(criteria)
-    .execute(store.pool())
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn clear_active(store: &Store, user_id: UserId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = $1")
+    on!(store, ex => sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = $1")
         .bind(user_id)
-        .execute(store.pool())
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 macro_rules! grants_of {
     ($user:literal) => {
         concat!(
-            "(SELECT group_concat(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
+            "(SELECT string_agg(r.kind || ':' || COALESCE(rr.right_code, ''), ',')
               FROM user_roles ur JOIN roles r ON r.id = ur.role_id
               LEFT JOIN role_rights rr ON rr.role_id = r.id
               WHERE ur.user_id = ",
@@ -34,6 +34,7 @@ pub mod sessions;
 pub mod settings;
 pub mod snapshot;
 mod store;
+pub use crate::on_db as on;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
@@ -43,19 +44,24 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
 
-pub use store::{Source, Store};
-pub use writer::Tx;
+pub use store::{Backend, BackgroundWrite, PgSource, ReadTx, Source, SqliteSource, Store, Tx};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub(crate) async fn connect(database_url: &str) -> anyhow::Result<SqlitePool> {
+/// Whether `database_url` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+}
+
+async fn connect_sqlite(database_url: &str) -> anyhow::Result<SqlitePool> {
     if !database_url.starts_with("sqlite:") {
         bail!(
-            "unsupported database URL {database_url:?}: this version stores its data in SQLite (sqlite://FILE)"
+            "unsupported database URL {database_url:?}: Hookline stores its data in SQLite (sqlite://FILE) or PostgreSQL (postgres://USER@HOST/DATABASE)"
         );
     }
     let options = SqliteConnectOptions::from_str(database_url)
@@ -91,8 +97,51 @@ fn readers() -> u32 {
     (2 * cores).clamp(2, 8)
 }
 
-pub(crate) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+/// Connections per instance on PostgreSQL: the server, not this process, does the work, and
+/// several instances share its connection limit (100 by default).
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+async fn connect_postgres(database_url: &str) -> anyhow::Result<PgPool> {
+    let shown = without_password(database_url);
+    let options = PgConnectOptions::from_str(database_url)
+        .with_context(|| format!("invalid database URL {shown:?}"))?
+        .application_name("hookline")
+        // No change is acknowledged before PostgreSQL has it on disk, whatever the server's
+        // default; PostgreSQL groups the commits of concurrent transactions by itself.
+        .options([("synchronous_commit", "on")]);
+    PgPoolOptions::new()
+        .max_connections(POSTGRES_CONNECTIONS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to the database {shown:?}"))
+}
+
+/// How long a start waits for PostgreSQL, and a query for a free connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A database URL as it may be shown or logged: any password replaced.
+pub fn without_password(database_url: &str) -> String {
+    match url::Url::parse(database_url) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => database_url.to_owned(),
+    }
+}
+
+async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
     sqlx::migrate!("./migrations/sqlite")
+        .run(pool)
+        .await
+        .context("cannot apply database migrations")
+}
+
+/// sqlx holds an advisory lock while it migrates, so instances starting together apply each
+/// migration once, one after the other.
+async fn migrate_postgres(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations/postgres")
         .run(pool)
         .await
         .context("cannot apply database migrations")
@@ -101,12 +150,17 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
 /// Writes a consistent copy of the database to `file` (SQLite's `VACUUM INTO`: one read
 /// transaction, so writes may go on meanwhile), compacted and with nothing in a log beside it.
 pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+    let Some(pool) = store.sqlite() else {
+        bail!(
+            "on PostgreSQL, back up with PostgreSQL's own tools: pg_dump --format=custom DATABASE > FILE"
+        );
+    };
     let path = file
         .to_str()
         .context("the backup file's name must be valid UTF-8")?;
     sqlx::query("VACUUM INTO $1")
         .bind(path)
-        .execute(store.pool())
+        .execute(pool)
         .await
         .with_context(|| format!("cannot write the backup to {path}"))?;
     Ok(())
@@ -114,10 +168,13 @@ pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()>
 
 /// Copies the write-ahead log into the database file and empties it, so that after a clean
 /// stop the database file alone holds everything (copying it is a backup too).
+/// Nothing to do on PostgreSQL, which keeps its own log.
 pub async fn checkpoint(store: &Store) -> sqlx::Result<()> {
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(store.pool())
-        .await?;
+    if let Some(pool) = store.sqlite() {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
     Ok(())
 }
 

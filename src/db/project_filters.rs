@@ -1,6 +1,7 @@
 //! Saved project filters: private to their owner, or public.
 
 use super::{Source, Store};
+use crate::db::on;
 use crate::domain::ids::{ProjectFilterId, UserId};
 use crate::domain::project_filter::ProjectCriteria;
 use sqlx::FromRow;
@@ -20,22 +21,22 @@ const SELECT: &str =
     FROM project_filters f JOIN users u ON u.id = f.owner_id";
 
 pub async fn visible_to(store: &Store, user_id: UserId) -> sqlx::Result<Vec<ProjectFilterRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE f.owner_id = $1 OR f.public = 1 ORDER BY f.name COLLATE NOCASE, f.id"
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE f.owner_id = $1 OR f.public ORDER BY f.name COLLATE NOCASE, f.id"
     )))
     .bind(user_id)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn find(
     db: impl Into<Source<'_>>,
     id: ProjectFilterId,
 ) -> sqlx::Result<Option<ProjectFilterRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
+    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
         .bind(id)
-        .fetch_optional(Source::of(db))
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 pub async fn insert(
@@ -45,13 +46,13 @@ pub async fn insert(
     public: bool,
     criteria: &ProjectCriteria,
 ) -> sqlx::Result<ProjectFilterId> {
-    sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
+    on!(store, ex => sqlx::query_scalar("INSERT INTO project_filters (owner_id, name, public, criteria) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(owner_id)
         .bind(name)
         .bind(public)
         .bind(criteria)
-        .fetch_one(store.pool())
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn update_own(
@@ -62,7 +63,7 @@ pub async fn update_own(
     public: bool,
     criteria: &ProjectCriteria,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = on!(store, ex => sqlx::query(
         "UPDATE project_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
@@ -70,17 +71,17 @@ pub async fn update_own(
     .bind(name)
     .bind(public)
     .bind(criteria)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Filters in use by webhooks cannot be deleted.
 pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: ProjectFilterId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = $1")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = $1")
         .bind(id)
-        .fetch_one(Source::of(db))
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn delete_own(
@@ -88,10 +89,10 @@ pub async fn delete_own(
     owner_id: UserId,
     id: ProjectFilterId,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM project_filters WHERE id = $2 AND owner_id = $1")
+    let done = on!(store, ex => sqlx::query("DELETE FROM project_filters WHERE id = $2 AND owner_id = $1")
         .bind(owner_id)
         .bind(id)
-        .execute(store.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }

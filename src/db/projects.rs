@@ -1,5 +1,6 @@
 //! Projects and phases, and their attributes as events and payloads carry them.
 
+use crate::db::on;
 use serde_json::{Map, Value, json};
 use sqlx::FromRow;
 
@@ -89,12 +90,12 @@ impl PhaseRow {
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: ProjectId) -> sqlx::Result<Option<ProjectRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PROJECT_SELECT} WHERE p.id = $1"
     )))
     .bind(id)
-    .fetch_optional(Source::of(db))
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 /// Projects whose code or name contains `search` (all when empty), by code.
@@ -108,16 +109,19 @@ pub async fn list(store: &Store, search: &str) -> sqlx::Result<Vec<ProjectRow>> 
                 .replace('_', "\\_")
         )
     });
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PROJECT_SELECT} WHERE ($1 IS NULL OR p.code LIKE $1 ESCAPE '\\' OR p.name LIKE $1 ESCAPE '\\') ORDER BY p.code COLLATE NOCASE"
+    // SQLite's LIKE ignores case; PostgreSQL's ILIKE does.
+    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PROJECT_SELECT} WHERE ($1 IS NULL OR p.code {like} $1 ESCAPE '\\' OR p.name {like} $1 ESCAPE '\\')
+         ORDER BY p.code COLLATE NOCASE",
+        like = ex.pick("LIKE", "ILIKE"),
     )))
     .bind(pattern)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<ProjectRow> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(&mut *tx, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO projects (code, name, description, status, manager_id, start_date, finish_date, budget, priority, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) {PROJECT_RETURNING}"
     )))
@@ -131,8 +135,8 @@ pub async fn insert(tx: &mut Tx, d: &ProjectDraft, now: i64) -> sqlx::Result<Pro
     .bind(d.budget)
     .bind(d.priority)
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 /// Writes the draft and bumps the change version (the caller rolls back a no-op); gives
@@ -143,7 +147,7 @@ pub async fn update(
     d: &ProjectDraft,
     now: i64,
 ) -> sqlx::Result<Option<ProjectRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(&mut *tx, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE projects SET code = $2, name = $3, description = $4, status = $5, manager_id = $6, start_date = $7,
              finish_date = $8, budget = $9, priority = $10, updated_at = $11, change_version = change_version + 1
          WHERE id = $1 {PROJECT_RETURNING}"
@@ -159,44 +163,44 @@ pub async fn update(
     .bind(d.budget)
     .bind(d.priority)
     .bind(now)
-    .fetch_optional(&mut **tx)
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn delete(tx: &mut Tx, id: ProjectId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM projects WHERE id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = $1")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = $1")
         .bind(project_id)
-        .fetch_one(Source::of(db))
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
 
 pub async fn find_phase(db: impl Into<Source<'_>>, id: PhaseId) -> sqlx::Result<Option<PhaseRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = $1")))
+    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = $1")))
         .bind(id)
-        .fetch_optional(Source::of(db))
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 pub async fn phases(
     db: impl Into<Source<'_>>,
     project_id: ProjectId,
 ) -> sqlx::Result<Vec<PhaseRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PHASE_SELECT} WHERE project_id = $1 ORDER BY start_date IS NULL, start_date, id"
     )))
     .bind(project_id)
-    .fetch_all(Source::of(db))
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 pub async fn insert_phase(
@@ -205,7 +209,7 @@ pub async fn insert_phase(
     d: &PhaseDraft,
     now: i64,
 ) -> sqlx::Result<PhaseId> {
-    sqlx::query_scalar(
+    on!(&mut *tx, ex => sqlx::query_scalar(
         "INSERT INTO phases (project_id, name, start_date, finish_date, status, progress, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
@@ -216,8 +220,8 @@ pub async fn insert_phase(
     .bind(&d.status)
     .bind(d.progress)
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 pub async fn update_phase(
@@ -226,7 +230,7 @@ pub async fn update_phase(
     d: &PhaseDraft,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = on!(&mut *tx, ex => sqlx::query(
         "UPDATE phases SET name = $2, start_date = $3, finish_date = $4, status = $5, progress = $6, updated_at = $7,
              change_version = change_version + 1
          WHERE id = $1",
@@ -238,23 +242,23 @@ pub async fn update_phase(
     .bind(&d.status)
     .bind(d.progress)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 pub async fn delete_phase(tx: &mut Tx, id: PhaseId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM phases WHERE id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM phases WHERE id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// How many projects a user manages: such a user cannot be deleted.
 pub async fn managed_by(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = $1")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = $1")
         .bind(user_id)
-        .fetch_one(Source::of(db))
-        .await
+        .fetch_one(ex)
+        .await)
 }

@@ -1,5 +1,6 @@
 //! Retention: deleting, in short batches, what has been kept long enough.
 use super::Store;
+use crate::db::on;
 
 /// Rows deleted per statement: each batch is a short write, so that retention never holds
 /// the database's write lock for long.
@@ -10,12 +11,11 @@ const PRUNE_BATCH: i64 = 2000;
 async fn delete_in_batches(store: &Store, sql: &'static str, before: i64) -> sqlx::Result<u64> {
     let mut removed = 0;
     loop {
-        let done = sqlx::query(sql)
+        let done = on!(store, ex => sqlx::query(sql)
             .bind(before)
             .bind(PRUNE_BATCH)
-            .execute(store.pool())
-            .await?
-            .rows_affected();
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
         removed += done;
         if done < PRUNE_BATCH as u64 {
             return Ok(removed);
@@ -68,13 +68,13 @@ pub async fn prune(store: &Store, now: i64, keep_ms: i64, keep_dead_ms: i64) -> 
     .await?;
     // Events are numbered in time order: those before the first one young enough to keep
     // are the candidates, found without reading the whole table.
-    let first_kept: Option<i64> = sqlx::query_scalar(
+    let first_kept: Option<i64> = on!(store, ex => sqlx::query_scalar(
         "SELECT COALESCE((SELECT id FROM events WHERE occurred_at >= $1 ORDER BY id LIMIT 1),
                          (SELECT MAX(id) + 1 FROM events))",
     )
     .bind(before)
-    .fetch_one(store.pool())
-    .await?;
+    .fetch_one(ex)
+    .await)?;
     if let Some(first_kept) = first_kept {
         removed += delete_in_batches(
             store,

@@ -1,5 +1,6 @@
 //! Roles and the rights they bundle.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -25,23 +26,23 @@ impl RoleRow {
 }
 
 pub async fn list(store: &Store) -> sqlx::Result<Vec<RoleRow>> {
-    sqlx::query_as("SELECT id, name, description, kind FROM roles ORDER BY id")
-        .fetch_all(store.pool())
-        .await
+    on!(store, ex => sqlx::query_as("SELECT id, name, description, kind FROM roles ORDER BY id")
+        .fetch_all(ex)
+        .await)
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: RoleId) -> sqlx::Result<Option<RoleRow>> {
-    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = $1")
+    on!(Source::of(db), ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = $1")
         .bind(id)
-        .fetch_optional(Source::of(db))
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 pub async fn find_by_name(db: impl Into<Source<'_>>, name: &str) -> sqlx::Result<Option<RoleRow>> {
-    sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = $1")
+    on!(Source::of(db), ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = $1")
         .bind(name)
-        .fetch_optional(Source::of(db))
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 /// The rights a role grants; the Administrator role grants every right.
@@ -49,11 +50,10 @@ pub async fn rights(db: impl Into<Source<'_>>, role: &RoleRow) -> sqlx::Result<R
     if role.is_administrator() {
         return Ok(RightSet::all());
     }
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = $1")
+    let codes: Vec<String> = on!(Source::of(db), ex => sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = $1")
             .bind(role.id)
-            .fetch_all(Source::of(db))
-            .await?;
+            .fetch_all(ex)
+            .await)?;
     Ok(codes.iter().filter_map(|c| Right::from_code(c)).collect())
 }
 
@@ -73,59 +73,59 @@ pub fn rights_from_grants(grants: &str) -> RightSet {
 }
 
 pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<RoleId> {
-    sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
+    on!(&mut *tx, ex => sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(description)
-        .fetch_one(&mut **tx)
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn update(tx: &mut Tx, id: RoleId, name: &str, description: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND kind = 'custom'")
+    on!(&mut *tx, ex => sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND kind = 'custom'")
         .bind(id)
         .bind(name)
         .bind(description)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM role_rights WHERE role_id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM role_rights WHERE role_id = $1")
         .bind(role_id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     for right in rights.iter() {
-        sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES ($1, $2)")
+        on!(&mut *tx, ex => sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES ($1, $2)")
             .bind(role_id)
             .bind(right.code())
-            .execute(&mut **tx)
-            .await?;
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
 
 pub async fn holders(db: impl Into<Source<'_>>, role_id: RoleId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = $1")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = $1")
         .bind(role_id)
-        .fetch_one(Source::of(db))
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'")
+    let done = on!(&mut *tx, ex => sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// The rights a user holds through all their roles.
 pub async fn rights_of(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<RightSet> {
-    let grants: Option<String> = sqlx::query_scalar(concat!("SELECT ", grants_of!("$1")))
+    let grants: Option<String> = on!(Source::of(db), ex => sqlx::query_scalar(concat!("SELECT ", grants_of!("$1")))
         .bind(user_id)
-        .fetch_one(Source::of(db))
-        .await?;
+        .fetch_one(ex)
+        .await)?;
     Ok(rights_from_grants(grants.as_deref().unwrap_or_default()))
 }
 

@@ -1,5 +1,6 @@
 //! Signed-in sessions, looked up by the SHA-256 of the token the browser holds.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -20,14 +21,14 @@ pub struct SessionUser {
 }
 
 pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: UserId, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
+    on!(&mut *tx, ex => sqlx::query(
         "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -47,10 +48,10 @@ macro_rules! session_select {
 }
 
 pub async fn find(store: &Store, token_hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = $1"))
+    on!(store, ex => sqlx::query_as(concat!(session_select!(), " WHERE s.token_hash = $1"))
         .bind(token_hash)
-        .fetch_optional(store.pool())
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -67,7 +68,7 @@ pub async fn find_with_list(
     store: &Store,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<SessionWithList>> {
-    sqlx::query_as(concat!(
+    on!(store, ex => sqlx::query_as(concat!(
         session_select!(
             ", (SELECT value FROM change_counters WHERE name = 'webhooks') AS generation,
                (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation,
@@ -78,24 +79,24 @@ pub async fn find_with_list(
           WHERE s.token_hash = $1"
     ))
     .bind(token_hash)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn touch(store: &Store, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+    on!(store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1")
         .bind(token_hash)
         .bind(now)
-        .execute(store.pool())
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn delete(store: &Store, token_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
+    on!(store, ex => sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(store.pool())
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -105,11 +106,11 @@ pub async fn delete_for_user(
     user_id: UserId,
     keep: Option<&[u8]>,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS NOT $2")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
         .bind(user_id)
         .bind(keep)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -118,10 +119,10 @@ pub async fn delete_expired(
     idle_before: i64,
     created_before: i64,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < $1 OR created_at < $2")
+    let done = on!(store, ex => sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(idle_before)
         .bind(created_before)
-        .execute(store.pool())
-        .await?;
-    Ok(done.rows_affected())
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done)
 }

@@ -4,6 +4,7 @@
 //! every change to a webhook, its headers, or a name the list shows beside it; a reader
 //! that has seen a higher counter than the snapshot's reads the webhooks again.
 
+use crate::db::on;
 use std::sync::{Arc, Mutex};
 
 use sqlx::{AssertSqlSafe, FromRow};
@@ -70,13 +71,13 @@ const GENERATIONS: &str =
         (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation";
 
 pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations> {
-    sqlx::query_as(GENERATIONS).fetch_one(Source::of(db)).await
+    on!(Source::of(db), ex => sqlx::query_as(GENERATIONS).fetch_one(ex).await)
 }
 
 /// Every webhook as `db` sees it, in one read.
 async fn read(mut db: Source<'_>, keys: &Keyring) -> sqlx::Result<Webhooks> {
     let at = generations(db.reborrow()).await?;
-    let mut all: Vec<Webhook> = sqlx::query_as(AssertSqlSafe(format!(
+    let mut all: Vec<Webhook> = on!(db.reborrow(), ex => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS},
             (SELECT name FROM project_filters f WHERE f.id = webhooks.project_filter_id)
                 AS project_filter_name,
@@ -85,14 +86,14 @@ async fn read(mut db: Source<'_>, keys: &Keyring) -> sqlx::Result<Webhooks> {
                 AS initiator_name
          FROM webhooks ORDER BY id"
     )))
-    .fetch_all(db.reborrow())
-    .await?;
-    let headers: Vec<(WebhookId, HeaderRow)> = sqlx::query_as(
+    .fetch_all(ex)
+    .await)?;
+    let headers: Vec<(WebhookId, HeaderRow)> = on!(db, ex => sqlx::query_as(
         "SELECT webhook_id, name, value, secret FROM webhook_headers
          ORDER BY webhook_id, position",
     )
-    .fetch_all(db)
-    .await?
+    .fetch_all(ex)
+    .await)?
     .into_iter()
     .map(|(id, name, value, secret)| {
         (
@@ -158,8 +159,8 @@ impl Snapshot {
         if let Some(w) = self.at(version) {
             return Ok(w);
         }
-        let mut conn = self.store.pool().begin().await?;
-        let read = Arc::new(read(Source::from(&mut *conn), &self.keys).await?);
+        let mut conn = self.store.begin_read().await?;
+        let read = Arc::new(read(Source::from(&mut conn), &self.keys).await?);
         conn.commit().await?;
         tracing::debug!(
             version = read.version,
@@ -195,14 +196,14 @@ pub async fn statuses_since(
     store: &Store,
     since: i64,
 ) -> sqlx::Result<(Generations, Vec<(WebhookId, Option<i64>, Option<i64>)>)> {
-    let mut tx = store.pool().begin().await?;
-    let generations = generations(&mut *tx).await?;
-    let rows = sqlx::query_as(
+    let mut tx = store.begin_read().await?;
+    let generations = generations(&mut tx).await?;
+    let rows = on!(&mut tx, ex => sqlx::query_as(
         "SELECT id, last_execution_at, last_status FROM webhooks WHERE status_seq > $1",
     )
     .bind(since)
-    .fetch_all(&mut *tx)
-    .await?;
+    .fetch_all(ex)
+    .await)?;
     tx.commit().await?;
     Ok((generations, rows))
 }

@@ -1,5 +1,6 @@
 //! Failed sign-in counters per email address.
-use super::{Source, Store};
+use super::{Source, Store, Tx};
+use crate::db::on;
 
 /// What a reservation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +25,13 @@ pub async fn reserve(
     block_ms: impl Fn(i64) -> i64,
 ) -> sqlx::Result<Reservation> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+    tx.serialize(&format!("sign-in {email}")).await?;
+    let row: Option<(i64, i64, i64)> = on!(&mut tx, ex => sqlx::query_as(
         "SELECT failures, last_failure_at, blocked_until FROM sign_in_throttle WHERE email = $1",
     )
     .bind(email)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .fetch_optional(ex)
+    .await)?;
     let n = match row {
         Some((_, _, until)) if until > now => {
             tx.rollback().await?;
@@ -39,7 +41,7 @@ pub async fn reserve(
         _ => 1,
     };
     let block = block_ms(n);
-    sqlx::query(
+    on!(&mut tx, ex => sqlx::query(
         "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (email) DO UPDATE SET failures = excluded.failures,
@@ -49,28 +51,41 @@ pub async fn reserve(
     .bind(n)
     .bind(now)
     .bind(if block > 0 { now + block } else { 0 })
-    .execute(&mut *tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(Reservation::Granted { n })
 }
 
-pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1")
+/// Clears the count after a right password, the `n`th attempt counted: unless attempts were
+/// counted after it (made at the same moment, still being checked), which keep counting
+/// towards the block instead of starting again.
+pub async fn clear_after_success(tx: &mut Tx, email: &str, n: i64) -> sqlx::Result<()> {
+    on!(tx, ex => sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1 AND failures <= $2")
         .bind(email)
-        .execute(Source::of(db))
-        .await?;
+        .bind(n)
+        .execute(ex)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
+    on!(Source::of(db), ex => sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1")
+        .bind(email)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Forgets failures older than `forget_before` whose block is over.
 pub async fn forget(store: &Store, forget_before: i64, now: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = on!(store, ex => sqlx::query(
         "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2",
     )
     .bind(forget_before)
     .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected())
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done)
 }

@@ -1,5 +1,6 @@
 //! The `users` table and a user's roles.
 
+use crate::db::on;
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -33,13 +34,13 @@ pub struct NewUser<'a> {
 }
 
 pub async fn count(store: &Store) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(store.pool())
-        .await
+    on!(store, ex => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<UserId> {
-    sqlx::query_scalar(
+    on!(&mut *tx, ex => sqlx::query_scalar(
         "INSERT INTO users (email, display_name, password_hash, must_change_password, password_generated,
              created_at, updated_at)
          VALUES ($1, $2, $3, $4, $6, $5, $5) RETURNING id",
@@ -50,47 +51,47 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>, now: i64) -> sqlx::Result<U
     .bind(user.must_change_password)
     .bind(now)
     .bind(user.password_generated)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 pub async fn credentials_by_email(store: &Store, email: &str) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT id, password_hash, active, must_change_password FROM users WHERE email = $1",
     )
     .bind(email)
-    .fetch_optional(store.pool())
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn password_hash(store: &Store, id: UserId) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+    on!(store, ex => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
-        .fetch_optional(store.pool())
-        .await
+        .fetch_optional(ex)
+        .await)
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: UserId) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(
+    on!(Source::of(db), ex => sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(Source::of(db))
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn find_by_email(
     db: impl Into<Source<'_>>,
     email: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(
+    on!(Source::of(db), ex => sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE email = $1",
     )
     .bind(email)
-    .fetch_optional(Source::of(db))
-    .await
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn update_details(
@@ -100,29 +101,29 @@ pub async fn update_details(
     display_name: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    on!(&mut *tx, ex => sqlx::query(
         "UPDATE users SET email = $2, display_name = $3, updated_at = $4
-         WHERE id = $1 AND (email IS NOT $2 OR display_name IS NOT $3)",
+         WHERE id = $1 AND (email IS DISTINCT FROM $2 OR display_name IS DISTINCT FROM $3)",
     )
     .bind(id)
     .bind(email)
     .bind(display_name)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1 AND active IS NOT $2",
+    let done = on!(&mut *tx, ex => sqlx::query(
+        "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1 AND active IS DISTINCT FROM $2",
     )
     .bind(id)
     .bind(active)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 pub async fn set_password(
@@ -133,7 +134,7 @@ pub async fn set_password(
     generated: bool,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = on!(&mut *tx, ex => sqlx::query(
         "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4,
              password_generated = $5
          WHERE id = $1",
@@ -143,50 +144,52 @@ pub async fn set_password(
     .bind(must_change)
     .bind(now)
     .bind(generated)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 pub async fn role_ids(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<Vec<RoleId>> {
-    sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
         .bind(user_id)
-        .fetch_all(Source::of(db))
-        .await
+        .fetch_all(ex)
+        .await)
 }
 
 /// Every user's roles, by user: one query for a whole list.
 pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
-    sqlx::query_as("SELECT user_id, role_id FROM user_roles ORDER BY user_id, role_id")
-        .fetch_all(store.pool())
-        .await
+    on!(store, ex => sqlx::query_as("SELECT user_id, role_id FROM user_roles ORDER BY user_id, role_id")
+        .fetch_all(ex)
+        .await)
 }
 
 pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
         .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     for role_id in role_ids {
-        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
+        on!(&mut *tx, ex => sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
             .bind(user_id)
             .bind(role_id)
-            .execute(&mut **tx)
-            .await?;
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
 
-/// Active users holding the Administrator role: the last one must not be lost.
-pub async fn active_administrators(db: impl Into<Source<'_>>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+/// Active users holding the Administrator role, as `tx` leaves them: the last one must not
+/// be lost, even to two changes made at once.
+pub async fn active_administrators(tx: &mut Tx) -> sqlx::Result<i64> {
+    tx.serialize("administrators").await?;
+    on!(tx, ex => sqlx::query_scalar(
         "SELECT COUNT(DISTINCT u.id) FROM users u
          JOIN user_roles ur ON ur.user_id = u.id
          JOIN roles r ON r.id = ur.role_id
          WHERE u.active AND r.kind = 'administrator'",
     )
-    .fetch_one(Source::of(db))
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -199,14 +202,14 @@ pub struct UserListRow {
 }
 
 pub async fn list_with_roles(store: &Store) -> sqlx::Result<Vec<UserListRow>> {
-    sqlx::query_as(
+    on!(store, ex => sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, u.active,
-                COALESCE((SELECT group_concat(r.name, ', ') FROM user_roles ur
+                COALESCE((SELECT string_agg(r.name, ', ') FROM user_roles ur
                           JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id), '') AS roles
          FROM users u ORDER BY u.display_name COLLATE NOCASE, u.id",
     )
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(ex)
+    .await)
 }
 
 /// A user's detail fields as events carry them, and the current change version.
@@ -214,15 +217,15 @@ pub async fn attributes(
     tx: &mut Tx,
     id: UserId,
 ) -> sqlx::Result<Option<(serde_json::Map<String, serde_json::Value>, i64)>> {
-    let row: Option<(String, String, bool, i64, Option<String>)> = sqlx::query_as(
+    let row: Option<(String, String, bool, i64, Option<String>)> = on!(&mut *tx, ex => sqlx::query_as(
         "SELECT u.email, u.display_name, u.active, u.change_version,
-                (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                  WHERE ur.user_id = u.id ORDER BY r.name))
+                (SELECT string_agg(r.name, ', ' ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                  WHERE ur.user_id = u.id)
          FROM users u WHERE u.id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    .fetch_optional(ex)
+    .await)?;
     Ok(row.map(|(email, display_name, active, version, roles)| {
         let v = serde_json::json!({"email": email, "display_name": display_name, "active": active, "roles": roles.unwrap_or_default()});
         (v.as_object().cloned().unwrap_or_default(), version)
@@ -230,16 +233,16 @@ pub async fn attributes(
 }
 
 pub async fn bump_version(tx: &mut Tx, id: UserId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = $1 RETURNING change_version")
+    on!(&mut *tx, ex => sqlx::query_scalar("UPDATE users SET change_version = change_version + 1 WHERE id = $1 RETURNING change_version")
         .bind(id)
-        .fetch_one(&mut **tx)
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn delete(tx: &mut Tx, id: UserId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM users WHERE id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `webhooks` table and its headers.
 
+use crate::db::on;
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Source, Store, Tx};
@@ -173,21 +174,21 @@ pub async fn find(
     keys: &Keyring,
     id: WebhookId,
 ) -> sqlx::Result<Option<WebhookRow>> {
-    let row: Option<WebhookRow> = sqlx::query_as(AssertSqlSafe(format!(
+    let row: Option<WebhookRow> = on!(Source::of(db), ex => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(Source::of(db))
-    .await?;
+    .fetch_optional(ex)
+    .await)?;
     row.map(|r| r.opened(keys)).transpose()
 }
 
 /// Whether the webhook exists (nothing opened).
 pub async fn exists(db: impl Into<Source<'_>>, id: WebhookId) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)")
+    on!(Source::of(db), ex => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)")
         .bind(id)
-        .fetch_one(Source::of(db))
-        .await
+        .fetch_one(ex)
+        .await)
 }
 
 pub async fn headers(
@@ -195,20 +196,20 @@ pub async fn headers(
     keys: &Keyring,
     id: WebhookId,
 ) -> sqlx::Result<Vec<HeaderRow>> {
-    let rows: Vec<HeaderRow> = sqlx::query_as(
+    let rows: Vec<HeaderRow> = on!(Source::of(db), ex => sqlx::query_as(
         "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(Source::of(db))
-    .await?;
+    .fetch_all(ex)
+    .await)?;
     rows.into_iter().map(|h| h.opened(keys)).collect()
 }
 
 /// Every webhook's id, oldest first.
 pub async fn all_ids(store: &Store) -> sqlx::Result<Vec<WebhookId>> {
-    sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
-        .fetch_all(store.pool())
-        .await
+    on!(store, ex => sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id")
+        .fetch_all(ex)
+        .await)
 }
 
 /// What a webhook can be narrowed to, so that it fires for nothing else.
@@ -235,10 +236,10 @@ pub async fn narrowed_to(db: impl Into<Source<'_>>, by: Narrowed) -> sqlx::Resul
             id.get(),
         ),
     };
-    sqlx::query_scalar(sql)
+    on!(Source::of(db), ex => sqlx::query_scalar(sql)
         .bind(id)
-        .fetch_all(Source::of(db))
-        .await
+        .fetch_all(ex)
+        .await)
 }
 
 pub async fn insert(
@@ -248,7 +249,7 @@ pub async fn insert(
     signing_secret: &str,
     now: i64,
 ) -> sqlx::Result<WebhookId> {
-    bind_fields!(
+    on!(tx, ex => bind_fields!(
         sqlx::query_scalar(
             "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous,
                  in_transaction, event_action, event_object, project_filter_id, second_label,
@@ -262,8 +263,8 @@ pub async fn insert(
     )
     .bind(keys.seal(signing_secret, Purpose::SigningSecret))
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_one(ex)
+    .await)
 }
 
 /// Updates a webhook made from `version`; false when someone changed it meanwhile.
@@ -274,7 +275,7 @@ pub async fn update(
     f: &WebhookFields<'_>,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = bind_fields!(
+    let done = on!(tx, ex => bind_fields!(
         sqlx::query(
             "UPDATE webhooks SET wording = $1, description = $2, active = $3, url = $4, verb = $5, body = $6,
                  synchronous = $7, in_transaction = $8, event_action = $9, event_object = $10,
@@ -288,9 +289,10 @@ pub async fn update(
     .bind(now)
     .bind(id)
     .bind(version)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(ex)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 pub async fn replace_headers(
@@ -299,24 +301,24 @@ pub async fn replace_headers(
     id: WebhookId,
     headers: &[HeaderRow],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = $1")
+    on!(&mut *tx, ex => sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     for (position, h) in headers.iter().enumerate() {
         let value = if h.secret {
             keys.seal(&h.value, Purpose::HeaderValue)
         } else {
             h.value.clone()
         };
-        sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES ($1, $2, $3, $4, $5)")
+        on!(&mut *tx, ex => sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(position as i64)
             .bind(&h.name)
             .bind(value)
             .bind(h.secret)
-            .execute(&mut **tx)
-            .await?;
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
@@ -330,19 +332,19 @@ pub async fn rotate_secret(
     new_secret: &str,
     previous_expires_at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = $2, signing_secret = $3 WHERE id = $1")
+    on!(&mut *tx, ex => sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = $2, signing_secret = $3 WHERE id = $1")
         .bind(id)
         .bind(previous_expires_at)
         .bind(keys.seal(new_secret, Purpose::SigningSecret))
-        .execute(&mut **tx)
-        .await?;
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, id: WebhookId) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+    let done = on!(&mut *tx, ex => sqlx::query("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }

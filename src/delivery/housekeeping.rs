@@ -43,10 +43,14 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     while !*stop.borrow() {
-        match prune(&store, &settings).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "retention: old rows removed"),
-            Err(e) => tracing::error!(error = %e, "retention failed; it runs again in an hour"),
+        // With several instances on one database, one of them prunes at a time.
+        match store.alone("housekeeping", prune(&store, &settings)).await {
+            Ok(Some(Ok(0))) => {}
+            Ok(Some(Ok(n))) => tracing::info!(removed = n, "retention: old rows removed"),
+            Ok(None) => tracing::debug!("retention: another instance is at it"),
+            Ok(Some(Err(e))) | Err(e) => {
+                tracing::error!(error = %e, "retention failed; it runs again in an hour")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}

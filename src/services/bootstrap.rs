@@ -1,6 +1,6 @@
 //! The first administrator, made when the database has no user at all.
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 
 use crate::domain::ids::RoleId;
 use crate::domain::{DisplayName, Email, NewPassword, Secret};
@@ -44,10 +44,13 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<Initi
         must_change_password: generated,
         password_generated: generated,
     };
-    create_user(state, &super::Actor::system("Hookline setup"), input)
-        .await
-        .map_err(|e| anyhow!("{e:?}"))
-        .context("cannot create the first administrator")?;
+    if let Err(e) = create_user(state, &super::Actor::system("Hookline setup"), input).await {
+        // Another instance starting on the same database made one at the same moment.
+        if db::users::count(&state.store).await? > 0 {
+            return Ok(None);
+        }
+        return Err(anyhow!("{e:?}").context("cannot create the first administrator"));
+    }
     Ok(Some(InitialAdmin {
         email: email.to_string(),
         generated_password: generated.then_some(password),

@@ -25,6 +25,8 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
     }
     if !queued.is_empty() {
         state.deliverer.wake();
+        // Workers of other instances sharing the database may take them as well.
+        state.store.announce_deliveries().await;
     }
     let mut results = Vec::new();
     for d in recorded

@@ -42,7 +42,8 @@ pub fn block_for(failures: i64) -> Option<Duration> {
 
 /// Signs in. The attempt is reserved (counted, its block set) before the password is
 /// checked, so that simultaneous attempts cannot check more passwords than the throttle
-/// allows; a right password clears the count.
+/// allows; a right password clears the count, unless attempts made at the same moment
+/// were counted after it.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -67,7 +68,7 @@ pub async fn sign_in(
         Some(c) if password_ok && c.active => {
             let token = crate::random::token();
             let mut tx = state.store.begin_write().await?;
-            db::throttle::clear(&mut tx, &key).await?;
+            db::throttle::clear_after_success(&mut tx, &key, n).await?;
             db::sessions::insert(&mut tx, &super::sessions::token_hash(&token), c.id, now).await?;
             tx.commit().await?;
             tracing::info!(user_id = %c.id, "signed in");

@@ -1,13 +1,16 @@
-//! Backups: `hookline backup FILE` copies a running Hookline consistently, and after a clean
-//! stop the database file alone holds everything.
+//! Backups: `hookline backup FILE` copies a running Hookline on SQLite consistently, and
+//! after a clean stop the database file alone holds everything. On PostgreSQL, whose own
+//! tools back it up, the command says so.
 
+use hookline::on_db;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::process::{Server, hookline, run};
+use crate::helpers::*;
+use crate::process::{Server, hookline, hookline_sqlite, run_sqlite};
 use crate::webhooks::form_with;
 
 /// Creates a webhook through the running server's form.
@@ -26,7 +29,7 @@ async fn add_webhook(server: &Server, wording: &str) {
 
 /// The webhooks' wordings in the database `db`, which opens with the key file `key`.
 async fn wordings(db: &Path, key: &Path) -> String {
-    let out = hookline(db)
+    let out = hookline_sqlite(db)
         .arg("--secret-key-file")
         .arg(key)
         .args(["audit", "verify"])
@@ -40,9 +43,10 @@ async fn wordings(db: &Path, key: &Path) -> String {
     let pool = hookline::db::Store::open(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
-    let wordings: Vec<String> = sqlx::query_scalar("SELECT wording FROM webhooks ORDER BY id")
-        .fetch_all(&pool)
-        .await
+    let wordings: Vec<String> =
+        on_db!(&pool, ex => sqlx::query_scalar("SELECT wording FROM webhooks ORDER BY id")
+        .fetch_all(ex)
+        .await)
         .unwrap();
     wordings.join(",")
 }
@@ -51,10 +55,10 @@ async fn wordings(db: &Path, key: &Path) -> String {
 async fn a_running_hookline_is_backed_up_consistently() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
-    let server = Server::start(&db, &[], Stdio::null());
+    let server = Server::start_sqlite(&db, &[], Stdio::null());
     add_webhook(&server, "Backed up").await;
     let copy = dir.path().join("copy.db");
-    let said = run(&db, &["backup", copy.to_str().unwrap()]);
+    let said = run_sqlite(&db, &["backup", copy.to_str().unwrap()]);
     assert!(
         said.contains("Backup written") && said.contains("key"),
         "{said}"
@@ -65,7 +69,7 @@ async fn a_running_hookline_is_backed_up_consistently() {
         "Backed up"
     );
     // An existing file is never overwritten.
-    let out = hookline(&db)
+    let out = hookline_sqlite(&db)
         .args(["backup", copy.to_str().unwrap()])
         .output()
         .unwrap();
@@ -77,7 +81,7 @@ async fn a_running_hookline_is_backed_up_consistently() {
 async fn after_a_clean_stop_the_database_file_alone_holds_everything() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
-    let mut server = Server::start(&db, &[], Stdio::null());
+    let mut server = Server::start_sqlite(&db, &[], Stdio::null());
     add_webhook(&server, "Kept").await;
     let pid = server.child.id().to_string();
     assert!(
@@ -99,4 +103,19 @@ async fn after_a_clean_stop_the_database_file_alone_holds_everything() {
     let copy = elsewhere.path().join("copy.db");
     std::fs::copy(&db, &copy).unwrap();
     assert_eq!(wordings(&copy, &dir.path().join("h.db.key")).await, "Kept");
+}
+
+#[tokio::test]
+async fn on_postgresql_the_backup_command_points_to_pg_dump() {
+    if !on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let out = hookline(&db)
+        .args(["backup", dir.path().join("copy").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }

@@ -1,6 +1,7 @@
 //! Browser tests in headless Chromium, driven through chromedriver (WebDriver).
 //! They never skip: a missing browser is a failure, with the command that installs it.
 
+use hookline::on_db;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -319,9 +320,9 @@ async fn a_webhook_is_created_through_the_form() {
     assert!(list.contains("All actions · Phase · All projects"));
     assert!(!browser.source().await.contains("browser-secret"));
     let headers: Vec<(String, bool)> =
-        sqlx::query_as("SELECT name, secret FROM webhook_headers ORDER BY position")
-            .fetch_all(&app.state.store)
-            .await
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT name, secret FROM webhook_headers ORDER BY position")
+            .fetch_all(ex)
+            .await)
             .unwrap();
     assert_eq!(
         headers,

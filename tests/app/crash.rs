@@ -2,6 +2,7 @@
 //! `kill -9` in the middle of delivering, a restart — and the receiver gets every message
 //! id, with duplicates only for the requests that were in flight.
 
+use hookline::on_db;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -101,12 +102,11 @@ async fn a_kill_9_mid_delivery_loses_nothing() {
         CHANGES
     );
 
-    let pool = hookline::db::Store::open(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    let expected: HashSet<String> = sqlx::query_scalar("SELECT message_id FROM deliveries")
-        .fetch_all(&pool)
-        .await
+    let pool = hookline::db::Store::open(&database_url(&db)).await.unwrap();
+    let expected: HashSet<String> =
+        on_db!(&pool, ex => sqlx::query_scalar("SELECT message_id FROM deliveries")
+        .fetch_all(ex)
+        .await)
         .unwrap()
         .into_iter()
         .collect();

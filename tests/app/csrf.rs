@@ -1,5 +1,6 @@
 //! CSRF: every state-changing form needs this session's token and a same-site origin.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -157,25 +158,25 @@ async fn no_get_changes_state() {
 
 async fn assert_unchanged(app: &TestApp) {
     let pool = &app.state.store;
-    let users: i64 = app.count_where("users", "active = 1").await;
+    let users: i64 = app.count_where("users", "active").await;
     assert_eq!(users, 2);
-    let role: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = 4")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let role: String = on_db!(pool, ex => sqlx::query_scalar("SELECT name FROM roles WHERE id = 4")
+        .fetch_one(ex)
+        .await)
+    .unwrap();
     assert_eq!(role, "Custom");
     let project: (String, i64) =
-        sqlx::query_as("SELECT name, change_version FROM projects WHERE id = 1")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        on_db!(pool, ex => sqlx::query_as("SELECT name, change_version FROM projects WHERE id = 1")
+            .fetch_one(ex)
+            .await)
+        .unwrap();
     assert_eq!(project, ("Apollo".to_owned(), 2));
     let delivery: (String, i64) =
-        sqlx::query_as("SELECT status, attempts FROM deliveries WHERE id = 1")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        on_db!(pool, ex => sqlx::query_as("SELECT status, attempts FROM deliveries WHERE id = 1")
+            .fetch_one(ex)
+            .await)
+        .unwrap();
     assert_eq!(delivery, ("pending".to_owned(), 0));
-    let counts: (i64, i64, i64) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM phases), (SELECT COUNT(*) FROM project_filters), (SELECT COUNT(*) FROM users)").fetch_one(pool).await.unwrap();
+    let counts: (i64, i64, i64) = on_db!(pool, ex => sqlx::query_as("SELECT (SELECT COUNT(*) FROM phases), (SELECT COUNT(*) FROM project_filters), (SELECT COUNT(*) FROM users)").fetch_one(ex).await).unwrap();
     assert_eq!(counts, (1, 1, 2));
 }

@@ -2,6 +2,7 @@
 //! widening the webhook to every project), and a project goes with its phases only when
 //! that is confirmed, all in one transaction that any in-transaction webhook can refuse.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::events::create_project;
@@ -86,10 +87,10 @@ async fn a_project_goes_with_its_phases_once_confirmed() {
     assert_eq!(app.count("projects").await, 0);
     assert_eq!(app.count("phases").await, 0);
     let types: Vec<String> =
-        sqlx::query_scalar("SELECT event_type FROM events WHERE id > ?1 ORDER BY id")
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT event_type FROM events WHERE id > $1 ORDER BY id")
             .bind(events_before)
-            .fetch_all(&app.state.store)
-            .await
+            .fetch_all(ex)
+            .await)
             .unwrap();
     assert_eq!(types, ["phase.deleted", "phase.deleted", "project.deleted"]);
 }

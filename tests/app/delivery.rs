@@ -1,6 +1,7 @@
 //! The delivery engine against a real receiver on 127.0.0.1: exactly the expected signed
 //! requests, retries, timeouts, refusals, 410, Retry-After, order, synchronous modes.
 
+use hookline::on_db;
 use std::time::Duration;
 
 use base64::Engine;
@@ -47,14 +48,14 @@ async fn run(app: &TestApp) -> usize {
 }
 
 async fn delivery(app: &TestApp) -> (String, i64, String) {
-    sqlx::query_as("SELECT status, attempts, message_id FROM deliveries ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::query_as("SELECT status, attempts, message_id FROM deliveries ORDER BY id DESC LIMIT 1")
+        .fetch_one(ex)
+        .await)
         .unwrap()
 }
 
 async fn attempts(app: &TestApp) -> Vec<(Option<i64>, Option<String>, String, String)> {
-    sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(&app.state.store).await.unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_as("SELECT response_status, error_kind, COALESCE(error_message, ''), request_headers FROM delivery_attempts ORDER BY id").fetch_all(ex).await).unwrap()
 }
 
 /// The change version in each received payload, in order of arrival.
@@ -183,9 +184,10 @@ async fn the_second_failure_waits_for_its_retry() {
     assert_eq!(run(&app).await, 2);
     let (status, tries, _) = delivery(&app).await;
     assert_eq!((status.as_str(), tries), ("pending", 2));
-    let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
+    let wait: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert!(
         wait > hookline::db::now_ms() + 3_000,
@@ -202,9 +204,10 @@ async fn retry_after_is_honoured() {
     webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
     create_project(&app, &admin, "BUSY", &[]).await;
     assert_eq!(run(&app).await, 1);
-    let wait: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
+    let wait: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT next_attempt_at FROM deliveries")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let delay = wait - hookline::db::now_ms();
     assert!((110_000..=121_000).contains(&delay), "{delay} ms");
@@ -235,9 +238,9 @@ async fn a_hang_is_cut_at_the_timeout_and_a_closed_port_is_a_connect_error() {
     assert_eq!(queued, 2);
     let _ = app.state.deliverer.run_once().await;
     let kinds: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT error_kind FROM delivery_attempts ORDER BY webhook_id, id")
-            .fetch_all(&app.state.store)
-            .await
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT error_kind FROM delivery_attempts ORDER BY webhook_id, id")
+            .fetch_all(ex)
+            .await)
             .unwrap();
     assert_eq!(kinds[0].as_deref(), Some("timeout"));
     assert!(
@@ -311,10 +314,10 @@ async fn a_410_turns_the_webhook_off_and_says_so() {
     create_project(&app, &admin, "GONE", &[]).await;
     run(&app).await;
     let (active, reason): (bool, Option<String>) =
-        sqlx::query_as("SELECT active, disabled_reason FROM webhooks WHERE id = ?1")
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT active, disabled_reason FROM webhooks WHERE id = $1")
             .bind(id)
-            .fetch_one(&app.state.store)
-            .await
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert!(!active);
     assert!(reason.unwrap().contains("410 Gone"));
@@ -469,10 +472,10 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
         "{page}"
     );
     assert!(page.contains("(status code: 422): Budget over the limit"));
-    let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
+    let budget: Option<i64> = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT budget FROM projects WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(budget, Some(100), "nothing changed");
     let events_after: i64 = app.count("events").await;
@@ -497,10 +500,10 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let budget: Option<i64> = sqlx::query_scalar("SELECT budget FROM projects WHERE id = ?1")
+    let budget: Option<i64> = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT budget FROM projects WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(budget, Some(500));
     let got = receiver.received();
@@ -508,9 +511,9 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
     assert_eq!(status, "delivered");
     assert_eq!(got[1].header("webhook-id"), Some(message_id.as_str()));
     let approved: serde_json::Value = serde_json::from_str(&got[1].body).unwrap();
-    let stored: String = sqlx::query_scalar("SELECT event_id FROM events ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.state.store)
-        .await
+    let stored: String = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT event_id FROM events ORDER BY id DESC LIMIT 1")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(
         approved["eventId"], stored,
@@ -633,19 +636,19 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let (count, last): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), MAX(started_at) FROM delivery_attempts WHERE webhook_id = ?1",
+    let (count, last): (i64, i64) = on_db!(&app.state.store, ex => sqlx::query_as(
+        "SELECT COUNT(*), MAX(started_at) FROM delivery_attempts WHERE webhook_id = $1",
     )
     .bind(webhook)
-    .fetch_one(&app.state.store)
-    .await
+    .fetch_one(ex)
+    .await)
     .unwrap();
     assert_eq!((count, last), (1500, 2_499));
     let (at, status): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT last_execution_at, last_status FROM webhooks WHERE id = ?1")
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT last_execution_at, last_status FROM webhooks WHERE id = $1")
             .bind(webhook)
-            .fetch_one(&app.state.store)
-            .await
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert_eq!((at, status), (Some(2_499), Some(204)));
 }

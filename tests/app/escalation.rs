@@ -1,6 +1,7 @@
 //! Nobody hands on a right they do not hold: not through a token made for someone else, a
 //! role given or edited, nor control over a more powerful account.
 
+use hookline::on_db;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
@@ -12,11 +13,11 @@ async fn role_with(app: &TestApp, admin: &Client, name: &str, rights: &[&str]) -
     fields.extend(rights.iter().map(|r| ("rights", *r)));
     let res = app.post(admin, "/roles/new", &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "role {name}");
-    sqlx::query_scalar("SELECT id FROM roles WHERE name = ?1")
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM roles WHERE name = $1")
         .bind(name)
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+        .fetch_one(ex)
+        .await)
+    .unwrap()
 }
 
 /// A client signed in as a new user holding `role`.
@@ -127,9 +128,9 @@ async fn a_user_manager_cannot_raise_anyone_above_themselves() {
     let admin = app.admin().await;
     let people = role_with(&app, &admin, "People", &["users.manage"]).await;
     let um = user_with_role(&app, &admin, "um@example.com", people).await;
-    let um_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'um@example.com'")
-        .fetch_one(&app.state.store)
-        .await
+    let um_id: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM users WHERE email = 'um@example.com'")
+        .fetch_one(ex)
+        .await)
         .unwrap();
 
     // A new administrator, or oneself raised to one: refused.
@@ -190,9 +191,9 @@ async fn a_user_manager_cannot_raise_anyone_above_themselves() {
     let res = app.post(&um, "/users/1/deactivate", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (email, active): (String, bool) =
-        sqlx::query_as("SELECT email, active FROM users WHERE id = 1")
-            .fetch_one(&app.state.store)
-            .await
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT email, active FROM users WHERE id = 1")
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert_eq!((email.as_str(), active), (ADMIN_EMAIL, true));
     let admins: i64 = app.count_where("user_roles", "role_id = 1").await;

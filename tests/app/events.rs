@@ -3,6 +3,7 @@
 
 use hookline::domain::ids::{EventRowId, ProjectId, UserId};
 use hookline::events::payload::{self, Context, Options};
+use hookline::on_db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -27,11 +28,11 @@ pub async fn create_project(
         "{}",
         res.text().await.unwrap()
     );
-    sqlx::query_scalar("SELECT id FROM projects WHERE code = ?1")
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM projects WHERE code = $1")
         .bind(code)
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+        .fetch_one(ex)
+        .await)
+    .unwrap()
 }
 
 /// An event row as stored, its codes as text.
@@ -58,18 +59,18 @@ pub struct EventRow {
 }
 
 pub async fn events(app: &TestApp) -> Vec<EventRow> {
-    sqlx::query_as(EVENTS)
-        .fetch_all(&app.state.store)
-        .await
-        .unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_as(EVENTS)
+        .fetch_all(ex)
+        .await)
+    .unwrap()
 }
 
 /// The recorded events as the payloads see them.
 pub async fn recorded_events(app: &TestApp) -> Vec<hookline::domain::event::Event> {
-    sqlx::query_as(EVENTS)
-        .fetch_all(&app.state.store)
-        .await
-        .unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_as(EVENTS)
+        .fetch_all(ex)
+        .await)
+    .unwrap()
 }
 
 const EVENTS: &str =
@@ -83,9 +84,9 @@ fn json(text: &Option<String>) -> Value {
 }
 
 async fn deliveries(app: &TestApp) -> Vec<(i64, i64, String)> {
-    sqlx::query_as("SELECT event_id, webhook_id, mode FROM deliveries ORDER BY id")
-        .fetch_all(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::query_as("SELECT event_id, webhook_id, mode FROM deliveries ORDER BY id")
+        .fetch_all(ex)
+        .await)
         .unwrap()
 }
 
@@ -204,10 +205,10 @@ async fn phase_events_carry_their_project() {
         )
         .await;
     assert_eq!(location(&res), format!("/projects/{project}"));
-    let phase: i64 = sqlx::query_scalar("SELECT id FROM phases")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let phase: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM phases")
+        .fetch_one(ex)
+        .await)
+    .unwrap();
     app.post(
         &admin,
         &format!("/phases/{phase}"),
@@ -353,9 +354,13 @@ async fn a_failed_change_records_no_event_and_no_event_exists_without_its_change
     // A failure after the event is written (here the outbox refuses its row) rolls back the
     // change and the event together.
     create_webhook(&app, &admin, &form_with(&[("event_action", "create")])).await;
-    sqlx::query("CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'forced failure'); END")
-        .execute(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::raw_sql(ex.pick(
+        "CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'forced failure'); END",
+        "CREATE FUNCTION fail_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END $$;
+         CREATE TRIGGER fail_outbox BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION fail_outbox()",
+    ))
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     let res = app
         .post(
@@ -402,9 +407,9 @@ async fn matching_picks_exactly_the_right_webhooks() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let big: String = sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM project_filters")
-        .fetch_one(&app.state.store)
-        .await
+    let big: String = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM project_filters")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let hook = |wording: &'static str, changes: Vec<(&'static str, String)>| {
         let mut c: Vec<(&'static str, String)> = vec![("wording", wording.to_owned())];
@@ -450,18 +455,18 @@ async fn matching_picks_exactly_the_right_webhooks() {
     }
     // One expired webhook, made expired behind the form's back (the form refuses past dates).
     create_webhook(&app, &admin, &form_with(&[("wording", "expired")])).await;
-    sqlx::query("UPDATE webhooks SET valid_until = '2000-01-01' WHERE wording = 'expired'")
-        .execute(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET valid_until = '2000-01-01' WHERE wording = 'expired'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
 
     let fired = |event_id: EventRowId| {
         let app = &app;
         async move {
-            let rows: Vec<String> = sqlx::query_scalar("SELECT w.wording FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.event_id = ?1 ORDER BY w.id")
+            let rows: Vec<String> = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT w.wording FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.event_id = $1 ORDER BY w.id")
                 .bind(event_id)
-                .fetch_all(&app.state.store)
-                .await
+                .fetch_all(ex)
+                .await)
                 .unwrap();
             rows
         }
@@ -590,19 +595,19 @@ async fn at_most_the_cap_fires_and_the_rest_is_logged() {
     }
     create_project(&app, &admin, "CAP", &[]).await;
     let last = events(&app).await.pop().unwrap();
-    let fired: Vec<i64> = sqlx::query_scalar(
-        "SELECT webhook_id FROM deliveries WHERE event_id = ?1 ORDER BY webhook_id",
+    let fired: Vec<i64> = on_db!(&app.state.store, ex => sqlx::query_scalar(
+        "SELECT webhook_id FROM deliveries WHERE event_id = $1 ORDER BY webhook_id",
     )
     .bind(last.id)
-    .fetch_all(&app.state.store)
-    .await
+    .fetch_all(ex)
+    .await)
     .unwrap();
     assert_eq!(fired, vec![1, 2, 3], "the first three, in a stable order");
-    let logged: Vec<(i64, String)> = sqlx::query_as(
+    let logged: Vec<(i64, String)> = on_db!(&app.state.store, ex => sqlx::query_as(
         "SELECT webhook_id, message FROM app_log WHERE kind = 'over_cap' ORDER BY webhook_id",
     )
-    .fetch_all(&app.state.store)
-    .await
+    .fetch_all(ex)
+    .await)
     .unwrap();
     assert_eq!(logged.iter().map(|l| l.0).collect::<Vec<_>>(), vec![4, 5]);
     assert!(
@@ -615,10 +620,10 @@ async fn at_most_the_cap_fires_and_the_rest_is_logged() {
 /// The webhooks of the last event, by id.
 async fn fired_by_last_event(app: &TestApp) -> Vec<i64> {
     let last = events(app).await.pop().unwrap();
-    sqlx::query_scalar("SELECT webhook_id FROM deliveries WHERE event_id = ?1 ORDER BY webhook_id")
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT webhook_id FROM deliveries WHERE event_id = $1 ORDER BY webhook_id")
         .bind(last.id)
-        .fetch_all(&app.state.store)
-        .await
+        .fetch_all(ex)
+        .await)
         .unwrap()
 }
 
@@ -631,21 +636,21 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
     assert_eq!(fired_by_last_event(&app).await, [first]);
 
     // Turned off by another process: the next change sees it.
-    sqlx::query("UPDATE webhooks SET active = 0 WHERE id = ?1")
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1")
         .bind(first)
-        .execute(&app.state.store)
-        .await
-        .unwrap();
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     let two = create_project(&app, &admin, "TWO", &[]).await;
     assert!(fired_by_last_event(&app).await.is_empty());
 
     // A transaction turns it back on and records an event that goes to it, then rolls back.
     let mut tx = app.state.store.begin_write().await.unwrap();
-    sqlx::query("UPDATE webhooks SET active = 1 WHERE id = ?1")
+    on_db!(&mut tx, ex => sqlx::query("UPDATE webhooks SET active = TRUE WHERE id = $1")
         .bind(first)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     let attributes = |name: &str| {
         json!({"code": "TWO", "name": name, "status": "Active"})
             .as_object()
@@ -928,9 +933,10 @@ async fn project_filters_are_private_or_public_and_filter_the_project_list() {
             .unwrap()
             .contains("cannot be used with name")
     );
-    let id: i64 = sqlx::query_scalar("SELECT id FROM project_filters")
-        .fetch_one(&app.state.store)
-        .await
+    let id: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM project_filters")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let list = app
         .get_html(&admin, &format!("/projects?filter={id}"))

@@ -1,5 +1,6 @@
 //! What a new administrator ran into on their first day: each fixed, each tested here.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::events::create_project;
@@ -122,10 +123,10 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
     let app = spawn_app().await;
     let admin = app.admin().await;
     let id = create_webhook(&app, &admin, &form_with(&[])).await;
-    sqlx::query("UPDATE webhooks SET valid_until = '2025-01-31'")
-        .execute(&app.state.store)
-        .await
-        .unwrap();
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET valid_until = '2025-01-31'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
     assert!(
         form.contains("Expired: its last day was 2025-01-31"),
@@ -154,9 +155,10 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
         StatusCode::SEE_OTHER,
         "the stored day is kept as it is"
     );
-    let description: String = sqlx::query_scalar("SELECT description FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
+    let description: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT description FROM webhooks")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(description, "Kept");
 
@@ -164,9 +166,9 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
         .post(&admin, &format!("/webhooks/{id}/renew"), &[])
         .await;
     assert_eq!(location(&res), format!("/webhooks/{id}"));
-    let until: String = sqlx::query_scalar("SELECT valid_until FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
+    let until: String = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT CAST(valid_until AS TEXT) FROM webhooks")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let expected = chrono::Utc::now().date_naive() + chrono::Days::new(90);
     assert_eq!(until, expected.format("%Y-%m-%d").to_string());
@@ -335,9 +337,9 @@ async fn a_failed_call_is_told_in_words_with_the_detail_kept() {
         "the detail is one click away"
     );
     let (message, detail): (String, String) =
-        sqlx::query_as("SELECT error_message, error_detail FROM delivery_attempts")
-            .fetch_one(&app.state.store)
-            .await
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT error_message, error_detail FROM delivery_attempts")
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert_eq!(message, said);
     assert!(detail.contains("error sending request"), "{detail}");
@@ -360,9 +362,10 @@ async fn deleting_a_webhook_cancels_what_it_still_had_to_send() {
     .await;
     create_project(&app, &admin, "GONE", &[]).await;
     app.state.deliverer.run_once().await.unwrap();
-    let delivery: i64 = sqlx::query_scalar("SELECT id FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
+    let delivery: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM deliveries")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let page = app
         .get_html(&admin, &format!("/pending-orders/{delivery}"))
@@ -439,17 +442,17 @@ async fn screens_say_things_one_way() {
     assert!(list.contains("saved; 1 webhook delivery queued."), "{list}");
 
     // Modes and triggers by their labels, never their codes.
-    let delivery: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'async'")
-        .fetch_one(&app.state.store)
-        .await
+    let delivery: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'async'")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let page = app
         .get_html(&admin, &format!("/pending-orders/{delivery}"))
         .await;
     assert!(page.contains("<dd>Asynchronous</dd>"), "{page}");
-    let sync: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'sync'")
-        .fetch_one(&app.state.store)
-        .await
+    let sync: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM deliveries WHERE mode = 'sync'")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let page = app
         .get_html(&admin, &format!("/pending-orders/{sync}"))
@@ -576,11 +579,11 @@ async fn seeded_webhooks_fire_at_no_one() {
     hookline::services::seed::seed_webhooks(&app.state, 30)
         .await
         .unwrap();
-    let (active, outside): (i64, i64) = sqlx::query_as(
-        "SELECT SUM(active), SUM(url NOT LIKE 'https://hooks%.example.invalid/%') FROM webhooks",
+    let (active, outside): (i64, i64) = on_db!(&app.state.store, ex => sqlx::query_as(
+        "SELECT COUNT(*) FILTER (WHERE active), COUNT(*) FILTER (WHERE url NOT LIKE 'https://hooks%.example.invalid/%') FROM webhooks",
     )
-    .fetch_one(&app.state.store)
-    .await
+    .fetch_one(ex)
+    .await)
     .unwrap();
     assert_eq!((active, outside), (0, 0));
     let admin = app.admin().await;

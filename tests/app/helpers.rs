@@ -1,11 +1,16 @@
-//! Test helpers: a fresh app per test on a random port over its own SQLite file, and a
-//! client that keeps cookies and shows redirects instead of following them.
+//! Test helpers: a fresh app per test on a random port over a database of its own — a
+//! SQLite file, or with `HOOKLINE_TEST_DATABASE=postgres` a fresh PostgreSQL database —
+//! and a client that keeps cookies and shows redirects instead of following them.
 
+use hookline::on_db;
 use std::sync::LazyLock;
+
+use std::path::{Path, PathBuf};
 
 use hookline::config::Settings;
 use hookline::domain::Secret;
 use hookline::domain::ids::WebhookId;
+use hookline::sealing::KeySource;
 use hookline::startup::Application;
 use hookline::state::AppState;
 use reqwest::{Client, Response, StatusCode, redirect};
@@ -48,8 +53,9 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub fn base_settings(dir: &TempDir) -> Settings {
-    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
-    let mut settings = Settings::new("127.0.0.1:0", url);
+    let db = dir.path().join("hookline.db");
+    let mut settings = Settings::new("127.0.0.1:0", database_url(&db));
+    settings.secret_keys = KeySource::File(key_file(&db));
     settings.workers = Some(1);
     // Tests drive the delivery workers themselves (Deliverer::run_once), or turn them on;
     // and their receivers listen on 127.0.0.1.
@@ -60,6 +66,7 @@ pub fn base_settings(dir: &TempDir) -> Settings {
 
 pub async fn start(settings: Settings, dir: TempDir) -> TestApp {
     LazyLock::force(&TRACING);
+    prepare_database(&settings.database_url);
     let app = Application::build(settings).await.expect("the app builds");
     let port = app.port();
     let state = app.state.clone();
@@ -184,10 +191,10 @@ impl TestApp {
             "create user {email}: {}",
             res.text().await.unwrap()
         );
-        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?1")
+        let id: i64 = on_db!(&self.state.store, ex => sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
-            .fetch_one(&self.state.store)
-            .await
+            .fetch_one(ex)
+            .await)
             .unwrap();
         id
     }
@@ -195,15 +202,15 @@ impl TestApp {
     /// How many rows `table` holds.
     /// How many rows a table holds: where nothing may have been saved, or all must be.
     pub async fn count(&self, table: &str) -> i64 {
-        self.count_where(table, "1").await
+        self.count_where(table, "TRUE").await
     }
 
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        on_db!(&self.state.store, ex => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM {table} WHERE {condition}"
         )))
-        .fetch_one(&self.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap()
     }
 
@@ -214,10 +221,10 @@ impl TestApp {
             .post(client, &format!("/projects/{project}/phases/new"), &fields)
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "phase {name}");
-        sqlx::query_scalar("SELECT MAX(id) FROM phases")
-            .fetch_one(&self.state.store)
-            .await
-            .unwrap()
+        on_db!(&self.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM phases")
+            .fetch_one(ex)
+            .await)
+        .unwrap()
     }
 
     /// A webhook's signing secret, opened as Hookline opens it (it is stored sealed).
@@ -260,4 +267,110 @@ pub fn escaped(text: &str) -> String {
         .replace('>', "&#62;")
         .replace('"', "&#34;")
         .replace('\'', "&#39;")
+}
+
+/// Whether the tests run on PostgreSQL (`HOOKLINE_TEST_DATABASE=postgres`) rather than
+/// SQLite.
+pub fn on_postgres() -> bool {
+    static CHOICE: LazyLock<bool> =
+        LazyLock::new(
+            || match std::env::var("HOOKLINE_TEST_DATABASE").as_deref() {
+                Ok("postgres") => true,
+                Ok("sqlite") | Err(_) => false,
+                Ok(other) => panic!("HOOKLINE_TEST_DATABASE={other}: use sqlite or postgres"),
+            },
+        );
+    *CHOICE
+}
+
+/// The server the PostgreSQL databases of the tests are made on.
+fn postgres_server() -> String {
+    std::env::var("HOOKLINE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// The database a test keeps as file `db`: that SQLite file, or on PostgreSQL a database
+/// named after it (the same file always names the same database), made by
+/// `prepare_database`.
+pub fn database_url(db: &Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", db.display());
+    }
+    let name: String = db
+        .to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // PostgreSQL names stop at 63 bytes: the temporary directory's random part and the
+    // file name are at the end.
+    let tail = &name[name.len().saturating_sub(40)..];
+    format!("{}/hltest_{}_{tail}", postgres_server(), std::process::id())
+}
+
+/// The key file of the database kept as `db` (beside it, as Hookline makes it for SQLite).
+pub fn key_file(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.key", db.display()))
+}
+
+/// Makes a PostgreSQL test database if it does not exist yet (nothing to do for SQLite).
+/// The first call also drops the databases of test runs that are over.
+pub fn prepare_database(url: &str) {
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let url = url.to_owned();
+    // A runtime of its own: callable from tests with or without one.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                use sqlx::migrate::MigrateDatabase;
+                static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+                CLEANED.get_or_init(drop_finished_runs).await;
+                if !sqlx::Postgres::database_exists(&url).await.unwrap_or(false) {
+                    sqlx::Postgres::create_database(&url)
+                        .await
+                        .unwrap_or_else(|e| {
+                            panic!(
+                                "cannot make the test database {url} (is PostgreSQL running? scripts/test starts it): {e}"
+                            )
+                        });
+                }
+            })
+    })
+    .join()
+    .expect("the test database is ready");
+}
+
+/// Drops the test databases of processes that have ended.
+async fn drop_finished_runs() {
+    use sqlx::Connection;
+    let Ok(mut conn) =
+        sqlx::PgConnection::connect(&format!("{}/postgres", postgres_server())).await
+    else {
+        return;
+    };
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'hltest\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).unwrap_or_default();
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod escalation;
 mod events;
 mod first_day;
 mod helpers;
+mod instances;
 mod layers;
 mod log_loss;
 mod orders;

@@ -1,6 +1,7 @@
 //! The Test button for real, pending orders (retry now, cancel), the application log, and
 //! signing-secret rotation.
 
+use hookline::on_db;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -26,9 +27,9 @@ async fn the_test_button_sends_a_real_request_and_shows_both_sides() {
     let url = format!("{}/t/{{project.code}}", receiver.url);
     let id = create_webhook(&app, &admin, &form_with(&[("url", &url)])).await;
     let events_before: i64 = app.count("events").await;
-    let version: String = sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
+    let version: String = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT CAST(version AS TEXT) FROM webhooks")
+        .fetch_one(ex)
+        .await)
         .unwrap();
 
     let res = post_form(
@@ -89,10 +90,10 @@ async fn pending_orders_show_each_delivery_with_its_attempts_and_can_retry_and_c
     .await;
     create_project(&app, &admin, "ORD", &[]).await;
     app.state.deliverer.run_once().await.unwrap();
-    let id: i64 = sqlx::query_scalar("SELECT id FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let id: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM deliveries")
+        .fetch_one(ex)
+        .await)
+    .unwrap();
 
     let list = app.get_html(&admin, "/pending-orders?state=waiting").await;
     assert!(list.contains(&format!("#{id}")) && list.contains("Failed, waiting to retry"));
@@ -123,9 +124,10 @@ async fn pending_orders_show_each_delivery_with_its_attempts_and_can_retry_and_c
 
     // A queued one can.
     create_project(&app, &admin, "ORD-2", &[]).await;
-    let queued: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
+    let queued: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     app.post(&admin, &format!("/pending-orders/{queued}/cancel"), &[])
         .await;

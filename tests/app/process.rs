@@ -24,21 +24,41 @@ impl Drop for Server {
     }
 }
 
-/// The command line over `db`, with nothing from the test's environment.
+/// The command line over the test database kept as `db` (see `database_url`), with nothing
+/// from the test's environment.
 pub fn hookline(db: &Path) -> Command {
+    let url = database_url(db);
+    prepare_database(&url);
+    command(&url, db)
+}
+
+/// The command line over the SQLite file `db`, whichever backend the other tests use: for
+/// what only SQLite has (its backups, its files).
+pub fn hookline_sqlite(db: &Path) -> Command {
+    command(&format!("sqlite://{}", db.display()), db)
+}
+
+fn command(url: &str, db: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
-        .env(
-            "HOOKLINE_DATABASE_URL",
-            format!("sqlite://{}", db.display()),
-        )
+        .env("HOOKLINE_DATABASE_URL", url)
+        .env("HOOKLINE_SECRET_KEY_FILE", key_file(db))
         .env("HOOKLINE_LOG", "info");
     cmd
 }
 
 /// Runs a command-line subcommand and gives what it printed; fails the test on failure.
 pub fn run(db: &Path, args: &[&str]) -> String {
-    let out = hookline(db).args(args).output().unwrap();
+    output_of(hookline(db), args)
+}
+
+/// `run` over the SQLite file `db`.
+pub fn run_sqlite(db: &Path, args: &[&str]) -> String {
+    output_of(hookline_sqlite(db), args)
+}
+
+fn output_of(mut cmd: Command, args: &[&str]) -> String {
+    let out = cmd.args(args).output().unwrap();
     assert!(
         out.status.success(),
         "hookline {args:?}: {}",
@@ -51,7 +71,15 @@ impl Server {
     /// `hookline serve` over `db` with the first administrator, private targets allowed,
     /// and `env` on top; its log goes to `stderr`.
     pub fn start(db: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut cmd = hookline(db);
+        Server::launch(hookline(db), env, stderr)
+    }
+
+    /// `start` over the SQLite file `db`.
+    pub fn start_sqlite(db: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
+        Server::launch(hookline_sqlite(db), env, stderr)
+    }
+
+    fn launch(mut cmd: Command, env: &[(&str, &str)], stderr: Stdio) -> Server {
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .env("HOOKLINE_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("HOOKLINE_ADMIN_PASSWORD", ADMIN_PASSWORD)

@@ -2,6 +2,7 @@
 //! and their attempts, events no delivery needs, the log, ended sessions and old sign-in
 //! failures are gone — and what still has to go out stays.
 
+use hookline::on_db;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -15,15 +16,15 @@ use crate::webhooks::{create as create_webhook, form_with};
 async fn age(app: &TestApp, by: Duration) {
     let ms = by.as_millis() as i64;
     for sql in [
-        "UPDATE events SET occurred_at = occurred_at - ?1",
-        "UPDATE deliveries SET created_at = created_at - ?1, next_attempt_at = next_attempt_at - ?1,
-             completed_at = completed_at - ?1",
-        "UPDATE delivery_attempts SET started_at = started_at - ?1",
-        "UPDATE app_log SET at = at - ?1",
-        "UPDATE auth_sessions SET created_at = created_at - ?1, last_seen_at = last_seen_at - ?1",
-        "UPDATE sign_in_throttle SET last_failure_at = last_failure_at - ?1, blocked_until = 0",
+        "UPDATE events SET occurred_at = occurred_at - $1",
+        "UPDATE deliveries SET created_at = created_at - $1, next_attempt_at = next_attempt_at - $1,
+             completed_at = completed_at - $1",
+        "UPDATE delivery_attempts SET started_at = started_at - $1",
+        "UPDATE app_log SET at = at - $1",
+        "UPDATE auth_sessions SET created_at = created_at - $1, last_seen_at = last_seen_at - $1",
+        "UPDATE sign_in_throttle SET last_failure_at = last_failure_at - $1, blocked_until = 0",
     ] {
-        sqlx::query(sql).bind(ms).execute(&app.state.store).await.unwrap();
+        on_db!(&app.state.store, ex => sqlx::query(sql).bind(ms).execute(ex).await.map(|r| r.rows_affected())).unwrap();
     }
 }
 
@@ -48,14 +49,15 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     app.state.deliverer.run_once().await.unwrap();
     receiver.script((0..20).map(|_| Answer::status(500)));
     create_project(&app, &admin, "DEAD", &[]).await;
-    sqlx::query("UPDATE deliveries SET status = 'dead', completed_at = next_attempt_at WHERE status = 'pending'")
-        .execute(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE deliveries SET status = 'dead', completed_at = next_attempt_at WHERE status = 'pending'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     create_project(&app, &admin, "CANCELLED", &[]).await;
-    let cancelled: i64 = sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
-        .fetch_one(&app.state.store)
-        .await
+    let cancelled: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM deliveries")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     app.post(&admin, &format!("/pending-orders/{cancelled}/cancel"), &[])
         .await;
@@ -63,12 +65,12 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     // And one that still waits to go: it stays, with its event, however old.
     create_project(&app, &admin, "WAITING", &[]).await;
     assert!(app.count("app_log").await == 0);
-    sqlx::query(
-        "INSERT INTO app_log (at, level, kind, message) VALUES (?1, 'info', 'other', 'old')",
+    on_db!(&app.state.store, ex => sqlx::query(
+        "INSERT INTO app_log (at, level, kind, message) VALUES ($1, 'info', 'other', 'old')",
     )
     .bind(hookline::db::now_ms())
-    .execute(&app.state.store)
-    .await
+    .execute(ex)
+    .await.map(|r| r.rows_affected()))
     .unwrap();
     let stale_session = client();
     app.sign_in(&stale_session, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -80,11 +82,11 @@ async fn past_the_retention_period_nothing_finished_is_left() {
         .unwrap();
     assert!(removed > 0);
     assert_eq!(app.count("deliveries").await, 1, "only the waiting one");
-    let waiting: String = sqlx::query_scalar(
+    let waiting: String = on_db!(&app.state.store, ex => sqlx::query_scalar(
         "SELECT e.event_type FROM deliveries d JOIN events e ON e.id = d.event_id",
     )
-    .fetch_one(&app.state.store)
-    .await
+    .fetch_one(ex)
+    .await)
     .unwrap();
     assert_eq!(waiting, "project.created");
     assert_eq!(app.count("events").await, 1, "only the waiting one's event");

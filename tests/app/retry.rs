@@ -1,6 +1,7 @@
 //! Retry now: it keeps an object's changes in order, makes one attempt however many people
 //! press it at once, and leaves the retry schedule as it was.
 
+use hookline::on_db;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -36,17 +37,17 @@ async fn three_changes_first_one_failing(app: &TestApp, receiver: &Receiver) -> 
     }
     app.state.deliverer.run_once().await.unwrap();
     receiver.wait_for(2, WAIT).await;
-    sqlx::query_scalar("SELECT id FROM deliveries ORDER BY id")
-        .fetch_all(&app.state.store)
-        .await
-        .unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM deliveries ORDER BY id")
+        .fetch_all(ex)
+        .await)
+    .unwrap()
 }
 
 async fn state_of(app: &TestApp, id: i64) -> (String, i64, i64) {
-    sqlx::query_as("SELECT status, attempts, next_attempt_at FROM deliveries WHERE id = ?1")
+    on_db!(&app.state.store, ex => sqlx::query_as("SELECT status, attempts, next_attempt_at FROM deliveries WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap()
 }
 
@@ -133,10 +134,10 @@ async fn a_failed_retry_now_leaves_the_schedule_as_it_was() {
 
     // Its next scheduled try comes; failing, it waits as the third scheduled try does
     // (5 minutes, give or take the jitter), not as a fourth would (30 minutes).
-    sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE id = ?1")
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE id = $1")
         .bind(ids[0])
-        .execute(&app.state.store)
-        .await
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     receiver.script([Answer::status(500)]);
     app.state.deliverer.run_once().await.unwrap();

@@ -1,6 +1,7 @@
 //! Saved filters, of projects and of the webhook list: their owner modifies and deletes
 //! them; to anyone else a private one does not exist.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -21,10 +22,10 @@ async fn project_filter(app: &TestApp, client: &reqwest::Client, name: &str, pub
         "{}",
         res.text().await.unwrap()
     );
-    sqlx::query_scalar("SELECT MAX(id) FROM project_filters")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM project_filters")
+        .fetch_one(ex)
+        .await)
+    .unwrap()
 }
 
 /// A second user who manages projects, signed in.
@@ -76,10 +77,10 @@ async fn another_users_private_project_filter_gives_nothing_away() {
     ] {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
-    let name: String = sqlx::query_scalar("SELECT name FROM project_filters WHERE id = ?1")
+    let name: String = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT name FROM project_filters WHERE id = $1")
         .bind(private)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(name, "Mine");
     // Its owner is told why it stays.
@@ -140,10 +141,10 @@ async fn a_project_filter_is_modified_by_its_owner_and_shows_field_labels() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let (name, public): (String, bool) =
-        sqlx::query_as("SELECT name, public FROM project_filters WHERE id = ?1")
+        on_db!(&app.state.store, ex => sqlx::query_as("SELECT name, public FROM project_filters WHERE id = $1")
             .bind(id)
-            .fetch_one(&app.state.store)
-            .await
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert_eq!((name.as_str(), public), ("Big budgets", true));
 }
@@ -164,9 +165,10 @@ async fn a_saved_list_filter_is_modified_and_stays_applied_with_its_new_criteria
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_list_filters")
-        .fetch_one(&app.state.store)
-        .await
+    let id: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM webhook_list_filters")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let page = app.get_html(&a, "/webhooks/filter").await;
     assert!(
@@ -189,10 +191,10 @@ async fn a_saved_list_filter_is_modified_and_stays_applied_with_its_new_criteria
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let active: String =
-        sqlx::query_scalar("SELECT criteria FROM webhook_list_active_filter WHERE filter_id = ?1")
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT criteria FROM webhook_list_active_filter WHERE filter_id = $1")
             .bind(id)
-            .fetch_one(&app.state.store)
-            .await
+            .fetch_one(ex)
+            .await)
             .unwrap();
     assert!(active.contains("erp"), "the active copy follows: {active}");
     let list = app.get_html(&a, "/webhooks").await;

@@ -2,6 +2,7 @@
 //! sealed under a key kept outside the database. A copy of the database alone gives none of
 //! them; the key can be rotated; a missing or wrong key stops the start with a clear error.
 
+use hookline::on_db;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -14,6 +15,31 @@ use crate::webhooks::{create as create_webhook, form_with};
 const SECRET_VALUE: &str = "Bearer do-not-leak-7f3a";
 
 /// Every byte of the database and its log, as someone who copied the files would read them.
+/// Everything the database holds, as a copy of it would: SQLite's files, or on PostgreSQL
+/// every row of every table as text.
+async fn raw_content(app: &TestApp, db: &Path) -> Vec<u8> {
+    if !on_postgres() {
+        return raw_files(db);
+    }
+    let tables: Vec<String> = on_db!(&app.state.store, ex => sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(ex)
+    .await)
+    .unwrap();
+    let mut all = Vec::new();
+    for table in tables {
+        let rows: String = on_db!(&app.state.store, ex => sqlx::query_scalar(sqlx::AssertSqlSafe(
+            format!("SELECT COALESCE(string_agg(t::text, ','), '') FROM \"{table}\" t")
+        ))
+        .fetch_one(ex)
+        .await)
+        .unwrap();
+        all.extend(rows.into_bytes());
+    }
+    all
+}
+
 fn raw_files(db: &Path) -> Vec<u8> {
     let mut all = Vec::new();
     for suffix in ["", "-wal"] {
@@ -52,14 +78,15 @@ async fn a_copy_of_the_database_alone_holds_no_usable_secret() {
     let signing = app.signing_secret(id).await;
     assert_eq!(app.header_values(id).await[0], SECRET_VALUE);
     let db = app.dir.path().join("hookline.db");
-    let raw = raw_files(&db);
+    let raw = raw_content(&app, &db).await;
     assert!(!raw.is_empty());
     assert!(!contains(&raw, SECRET_VALUE), "the header secret is sealed");
     assert!(!contains(&raw, &signing), "the signing secret is sealed");
     assert!(!contains(&raw, "whsec_"));
-    let stored: String = sqlx::query_scalar("SELECT signing_secret FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
+    let stored: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT signing_secret FROM webhooks")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert!(stored.starts_with("hkl1:"), "{stored}");
 
@@ -215,28 +242,28 @@ async fn secrets_stored_before_sealing_are_sealed_on_the_first_start() {
     let signing = app.signing_secret(id).await;
     let pool = app.state.store.clone();
     // As a version before sealing left them: plaintext, no key check, no key file.
-    sqlx::query("UPDATE webhooks SET signing_secret = ?1")
+    on_db!(&pool, ex => sqlx::query("UPDATE webhooks SET signing_secret = $1")
         .bind(&signing)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE webhook_headers SET value = ?1 WHERE secret = 1")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    on_db!(&pool, ex => sqlx::query("UPDATE webhook_headers SET value = $1 WHERE secret")
         .bind(SECRET_VALUE)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM settings WHERE key = 'secret_key_check'")
-        .execute(&pool)
-        .await
-        .unwrap();
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    on_db!(&pool, ex => sqlx::query("DELETE FROM settings WHERE key = 'secret_key_check'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     std::fs::remove_file(app.dir.path().join("hookline.db.key")).unwrap();
 
     let again = start(base_settings(&app.dir), tempfile::tempdir().unwrap()).await;
     assert_eq!(again.signing_secret(id).await, signing);
     assert_eq!(again.header_values(id).await[0], SECRET_VALUE);
-    let sealed: String = sqlx::query_scalar("SELECT value FROM webhook_headers WHERE secret = 1")
-        .fetch_one(&again.state.store)
-        .await
+    let sealed: String = on_db!(&again.state.store, ex => sqlx::query_scalar("SELECT value FROM webhook_headers WHERE secret")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert!(sealed.starts_with("hkl1:"), "{sealed}");
 }

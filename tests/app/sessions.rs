@@ -1,5 +1,6 @@
 //! Sessions: sign-out, timeouts, deactivation, password change, restart.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -126,10 +127,10 @@ async fn an_idle_session_ends() {
     let app = spawn_app().await;
     let client = app.admin().await;
     let thirty_one_minutes = 31 * 60 * 1000;
-    sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - ?1")
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - $1")
         .bind(thirty_one_minutes)
-        .execute(&app.state.store)
-        .await
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),
@@ -144,12 +145,12 @@ async fn a_session_in_use_never_counts_as_idle() {
     // Time passes (the session's times move back) in steps of 20 to 25 seconds, with a
     // page opened at each: a minute goes by, but never a minute without activity.
     for seconds in [20, 20, 25, 25] {
-        sqlx::query(
-            "UPDATE auth_sessions SET last_seen_at = last_seen_at - ?1, created_at = created_at - ?1",
+        on_db!(&app.state.store, ex => sqlx::query(
+            "UPDATE auth_sessions SET last_seen_at = last_seen_at - $1, created_at = created_at - $1",
         )
         .bind(seconds * 1000)
-        .execute(&app.state.store)
-        .await
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
         assert_eq!(
             app.get(&client, "/users").await.status(),
@@ -158,9 +159,9 @@ async fn a_session_in_use_never_counts_as_idle() {
         );
     }
     // A minute and a second without anything: signed out.
-    sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
-        .execute(&app.state.store)
-        .await
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),
@@ -173,10 +174,10 @@ async fn an_active_session_still_ends_after_the_absolute_timeout() {
     let app = spawn_app().await;
     let client = app.admin().await;
     let nine_hours = 9 * 3600 * 1000;
-    sqlx::query("UPDATE auth_sessions SET created_at = created_at - ?1")
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET created_at = created_at - $1")
         .bind(nine_hours)
-        .execute(&app.state.store)
-        .await
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),

@@ -1,5 +1,6 @@
 //! Signing in and out, throttling, and the forced password change.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -121,16 +122,16 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
 
     // Once the block has passed (moved into the past here), the right password works again
     // and clears the count.
-    sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(&app.state.store)
-        .await
-        .unwrap();
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     let res = app.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE email = ?1")
+    let left: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE email = $1")
         .bind(ADMIN_EMAIL)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(left, 0);
 }
@@ -183,10 +184,10 @@ async fn the_next_failure_after_a_block_doubles_it() {
     for _ in 1..=5 {
         app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
     }
-    sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(&app.state.store)
-        .await
-        .unwrap();
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     let sixth = app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
     assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(
@@ -347,6 +348,7 @@ async fn a_weak_configured_admin_password_stops_the_start_with_a_clear_error() {
     let mut settings = base_settings(&dir);
     settings.admin_email = Some("admin@example.com".into());
     settings.admin_password = Some(hookline::domain::Secret::new("short"));
+    prepare_database(&settings.database_url);
     let err = hookline::startup::Application::build(settings)
         .await
         .err()

@@ -1,5 +1,6 @@
 //! Users and roles screens: validation, uniqueness, the last administrator, custom roles.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -183,9 +184,9 @@ async fn the_last_active_administrator_cannot_be_lost() {
             .unwrap()
             .contains("You cannot deactivate your own account.")
     );
-    let roles: Vec<i64> = sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = 1")
-        .fetch_all(&app.state.store)
-        .await
+    let roles: Vec<i64> = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = 1")
+        .fetch_all(ex)
+        .await)
         .unwrap();
     assert_eq!(roles, vec![ADMINISTRATOR]);
 }
@@ -206,9 +207,9 @@ async fn a_custom_role_grants_exactly_its_rights() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let role_id: i64 = sqlx::query_scalar("SELECT id FROM roles WHERE name = 'People managers'")
-        .fetch_one(&app.state.store)
-        .await
+    let role_id: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM roles WHERE name = 'People managers'")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     let list = app.get_html(&admin, "/roles").await;
     assert!(list.contains("People managers"));
@@ -244,11 +245,11 @@ async fn a_custom_role_grants_exactly_its_rights() {
             .await
             .contains("This role is held by 1 user(s)")
     );
-    sqlx::query("DELETE FROM user_roles WHERE role_id = ?1")
+    on_db!(&app.state.store, ex => sqlx::query("DELETE FROM user_roles WHERE role_id = $1")
         .bind(role_id)
-        .execute(&app.state.store)
-        .await
-        .unwrap();
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     app.post(&admin, &format!("/roles/{role_id}/delete"), &[])
         .await;
     assert!(
@@ -282,9 +283,10 @@ async fn built_in_roles_cannot_be_changed_or_deleted() {
             .await
             .contains("Built-in roles cannot be deleted.")
     );
-    let name: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = 3")
-        .fetch_one(&app.state.store)
-        .await
+    let name: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT name FROM roles WHERE id = 3")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(name, "Viewer");
 }

@@ -1,5 +1,6 @@
 //! The webhook screens: create, validate, modify, secrets, history, delete, filters, list.
 
+use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -58,10 +59,10 @@ pub async fn create(
         "{}",
         res.text().await.unwrap()
     );
-    sqlx::query_scalar("SELECT MAX(id) FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap()
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT MAX(id) FROM webhooks")
+        .fetch_one(ex)
+        .await)
+    .unwrap()
 }
 
 pub async fn count(app: &TestApp) -> i64 {
@@ -69,19 +70,19 @@ pub async fn count(app: &TestApp) -> i64 {
 }
 
 async fn history_actions(app: &TestApp, id: i64) -> Vec<String> {
-    sqlx::query_scalar("SELECT action FROM webhook_history WHERE webhook_id = ?1 ORDER BY id")
+    on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT action FROM webhook_history WHERE webhook_id = $1 ORDER BY id")
         .bind(id)
-        .fetch_all(&app.state.store)
-        .await
+        .fetch_all(ex)
+        .await)
         .unwrap()
 }
 
 /// The webhook's version, as its form posts it back.
 pub async fn version(app: &TestApp, id: i64) -> String {
-    let v: i64 = sqlx::query_scalar("SELECT version FROM webhooks WHERE id = ?1")
+    let v: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT version FROM webhooks WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     v.to_string()
 }
@@ -103,10 +104,10 @@ async fn a_webhook_created_in_the_form_appears_in_the_list_and_its_history() {
     ] {
         assert!(list.contains(text), "the list shows {text}");
     }
-    let id: i64 = sqlx::query_scalar("SELECT id FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
-        .unwrap();
+    let id: i64 = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM webhooks")
+        .fetch_one(ex)
+        .await)
+    .unwrap();
     let secret = app.signing_secret(id).await;
     assert!(secret.starts_with("whsec_") && secret.len() > 30);
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
@@ -491,10 +492,11 @@ async fn secret_header_values_never_leave_the_server() {
             .unwrap()
             .contains("the host of the URL changed, so enter the secret value again.")
     );
-    let url: String = sqlx::query_scalar("SELECT url FROM webhooks WHERE id = ?1")
+    let url: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT url FROM webhooks WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.store)
-        .await
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(url, "https://crm.example.com/hooks/{project.id}");
     let retyped = form_with(&[
@@ -511,9 +513,10 @@ async fn secret_header_values_never_leave_the_server() {
     );
     let history = app.get_html(&admin, &format!("{path}/history")).await;
     assert!(!history.contains("new-one") && !history.contains("s3cr3t"));
-    let changes: Vec<String> = sqlx::query_scalar("SELECT changes FROM webhook_history")
-        .fetch_all(&app.state.store)
-        .await
+    let changes: Vec<String> =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT changes FROM webhook_history")
+        .fetch_all(ex)
+        .await)
         .unwrap();
     assert!(
         changes
@@ -555,9 +558,10 @@ async fn a_concurrent_modification_is_refused_not_overwritten() {
             .unwrap()
             .contains("changed by someone else")
     );
-    let d: String = sqlx::query_scalar("SELECT description FROM webhooks")
-        .fetch_one(&app.state.store)
-        .await
+    let d: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT description FROM webhooks")
+        .fetch_one(ex)
+        .await)
         .unwrap();
     assert_eq!(d, "First");
 }
@@ -602,15 +606,16 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
     )
     .await;
     let pool = &app.state.store;
-    let update = sqlx::query("UPDATE webhook_history SET actor_name = 'someone else'")
-        .execute(pool)
-        .await
+    let update =
+        on_db!(pool, ex => sqlx::query("UPDATE webhook_history SET actor_name = 'someone else'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap_err();
     assert!(update.to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM webhook_history")
-        .execute(pool)
-        .await
-        .unwrap_err();
+    let delete = on_db!(pool, ex => sqlx::query("DELETE FROM webhook_history")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap_err();
     assert!(delete.to_string().contains("append-only"));
 
     use hookline::services::audit::{ChainCheck, verify};
@@ -619,13 +624,16 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
         ChainCheck::Intact { entries: 2 }
     );
     // Someone with file access drops the trigger and edits an entry: the chain shows it.
-    sqlx::query("DROP TRIGGER webhook_history_no_update")
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1")
-        .execute(pool)
-        .await
+    on_db!(pool, ex => sqlx::query(ex.pick(
+        "DROP TRIGGER webhook_history_no_update",
+        "DROP TRIGGER webhook_history_append_only ON webhook_history",
+    ))
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    on_db!(pool, ex => sqlx::query("UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
     assert!(matches!(
         verify(pool).await.unwrap(),
@@ -824,9 +832,9 @@ async fn a_public_filter_serves_everyone_a_private_one_only_its_owner() {
     let (viewer, _) = app.signed_in_as(VIEWER).await;
     let page = app.get_html(&viewer, "/webhooks/filter").await;
     assert!(page.contains("User hooks") && !page.contains("Mine only"));
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhook_list_filters ORDER BY id")
-        .fetch_all(&app.state.store)
-        .await
+    let ids: Vec<i64> = on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM webhook_list_filters ORDER BY id")
+        .fetch_all(ex)
+        .await)
         .unwrap();
     let (public, private) = (ids[0].to_string(), ids[1].to_string());
     app.post(
@@ -883,25 +891,26 @@ async fn the_audit_command_verifies_the_chain() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     create(&app, &admin, &valid_form()).await;
-    let db = format!("sqlite://{}", app.dir.path().join("hookline.db").display());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookline"))
+    let db = app.dir.path().join("hookline.db");
+    let out = crate::process::hookline(&db)
         .args(["audit", "verify"])
-        .env("HOOKLINE_DATABASE_URL", &db)
         .output()
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Webhook history intact: 1 entries"));
-    sqlx::query("DROP TRIGGER webhook_history_no_update")
-        .execute(&app.state.store)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE webhook_history SET changes = '[]'")
-        .execute(&app.state.store)
-        .await
-        .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookline"))
+    on_db!(&app.state.store, ex => sqlx::query(ex.pick(
+        "DROP TRIGGER webhook_history_no_update",
+        "DROP TRIGGER webhook_history_append_only ON webhook_history",
+    ))
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhook_history SET changes = '[]'")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    let out = crate::process::hookline(&db)
         .args(["audit", "verify"])
-        .env("HOOKLINE_DATABASE_URL", &db)
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -1,25 +1,44 @@
 //! Group commit: many concurrent write transactions share commits, yet each one's commit,
 //! rollback or abandonment affects only its own changes.
 
+use hookline::on_db;
 use std::sync::Arc;
 
 use hookline::db;
 
 use crate::helpers::*;
 
+/// The writer under test is SQLite's: whichever backend the other tests use, these run on
+/// a SQLite file.
+async fn spawn_sqlite_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = base_settings(&dir);
+    let db = dir.path().join("hookline.db");
+    settings.database_url = format!("sqlite://{}", db.display());
+    start(settings, dir).await
+}
+
+/// The writer's connection, as a write part holds it.
+fn conn(tx: &mut db::Tx) -> &mut db::writer::SharedConnection {
+    match tx {
+        db::Tx::Sqlite(tx) => tx,
+        db::Tx::Postgres { .. } => unreachable!("the writer's tests run on SQLite"),
+    }
+}
+
 /// The app's pool, with an empty table `probe (n)` to write in.
 async fn probe_table(app: &TestApp) -> hookline::db::Store {
     let pool = app.state.store.clone();
-    sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    on_db!(&pool, ex => sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     pool
 }
 
 #[tokio::test]
 async fn concurrent_transactions_keep_exactly_what_each_committed() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     let barrier = Arc::new(tokio::sync::Barrier::new(60));
     let mut tasks = tokio::task::JoinSet::new();
@@ -32,10 +51,10 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
                 0 => {
                     tx.commit().await.unwrap();
                     // Durable and visible to every other connection once commit returns.
-                    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM probe WHERE n = ?1")
+                    let seen: i64 = on_db!(&pool, ex => sqlx::query_scalar("SELECT COUNT(*) FROM probe WHERE n = $1")
                         .bind(n)
-                        .fetch_one(&pool)
-                        .await
+                        .fetch_one(ex)
+                        .await)
                         .unwrap();
                     assert_eq!(seen, 1, "row {n} visible after its commit");
                 }
@@ -50,70 +69,70 @@ async fn concurrent_transactions_keep_exactly_what_each_committed() {
     // An abandoned part is undone in the background; the next transaction comes after it.
     let tx = pool.begin_write().await.unwrap();
     tx.commit().await.unwrap();
-    let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let kept: Vec<i64> = on_db!(&pool, ex => sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
+        .fetch_all(ex)
+        .await)
+    .unwrap();
     let expected: Vec<i64> = (0..60).filter(|n| n % 3 == 0).collect();
     assert_eq!(kept, expected);
 }
 
 #[tokio::test]
 async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
     let mut second = pool.begin_write().await.unwrap();
-    let duplicate = sqlx::query("INSERT INTO probe (n) VALUES (1)")
-        .execute(&mut *second)
-        .await;
+    let duplicate = on_db!(&mut second, ex => sqlx::query("INSERT INTO probe (n) VALUES (1)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()));
     assert!(duplicate.is_err(), "the same key twice");
     second.rollback().await.unwrap();
     first.await.unwrap().unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM probe")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let count: i64 = on_db!(&pool, ex => sqlx::query_scalar("SELECT COUNT(*) FROM probe")
+        .fetch_one(ex)
+        .await)
+    .unwrap();
     assert_eq!(count, 1);
 }
 
 async fn probe_rows(pool: &hookline::db::Store) -> Vec<i64> {
-    sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    on_db!(pool, ex => sqlx::query_scalar("SELECT n FROM probe ORDER BY n")
+        .fetch_all(ex)
+        .await)
+    .unwrap()
 }
 
 /// A write part that has inserted `n` into the probe table, not yet finished.
 async fn part_writing(pool: &hookline::db::Store, n: i64) -> db::Tx {
     let mut tx = pool.begin_write().await.unwrap();
-    sqlx::query("INSERT INTO probe (n) VALUES (?1)")
+    on_db!(&mut tx, ex => sqlx::query("INSERT INTO probe (n) VALUES ($1)")
         .bind(n)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     tx
 }
 
 #[tokio::test]
 async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
-    let insert = |n: i64| sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(n);
+    let insert = |n: i64| sqlx::query("INSERT INTO probe (n) VALUES ($1)").bind(n);
     // The part that opens the shared transaction is undone whole.
     let mut opener = pool.begin_write().await.unwrap();
-    insert(1).execute(&mut *opener).await.unwrap();
+    insert(1).execute(conn(&mut opener)).await.unwrap();
     opener.rollback().await.unwrap();
     // A part that joins one: only it is undone, before and after parts kept.
     let mut first = pool.begin_write().await.unwrap();
-    insert(2).execute(&mut *first).await.unwrap();
+    insert(2).execute(conn(&mut first)).await.unwrap();
     let first = tokio::spawn(async move { first.commit().await });
     let mut second = pool.begin_write().await.unwrap();
-    insert(3).execute(&mut *second).await.unwrap();
+    insert(3).execute(conn(&mut second)).await.unwrap();
     second.rollback().await.unwrap();
     let mut third = pool.begin_write().await.unwrap();
-    insert(4).execute(&mut *third).await.unwrap();
+    insert(4).execute(conn(&mut third)).await.unwrap();
     third.commit().await.unwrap();
     first.await.unwrap().unwrap();
     assert_eq!(probe_rows(&pool).await, [2, 4]);
@@ -121,21 +140,21 @@ async fn undoing_the_first_or_a_later_part_keeps_exactly_the_others() {
 
 #[tokio::test]
 async fn a_joining_part_whose_first_statement_cannot_even_start_is_undone_alone() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
     // Its savepoint rides on that statement: a statement SQLite cannot prepare.
     let mut second = pool.begin_write().await.unwrap();
-    let wrong = sqlx::query("INSERT INTO no_such_table (n) VALUES (2)")
-        .execute(&mut *second)
-        .await;
+    let wrong = on_db!(&mut second, ex => sqlx::query("INSERT INTO no_such_table (n) VALUES (2)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()));
     assert!(wrong.is_err());
     // It goes on after the error, then gives up: only what it wrote goes.
-    sqlx::query("INSERT INTO probe (n) VALUES (3)")
-        .execute(&mut *second)
-        .await
-        .unwrap();
+    on_db!(&mut second, ex => sqlx::query("INSERT INTO probe (n) VALUES (3)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
     second.rollback().await.unwrap();
     let third = part_writing(&pool, 4).await;
     third.commit().await.unwrap();
@@ -145,7 +164,7 @@ async fn a_joining_part_whose_first_statement_cannot_even_start_is_undone_alone(
 
 #[tokio::test]
 async fn a_part_given_up_on_during_its_first_statement_loses_no_one_s_work_silently() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     for round in 0..20i64 {
         let first = part_writing(&pool, 10 * round + 1).await;
@@ -153,8 +172,8 @@ async fn a_part_given_up_on_during_its_first_statement_loses_no_one_s_work_silen
         let mut second = pool.begin_write().await.unwrap();
         // Sent to SQLite, then dropped before it answers: whether its savepoint opened is
         // not known when it is undone.
-        let insert = sqlx::query("INSERT INTO probe (n) VALUES (?1)").bind(10 * round + 2);
-        let started = futures_util::FutureExt::now_or_never(insert.execute(&mut *second));
+        let insert = sqlx::query("INSERT INTO probe (n) VALUES ($1)").bind(10 * round + 2);
+        let started = futures_util::FutureExt::now_or_never(insert.execute(conn(&mut second)));
         drop(second);
         let kept = first.await.unwrap();
         let rows = probe_rows(&pool).await;
@@ -178,7 +197,7 @@ async fn a_part_given_up_on_during_its_first_statement_loses_no_one_s_work_silen
 
 #[tokio::test]
 async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     for n in 0..20i64 {
         let tx = part_writing(&pool, n).await;
@@ -203,7 +222,7 @@ async fn a_commit_that_does_not_wait_for_the_disk_still_lands() {
 
 #[tokio::test]
 async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     for n in 0..20i64 {
         let tx = part_writing(&pool, n).await;
@@ -227,7 +246,7 @@ async fn work_committed_in_the_background_is_seen_by_whatever_comes_after() {
 
 #[tokio::test]
 async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_others() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = probe_table(&app).await;
     let first = part_writing(&pool, 1).await;
     // Polled once, then dropped: as when a request is dropped while its commit waits.
@@ -245,13 +264,13 @@ async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_o
 
 #[tokio::test]
 async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = app.state.store.clone();
-    sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let file = pool.pool().connect_options().get_filename().to_path_buf();
+    on_db!(&pool, ex => sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    let file = app.dir.path().join("hookline.db");
     let size = || std::fs::metadata(&file).unwrap().len();
     let before = size();
     // The writer never checkpoints itself: only the checkpointing task makes the database
@@ -265,10 +284,10 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
             size()
         );
         let mut tx = pool.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO padded (n, pad) VALUES (?1, zeroblob(4000))")
+        on_db!(&mut tx, ex => sqlx::query("INSERT INTO padded (n, pad) VALUES ($1, zeroblob(4000))")
             .bind(n)
-            .execute(&mut *tx)
-            .await
+            .execute(ex)
+            .await.map(|r| r.rows_affected()))
             .unwrap();
         tx.commit().await.unwrap();
         n += 1;
@@ -277,32 +296,26 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
 
 #[tokio::test]
 async fn the_log_starts_over_instead_of_growing_while_writes_go_on() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let pool = app.state.store.clone();
-    sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let mut log = pool
-        .pool()
-        .connect_options()
-        .get_filename()
-        .as_os_str()
-        .to_owned();
-    log.push("-wal");
+    on_db!(&pool, ex => sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
+    .unwrap();
+    let log = app.dir.path().join("hookline.db-wal");
     let log_size = || std::fs::metadata(&log).map_or(0, |m| m.len());
     // 256 MB written without a pause: the writer is never idle, which is when SQLite would
     // start the log over by itself.
     let mut largest = 0;
     for part in 0..256i64 {
         let mut tx = pool.begin_write().await.unwrap();
-        sqlx::query(
+        on_db!(&mut tx, ex => sqlx::query(
             "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 15)
-             INSERT INTO padded (n, pad) SELECT ?1 * 16 + i, zeroblob(65536) FROM k",
+             INSERT INTO padded (n, pad) SELECT $1 * 16 + i, zeroblob(65536) FROM k",
         )
         .bind(part)
-        .execute(&mut *tx)
-        .await
+        .execute(ex)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
         tx.commit().await.unwrap();
         largest = largest.max(log_size());

@@ -1,0 +1,447 @@
+//! The storage seam: what services and handlers hold to reach the database, on either
+//! backend — SQLite (one file, pooled readers and one group-committing writer) or
+//! PostgreSQL (a pool, shared by as many instances as run) — and `Source`, where a query
+//! reads: any pooled connection, or a transaction that sees its own writes. Nothing above
+//! `db` names a backend; a query is written once and runs on both through `on_db!`.
+
+mod executors;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::Notify;
+
+pub use executors::{PgSource, SqliteSource};
+
+use super::writer::{self, SharedConnection, Writer};
+
+/// Runs `$body` with `$ex` bound to the backend's executor for `$db` (a `&Store`, a
+/// `&mut Tx`, a `&mut ReadTx` or a `Source`): the body is compiled once per backend, so one
+/// query text serves both. Where the dialects differ, `$ex.pick(sqlite, postgres)` chooses.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $ex:ident => $body:expr) => {
+        match $crate::db::Source::of($db) {
+            $crate::db::Source::Sqlite($ex) => $body,
+            $crate::db::Source::Pg($ex) => $body,
+        }
+    };
+}
+
+/// The channel on which instances announce queued deliveries to each other.
+const DELIVERIES_CHANNEL: &str = "hookline_deliveries";
+
+async fn listener(pool: &PgPool) -> sqlx::Result<sqlx::postgres::PgListener> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(DELIVERIES_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Which database a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database. Cloning it shares its connections.
+#[derive(Clone)]
+pub struct Store {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Sqlite {
+        pool: SqlitePool,
+        writer: Arc<Writer>,
+    },
+    Postgres {
+        pool: PgPool,
+        background: Arc<Background>,
+    },
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `database_url` — `sqlite://FILE` (created if missing) or
+    /// `postgres://…` — and applies its backend's migrations.
+    pub async fn open(database_url: &str) -> anyhow::Result<Store> {
+        let inner = if super::is_postgres(database_url) {
+            let pool = super::connect_postgres(database_url).await?;
+            super::migrate_postgres(&pool).await?;
+            Inner::Postgres {
+                pool,
+                background: Arc::default(),
+            }
+        } else {
+            let pool = super::connect_sqlite(database_url).await?;
+            super::migrate_sqlite(&pool).await?;
+            let writer = Writer::open(&pool).await?;
+            Inner::Sqlite { pool, writer }
+        };
+        Ok(Store { inner })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite { .. } => Backend::Sqlite,
+            Inner::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A write transaction: on SQLite group-committed with the others on the one writer
+    /// connection; on PostgreSQL a transaction of its own, committed when its caller says.
+    pub async fn begin_write(&self) -> sqlx::Result<Tx> {
+        match &self.inner {
+            Inner::Sqlite { writer, .. } => Ok(Tx::Sqlite(writer.begin().await?)),
+            Inner::Postgres { pool, background } => Ok(Tx::Postgres {
+                tx: pool.begin().await?,
+                background: background.clone(),
+            }),
+        }
+    }
+
+    /// A read transaction: one state of the database across several queries.
+    pub async fn begin_read(&self) -> sqlx::Result<ReadTx> {
+        match &self.inner {
+            Inner::Sqlite { pool, .. } => Ok(ReadTx::Sqlite(pool.begin().await?)),
+            Inner::Postgres { pool, .. } => Ok(ReadTx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            )),
+        }
+    }
+
+    /// Returns once what was committed in the background (`Tx::commit_in_background`) is
+    /// visible: every request starts with it, so it sees what earlier responses reported.
+    pub async fn caught_up(&self) {
+        match &self.inner {
+            Inner::Sqlite { writer, .. } => writer.caught_up().await,
+            Inner::Postgres { background, .. } => background.caught_up().await,
+        }
+    }
+
+    /// Marks a write left to a task of its own (see `Writer::background_write`).
+    pub fn background_write(&self) -> BackgroundWrite {
+        match &self.inner {
+            Inner::Sqlite { writer, .. } => BackgroundWrite::Sqlite(writer.background_write()),
+            Inner::Postgres { background, .. } => {
+                BackgroundWrite::Postgres(background.clone().start())
+            }
+        }
+    }
+
+    pub(in crate::db) fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.inner {
+            Inner::Sqlite { pool, .. } => Some(pool),
+            Inner::Postgres { .. } => None,
+        }
+    }
+
+    pub(in crate::db) fn postgres(&self) -> Option<&PgPool> {
+        match &self.inner {
+            Inner::Postgres { pool, .. } => Some(pool),
+            Inner::Sqlite { .. } => None,
+        }
+    }
+
+    /// Runs `work` unless another instance is running the task called `name` right now,
+    /// in which case it gives None: for housekeeping, which one instance at a time does. On
+    /// PostgreSQL a session advisory lock, which PostgreSQL releases should the instance
+    /// die; SQLite has one instance.
+    pub async fn alone<T>(
+        &self,
+        name: &str,
+        work: impl Future<Output = T>,
+    ) -> sqlx::Result<Option<T>> {
+        let Some(pool) = self.postgres() else {
+            return Ok(Some(work.await));
+        };
+        let mut conn = pool.acquire().await?;
+        let locked: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !locked {
+            return Ok(None);
+        }
+        let done = work.await;
+        sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+        Ok(Some(done))
+    }
+
+    /// Tells every instance's workers that deliveries are waiting in the queue (PostgreSQL's
+    /// NOTIFY; nothing to tell on SQLite, whose one instance wakes its own).
+    pub async fn announce_deliveries(&self) {
+        if let Some(pool) = self.postgres()
+            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(DELIVERIES_CHANNEL)
+                .execute(pool)
+                .await
+        {
+            tracing::warn!(error = %e, "cannot tell the other instances of queued deliveries");
+        }
+    }
+
+    /// Calls `wake` whenever an instance announces queued deliveries, until `stop` turns
+    /// true. PostgreSQL's listener connects again by itself after a lost connection;
+    /// announcements made meanwhile are lost, which the workers' polling makes up for.
+    pub async fn listen_for_deliveries(
+        &self,
+        wake: impl Fn(),
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let Some(pool) = self.postgres() else {
+            return;
+        };
+        let mut listener = loop {
+            match listener(pool).await {
+                Ok(listener) => break listener,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for other instances' deliveries; trying again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                heard = listener.try_recv() => match heard {
+                    Ok(Some(_)) => wake(),
+                    // Reconnected: whatever was announced meanwhile is looked for now.
+                    Ok(None) => wake(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other instances' deliveries failed; trying again");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Closes every connection (a clean stop).
+    pub async fn close(&self) {
+        match &self.inner {
+            Inner::Sqlite { pool, .. } => pool.close().await,
+            Inner::Postgres { pool, .. } => pool.close().await,
+        }
+    }
+}
+
+/// A write transaction.
+pub enum Tx {
+    Sqlite(writer::Tx),
+    Postgres {
+        tx: Transaction<'static, Postgres>,
+        background: Arc<Background>,
+    },
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Tx::Sqlite(_) => "Tx::Sqlite",
+            Tx::Postgres { .. } => "Tx::Postgres",
+        })
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Makes this transaction the only one at a time, among every instance, to go past this
+    /// point for `what` until it ends: for a read followed by a write that depends on it
+    /// (a chain of hashes, a count that must not reach zero). SQLite's one writer already
+    /// runs write transactions one at a time; PostgreSQL takes an advisory lock.
+    pub async fn serialize(&mut self, what: &str) -> sqlx::Result<()> {
+        if let Tx::Postgres { tx, .. } = self {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(what)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the changes and returns once they are durable.
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres { tx, .. } => tx.commit().await,
+        }
+    }
+
+    /// Keeps the changes and returns as soon as others can build on them (see
+    /// `writer::Tx::commit_soon`); on PostgreSQL, once durable.
+    pub async fn commit_soon(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit_soon().await,
+            Tx::Postgres { tx, .. } => tx.commit().await,
+        }
+    }
+
+    /// Keeps the changes and returns at once, the commit following in the background; a
+    /// request made afterwards waits for it (`Store::caught_up`).
+    pub fn commit_in_background(self) {
+        match self {
+            Tx::Sqlite(tx) => tx.commit_in_background(),
+            Tx::Postgres { tx, background } => {
+                let mark = background.start();
+                tokio::spawn(async move {
+                    if let Err(e) = tx.commit().await {
+                        tracing::error!(error = %e, "a background commit failed");
+                    }
+                    drop(mark);
+                });
+            }
+        }
+    }
+
+    /// Undoes the changes.
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres { tx, .. } => tx.rollback().await,
+        }
+    }
+}
+
+/// A read-only transaction: every query in it sees the same state.
+pub enum ReadTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl ReadTx {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            ReadTx::Sqlite(tx) => tx.commit().await,
+            ReadTx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Commits under way in the background on PostgreSQL, which requests wait for.
+#[derive(Debug, Default)]
+pub struct Background {
+    running: AtomicUsize,
+    finished: Notify,
+}
+
+impl Background {
+    fn start(self: Arc<Self>) -> Running {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        Running(self)
+    }
+
+    async fn caught_up(&self) {
+        loop {
+            let finished = self.finished.notified();
+            if self.running.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            finished.await;
+        }
+    }
+}
+
+/// One background commit under way: finished when dropped.
+pub struct Running(Arc<Background>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.finished.notify_waiters();
+        }
+    }
+}
+
+/// A write under way in the background: requests wait for it until it is dropped.
+pub enum BackgroundWrite {
+    Sqlite(writer::BackgroundWrite),
+    Postgres(Running),
+}
+
+/// Where a query reads: `&store` (any pooled connection), `&mut tx` (inside a write
+/// transaction, seeing its writes) or `&mut read` (a read transaction).
+#[derive(Debug)]
+pub enum Source<'c> {
+    Sqlite(SqliteSource<'c>),
+    Pg(PgSource<'c>),
+}
+
+impl<'c> Source<'c> {
+    /// The source a query function was given.
+    pub fn of(db: impl Into<Source<'c>>) -> Self {
+        db.into()
+    }
+
+    /// The same source for one more query, keeping it for those after.
+    pub fn reborrow(&mut self) -> Source<'_> {
+        match self {
+            Source::Sqlite(s) => Source::Sqlite(s.reborrow()),
+            Source::Pg(s) => Source::Pg(s.reborrow()),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Source::Sqlite(_) => Backend::Sqlite,
+            Source::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl<'c> From<&'c Store> for Source<'c> {
+    fn from(store: &'c Store) -> Self {
+        match &store.inner {
+            Inner::Sqlite { pool, .. } => Source::Sqlite(SqliteSource::Pool(pool)),
+            Inner::Postgres { pool, .. } => Source::Pg(PgSource::Pool(pool)),
+        }
+    }
+}
+
+impl<'c> From<&'c mut Tx> for Source<'c> {
+    fn from(tx: &'c mut Tx) -> Self {
+        match tx {
+            Tx::Sqlite(tx) => Source::Sqlite(SqliteSource::Tx(tx)),
+            Tx::Postgres { tx, .. } => Source::Pg(PgSource::Conn(tx)),
+        }
+    }
+}
+
+impl<'c> From<&'c mut ReadTx> for Source<'c> {
+    fn from(tx: &'c mut ReadTx) -> Self {
+        match tx {
+            ReadTx::Sqlite(tx) => Source::Sqlite(SqliteSource::Conn(tx)),
+            ReadTx::Postgres(tx) => Source::Pg(PgSource::Conn(tx)),
+        }
+    }
+}
+
+impl<'c> From<&'c mut SharedConnection> for Source<'c> {
+    fn from(conn: &'c mut SharedConnection) -> Self {
+        Source::Sqlite(SqliteSource::Tx(conn))
+    }
+}
