@@ -56,6 +56,9 @@ pub enum Command {
         /// The copy to write; it must not exist yet.
         file: std::path::PathBuf,
     },
+    /// Move a Hookline between databases.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Fill the database with generated webhooks, for demos and benchmarks.
     Seed {
         /// How many webhooks to add.
@@ -108,6 +111,21 @@ pub enum SecretsCommand {
     /// With a key file: add a new key to it, seal every stored secret under it, then drop
     /// the old keys from the file. Stop Hookline first.
     RotateKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy a whole Hookline into an empty database: users, roles, filters, webhooks with
+    /// their sealed secrets, the history, events, deliveries, attempts, tokens. The copy
+    /// opens with the same secret key.
+    Copy {
+        /// The database to copy, e.g. sqlite://hookline.db.
+        #[arg(long)]
+        from: String,
+        /// The empty database to fill, e.g. postgres://hookline@db.internal/hookline.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::cli::{AuditCommand, SecretsCommand, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, DbCommand, SecretsCommand, TokenCommand, UserCommand};
 use crate::config::Settings;
 use crate::domain::api_token::{TokenDraft, TokenInput};
 use crate::domain::{DisplayName, Email, NewPassword, Secret};
@@ -233,4 +233,20 @@ pub async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Resul
         state.settings.secret_keys
     );
     Ok(())
+}
+
+pub async fn db(command: DbCommand) -> anyhow::Result<()> {
+    match command {
+        DbCommand::Copy { from, to } => {
+            let copied = services::backup::copy(&from, &to).await.map_err(service)?;
+            for (table, rows) in &copied {
+                println!("{table}: {rows} rows");
+            }
+            println!(
+                "Copied into {}. Its secrets are sealed with the source's key: start Hookline on it with the same key (HOOKLINE_SECRET_KEY, or --secret-key-file naming the source's key file).",
+                crate::db::without_password(&to)
+            );
+            Ok(())
+        }
+    }
 }

@@ -19,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User(command) => commands::user(base, command).await,
         Command::Audit(command) => commands::audit(base, command).await,
         Command::Token(command) => commands::token(base, command).await,
+        Command::Db(command) => commands::db(command).await,
         Command::Seed { webhooks } => commands::seed(base, webhooks).await,
         Command::Secrets(command) => commands::secrets(base, command).await,
         Command::Backup { file } => commands::backup(base, &file).await,

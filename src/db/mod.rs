@@ -21,6 +21,7 @@ pub mod api_tokens;
 pub mod app_log;
 pub mod attempts;
 mod codes;
+pub mod copy;
 pub mod deliveries;
 pub mod events;
 pub mod history;

@@ -52,6 +52,17 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
     start(settings, dir).await
 }
 
+/// An app on a SQLite file whichever backend the other tests use: for what only SQLite has
+/// (its writer, its files), and as the source of copies to PostgreSQL.
+pub async fn spawn_sqlite_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = base_settings(&dir);
+    settings.database_url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    settings.admin_email = Some(ADMIN_EMAIL.into());
+    settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    start(settings, dir).await
+}
+
 pub fn base_settings(dir: &TempDir) -> Settings {
     let db = dir.path().join("hookline.db");
     let mut settings = Settings::new("127.0.0.1:0", database_url(&db));

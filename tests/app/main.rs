@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod crash;
 mod csrf;
+mod db_copy;
 mod deleting;
 mod delivery;
 mod egress;

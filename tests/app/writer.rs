@@ -8,16 +8,6 @@ use hookline::db;
 
 use crate::helpers::*;
 
-/// The writer under test is SQLite's: whichever backend the other tests use, these run on
-/// a SQLite file.
-async fn spawn_sqlite_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = base_settings(&dir);
-    let db = dir.path().join("hookline.db");
-    settings.database_url = format!("sqlite://{}", db.display());
-    start(settings, dir).await
-}
-
 /// The writer's connection, as a write part holds it.
 fn conn(tx: &mut db::Tx) -> &mut db::writer::SharedConnection {
     match tx {
