@@ -50,10 +50,9 @@ fn percentile(sorted: &[i64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
 }
 
-/// Prepares the database from the command line (the administrator and an API token), then
-/// starts the server: the server process itself never hashes a password.
-fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
-    let url = format!("sqlite://{db}");
+/// Prepares the database from the command line (the administrator and an API token): the
+/// server processes themselves never hash a password.
+fn prepare(bin: &str, env: &[(&str, String)]) -> String {
     let mut add = Command::new(bin)
         .args([
             "user",
@@ -66,7 +65,7 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
             "Administrator",
             "--password-stdin",
         ])
-        .env("HOOKLINE_DATABASE_URL", &url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -89,14 +88,18 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
             "--scopes",
             "webhooks.write,objects.write",
         ])
-        .env("HOOKLINE_DATABASE_URL", &url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("hookline token create");
     assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Starts `hookline serve`; gives the process and its address.
+fn serve(bin: &str, env: &[(&str, String)]) -> (Child, String) {
     let mut child = Command::new(bin)
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("HOOKLINE_DATABASE_URL", &url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("HOOKLINE_ALLOW_PRIVATE_TARGETS", "true")
         .env(
             "HOOKLINE_LOG",
@@ -113,7 +116,27 @@ fn start_hookline(bin: &str, db: &str) -> (Child, String, String) {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, base, token)
+    (child, base)
+}
+
+/// The database to run on: a SQLite file in `dir`, or with BENCH_POSTGRES_URL (a server,
+/// e.g. postgres://postgres@127.0.0.1:5432) a fresh PostgreSQL database on it.
+async fn database(dir: &std::path::Path, hooks: usize) -> (String, &'static str) {
+    match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(server) => {
+            use sqlx::migrate::MigrateDatabase;
+            let url = format!("{server}/hookline_bench_{}_{hooks}", std::process::id());
+            let _ = sqlx::Postgres::drop_database(&url).await;
+            sqlx::Postgres::create_database(&url)
+                .await
+                .expect("a fresh PostgreSQL database");
+            (url, "PostgreSQL (synchronous_commit on)")
+        }
+        Err(_) => (
+            format!("sqlite://{}", dir.join("bench.db").display()),
+            "SQLite WAL, each commit on disk before it is acknowledged (group commit; the writer commits with synchronous=NORMAL and syncs the log itself, outside the write lock)",
+        ),
+    }
 }
 
 async fn change(client: &reqwest::Client, base: &str, token: &str, n: usize) {
@@ -319,8 +342,26 @@ async fn main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base, token) =
-        start_hookline(&bin, &dir.path().join("bench.db").display().to_string());
+    let (url, storage) = database(dir.path(), hooks).await;
+    let instances: usize = std::env::var("BENCH_INSTANCES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let key = Command::new(&bin)
+        .args(["secrets", "new-key"])
+        .output()
+        .expect("hookline secrets new-key");
+    let env = vec![
+        ("HOOKLINE_DATABASE_URL", url.clone()),
+        (
+            "HOOKLINE_SECRET_KEY",
+            String::from_utf8(key.stdout).unwrap().trim().to_owned(),
+        ),
+    ];
+    let token = prepare(&bin, &env);
+    let (mut children, bases): (Vec<Child>, Vec<String>) =
+        (0..instances).map(|_| serve(&bin, &env)).unzip();
+    let base = bases[0].clone();
     let client = reqwest::Client::new();
     for k in 0..hooks {
         let body = format!(
@@ -337,7 +378,7 @@ async fn main() {
         assert_eq!(res.status().as_u16(), 201);
     }
     println!(
-        "Hookline delivery benchmark: {hooks} webhook(s) per change made through the REST API, SQLite WAL, each commit on disk before it is acknowledged (group commit; the writer commits with synchronous=NORMAL and syncs the log itself, outside the write lock), release build"
+        "Hookline delivery benchmark: {hooks} webhook(s) per change made through the REST API, {instances} instance(s), {storage}, release build"
     );
 
     // 1. A fixed rate of 500 changes/s for 4 s: latency from commit to receipt.
@@ -347,7 +388,7 @@ async fn main() {
     for n in 0..paced {
         let due = started + Duration::from_micros(n as u64 * 2000);
         tokio::time::sleep_until(due.into()).await;
-        let (c, b, t) = (client.clone(), base.clone(), token.clone());
+        let (c, b, t) = (client.clone(), bases[n % instances].clone(), token.clone());
         tasks.spawn(async move { change(&c, &b, &t, n).await });
     }
     while tasks.join_next().await.is_some() {}
@@ -362,9 +403,16 @@ async fn main() {
 
     // 2. Saturation: clients making changes as fast as Hookline takes them.
     let before = seen.count.load(Ordering::Relaxed);
-    let (cpu_before, switches_before) = cpu_and_switches(child.id());
+    let pids: Vec<u32> = children.iter().map(Child::id).collect();
+    let total_cpu = || {
+        pids.iter()
+            .map(|&p| cpu_and_switches(p))
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    };
+    let total_written = || pids.iter().map(|&p| disk_writes(p)).sum::<u64>();
+    let (cpu_before, switches_before) = total_cpu();
     let (own_before, _) = cpu_and_switches(std::process::id());
-    let written_before = disk_writes(child.id());
+    let written_before = total_written();
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(paced));
     let mut tasks = tokio::task::JoinSet::new();
@@ -372,8 +420,13 @@ async fn main() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(32);
-    for _ in 0..clients {
-        let (c, b, t, next) = (client.clone(), base.clone(), token.clone(), next.clone());
+    for k in 0..clients {
+        let (c, b, t, next) = (
+            client.clone(),
+            bases[k % instances].clone(),
+            token.clone(),
+            next.clone(),
+        );
         tasks.spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -388,9 +441,9 @@ async fn main() {
     let changed = started.elapsed();
     let done = wait_for(&seen, before + changes * hooks).await;
     let total = done.duration_since(started);
-    let (cpu_after, switches_after) = cpu_and_switches(child.id());
+    let (cpu_after, switches_after) = total_cpu();
     let (own_after, _) = cpu_and_switches(std::process::id());
-    let written = disk_writes(child.id()) - written_before;
+    let written = total_written() - written_before;
     let l = take_latencies(&seen);
     let rate = (changes * hooks) as f64 / total.as_secs_f64();
     println!(
@@ -412,22 +465,26 @@ async fn main() {
         (switches_after - switches_before) as f64 / changes as f64
     );
     println!(
-        "                    written to disk per change (database and its log): {:.1} KB",
+        "                    written to disk per change by Hookline (a SQLite database and its log; PostgreSQL writes its own): {:.1} KB",
         written as f64 / 1024.0 / changes as f64
     );
     println!(
         "                    the load generator and receiver (this process, same 2 cores): {:.0} µs of CPU per change",
         (own_after - own_before) as f64 * 10_000.0 / changes as f64
     );
-    println!(
-        "peak memory of Hookline (VmHWM): {}",
-        peak_memory(child.id())
-    );
+    for pid in &pids {
+        println!(
+            "peak memory of a Hookline instance (VmHWM): {}",
+            peak_memory(*pid)
+        );
+    }
     if hooks == 1 {
         synchronous_overhead(&client, &base, &token, &receiver).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 
     // 3. The physical limit: a plain signed reqwest loop to the same receiver.
     let plain = 20_000;
