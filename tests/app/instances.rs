@@ -340,24 +340,13 @@ async fn an_edit_on_one_instance_fires_on_the_other_and_a_session_carries_over()
     receiver.wait_for(1, Duration::from_secs(10)).await;
 
     // Edited on A; B's very next change goes to the new address.
-    let edit = client
-        .get(a.url("/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(edit.contains("Edited on A"));
-    let page = client
-        .get(a.url("/webhooks/1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let version = page
+    assert!(
+        page(&client, a.url("/webhooks"))
+            .await
+            .contains("Edited on A")
+    );
+    let page_of_webhook = page(&client, a.url("/webhooks/1")).await;
+    let version = page_of_webhook
         .split("name=\"version\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -384,13 +373,12 @@ async fn an_edit_on_one_instance_fires_on_the_other_and_a_session_carries_over()
         "B fired with the settings saved on A"
     );
     // And B's list shows the new wording.
-    let list = client
-        .get(b.url("/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = page(&client, b.url("/webhooks")).await;
     assert!(list.contains("Moved on A") && !list.contains("Edited on A"));
+}
+
+async fn page(client: &Client, url: String) -> String {
+    let res = client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.text().await.unwrap()
 }
