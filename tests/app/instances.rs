@@ -382,3 +382,27 @@ async fn page(client: &Client, url: String) -> String {
     assert_eq!(res.status(), StatusCode::OK);
     res.text().await.unwrap()
 }
+
+#[tokio::test]
+async fn a_task_such_as_housekeeping_runs_on_one_instance_at_a_time() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let other = hookline::db::Store::open(&app.state.settings.database_url)
+        .await
+        .unwrap();
+    // While one instance prunes, another that tries is told to leave it.
+    let inner = app
+        .state
+        .store
+        .alone("pruning", async {
+            other.alone("pruning", async {}).await.unwrap()
+        })
+        .await
+        .unwrap();
+    assert_eq!(inner, Some(None));
+    // Once it is done, the other may.
+    assert_eq!(other.alone("pruning", async { 1 }).await.unwrap(), Some(1));
+    other.close().await;
+}

@@ -166,20 +166,19 @@ impl Store {
         let Some(pool) = self.postgres() else {
             return Ok(Some(work.await));
         };
-        let mut conn = pool.acquire().await?;
+        // Held by a transaction of its own: however `work` ends, even dropped half-way, the
+        // transaction ends and the lock goes with it.
+        let mut holder = pool.begin().await?;
         let locked: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
                 .bind(name)
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut *holder)
                 .await?;
         if !locked {
             return Ok(None);
         }
         let done = work.await;
-        sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-            .bind(name)
-            .execute(&mut *conn)
-            .await?;
+        holder.rollback().await?;
         Ok(Some(done))
     }
 
