@@ -256,3 +256,47 @@ async fn user_add_and_reset_password_from_the_shell() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("Enter a valid email address"));
 }
+
+#[test]
+fn db_copy_refuses_bad_targets_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let url = format!("sqlite://{}", db.display());
+    let copy = |from: &str, to: &str| {
+        hookline(&db)
+            .args(["db", "copy", "--from", from, "--to", to])
+            .output()
+            .unwrap()
+    };
+    let out = copy(&url, &url);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the same database"));
+    let out = copy(&url, "mysql://x/y");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+    // Into a database in use: refused, nothing written.
+    let other = dir.path().join("other.db");
+    let other_url = format!("sqlite://{}", other.display());
+    let out = hookline(&other)
+        .env("HOOKLINE_DATABASE_URL", &other_url)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "Viewer",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = copy(&url, &other_url);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty (1 rows in users)"));
+}
