@@ -1,6 +1,6 @@
 //! API tokens, looked up by the SHA-256 of the token the integrator sends.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -80,7 +80,7 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<TokenRow>> {
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: TokenId) -> sqlx::Result<Option<TokenRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(db, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TOKEN_SELECT} WHERE t.id = $1"
     )))
     .bind(id)
@@ -103,20 +103,22 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
 }
 
 pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
-    on!(store, ex => sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        store,
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+    )?;
     Ok(())
 }
 
 /// Revokes a token; false if it does not exist or was already revoked.
 pub async fn revoke(tx: &mut Tx, id: TokenId, now: i64) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+    let done = execute!(
+        &mut *tx,
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+    )?;
     Ok(done == 1)
 }

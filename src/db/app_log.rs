@@ -1,7 +1,7 @@
 //! The application log: what operators should know, written with the change or the attempt
 //! it is about.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -21,16 +21,14 @@ pub struct LogEntry<'a> {
 }
 
 pub async fn log(tx: &mut Tx, entry: &LogEntry<'_>, now: i64) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    execute!(&mut *tx, sqlx::query("INSERT INTO app_log (at, level, kind, message, webhook_id, event_id, attempt_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(now)
         .bind(entry.level)
         .bind(entry.kind)
         .bind(entry.message)
         .bind(entry.webhook_id)
         .bind(entry.event_id)
-        .bind(entry.attempt_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+        .bind(entry.attempt_id))?;
     Ok(())
 }
 

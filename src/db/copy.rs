@@ -9,10 +9,10 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 
-use super::{Backend, Store, on};
+use super::{Backend, Store, execute, on};
 
 /// Every table, parents before the tables that refer to them.
-const TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "settings",
     "users",
     "roles",
@@ -83,16 +83,20 @@ pub async fn copy(from: &Store, to: &Store) -> anyhow::Result<Copied> {
     }
     let mut tx = to.begin_write().await?;
     for table in SEEDED {
-        on!(&mut tx, ex => sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
-            .execute(ex)
-            .await
-            .map(|r| r.rows_affected()))?;
+        execute!(
+            &mut tx,
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+        )?;
     }
     let mut copied = Vec::new();
+    let mut identities = Vec::new();
     for &table in TABLES {
         let columns = columns(from, table).await?;
         let kinds = target_kinds(&mut tx, table, &columns).await?;
         let keyed = columns.iter().any(|c| c == "id");
+        if keyed {
+            identities.push(table);
+        }
         let list = columns.join(", ");
         let mut after = i64::MIN;
         let mut n = 0u64;
@@ -105,7 +109,7 @@ pub async fn copy(from: &Store, to: &Store) -> anyhow::Result<Copied> {
             };
             let rows = on!(from, ex => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).fetch_all(ex).await?;
-                rows.iter().map(read_row).collect::<anyhow::Result<Vec<_>>>()?
+                rows.iter().map(ReadRow::values).collect::<anyhow::Result<Vec<_>>>()?
             });
             if rows.is_empty() {
                 break;
@@ -133,16 +137,15 @@ pub async fn copy(from: &Store, to: &Store) -> anyhow::Result<Copied> {
         }
         copied.push((table, n));
     }
+    // PostgreSQL's identities go on after the ids copied (SQLite's do by themselves).
     if tx.backend() == Backend::Postgres {
-        for &table in TABLES {
-            if columns(from, table).await?.iter().any(|c| c == "id") {
-                on!(&mut tx, ex => sqlx::query(sqlx::AssertSqlSafe(format!(
+        for table in identities {
+            execute!(
+                &mut tx,
+                sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}"
                 )))
-                .execute(ex)
-                .await
-                .map(|r| r.rows_affected()))?;
-            }
+            )?;
         }
     }
     tx.commit().await?;
@@ -248,10 +251,6 @@ impl ReadRow for PgRow {
             })
             .collect()
     }
-}
-
-fn read_row(row: &impl ReadRow) -> anyhow::Result<Vec<Value>> {
-    row.values()
 }
 
 /// A row's values as the target stores them.

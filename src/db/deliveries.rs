@@ -1,7 +1,7 @@
 //! The delivery queue: claiming under a lease, settling, Retry now and Cancel, and the
 //! pending-orders views.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -219,7 +219,7 @@ pub async fn settle(
     last_error: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query(
+    execute!(&mut *tx, sqlx::query(
         "UPDATE deliveries SET status = $2, next_attempt_at = $3, last_error = $4, locked_until = NULL,
              completed_at = CASE WHEN $2 IN ('delivered', 'dead') THEN $5 ELSE NULL END
          WHERE id = $1",
@@ -228,9 +228,7 @@ pub async fn settle(
     .bind(status)
     .bind(next_attempt_at)
     .bind(last_error)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(now))?;
     Ok(())
 }
 
@@ -268,21 +266,20 @@ pub async fn keep_approved(
 
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("UPDATE webhooks SET active = FALSE, disabled_reason = $2 WHERE id = $1")
-        .bind(webhook_id)
-        .bind(reason)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("UPDATE webhooks SET active = FALSE, disabled_reason = $2 WHERE id = $1")
+            .bind(webhook_id)
+            .bind(reason)
+    )?;
     Ok(())
 }
 
 /// Gives claimed work back at shutdown, so another worker need not wait for the lease.
 pub async fn release(store: &Store, ids: &[DeliveryId]) -> sqlx::Result<()> {
     for id in ids {
-        on!(store, ex => sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'in_flight'")
-            .bind(id)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+        execute!(store, sqlx::query("UPDATE deliveries SET status = 'pending', locked_until = NULL, attempts = attempts - 1 WHERE id = $1 AND status = 'in_flight'")
+            .bind(id))?;
     }
     Ok(())
 }
@@ -350,11 +347,9 @@ pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<Delivery
 
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
 pub async fn cancel(store: &Store, id: DeliveryId, now: i64) -> sqlx::Result<bool> {
-    let done = on!(store, ex => sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")
+    let done = execute!(store, sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")
         .bind(id)
-        .bind(now)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+        .bind(now))?;
     Ok(done == 1)
 }
 
@@ -366,14 +361,12 @@ pub async fn cancel_waiting(
     reason: &str,
     now: i64,
 ) -> sqlx::Result<u64> {
-    let done = on!(&mut *tx, ex => sqlx::query(
+    let done = execute!(&mut *tx, sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', completed_at = $3, last_error = $2, locked_until = NULL
          WHERE webhook_id = $1 AND status = 'pending'",
     )
     .bind(webhook_id)
     .bind(reason)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(now))?;
     Ok(done)
 }

@@ -4,7 +4,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
 
-use super::{Backend, Store, Tx, on};
+use super::{Backend, Store, Tx, execute, on};
 
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
@@ -224,10 +224,10 @@ pub async fn insert_deliveries(
 
 /// Removes an event's deliveries (written for webhooks that turned out to have changed).
 pub async fn delete_deliveries(tx: &mut Tx, event_id: EventRowId) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM deliveries WHERE event_id = $1")
-        .bind(event_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM deliveries WHERE event_id = $1").bind(event_id)
+    )?;
     Ok(())
 }
 

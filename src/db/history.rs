@@ -1,6 +1,6 @@
 //! The append-only, hash-chained history of webhook changes.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
@@ -73,7 +73,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
             .await)?
             .unwrap_or_else(|| vec![0u8; 32]);
     let hash = e.hash(&prev);
-    on!(&mut *tx, ex => sqlx::query(
+    execute!(&mut *tx, sqlx::query(
         "INSERT INTO webhook_history (webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -85,9 +85,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     .bind(e.wording)
     .bind(e.changes)
     .bind(prev)
-    .bind(hash)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(hash))?;
     Ok(())
 }
 

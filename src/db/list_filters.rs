@@ -1,7 +1,7 @@
 //! Saved filters of the webhook list, and each user's active one.
 
 use super::Store;
-use crate::db::on;
+use crate::db::{execute, on};
 use crate::domain::ids::{ListFilterId, UserId};
 use crate::domain::webhook::ListCriteria;
 use sqlx::FromRow;
@@ -72,44 +72,43 @@ pub async fn update_own(
     criteria: &ListCriteria,
 ) -> sqlx::Result<bool> {
     let mut tx = store.begin_write().await?;
-    let done = on!(&mut tx, ex => sqlx::query(
+    let done = execute!(&mut tx, sqlx::query(
         "UPDATE webhook_list_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
     .bind(id)
     .bind(name)
     .bind(public)
-    .bind(criteria)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(criteria))?;
     if done != 1 {
         tx.rollback().await?;
         return Ok(false);
     }
     // Those who had it active keep it, with its new criteria; once it is private, others
     // keep the criteria without the filter.
-    on!(&mut tx, ex => sqlx::query(
-        "UPDATE webhook_list_active_filter
+    execute!(
+        &mut tx,
+        sqlx::query(
+            "UPDATE webhook_list_active_filter
          SET criteria = $2, filter_id = CASE WHEN $4 OR user_id = $3 THEN filter_id END
          WHERE filter_id = $1",
-    )
-    .bind(id)
-    .bind(criteria)
-    .bind(owner_id)
-    .bind(public)
-    .execute(ex)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(id)
+        .bind(criteria)
+        .bind(owner_id)
+        .bind(public)
+    )?;
     tx.commit().await?;
     Ok(true)
 }
 
 pub async fn delete_own(store: &Store, owner_id: UserId, id: ListFilterId) -> sqlx::Result<bool> {
-    let done = on!(store, ex => sqlx::query("DELETE FROM webhook_list_filters WHERE id = $2 AND owner_id = $1")
-        .bind(owner_id)
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        store,
+        sqlx::query("DELETE FROM webhook_list_filters WHERE id = $2 AND owner_id = $1")
+            .bind(owner_id)
+            .bind(id)
+    )?;
     Ok(done == 1)
 }
 
@@ -136,23 +135,21 @@ pub async fn set_active(
     filter_id: Option<ListFilterId>,
     criteria: &ListCriteria,
 ) -> sqlx::Result<()> {
-    on!(store, ex => sqlx::query(
+    execute!(store, sqlx::query(
         "INSERT INTO webhook_list_active_filter (user_id, filter_id, criteria) VALUES ($1, $2, $3)
          ON CONFLICT (user_id) DO UPDATE SET filter_id = excluded.filter_id, criteria = excluded.criteria",
     )
     .bind(user_id)
     .bind(filter_id)
-    .bind(criteria)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(criteria))?;
     Ok(())
 }
 
 pub async fn clear_active(store: &Store, user_id: UserId) -> sqlx::Result<()> {
-    on!(store, ex => sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = $1")
-        .bind(user_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        store,
+        sqlx::query("DELETE FROM webhook_list_active_filter WHERE user_id = $1").bind(user_id)
+    )?;
     Ok(())
 }
 

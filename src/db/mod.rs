@@ -20,6 +20,7 @@ macro_rules! grants_of {
 pub mod api_tokens;
 pub mod app_log;
 pub mod attempts;
+mod background;
 mod codes;
 pub mod copy;
 pub mod deliveries;
@@ -35,6 +36,7 @@ pub mod sessions;
 pub mod settings;
 pub mod snapshot;
 mod store;
+pub use crate::execute_on as execute;
 pub use crate::on_db as on;
 pub mod throttle;
 pub mod users;
@@ -49,7 +51,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use store::{Backend, BackgroundWrite, PgSource, ReadTx, Source, SqliteSource, Store, Tx};
+pub use background::BackgroundWrite;
+pub use store::{Backend, PgSource, ReadTx, Source, SqliteSource, Store, Tx};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! Saved project filters: private to their owner, or public.
 
 use super::{Source, Store};
-use crate::db::on;
+use crate::db::{execute, on};
 use crate::domain::ids::{ProjectFilterId, UserId};
 use crate::domain::project_filter::ProjectCriteria;
 use sqlx::FromRow;
@@ -33,7 +33,7 @@ pub async fn find(
     db: impl Into<Source<'_>>,
     id: ProjectFilterId,
 ) -> sqlx::Result<Option<ProjectFilterRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
+    on!(db, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
         .bind(id)
         .fetch_optional(ex)
         .await)
@@ -63,22 +63,20 @@ pub async fn update_own(
     public: bool,
     criteria: &ProjectCriteria,
 ) -> sqlx::Result<bool> {
-    let done = on!(store, ex => sqlx::query(
+    let done = execute!(store, sqlx::query(
         "UPDATE project_filters SET name = $3, public = $4, criteria = $5 WHERE id = $2 AND owner_id = $1",
     )
     .bind(owner_id)
     .bind(id)
     .bind(name)
     .bind(public)
-    .bind(criteria)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(criteria))?;
     Ok(done == 1)
 }
 
 /// Filters in use by webhooks cannot be deleted.
 pub async fn used_by_webhooks(db: impl Into<Source<'_>>, id: ProjectFilterId) -> sqlx::Result<i64> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = $1")
+    on!(db, ex => sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE project_filter_id = $1")
         .bind(id)
         .fetch_one(ex)
         .await)
@@ -89,10 +87,11 @@ pub async fn delete_own(
     owner_id: UserId,
     id: ProjectFilterId,
 ) -> sqlx::Result<bool> {
-    let done = on!(store, ex => sqlx::query("DELETE FROM project_filters WHERE id = $2 AND owner_id = $1")
-        .bind(owner_id)
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        store,
+        sqlx::query("DELETE FROM project_filters WHERE id = $2 AND owner_id = $1")
+            .bind(owner_id)
+            .bind(id)
+    )?;
     Ok(done == 1)
 }

@@ -1,6 +1,6 @@
 //! Projects and phases, and their attributes as events and payloads carry them.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use serde_json::{Map, Value, json};
 use sqlx::FromRow;
 
@@ -90,7 +90,7 @@ impl PhaseRow {
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: ProjectId) -> sqlx::Result<Option<ProjectRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(db, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PROJECT_SELECT} WHERE p.id = $1"
     )))
     .bind(id)
@@ -168,15 +168,15 @@ pub async fn update(
 }
 
 pub async fn delete(tx: &mut Tx, id: ProjectId) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM projects WHERE id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM projects WHERE id = $1").bind(id)
+    )?;
     Ok(())
 }
 
 pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sqlx::Result<i64> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = $1")
+    on!(db, ex => sqlx::query_scalar("SELECT COUNT(*) FROM phases WHERE project_id = $1")
         .bind(project_id)
         .fetch_one(ex)
         .await)
@@ -185,7 +185,7 @@ pub async fn phase_count(db: impl Into<Source<'_>>, project_id: ProjectId) -> sq
 const PHASE_SELECT: &str = "SELECT id, project_id, name, start_date, finish_date, status, progress, change_version FROM phases";
 
 pub async fn find_phase(db: impl Into<Source<'_>>, id: PhaseId) -> sqlx::Result<Option<PhaseRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = $1")))
+    on!(db, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!("{PHASE_SELECT} WHERE id = $1")))
         .bind(id)
         .fetch_optional(ex)
         .await)
@@ -195,7 +195,7 @@ pub async fn phases(
     db: impl Into<Source<'_>>,
     project_id: ProjectId,
 ) -> sqlx::Result<Vec<PhaseRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    on!(db, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PHASE_SELECT} WHERE project_id = $1 ORDER BY start_date IS NULL, start_date, id"
     )))
     .bind(project_id)
@@ -230,7 +230,7 @@ pub async fn update_phase(
     d: &PhaseDraft,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query(
+    let done = execute!(&mut *tx, sqlx::query(
         "UPDATE phases SET name = $2, start_date = $3, finish_date = $4, status = $5, progress = $6, updated_at = $7,
              change_version = change_version + 1
          WHERE id = $1",
@@ -241,23 +241,21 @@ pub async fn update_phase(
     .bind(d.finish_date.map(|x| x.to_string()))
     .bind(&d.status)
     .bind(d.progress)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(now))?;
     Ok(done == 1)
 }
 
 pub async fn delete_phase(tx: &mut Tx, id: PhaseId) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM phases WHERE id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM phases WHERE id = $1").bind(id)
+    )?;
     Ok(())
 }
 
 /// How many projects a user manages: such a user cannot be deleted.
 pub async fn managed_by(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<i64> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = $1")
+    on!(db, ex => sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE manager_id = $1")
         .bind(user_id)
         .fetch_one(ex)
         .await)

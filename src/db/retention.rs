@@ -1,6 +1,6 @@
 //! Retention: deleting, in short batches, what has been kept long enough.
 use super::Store;
-use crate::db::on;
+use crate::db::{execute, on};
 
 /// Rows deleted per statement: each batch is a short write, so that retention never holds
 /// the database's write lock for long.
@@ -11,11 +11,7 @@ const PRUNE_BATCH: i64 = 2000;
 async fn delete_in_batches(store: &Store, sql: &'static str, before: i64) -> sqlx::Result<u64> {
     let mut removed = 0;
     loop {
-        let done = on!(store, ex => sqlx::query(sql)
-            .bind(before)
-            .bind(PRUNE_BATCH)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+        let done = execute!(store, sqlx::query(sql).bind(before).bind(PRUNE_BATCH))?;
         removed += done;
         if done < PRUNE_BATCH as u64 {
             return Ok(removed);

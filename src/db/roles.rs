@@ -1,6 +1,6 @@
 //! Roles and the rights they bundle.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -32,14 +32,14 @@ pub async fn list(store: &Store) -> sqlx::Result<Vec<RoleRow>> {
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: RoleId) -> sqlx::Result<Option<RoleRow>> {
-    on!(Source::of(db), ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = $1")
+    on!(db, ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE id = $1")
         .bind(id)
         .fetch_optional(ex)
         .await)
 }
 
 pub async fn find_by_name(db: impl Into<Source<'_>>, name: &str) -> sqlx::Result<Option<RoleRow>> {
-    on!(Source::of(db), ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = $1")
+    on!(db, ex => sqlx::query_as("SELECT id, name, description, kind FROM roles WHERE name = $1")
         .bind(name)
         .fetch_optional(ex)
         .await)
@@ -50,7 +50,7 @@ pub async fn rights(db: impl Into<Source<'_>>, role: &RoleRow) -> sqlx::Result<R
     if role.is_administrator() {
         return Ok(RightSet::all());
     }
-    let codes: Vec<String> = on!(Source::of(db), ex => sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = $1")
+    let codes: Vec<String> = on!(db, ex => sqlx::query_scalar("SELECT right_code FROM role_rights WHERE role_id = $1")
             .bind(role.id)
             .fetch_all(ex)
             .await)?;
@@ -81,48 +81,52 @@ pub async fn insert(tx: &mut Tx, name: &str, description: &str) -> sqlx::Result<
 }
 
 pub async fn update(tx: &mut Tx, id: RoleId, name: &str, description: &str) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND kind = 'custom'")
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "UPDATE roles SET name = $2, description = $3 WHERE id = $1 AND kind = 'custom'"
+        )
         .bind(id)
         .bind(name)
         .bind(description)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    )?;
     Ok(())
 }
 
 pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM role_rights WHERE role_id = $1")
-        .bind(role_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM role_rights WHERE role_id = $1").bind(role_id)
+    )?;
     for right in rights.iter() {
-        on!(&mut *tx, ex => sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES ($1, $2)")
-            .bind(role_id)
-            .bind(right.code())
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+        execute!(
+            &mut *tx,
+            sqlx::query("INSERT INTO role_rights (role_id, right_code) VALUES ($1, $2)")
+                .bind(role_id)
+                .bind(right.code())
+        )?;
     }
     Ok(())
 }
 
 pub async fn holders(db: impl Into<Source<'_>>, role_id: RoleId) -> sqlx::Result<i64> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = $1")
+    on!(db, ex => sqlx::query_scalar("SELECT COUNT(*) FROM user_roles WHERE role_id = $1")
         .bind(role_id)
         .fetch_one(ex)
         .await)
 }
 
 pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'").bind(id)
+    )?;
     Ok(done == 1)
 }
 
 /// The rights a user holds through all their roles.
 pub async fn rights_of(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<RightSet> {
-    let grants: Option<String> = on!(Source::of(db), ex => sqlx::query_scalar(concat!("SELECT ", grants_of!("$1")))
+    let grants: Option<String> = on!(db, ex => sqlx::query_scalar(concat!("SELECT ", grants_of!("$1")))
         .bind(user_id)
         .fetch_one(ex)
         .await)?;

@@ -2,14 +2,14 @@
 //! when they are sealed again under a new key).
 
 use super::{Source, Tx};
-use crate::db::on;
+use crate::db::{execute, on};
 use crate::domain::ids::WebhookId;
 
 /// Each webhook's signing secret and the previous one of a rotation.
 pub async fn signing_secrets(
     db: impl Into<Source<'_>>,
 ) -> sqlx::Result<Vec<(WebhookId, String, Option<String>)>> {
-    on!(Source::of(db), ex => sqlx::query_as("SELECT id, signing_secret, previous_signing_secret FROM webhooks ORDER BY id")
+    on!(db, ex => sqlx::query_as("SELECT id, signing_secret, previous_signing_secret FROM webhooks ORDER BY id")
         .fetch_all(ex)
         .await)
 }
@@ -20,14 +20,15 @@ pub async fn set_signing_secrets(
     current: &str,
     previous: Option<&str>,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query(
-        "UPDATE webhooks SET signing_secret = $2, previous_signing_secret = $3 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(current)
-    .bind(previous)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "UPDATE webhooks SET signing_secret = $2, previous_signing_secret = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(current)
+        .bind(previous)
+    )?;
     Ok(())
 }
 
@@ -35,7 +36,7 @@ pub async fn set_signing_secrets(
 pub async fn secret_headers(
     db: impl Into<Source<'_>>,
 ) -> sqlx::Result<Vec<(WebhookId, i64, String)>> {
-    on!(Source::of(db), ex => sqlx::query_as(
+    on!(db, ex => sqlx::query_as(
         "SELECT webhook_id, position, value FROM webhook_headers WHERE secret
          ORDER BY webhook_id, position",
     )
@@ -49,11 +50,14 @@ pub async fn set_header_value(
     position: i64,
     value: &str,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("UPDATE webhook_headers SET value = $3 WHERE webhook_id = $1 AND position = $2")
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "UPDATE webhook_headers SET value = $3 WHERE webhook_id = $1 AND position = $2"
+        )
         .bind(webhook_id)
         .bind(position)
         .bind(value)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    )?;
     Ok(())
 }

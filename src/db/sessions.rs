@@ -1,6 +1,6 @@
 //! Signed-in sessions, looked up by the SHA-256 of the token the browser holds.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Store, Tx};
@@ -21,14 +21,12 @@ pub struct SessionUser {
 }
 
 pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: UserId, now: i64) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query(
+    execute!(&mut *tx, sqlx::query(
         "INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
     )
     .bind(token_hash)
     .bind(user_id)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(now))?;
     Ok(())
 }
 
@@ -84,19 +82,20 @@ pub async fn find_with_list(
 }
 
 pub async fn touch(store: &Store, token_hash: &[u8], now: i64) -> sqlx::Result<()> {
-    on!(store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1")
-        .bind(token_hash)
-        .bind(now)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        store,
+        sqlx::query("UPDATE auth_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+    )?;
     Ok(())
 }
 
 pub async fn delete(store: &Store, token_hash: &[u8]) -> sqlx::Result<()> {
-    on!(store, ex => sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        store,
+        sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1").bind(token_hash)
+    )?;
     Ok(())
 }
 
@@ -106,11 +105,14 @@ pub async fn delete_for_user(
     user_id: UserId,
     keep: Option<&[u8]>,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2"
+        )
         .bind(user_id)
         .bind(keep)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    )?;
     Ok(())
 }
 
@@ -119,10 +121,11 @@ pub async fn delete_expired(
     idle_before: i64,
     created_before: i64,
 ) -> sqlx::Result<u64> {
-    let done = on!(store, ex => sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < $1 OR created_at < $2")
-        .bind(idle_before)
-        .bind(created_before)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        store,
+        sqlx::query("DELETE FROM auth_sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_before)
+            .bind(created_before)
+    )?;
     Ok(done)
 }

@@ -1,7 +1,7 @@
 //! Small values the program keeps for itself: the session cookie key, and the check that
 //! tells whether the secret keys given fit the database.
 
-use super::{Source, Store, Tx, on};
+use super::{Source, Store, Tx, execute, on};
 use crate::sealing::{Keyring, Purpose};
 
 const SESSION_KEY: &str = "session_key";
@@ -19,14 +19,15 @@ pub async fn get(db: impl Into<Source<'_>>, key: &str) -> sqlx::Result<Option<Ve
 }
 
 pub async fn put(tx: &mut Tx, key: &str, value: &str) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ($1, $2)
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+        )
+        .bind(key)
+        .bind(value)
+    )?;
     Ok(())
 }
 
@@ -40,11 +41,14 @@ pub async fn session_key(store: &Store, keys: &Keyring) -> anyhow::Result<Vec<u8
         Purpose::SessionKey,
     );
     // Insert unless present, then read: two instances starting at once agree on one key.
-    on!(store, ex => sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+    execute!(
+        store,
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        )
         .bind(SESSION_KEY)
         .bind(&fresh)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    )?;
     let stored = get(store, SESSION_KEY).await?.unwrap_or_default();
     let opened = keys.open(&String::from_utf8_lossy(&stored), Purpose::SessionKey)?;
     Ok(STANDARD.decode(opened)?)

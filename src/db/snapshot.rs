@@ -71,7 +71,7 @@ const GENERATIONS: &str =
         (SELECT value FROM change_counters WHERE name = 'webhook_status') AS status_generation";
 
 pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations> {
-    on!(Source::of(db), ex => sqlx::query_as(GENERATIONS).fetch_one(ex).await)
+    on!(db, ex => sqlx::query_as(GENERATIONS).fetch_one(ex).await)
 }
 
 /// Every webhook as `db` sees it, in one read.

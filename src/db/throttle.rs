@@ -1,6 +1,6 @@
 //! Failed sign-in counters per email address.
 use super::{Source, Store, Tx};
-use crate::db::on;
+use crate::db::{execute, on};
 
 /// What a reservation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,18 +41,19 @@ pub async fn reserve(
         _ => 1,
     };
     let block = block_ms(n);
-    on!(&mut tx, ex => sqlx::query(
-        "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
+    execute!(
+        &mut tx,
+        sqlx::query(
+            "INSERT INTO sign_in_throttle (email, failures, last_failure_at, blocked_until)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (email) DO UPDATE SET failures = excluded.failures,
              last_failure_at = excluded.last_failure_at, blocked_until = excluded.blocked_until",
-    )
-    .bind(email)
-    .bind(n)
-    .bind(now)
-    .bind(if block > 0 { now + block } else { 0 })
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+        )
+        .bind(email)
+        .bind(n)
+        .bind(now)
+        .bind(if block > 0 { now + block } else { 0 })
+    )?;
     tx.commit().await?;
     Ok(Reservation::Granted { n })
 }
@@ -61,31 +62,32 @@ pub async fn reserve(
 /// counted after it (made at the same moment, still being checked), which keep counting
 /// towards the block instead of starting again.
 pub async fn clear_after_success(tx: &mut Tx, email: &str, n: i64) -> sqlx::Result<()> {
-    on!(tx, ex => sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1 AND failures <= $2")
-        .bind(email)
-        .bind(n)
-        .execute(ex)
-        .await
-        .map(|r| r.rows_affected()))?;
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1 AND failures <= $2")
+            .bind(email)
+            .bind(n)
+    )?;
     Ok(())
 }
 
 pub async fn clear(db: impl Into<Source<'_>>, email: &str) -> sqlx::Result<()> {
-    on!(Source::of(db), ex => sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1")
-        .bind(email)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        Source::of(db),
+        sqlx::query("DELETE FROM sign_in_throttle WHERE email = $1").bind(email)
+    )?;
     Ok(())
 }
 
 /// Forgets failures older than `forget_before` whose block is over.
 pub async fn forget(store: &Store, forget_before: i64, now: i64) -> sqlx::Result<u64> {
-    let done = on!(store, ex => sqlx::query(
-        "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2",
-    )
-    .bind(forget_before)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        store,
+        sqlx::query(
+            "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2",
+        )
+        .bind(forget_before)
+        .bind(now)
+    )?;
     Ok(done)
 }

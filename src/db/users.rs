@@ -1,6 +1,6 @@
 //! The `users` table and a user's roles.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::FromRow;
 
 use super::{Source, Store, Tx};
@@ -72,7 +72,7 @@ pub async fn password_hash(store: &Store, id: UserId) -> sqlx::Result<Option<Str
 }
 
 pub async fn find(db: impl Into<Source<'_>>, id: UserId) -> sqlx::Result<Option<UserRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(
+    on!(db, ex => sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE id = $1",
     )
@@ -85,7 +85,7 @@ pub async fn find_by_email(
     db: impl Into<Source<'_>>,
     email: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    on!(Source::of(db), ex => sqlx::query_as(
+    on!(db, ex => sqlx::query_as(
         "SELECT id, email, display_name, active, must_change_password, created_at
          FROM users WHERE email = $1",
     )
@@ -101,28 +101,27 @@ pub async fn update_details(
     display_name: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query(
-        "UPDATE users SET email = $2, display_name = $3, updated_at = $4
+    execute!(
+        &mut *tx,
+        sqlx::query(
+            "UPDATE users SET email = $2, display_name = $3, updated_at = $4
          WHERE id = $1 AND (email IS DISTINCT FROM $2 OR display_name IS DISTINCT FROM $3)",
-    )
-    .bind(id)
-    .bind(email)
-    .bind(display_name)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+        )
+        .bind(id)
+        .bind(email)
+        .bind(display_name)
+        .bind(now)
+    )?;
     Ok(())
 }
 
 pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: i64) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query(
+    let done = execute!(&mut *tx, sqlx::query(
         "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1 AND active IS DISTINCT FROM $2",
     )
     .bind(id)
     .bind(active)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    .bind(now))?;
     Ok(done == 1)
 }
 
@@ -134,23 +133,24 @@ pub async fn set_password(
     generated: bool,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query(
-        "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4,
+    let done = execute!(
+        &mut *tx,
+        sqlx::query(
+            "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4,
              password_generated = $5
          WHERE id = $1",
-    )
-    .bind(id)
-    .bind(password_hash)
-    .bind(must_change)
-    .bind(now)
-    .bind(generated)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+        )
+        .bind(id)
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(now)
+        .bind(generated)
+    )?;
     Ok(done == 1)
 }
 
 pub async fn role_ids(db: impl Into<Source<'_>>, user_id: UserId) -> sqlx::Result<Vec<RoleId>> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
+    on!(db, ex => sqlx::query_scalar("SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id")
         .bind(user_id)
         .fetch_all(ex)
         .await)
@@ -164,16 +164,17 @@ pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
 }
 
 pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
-        .bind(user_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id)
+    )?;
     for role_id in role_ids {
-        on!(&mut *tx, ex => sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
-            .bind(user_id)
-            .bind(role_id)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+        execute!(
+            &mut *tx,
+            sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(role_id)
+        )?;
     }
     Ok(())
 }
@@ -240,9 +241,9 @@ pub async fn bump_version(tx: &mut Tx, id: UserId) -> sqlx::Result<i64> {
 }
 
 pub async fn delete(tx: &mut Tx, id: UserId) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id)
+    )?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The `webhooks` table and its headers.
 
-use crate::db::on;
+use crate::db::{execute, on};
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Source, Store, Tx};
@@ -174,7 +174,7 @@ pub async fn find(
     keys: &Keyring,
     id: WebhookId,
 ) -> sqlx::Result<Option<WebhookRow>> {
-    let row: Option<WebhookRow> = on!(Source::of(db), ex => sqlx::query_as(AssertSqlSafe(format!(
+    let row: Option<WebhookRow> = on!(db, ex => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
     )))
     .bind(id)
@@ -185,7 +185,7 @@ pub async fn find(
 
 /// Whether the webhook exists (nothing opened).
 pub async fn exists(db: impl Into<Source<'_>>, id: WebhookId) -> sqlx::Result<bool> {
-    on!(Source::of(db), ex => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)")
+    on!(db, ex => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks WHERE id = $1)")
         .bind(id)
         .fetch_one(ex)
         .await)
@@ -196,7 +196,7 @@ pub async fn headers(
     keys: &Keyring,
     id: WebhookId,
 ) -> sqlx::Result<Vec<HeaderRow>> {
-    let rows: Vec<HeaderRow> = on!(Source::of(db), ex => sqlx::query_as(
+    let rows: Vec<HeaderRow> = on!(db, ex => sqlx::query_as(
         "SELECT name, value, secret FROM webhook_headers WHERE webhook_id = $1 ORDER BY position",
     )
     .bind(id)
@@ -236,7 +236,7 @@ pub async fn narrowed_to(db: impl Into<Source<'_>>, by: Narrowed) -> sqlx::Resul
             id.get(),
         ),
     };
-    on!(Source::of(db), ex => sqlx::query_scalar(sql)
+    on!(db, ex => sqlx::query_scalar(sql)
         .bind(id)
         .fetch_all(ex)
         .await)
@@ -275,7 +275,7 @@ pub async fn update(
     f: &WebhookFields<'_>,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done = on!(tx, ex => bind_fields!(
+    let done = execute!(tx, bind_fields!(
         sqlx::query(
             "UPDATE webhooks SET wording = $1, description = $2, active = $3, url = $4, verb = $5, body = $6,
                  synchronous = $7, in_transaction = $8, event_action = $9, event_object = $10,
@@ -288,10 +288,7 @@ pub async fn update(
     )
     .bind(now)
     .bind(id)
-    .bind(version)
-    .execute(ex)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(version))?;
     Ok(done == 1)
 }
 
@@ -301,24 +298,22 @@ pub async fn replace_headers(
     id: WebhookId,
     headers: &[HeaderRow],
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM webhook_headers WHERE webhook_id = $1").bind(id)
+    )?;
     for (position, h) in headers.iter().enumerate() {
         let value = if h.secret {
             keys.seal(&h.value, Purpose::HeaderValue)
         } else {
             h.value.clone()
         };
-        on!(&mut *tx, ex => sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES ($1, $2, $3, $4, $5)")
+        execute!(&mut *tx, sqlx::query("INSERT INTO webhook_headers (webhook_id, position, name, value, secret) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(position as i64)
             .bind(&h.name)
             .bind(value)
-            .bind(h.secret)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))?;
+            .bind(h.secret))?;
     }
     Ok(())
 }
@@ -332,19 +327,17 @@ pub async fn rotate_secret(
     new_secret: &str,
     previous_expires_at: i64,
 ) -> sqlx::Result<()> {
-    on!(&mut *tx, ex => sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = $2, signing_secret = $3 WHERE id = $1")
+    execute!(&mut *tx, sqlx::query("UPDATE webhooks SET previous_signing_secret = signing_secret, previous_secret_expires_at = $2, signing_secret = $3 WHERE id = $1")
         .bind(id)
         .bind(previous_expires_at)
-        .bind(keys.seal(new_secret, Purpose::SigningSecret))
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+        .bind(keys.seal(new_secret, Purpose::SigningSecret)))?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, id: WebhookId) -> sqlx::Result<bool> {
-    let done = on!(&mut *tx, ex => sqlx::query("DELETE FROM webhooks WHERE id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))?;
+    let done = execute!(
+        &mut *tx,
+        sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id)
+    )?;
     Ok(done == 1)
 }

@@ -26,7 +26,7 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
     if !queued.is_empty() {
         state.deliverer.wake();
         // Workers of other instances sharing the database may take them as well.
-        state.store.announce_deliveries().await;
+        state.store.announce_deliveries();
     }
     let mut results = Vec::new();
     for d in recorded

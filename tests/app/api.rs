@@ -1,7 +1,7 @@
 //! The REST API: tokens and scopes, webhooks, deliveries, objects, errors, the OpenAPI
 //! document. Every request goes over HTTP to the running app.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use std::time::Duration;
 
 use hookline::domain::api_token::{TokenDraft, TokenInput};
@@ -224,12 +224,13 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
 
     // Expired: its last day was yesterday.
     let expired = admin_token(&app).await;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE token_hash = $2")
-        .bind(hookline::db::now_ms() - 1)
-        .bind(hookline::auth::token_hash(&expired))
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE token_hash = $2")
+            .bind(hookline::db::now_ms() - 1)
+            .bind(hookline::auth::token_hash(&expired))
+    )
+    .unwrap();
     let (status, body) = call(&app, &expired, Method::GET, "/api/v1/webhooks", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error_shape(status, &body);
@@ -691,11 +692,11 @@ async fn an_expired_webhook_does_not_fire_until_renewed() {
     let (_, created) = call(&app, &t, Method::POST, "/api/v1/webhooks", Some(w)).await;
     let id = created["id"].as_i64().unwrap();
     // Its last day passes.
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET valid_until = '2020-01-01' WHERE id = $1")
-        .bind(id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE webhooks SET valid_until = '2020-01-01' WHERE id = $1").bind(id)
+    )
+    .unwrap();
     let (_, got) = call(
         &app,
         &t,
@@ -1384,8 +1385,8 @@ async fn the_openapi_document_is_complete_and_the_api_page_describes_it() {
 #[tokio::test]
 async fn the_command_line_makes_a_working_token() {
     let app = spawn_app().await;
-    let out = crate::process::hookline(&app.dir.path().join("hookline.db"))
-        .args([
+    let token = crate::process::stdout_of(
+        crate::process::hookline(&app.dir.path().join("hookline.db")).args([
             "token",
             "create",
             "--user",
@@ -1394,15 +1395,10 @@ async fn the_command_line_makes_a_working_token() {
             "From the shell",
             "--scopes",
             "webhooks.read,deliveries.read",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        ]),
+    )
+    .trim()
+    .to_owned();
     let (status, _) = call(&app, &token, Method::GET, "/api/v1/deliveries", None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = call(&app, &token, Method::GET, "/api/v1/projects", None).await;

@@ -277,24 +277,11 @@ fn db_copy_refuses_bad_targets_with_a_clear_error() {
     // Into a database in use: refused, nothing written.
     let other = dir.path().join("other.db");
     let other_url = format!("sqlite://{}", other.display());
-    let out = hookline(&other)
-        .env("HOOKLINE_DATABASE_URL", &other_url)
-        .args([
-            "user",
-            "add",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "Viewer",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::process::stdout_of(
+        hookline(&other)
+            .env("HOOKLINE_DATABASE_URL", &other_url)
+            .args(["user", "add", "--email", "a@example.com", "--name", "A"])
+            .args(["--role", "Viewer"]),
     );
     let out = copy(&url, &other_url);
     assert!(!out.status.success());

@@ -9,37 +9,14 @@ use hookline::on_db;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-use crate::process::{hookline, hookline_sqlite};
+use crate::process::{hookline, hookline_sqlite, stdout_of};
 use crate::receiver::Receiver;
 
-/// Tables whose rows are compared between the original and its copies.
-const TABLES: &[&str] = &[
-    "users",
-    "roles",
-    "role_rights",
-    "user_roles",
-    "auth_sessions",
-    "projects",
-    "phases",
-    "project_filters",
-    "webhooks",
-    "webhook_headers",
-    "webhook_history",
-    "webhook_list_filters",
-    "events",
-    "deliveries",
-    "delivery_attempts",
-    "app_log",
-    "api_tokens",
-    "settings",
-    "change_counters",
-];
-
-/// What a copy must keep: rows per table, each delivery's message id and state, and the
-/// webhooks with their (sealed) secrets.
+/// What a copy must keep: rows in every table, each delivery's message id and state, and
+/// the webhooks with their (sealed) secrets.
 async fn contents(store: &hookline::db::Store) -> Vec<String> {
     let mut all = Vec::new();
-    for table in TABLES {
+    for table in hookline::db::copy::TABLES {
         let n: i64 = on_db!(store, ex => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(ex)
             .await)
@@ -72,13 +49,7 @@ fn copy(from: &str, to: &str, key: &Path) -> std::process::Output {
 }
 
 fn audit(cmd: &mut std::process::Command) -> String {
-    let out = cmd.args(["audit", "verify"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_of(cmd.args(["audit", "verify"]))
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use hookline::domain::ids::{EventRowId, ProjectId, UserId};
 use hookline::events::payload::{self, Context, Options};
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -455,10 +455,11 @@ async fn matching_picks_exactly_the_right_webhooks() {
     }
     // One expired webhook, made expired behind the form's back (the form refuses past dates).
     create_webhook(&app, &admin, &form_with(&[("wording", "expired")])).await;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET valid_until = '2000-01-01' WHERE wording = 'expired'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE webhooks SET valid_until = '2000-01-01' WHERE wording = 'expired'")
+    )
+    .unwrap();
 
     let fired = |event_id: EventRowId| {
         let app = &app;
@@ -636,20 +637,20 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
     assert_eq!(fired_by_last_event(&app).await, [first]);
 
     // Turned off by another process: the next change sees it.
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1")
-        .bind(first)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1").bind(first)
+    )
     .unwrap();
     let two = create_project(&app, &admin, "TWO", &[]).await;
     assert!(fired_by_last_event(&app).await.is_empty());
 
     // A transaction turns it back on and records an event that goes to it, then rolls back.
     let mut tx = app.state.store.begin_write().await.unwrap();
-    on_db!(&mut tx, ex => sqlx::query("UPDATE webhooks SET active = TRUE WHERE id = $1")
-        .bind(first)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &mut tx,
+        sqlx::query("UPDATE webhooks SET active = TRUE WHERE id = $1").bind(first)
+    )
     .unwrap();
     let attributes = |name: &str| {
         json!({"code": "TWO", "name": name, "status": "Active"})

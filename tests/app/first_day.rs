@@ -1,6 +1,6 @@
 //! What a new administrator ran into on their first day: each fixed, each tested here.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use reqwest::StatusCode;
 
 use crate::events::create_project;
@@ -123,9 +123,10 @@ async fn an_expired_webhook_shows_it_can_be_renewed_and_its_other_fields_saved()
     let app = spawn_app().await;
     let admin = app.admin().await;
     let id = create_webhook(&app, &admin, &form_with(&[])).await;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhooks SET valid_until = '2025-01-31'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE webhooks SET valid_until = '2025-01-31'")
+    )
     .unwrap();
     let form = app.get_html(&admin, &format!("/webhooks/{id}")).await;
     assert!(

@@ -13,7 +13,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::process::{Server, run};
+use crate::process::{Server, run, stdout_of};
 use crate::receiver::{Answer, Receiver};
 
 /// Projects changed at once (each one's changes go one after another).
@@ -51,21 +51,17 @@ fn two_instances(db: &Path) -> (Server, Server, String) {
 
 /// An API token of the first administrator, made from the shell.
 fn token(db: &Path, key: &str) -> String {
-    let out = crate::process::hookline(db)
-        .env("HOOKLINE_SECRET_KEY", key)
-        .args(["token", "create", "--user", ADMIN_EMAIL, "--name", "load"])
-        .args([
-            "--scopes",
-            "objects.read,objects.write,webhooks.read,webhooks.write",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    stdout_of(
+        crate::process::hookline(db)
+            .env("HOOKLINE_SECRET_KEY", key)
+            .args(["token", "create", "--user", ADMIN_EMAIL, "--name", "load"])
+            .args([
+                "--scopes",
+                "objects.read,objects.write,webhooks.read,webhooks.write",
+            ]),
+    )
+    .trim()
+    .to_owned()
 }
 
 async fn api(

@@ -49,19 +49,21 @@ fn command(url: &str, db: &Path) -> Command {
 
 /// Runs a command-line subcommand and gives what it printed; fails the test on failure.
 pub fn run(db: &Path, args: &[&str]) -> String {
-    output_of(hookline(db), args)
+    stdout_of(hookline(db).args(args))
 }
 
 /// `run` over the SQLite file `db`.
 pub fn run_sqlite(db: &Path, args: &[&str]) -> String {
-    output_of(hookline_sqlite(db), args)
+    stdout_of(hookline_sqlite(db).args(args))
 }
 
-fn output_of(mut cmd: Command, args: &[&str]) -> String {
-    let out = cmd.args(args).output().unwrap();
+/// What a command printed; fails the test, with what it said, when it fails.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "hookline {args:?}: {}",
+        "hookline {:?}: {}",
+        cmd.get_args().collect::<Vec<_>>(),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()

@@ -2,7 +2,7 @@
 //! and their attempts, events no delivery needs, the log, ended sessions and old sign-in
 //! failures are gone — and what still has to go out stays.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -24,7 +24,7 @@ async fn age(app: &TestApp, by: Duration) {
         "UPDATE auth_sessions SET created_at = created_at - $1, last_seen_at = last_seen_at - $1",
         "UPDATE sign_in_throttle SET last_failure_at = last_failure_at - $1, blocked_until = 0",
     ] {
-        on_db!(&app.state.store, ex => sqlx::query(sql).bind(ms).execute(ex).await.map(|r| r.rows_affected())).unwrap();
+        execute_on!(&app.state.store, sqlx::query(sql).bind(ms)).unwrap();
     }
 }
 
@@ -49,9 +49,7 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     app.state.deliverer.run_once().await.unwrap();
     receiver.script((0..20).map(|_| Answer::status(500)));
     create_project(&app, &admin, "DEAD", &[]).await;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE deliveries SET status = 'dead', completed_at = next_attempt_at WHERE status = 'pending'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(&app.state.store, sqlx::query("UPDATE deliveries SET status = 'dead', completed_at = next_attempt_at WHERE status = 'pending'"))
         .unwrap();
     create_project(&app, &admin, "CANCELLED", &[]).await;
     let cancelled: i64 =
@@ -65,12 +63,13 @@ async fn past_the_retention_period_nothing_finished_is_left() {
     // And one that still waits to go: it stays, with its event, however old.
     create_project(&app, &admin, "WAITING", &[]).await;
     assert!(app.count("app_log").await == 0);
-    on_db!(&app.state.store, ex => sqlx::query(
-        "INSERT INTO app_log (at, level, kind, message) VALUES ($1, 'info', 'other', 'old')",
+    execute_on!(
+        &app.state.store,
+        sqlx::query(
+            "INSERT INTO app_log (at, level, kind, message) VALUES ($1, 'info', 'other', 'old')",
+        )
+        .bind(hookline::db::now_ms())
     )
-    .bind(hookline::db::now_ms())
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))
     .unwrap();
     let stale_session = client();
     app.sign_in(&stale_session, ADMIN_EMAIL, ADMIN_PASSWORD)

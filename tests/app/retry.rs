@@ -1,7 +1,7 @@
 //! Retry now: it keeps an object's changes in order, makes one attempt however many people
 //! press it at once, and leaves the retry schedule as it was.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -134,11 +134,11 @@ async fn a_failed_retry_now_leaves_the_schedule_as_it_was() {
 
     // Its next scheduled try comes; failing, it waits as the third scheduled try does
     // (5 minutes, give or take the jitter), not as a fourth would (30 minutes).
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE id = $1")
-        .bind(ids[0])
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE id = $1").bind(ids[0])
+    )
+    .unwrap();
     receiver.script([Answer::status(500)]);
     app.state.deliverer.run_once().await.unwrap();
     let (_, attempts, next) = state_of(&app, ids[0]).await;

@@ -2,7 +2,7 @@
 //! sealed under a key kept outside the database. A copy of the database alone gives none of
 //! them; the key can be rotated; a missing or wrong key stops the start with a clear error.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use std::path::Path;
 use std::process::Stdio;
 
@@ -242,19 +242,20 @@ async fn secrets_stored_before_sealing_are_sealed_on_the_first_start() {
     let signing = app.signing_secret(id).await;
     let pool = app.state.store.clone();
     // As a version before sealing left them: plaintext, no key check, no key file.
-    on_db!(&pool, ex => sqlx::query("UPDATE webhooks SET signing_secret = $1")
-        .bind(&signing)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("UPDATE webhooks SET signing_secret = $1").bind(&signing)
+    )
     .unwrap();
-    on_db!(&pool, ex => sqlx::query("UPDATE webhook_headers SET value = $1 WHERE secret")
-        .bind(SECRET_VALUE)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("UPDATE webhook_headers SET value = $1 WHERE secret").bind(SECRET_VALUE)
+    )
     .unwrap();
-    on_db!(&pool, ex => sqlx::query("DELETE FROM settings WHERE key = 'secret_key_check'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("DELETE FROM settings WHERE key = 'secret_key_check'")
+    )
     .unwrap();
     std::fs::remove_file(app.dir.path().join("hookline.db.key")).unwrap();
 

@@ -1,6 +1,6 @@
 //! Sessions: sign-out, timeouts, deactivation, password change, restart.
 
-use hookline::on_db;
+use hookline::execute_on;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -127,11 +127,12 @@ async fn an_idle_session_ends() {
     let app = spawn_app().await;
     let client = app.admin().await;
     let thirty_one_minutes = 31 * 60 * 1000;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - $1")
-        .bind(thirty_one_minutes)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - $1")
+            .bind(thirty_one_minutes)
+    )
+    .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),
         StatusCode::SEE_OTHER
@@ -145,12 +146,10 @@ async fn a_session_in_use_never_counts_as_idle() {
     // Time passes (the session's times move back) in steps of 20 to 25 seconds, with a
     // page opened at each: a minute goes by, but never a minute without activity.
     for seconds in [20, 20, 25, 25] {
-        on_db!(&app.state.store, ex => sqlx::query(
+        execute_on!(&app.state.store, sqlx::query(
             "UPDATE auth_sessions SET last_seen_at = last_seen_at - $1, created_at = created_at - $1",
         )
-        .bind(seconds * 1000)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+        .bind(seconds * 1000))
         .unwrap();
         assert_eq!(
             app.get(&client, "/users").await.status(),
@@ -159,10 +158,11 @@ async fn a_session_in_use_never_counts_as_idle() {
         );
     }
     // A minute and a second without anything: signed out.
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE auth_sessions SET last_seen_at = last_seen_at - 61000")
+    )
+    .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),
         StatusCode::SEE_OTHER
@@ -174,11 +174,11 @@ async fn an_active_session_still_ends_after_the_absolute_timeout() {
     let app = spawn_app().await;
     let client = app.admin().await;
     let nine_hours = 9 * 3600 * 1000;
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE auth_sessions SET created_at = created_at - $1")
-        .bind(nine_hours)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE auth_sessions SET created_at = created_at - $1").bind(nine_hours)
+    )
+    .unwrap();
     assert_eq!(
         app.get(&client, "/users").await.status(),
         StatusCode::SEE_OTHER

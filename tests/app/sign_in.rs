@@ -1,6 +1,6 @@
 //! Signing in and out, throttling, and the forced password change.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -122,9 +122,10 @@ async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
 
     // Once the block has passed (moved into the past here), the right password works again
     // and clears the count.
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
+    )
     .unwrap();
     let res = app.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -184,9 +185,10 @@ async fn the_next_failure_after_a_block_doubles_it() {
     for _ in 1..=5 {
         app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
     }
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = 0")
+    )
     .unwrap();
     let sixth = app.sign_in(&client, ADMIN_EMAIL, "wrong password").await;
     assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -1,6 +1,6 @@
 //! Users and roles screens: validation, uniqueness, the last administrator, custom roles.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -245,10 +245,10 @@ async fn a_custom_role_grants_exactly_its_rights() {
             .await
             .contains("This role is held by 1 user(s)")
     );
-    on_db!(&app.state.store, ex => sqlx::query("DELETE FROM user_roles WHERE role_id = $1")
-        .bind(role_id)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("DELETE FROM user_roles WHERE role_id = $1").bind(role_id)
+    )
     .unwrap();
     app.post(&admin, &format!("/roles/{role_id}/delete"), &[])
         .await;

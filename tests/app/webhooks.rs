@@ -1,6 +1,6 @@
 //! The webhook screens: create, validate, modify, secrets, history, delete, filters, list.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -606,16 +606,13 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
     )
     .await;
     let pool = &app.state.store;
-    let update =
-        on_db!(pool, ex => sqlx::query("UPDATE webhook_history SET actor_name = 'someone else'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap_err();
-    assert!(update.to_string().contains("append-only"));
-    let delete = on_db!(pool, ex => sqlx::query("DELETE FROM webhook_history")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    let update = execute_on!(
+        pool,
+        sqlx::query("UPDATE webhook_history SET actor_name = 'someone else'")
+    )
     .unwrap_err();
+    assert!(update.to_string().contains("append-only"));
+    let delete = execute_on!(pool, sqlx::query("DELETE FROM webhook_history")).unwrap_err();
     assert!(delete.to_string().contains("append-only"));
 
     use hookline::services::audit::{ChainCheck, verify};
@@ -631,10 +628,11 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
         .execute(ex)
         .await.map(|r| r.rows_affected()))
     .unwrap();
-    on_db!(pool, ex => sqlx::query("UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-        .unwrap();
+    execute_on!(
+        pool,
+        sqlx::query("UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1")
+    )
+    .unwrap();
     assert!(matches!(
         verify(pool).await.unwrap(),
         ChainCheck::Broken { entry_id: 1, .. }
@@ -905,9 +903,10 @@ async fn the_audit_command_verifies_the_chain() {
         .execute(ex)
         .await.map(|r| r.rows_affected()))
     .unwrap();
-    on_db!(&app.state.store, ex => sqlx::query("UPDATE webhook_history SET changes = '[]'")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &app.state.store,
+        sqlx::query("UPDATE webhook_history SET changes = '[]'")
+    )
     .unwrap();
     let out = crate::process::hookline(&db)
         .args(["audit", "verify"])

@@ -1,7 +1,7 @@
 //! Group commit: many concurrent write transactions share commits, yet each one's commit,
 //! rollback or abandonment affects only its own changes.
 
-use hookline::on_db;
+use hookline::{execute_on, on_db};
 use std::sync::Arc;
 
 use hookline::db;
@@ -19,9 +19,10 @@ fn conn(tx: &mut db::Tx) -> &mut db::writer::SharedConnection {
 /// The app's pool, with an empty table `probe (n)` to write in.
 async fn probe_table(app: &TestApp) -> hookline::db::Store {
     let pool = app.state.store.clone();
-    on_db!(&pool, ex => sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("CREATE TABLE probe (n INTEGER PRIMARY KEY)")
+    )
     .unwrap();
     pool
 }
@@ -74,9 +75,7 @@ async fn a_failed_statement_leaves_the_others_in_the_same_commit_intact() {
     let first = part_writing(&pool, 1).await;
     let first = tokio::spawn(async move { first.commit().await });
     let mut second = pool.begin_write().await.unwrap();
-    let duplicate = on_db!(&mut second, ex => sqlx::query("INSERT INTO probe (n) VALUES (1)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()));
+    let duplicate = execute_on!(&mut second, sqlx::query("INSERT INTO probe (n) VALUES (1)"));
     assert!(duplicate.is_err(), "the same key twice");
     second.rollback().await.unwrap();
     first.await.unwrap().unwrap();
@@ -97,10 +96,10 @@ async fn probe_rows(pool: &hookline::db::Store) -> Vec<i64> {
 /// A write part that has inserted `n` into the probe table, not yet finished.
 async fn part_writing(pool: &hookline::db::Store, n: i64) -> db::Tx {
     let mut tx = pool.begin_write().await.unwrap();
-    on_db!(&mut tx, ex => sqlx::query("INSERT INTO probe (n) VALUES ($1)")
-        .bind(n)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &mut tx,
+        sqlx::query("INSERT INTO probe (n) VALUES ($1)").bind(n)
+    )
     .unwrap();
     tx
 }
@@ -136,15 +135,13 @@ async fn a_joining_part_whose_first_statement_cannot_even_start_is_undone_alone(
     let first = tokio::spawn(async move { first.commit().await });
     // Its savepoint rides on that statement: a statement SQLite cannot prepare.
     let mut second = pool.begin_write().await.unwrap();
-    let wrong = on_db!(&mut second, ex => sqlx::query("INSERT INTO no_such_table (n) VALUES (2)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()));
+    let wrong = execute_on!(
+        &mut second,
+        sqlx::query("INSERT INTO no_such_table (n) VALUES (2)")
+    );
     assert!(wrong.is_err());
     // It goes on after the error, then gives up: only what it wrote goes.
-    on_db!(&mut second, ex => sqlx::query("INSERT INTO probe (n) VALUES (3)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-    .unwrap();
+    execute_on!(&mut second, sqlx::query("INSERT INTO probe (n) VALUES (3)")).unwrap();
     second.rollback().await.unwrap();
     let third = part_writing(&pool, 4).await;
     third.commit().await.unwrap();
@@ -256,9 +253,10 @@ async fn a_commit_given_up_on_half_way_neither_loses_its_work_nor_holds_up_the_o
 async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
     let app = spawn_sqlite_app().await;
     let pool = app.state.store.clone();
-    on_db!(&pool, ex => sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
+    )
     .unwrap();
     let file = app.dir.path().join("hookline.db");
     let size = || std::fs::metadata(&file).unwrap().len();
@@ -274,11 +272,11 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
             size()
         );
         let mut tx = pool.begin_write().await.unwrap();
-        on_db!(&mut tx, ex => sqlx::query("INSERT INTO padded (n, pad) VALUES ($1, zeroblob(4000))")
-            .bind(n)
-            .execute(ex)
-            .await.map(|r| r.rows_affected()))
-            .unwrap();
+        execute_on!(
+            &mut tx,
+            sqlx::query("INSERT INTO padded (n, pad) VALUES ($1, zeroblob(4000))").bind(n)
+        )
+        .unwrap();
         tx.commit().await.unwrap();
         n += 1;
     }
@@ -288,9 +286,10 @@ async fn the_log_is_copied_back_into_the_database_while_writes_go_on() {
 async fn the_log_starts_over_instead_of_growing_while_writes_go_on() {
     let app = spawn_sqlite_app().await;
     let pool = app.state.store.clone();
-    on_db!(&pool, ex => sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
+    execute_on!(
+        &pool,
+        sqlx::query("CREATE TABLE padded (n INTEGER PRIMARY KEY, pad BLOB)")
+    )
     .unwrap();
     let log = app.dir.path().join("hookline.db-wal");
     let log_size = || std::fs::metadata(&log).map_or(0, |m| m.len());
@@ -299,13 +298,14 @@ async fn the_log_starts_over_instead_of_growing_while_writes_go_on() {
     let mut largest = 0;
     for part in 0..256i64 {
         let mut tx = pool.begin_write().await.unwrap();
-        on_db!(&mut tx, ex => sqlx::query(
-            "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 15)
+        execute_on!(
+            &mut tx,
+            sqlx::query(
+                "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 15)
              INSERT INTO padded (n, pad) SELECT $1 * 16 + i, zeroblob(65536) FROM k",
+            )
+            .bind(part)
         )
-        .bind(part)
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
         .unwrap();
         tx.commit().await.unwrap();
         largest = largest.max(log_size());

@@ -7,14 +7,13 @@
 mod executors;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
-use tokio::sync::Notify;
 
 pub use executors::{PgSource, SqliteSource};
 
-use super::writer::{self, SharedConnection, Writer};
+use super::background::{Background, BackgroundWrite};
+use super::writer::{self, Writer};
 
 /// Runs `$body` with `$ex` bound to the backend's executor for `$db` (a `&Store`, a
 /// `&mut Tx`, a `&mut ReadTx` or a `Source`): the body is compiled once per backend, so one
@@ -36,6 +35,15 @@ async fn listener(pool: &PgPool) -> sqlx::Result<sqlx::postgres::PgListener> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
     listener.listen(DELIVERIES_CHANNEL).await?;
     Ok(listener)
+}
+
+/// Runs statement `$query` (an `sqlx::query(…)` with its binds) on `$db` as `on_db!` does,
+/// giving the number of rows it affected (each backend has a result type of its own).
+#[macro_export]
+macro_rules! execute_on {
+    ($db:expr, $query:expr) => {
+        $crate::on_db!($db, ex => $query.execute(ex).await.map(|r| r.rows_affected()))
+    };
 }
 
 /// Which database a store holds.
@@ -133,10 +141,8 @@ impl Store {
     /// Marks a write left to a task of its own (see `Writer::background_write`).
     pub fn background_write(&self) -> BackgroundWrite {
         match &self.inner {
-            Inner::Sqlite { writer, .. } => BackgroundWrite::Sqlite(writer.background_write()),
-            Inner::Postgres { background, .. } => {
-                BackgroundWrite::Postgres(background.clone().start())
-            }
+            Inner::Sqlite { writer, .. } => writer.background_write(),
+            Inner::Postgres { background, .. } => background.start(),
         }
     }
 
@@ -183,16 +189,21 @@ impl Store {
     }
 
     /// Tells every instance's workers that deliveries are waiting in the queue (PostgreSQL's
-    /// NOTIFY; nothing to tell on SQLite, whose one instance wakes its own).
-    pub async fn announce_deliveries(&self) {
-        if let Some(pool) = self.postgres()
-            && let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+    /// NOTIFY, sent by a task of its own so that no request waits for it; nothing to tell on
+    /// SQLite, whose one instance wakes its own).
+    pub fn announce_deliveries(&self) {
+        let Some(pool) = self.postgres().cloned() else {
+            return;
+        };
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
                 .bind(DELIVERIES_CHANNEL)
-                .execute(pool)
+                .execute(&pool)
                 .await
-        {
-            tracing::warn!(error = %e, "cannot tell the other instances of queued deliveries");
-        }
+            {
+                tracing::warn!(error = %e, "cannot tell the other instances of queued deliveries");
+            }
+        });
     }
 
     /// Calls `wake` whenever an instance announces queued deliveries, until `stop` turns
@@ -341,47 +352,6 @@ impl ReadTx {
     }
 }
 
-/// Commits under way in the background on PostgreSQL, which requests wait for.
-#[derive(Debug, Default)]
-pub struct Background {
-    running: AtomicUsize,
-    finished: Notify,
-}
-
-impl Background {
-    fn start(self: Arc<Self>) -> Running {
-        self.running.fetch_add(1, Ordering::AcqRel);
-        Running(self)
-    }
-
-    async fn caught_up(&self) {
-        loop {
-            let finished = self.finished.notified();
-            if self.running.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            finished.await;
-        }
-    }
-}
-
-/// One background commit under way: finished when dropped.
-pub struct Running(Arc<Background>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.finished.notify_waiters();
-        }
-    }
-}
-
-/// A write under way in the background: requests wait for it until it is dropped.
-pub enum BackgroundWrite {
-    Sqlite(writer::BackgroundWrite),
-    Postgres(Running),
-}
-
 /// Where a query reads: `&store` (any pooled connection), `&mut tx` (inside a write
 /// transaction, seeing its writes) or `&mut read` (a read transaction).
 #[derive(Debug)]
@@ -401,13 +371,6 @@ impl<'c> Source<'c> {
         match self {
             Source::Sqlite(s) => Source::Sqlite(s.reborrow()),
             Source::Pg(s) => Source::Pg(s.reborrow()),
-        }
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            Source::Sqlite(_) => Backend::Sqlite,
-            Source::Pg(_) => Backend::Postgres,
         }
     }
 }
@@ -436,11 +399,5 @@ impl<'c> From<&'c mut ReadTx> for Source<'c> {
             ReadTx::Sqlite(tx) => Source::Sqlite(SqliteSource::Conn(tx)),
             ReadTx::Postgres(tx) => Source::Pg(PgSource::Conn(tx)),
         }
-    }
-}
-
-impl<'c> From<&'c mut SharedConnection> for Source<'c> {
-    fn from(conn: &'c mut SharedConnection) -> Self {
-        Source::Sqlite(SqliteSource::Tx(conn))
     }
 }

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,9 @@ use sqlx::sqlite::{
     SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
 };
 use sqlx::{Connection, Either, Execute, Executor, Sqlite, SqlitePool};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+
+use super::background::{Background, BackgroundWrite};
 
 mod connection;
 mod disk;
@@ -86,25 +88,12 @@ pub struct Writer {
     /// `Tx::commit_in_background`).
     behind: AtomicU64,
     /// Writes whose caller went on before they even started (see `background_write`).
-    starting: AtomicUsize,
-    started: Notify,
+    starting: Arc<Background>,
     /// How to open the connection that checkpoints the log, and that connection.
     checkpoints: SqliteConnectOptions,
     checkpointer: Mutex<Option<SqliteConnection>>,
     checkpointing: AtomicBool,
     last_checkpoint: StdMutex<Instant>,
-}
-
-/// A write under way in the background: requests wait for it (`Writer::caught_up`) until it
-/// is dropped, after its transaction has been committed in the background.
-pub struct BackgroundWrite(Arc<Writer>);
-
-impl Drop for BackgroundWrite {
-    fn drop(&mut self) {
-        if self.0.starting.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.started.notify_waiters();
-        }
-    }
 }
 
 /// One caller's part of the shared transaction.
@@ -153,8 +142,7 @@ impl Writer {
             directory_synced: AtomicBool::new(false),
             failed: StdMutex::new(HashMap::new()),
             behind: AtomicU64::new(0),
-            starting: AtomicUsize::new(0),
-            started: Notify::new(),
+            starting: Arc::default(),
             checkpoints,
             checkpointer: Mutex::new(None),
             checkpointing: AtomicBool::new(false),
@@ -189,22 +177,14 @@ impl Writer {
 
     /// Marks a write its caller leaves to a task of its own, to commit with
     /// `Tx::commit_in_background`: until the mark is dropped, requests wait for it.
-    pub fn background_write(self: &Arc<Self>) -> BackgroundWrite {
-        self.starting.fetch_add(1, Ordering::AcqRel);
-        BackgroundWrite(self.clone())
+    pub fn background_write(&self) -> BackgroundWrite {
+        self.starting.start()
     }
 
     /// Returns once everything written in the background so far is committed, so that a
     /// read made after it sees what earlier responses reported. Free when nothing is behind.
     pub async fn caught_up(self: &Arc<Self>) {
-        loop {
-            // Created before the count is read, so no wake-up can fall between the two.
-            let started = self.started.notified();
-            if self.starting.load(Ordering::Acquire) == 0 {
-                break;
-            }
-            started.await;
-        }
+        self.starting.caught_up().await;
         let behind = self.behind.load(Ordering::Acquire);
         if behind > *self.durable.borrow()
             && let Err(e) = self.flush(behind).await
