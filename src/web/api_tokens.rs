@@ -215,7 +215,7 @@ async fn show_form(
         .map(|u| Choice {
             selected: u.id.to_string() == form.user.trim(),
             value: u.id.to_string(),
-            label: format!("{} <{}>", u.display_name, u.email),
+            label: super::choices::person(&u.display_name, &u.email),
         })
         .collect();
     let scopes = Scope::ALL

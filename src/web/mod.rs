@@ -3,6 +3,7 @@
 mod account;
 mod api_tokens;
 mod assets;
+mod choices;
 mod chrome;
 mod events;
 pub mod format;

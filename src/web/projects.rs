@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::choices::{self, Choice};
 use super::{Area, Chrome, actor};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
@@ -14,9 +15,9 @@ use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
 use crate::domain::webhook::Mode;
 use crate::domain::{Entered, FieldErrors, Right};
 use crate::error::{AppError, redirect};
+use crate::services::project_filters;
 use crate::services::projects::{self as service, PhaseRow, ProjectRow, Saved};
 use crate::services::{ServiceError, projects::Saved::Changed};
-use crate::services::{accounts, project_filters};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -93,11 +94,6 @@ impl ProjectForm {
             priority: text(p.priority),
         }
     }
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
 }
 
 #[derive(Template)]
@@ -191,14 +187,7 @@ async fn render_form(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let managers = accounts::users(state)
-        .await?
-        .into_iter()
-        .map(|u| Choice {
-            value: u.id.to_string(),
-            label: format!("{} <{}>", u.display_name, u.email),
-        })
-        .collect();
+    let managers = choices::people(state).await?;
     let phases = match id {
         Some(id) => service::phases(state, id).await?,
         None => Vec::new(),

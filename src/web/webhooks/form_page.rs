@@ -16,14 +16,10 @@ use crate::domain::{FieldErrors, Right};
 use crate::error::AppError;
 use crate::services::webhooks as service;
 use crate::services::webhooks::stored;
-use crate::services::{accounts, project_filters, projects};
+use crate::services::{project_filters, projects};
 use crate::state::AppState;
+use crate::web::choices::{self, Choice};
 use crate::web::{Area, Chrome, format};
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-}
 
 #[derive(Template)]
 #[template(path = "webhooks/form.html")]
@@ -90,14 +86,7 @@ pub(super) async fn render(
     view: View,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let users = accounts::users(state)
-        .await?
-        .into_iter()
-        .map(|u| Choice {
-            value: u.id.to_string(),
-            label: format!("{} <{}>", u.display_name, u.email),
-        })
-        .collect();
+    let users = choices::people(state).await?;
     let projects = projects::projects(state, "")
         .await?
         .into_iter()
