@@ -621,18 +621,11 @@ async fn the_history_is_append_only_and_its_chain_proves_it() {
         ChainCheck::Intact { entries: 2 }
     );
     // Someone with file access drops the trigger and edits an entry: the chain shows it.
-    on_db!(pool, ex => sqlx::query(ex.pick(
-        "DROP TRIGGER webhook_history_no_update",
-        "DROP TRIGGER webhook_history_append_only ON webhook_history",
-    ))
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-    .unwrap();
-    execute_on!(
+    edit_history_behind_its_guard(
         pool,
-        sqlx::query("UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1")
+        "UPDATE webhook_history SET actor_name = 'someone else' WHERE id = 1",
     )
-    .unwrap();
+    .await;
     assert!(matches!(
         verify(pool).await.unwrap(),
         ChainCheck::Broken { entry_id: 1, .. }
@@ -896,22 +889,29 @@ async fn the_audit_command_verifies_the_chain() {
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Webhook history intact: 1 entries"));
-    on_db!(&app.state.store, ex => sqlx::query(ex.pick(
-        "DROP TRIGGER webhook_history_no_update",
-        "DROP TRIGGER webhook_history_append_only ON webhook_history",
-    ))
-        .execute(ex)
-        .await.map(|r| r.rows_affected()))
-    .unwrap();
-    execute_on!(
+    edit_history_behind_its_guard(
         &app.state.store,
-        sqlx::query("UPDATE webhook_history SET changes = '[]'")
+        "UPDATE webhook_history SET changes = '[]'",
     )
-    .unwrap();
+    .await;
     let out = crate::process::hookline(&db)
         .args(["audit", "verify"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("webhook history broken at entry 1"));
+}
+
+/// What someone with access to the database could do: drop the trigger that keeps the
+/// history append-only, then run `sql` on it.
+async fn edit_history_behind_its_guard(store: &hookline::db::Store, sql: &'static str) {
+    on_db!(store, ex => sqlx::query(ex.pick(
+        "DROP TRIGGER webhook_history_no_update",
+        "DROP TRIGGER webhook_history_append_only ON webhook_history",
+    ))
+    .execute(ex)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    execute_on!(store, sqlx::query(sql)).unwrap();
 }
