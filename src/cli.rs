@@ -31,8 +31,19 @@ pub struct Cli {
     #[arg(long, env = "HOOKLINE_LOG", default_value = "info", global = true)]
     pub log: String,
 
+    /// How log lines are written: `text` for people, `json` (one object per line) for log
+    /// collectors.
+    #[arg(long, env = "HOOKLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +225,15 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_API_WEBHOOK_VALIDITY_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub api_webhook_validity_days: Option<u32>,
 
+    /// A webhook whose every call has failed for this long (e.g. `120h`, `30m`, `30s`) and at
+    /// least HOOKLINE_AUTO_DISABLE_MIN_FAILURES times is turned off.
+    #[arg(long, env = "HOOKLINE_AUTO_DISABLE_AFTER", default_value = "120h", value_parser = parse_duration)]
+    pub auto_disable_after: Duration,
+
+    /// The fewest failed calls in a row that turn a webhook off.
+    #[arg(long, env = "HOOKLINE_AUTO_DISABLE_MIN_FAILURES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub auto_disable_min_failures: u32,
+
     /// Languages, e.g. `en,fr`: a second one turns multilingual labels on.
     #[arg(long, env = "HOOKLINE_LANGUAGES", default_value = "en")]
     pub languages: String,
@@ -277,8 +297,16 @@ impl ServeArgs {
             run_delivery_workers: true,
             retention: Duration::from_secs(self.retention_days * 86_400),
             dead_retention: Duration::from_secs(self.dead_retention_days * 86_400),
+            auto_disable_after: self.auto_disable_after,
+            auto_disable_min_failures: self.auto_disable_min_failures,
         };
         settings.validate()?;
         Ok(settings)
     }
+}
+
+/// A duration such as `120h`, `90m`, `30s` or `1h 30m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{e}: give a duration such as 120h, 30m or 30s"))
 }

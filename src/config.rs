@@ -51,6 +51,10 @@ pub struct Settings {
     /// of dead deliveries longer.
     pub retention: Duration,
     pub dead_retention: Duration,
+    /// The circuit breaker: a webhook whose calls have all failed for at least this long,
+    /// and at least `auto_disable_min_failures` times in a row, is turned off.
+    pub auto_disable_after: Duration,
+    pub auto_disable_min_failures: u32,
     /// Where the keys that seal stored secrets come from.
     pub secret_keys: KeySource,
     /// Webhooks made by API without a last day get one this many days ahead.
@@ -85,6 +89,8 @@ impl Settings {
             run_delivery_workers: true,
             retention: Duration::from_secs(30 * 86_400),
             dead_retention: Duration::from_secs(90 * 86_400),
+            auto_disable_after: Duration::from_secs(120 * 3600),
+            auto_disable_min_failures: 10,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod metrics;
 pub mod random;
 pub mod sealing;
 pub mod services;

@@ -9,7 +9,7 @@ use hookline::{commands, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(&cli.log);
+    telemetry::init(&cli.log, cli.log_format);
     let keys = cli.key_source();
     // What the commands other than `serve` work on: the database and its keys.
     let mut base = Settings::new("127.0.0.1:0", cli.database_url.clone());

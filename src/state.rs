@@ -8,6 +8,7 @@ use crate::db::snapshot::Snapshot;
 use crate::auth::Passwords;
 use crate::config::Settings;
 use crate::delivery::Deliverer;
+use crate::metrics::Metrics;
 use crate::sealing::Keyring;
 use crate::services::change::Routing;
 use crate::services::webhook_list::WebhookList;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub deliverer: Arc<Deliverer>,
     /// The keys that seal stored secrets.
     pub keys: Arc<Keyring>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -36,7 +38,13 @@ impl AppState {
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);
         let webhooks = Arc::new(Snapshot::new(store.clone(), keys.clone()));
-        let deliverer = Deliverer::new(store.clone(), settings.clone(), webhooks.clone())?;
+        let metrics = Arc::new(Metrics::new(crate::db::commit_timer()));
+        let deliverer = Deliverer::new(
+            store.clone(),
+            settings.clone(),
+            webhooks.clone(),
+            metrics.clone(),
+        )?;
         Ok(AppState {
             store,
             settings,
@@ -45,6 +53,7 @@ impl AppState {
             webhooks,
             deliverer: Arc::new(deliverer),
             keys,
+            metrics,
         })
     }
 

@@ -6,21 +6,26 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing_subscriber::EnvFilter;
+
+pub use crate::cli::LogFormat;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Log lines dropped since the last one that could be written.
 static LOST: AtomicU64 = AtomicU64::new(0);
 
-pub fn init(filter: &str) {
+pub fn init(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    // A second call (several apps in one test process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(LossyStderr)
-        .with_ansi(io::stderr().is_terminal())
         // Its own report of a failed write goes to stderr with eprintln!, which panics.
-        .log_internal_errors(false)
-        .try_init();
+        .log_internal_errors(false);
+    // A second call (several apps in one test process) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).try_init(),
+        // One JSON object per line: time, level, target, message and the event's fields.
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// Log lines lost so far and not yet reported.

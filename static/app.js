@@ -4,7 +4,10 @@
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const question = form.getAttribute("data-confirm");
+  // A button may ask its own question (Cancel beside Retry now in one form).
+  const button = event.submitter;
+  const question =
+    (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }

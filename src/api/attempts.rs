@@ -3,13 +3,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
 use crate::domain::Coded;
-use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
+use crate::domain::delivery::{DeliveryStatus, Trigger};
+use crate::domain::delivery_search::{DeliverySearch, SearchInput, parse_time};
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::{Right, Scope};
 use crate::services::deliveries::{self as service, AttemptRow, DeliveryRow, NotClaimed};
@@ -18,7 +19,8 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/deliveries").route(web::get().to(list)))
         .service(web::resource("/deliveries/{id}").route(web::get().to(get)))
-        .service(web::resource("/deliveries/{id}/retry").route(web::post().to(retry)));
+        .service(web::resource("/deliveries/{id}/retry").route(web::post().to(retry)))
+        .service(web::resource("/webhooks/{id}/recover").route(web::post().to(recover)));
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,19 +120,11 @@ pub struct DeliveryDetail {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct DeliveryList {
     pub data: Vec<Delivery>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveryQuery {
-    pub webhook_id: Option<i64>,
-    /// queued, in_flight, waiting, dead, delivered or cancelled.
-    pub state: Option<String>,
-    #[param(minimum = 1, maximum = 500, default = 100)]
-    pub limit: Option<u32>,
+    /// Present when older matches remain: pass it as `cursor` for the next page.
+    pub next_cursor: Option<String>,
 }
 
 fn delivery_out(d: DeliveryRow) -> Delivery {
@@ -153,40 +147,44 @@ fn delivery_out(d: DeliveryRow) -> Delivery {
 }
 
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "Deliveries",
-    summary = "List deliveries",
-    description = "The newest deliveries first, by webhook and state.",
-    params(DeliveryQuery),
+    summary = "Search deliveries",
+    description = "The newest deliveries first, a page at a time: every criterion is optional, and they all apply together. When more match than the page holds, `nextCursor` gives the next page (pass it as `cursor` with the same criteria); no match is ever left out silently.",
+    params(
+        ("webhookId" = Option<i64>, Query, description = "The webhook's id"),
+        ("state" = Option<String>, Query, description = "queued, in_flight, waiting, dead, delivered or cancelled"),
+        ("from" = Option<String>, Query, description = "Created at or after this time (RFC 3339)", format = DateTime),
+        ("to" = Option<String>, Query, description = "Created before this time (RFC 3339)", format = DateTime),
+        ("status" = Option<i64>, Query, description = "Some attempt was answered with this HTTP status"),
+        ("failureKind" = Option<String>, Query, description = "Some attempt failed this way: dns, connect, timeout, tls, refused, http (a non-2xx answer) or other"),
+        ("messageId" = Option<String>, Query, description = "The webhook-id header the receiver saw"),
+        ("eventId" = Option<String>, Query, description = "The event's id (evt_…)"),
+        ("objectType" = Option<String>, Query, description = "project, phase or user; with objectId"),
+        ("objectId" = Option<i64>, Query, description = "The object's id; with objectType"),
+        ("cursor" = Option<String>, Query, description = "The nextCursor of the previous page"),
+        ("limit" = Option<i64>, Query, description = "Deliveries per page, 1 to 500 (100 by default)"),
+    ),
     security(("bearer" = ["deliveries.read"])),
     responses(
-        (status = 200, description = "Deliveries", body = DeliveryList),
-        (status = 400, description = "Invalid filter", body = ErrorBody),
+        (status = 200, description = "A page of deliveries", body = DeliveryList),
+        (status = 400, description = "A criterion that cannot be read, named in `fields`", body = ErrorBody),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Missing scope or right", body = ErrorBody),
     ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: ApiCaller,
-    query: web::Query<DeliveryQuery>,
+    query: Result<web::Query<SearchInput>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
-    let filter = match query.state.as_deref() {
-        None => None,
-        Some(s) => Some(DeliveryState::from_code(s).ok_or_else(|| {
-            ApiError::BadRequest(
-                "state must be queued, in_flight, waiting, dead, delivered or cancelled.".into(),
-            )
-        })?),
-    };
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit is between 1 and 500.".into()));
-    }
-    let data = service::deliveries(&state, filter, query.webhook_id.map(WebhookId::new), limit)
-        .await?
-        .into_iter()
-        .map(delivery_out)
-        .collect();
-    Ok(HttpResponse::Ok().json(DeliveryList { data }))
+    let query =
+        query.map_err(|e| ApiError::BadRequest(format!("The query could not be read: {e}")))?;
+    let search =
+        DeliverySearch::parse(&query, 100).map_err(|e| ApiError::from_fields(&e, |f| f))?;
+    let page = service::search(&state, &search).await?;
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        data: page.rows.into_iter().map(delivery_out).collect(),
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "Deliveries",
@@ -243,4 +241,45 @@ pub async fn retry(
         Err(NotClaimed::NotFound) => Err(ApiError::NotFound),
         Err(refusal) => Err(ApiError::Conflict(refusal.to_string())),
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoverRequest {
+    /// Deliveries created at or after this time are sent again (RFC 3339).
+    #[schema(format = DateTime)]
+    pub since: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recovered {
+    /// How many deliveries were queued to go again.
+    pub count: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/recover", tag = "Deliveries",
+    summary = "Send a webhook's failed deliveries again",
+    description = "Every delivery of the webhook created since the time given that is waiting for a retry, dead or cancelled goes again at once, each with its original message id, and in order per object. The webhook must be active. The application log records who did it.",
+    params(("id" = i64, Path, description = "The webhook's id")),
+    request_body = RecoverRequest,
+    security(("bearer" = ["deliveries.write"])),
+    responses(
+        (status = 202, description = "Queued to go again", body = Recovered),
+        (status = 400, description = "A time that cannot be read, or still to come", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Missing scope or right", body = ErrorBody),
+        (status = 404, description = "No such webhook", body = ErrorBody),
+        (status = 409, description = "The webhook is inactive", body = ErrorBody),
+    ))]
+pub async fn recover(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    id: web::Path<WebhookId>,
+    body: Result<web::Json<RecoverRequest>, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::DeliveriesWrite, Right::ManagePendingOrders)?;
+    let request = super::body(body)?;
+    let since = parse_time(request.since.trim()).map_err(|m| ApiError::field("since", m))?;
+    let count = service::recover(&state, &caller.actor(), *id, since).await?;
+    Ok(HttpResponse::Accepted().json(Recovered { count }))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{attempts, catalogue, objects, webhooks};
+use super::{attempts, catalogue, metrics, objects, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,8 +22,8 @@ use super::{attempts, catalogue, objects, webhooks};
         webhooks::crud::list, webhooks::crud::create, webhooks::crud::get,
         webhooks::crud::update, webhooks::crud::delete, webhooks::crud::delete_all,
         webhooks::actions::test, webhooks::actions::renew,
-        attempts::list, attempts::get, attempts::retry,
-        catalogue::list, catalogue::schema,
+        attempts::list, attempts::get, attempts::retry, attempts::recover,
+        catalogue::list, catalogue::schema, metrics::scrape,
         objects::projects::list_projects, objects::projects::create_project,
         objects::projects::get_project, objects::projects::update_project,
         objects::projects::delete_project,
@@ -37,6 +37,7 @@ use super::{attempts, catalogue, objects, webhooks};
         (name = "Webhooks", description = "Webhooks, with the rules of the webhook form."),
         (name = "Deliveries", description = "The delivery queue: what was sent, what came back."),
         (name = "Events", description = "What fires webhooks, and what they carry."),
+        (name = "Operations", description = "What operators scrape and probe."),
         (name = "Objects", description = "Projects, phases and users: changes made here fire webhooks like changes made on screen."),
     )
 )]

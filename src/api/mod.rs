@@ -6,6 +6,7 @@ mod auth;
 mod catalogue;
 mod docs;
 pub mod error;
+mod metrics;
 mod objects;
 mod webhooks;
 
@@ -24,7 +25,7 @@ use error::ApiError;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.configure(metrics::routes).service(
         web::scope("/api")
             .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

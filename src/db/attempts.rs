@@ -88,13 +88,78 @@ macro_rules! push_attempt {
     }};
 }
 
+/// What a batch of calls did to a webhook: its latest call (Last execution, Last status)
+/// and how its run of failed calls moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub webhook: WebhookId,
+    pub at: i64,
+    pub status: i64,
+    /// A call succeeded: the run starts again from the failures after it.
+    pub reset: bool,
+    /// Failed calls (after the last success, when there was one).
+    pub failures: i64,
+    /// When the first of those was made.
+    pub failing_since: Option<i64>,
+}
+
+impl Outcome {
+    /// Tallies calls (webhook, started at, status or 0, answered 2xx) per webhook.
+    pub fn tally(calls: impl IntoIterator<Item = (WebhookId, i64, i64, bool)>) -> Vec<Outcome> {
+        let mut calls: Vec<_> = calls.into_iter().collect();
+        calls.sort_by_key(|(webhook, at, ..)| (*webhook, *at));
+        let mut out: Vec<Outcome> = Vec::new();
+        for (webhook, at, status, ok) in calls {
+            let o = match out.last_mut() {
+                Some(o) if o.webhook == webhook => o,
+                _ => {
+                    out.push(Outcome {
+                        webhook,
+                        at,
+                        status,
+                        reset: false,
+                        failures: 0,
+                        failing_since: None,
+                    });
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            (o.at, o.status) = (at, status);
+            if ok {
+                (o.reset, o.failures, o.failing_since) = (true, 0, None);
+            } else {
+                o.failures += 1;
+                o.failing_since.get_or_insert(at);
+            }
+        }
+        out
+    }
+
+    /// As the statements read it: [webhook, at, status, reset, failures, failing since].
+    fn row(&self) -> (WebhookId, i64, i64, bool, i64, Option<i64>) {
+        (
+            self.webhook,
+            self.at,
+            self.status,
+            self.reset,
+            self.failures,
+            self.failing_since,
+        )
+    }
+}
+
+fn outcome_rows(latest: &[Outcome]) -> String {
+    let rows: Vec<_> = latest.iter().map(Outcome::row).collect();
+    serde_json::to_string(&rows).expect("outcomes serialise")
+}
+
 /// Records attempts, marks the delivered ones so, and sets each webhook's latest outcome
-/// (webhook id, time, status).
+/// and run of failures.
 pub async fn record_outcomes(
     tx: &mut Tx,
     attempts: &[NewAttempt<'_>],
     delivered: &[DeliveryId],
-    latest: &[(WebhookId, i64, i64)],
+    latest: &[Outcome],
     now: i64,
 ) -> sqlx::Result<()> {
     match tx {
@@ -111,7 +176,7 @@ async fn record_outcomes_sqlite(
     conn: &mut SharedConnection,
     attempts: &[NewAttempt<'_>],
     delivered: &[DeliveryId],
-    latest: &[(WebhookId, i64, i64)],
+    latest: &[Outcome],
     now: i64,
 ) -> sqlx::Result<()> {
     let persistent = attempts.len() <= CACHED_ATTEMPTS;
@@ -147,10 +212,12 @@ async fn record_outcomes_sqlite(
     if !latest.is_empty() {
         next(&mut q);
         q.push(
-            "UPDATE webhooks SET last_execution_at = o.value ->> 1, last_status = o.value ->> 2
+            "UPDATE webhooks SET last_execution_at = o.value ->> 1, last_status = o.value ->> 2,
+                 failure_count = CASE WHEN o.value ->> 3 THEN 0 ELSE failure_count END + (o.value ->> 4),
+                 failing_since = CASE WHEN o.value ->> 3 THEN o.value ->> 5 ELSE COALESCE(failing_since, o.value ->> 5) END
              FROM json_each(",
         );
-        q.push_bind(serde_json::to_string(latest).expect("outcomes serialise"));
+        q.push_bind(outcome_rows(latest));
         q.push(") AS o WHERE webhooks.id = o.value ->> 0");
     }
     if attempts.is_empty() && delivered.is_empty() && latest.is_empty() {
@@ -165,7 +232,7 @@ async fn record_outcomes_postgres(
     conn: &mut PgConnection,
     attempts: &[NewAttempt<'_>],
     delivered: &[DeliveryId],
-    latest: &[(WebhookId, i64, i64)],
+    latest: &[Outcome],
     now: i64,
 ) -> sqlx::Result<()> {
     for chunk in attempts.chunks(ATTEMPTS_PER_INSERT) {
@@ -196,10 +263,14 @@ async fn record_outcomes_postgres(
             .await?;
         sqlx::query(
             "UPDATE webhooks SET last_execution_at = (o.value ->> 1)::bigint,
-                 last_status = (o.value ->> 2)::bigint
+                 last_status = (o.value ->> 2)::bigint,
+                 failure_count = CASE WHEN (o.value ->> 3)::boolean THEN 0 ELSE failure_count END
+                     + (o.value ->> 4)::bigint,
+                 failing_since = CASE WHEN (o.value ->> 3)::boolean THEN (o.value ->> 5)::bigint
+                     ELSE COALESCE(failing_since, (o.value ->> 5)::bigint) END
              FROM json_array_elements($1::json) AS o WHERE webhooks.id = (o.value ->> 0)::bigint",
         )
-        .bind(serde_json::to_string(latest).expect("outcomes serialise"))
+        .bind(outcome_rows(latest))
         .execute(&mut *conn)
         .await?;
     }

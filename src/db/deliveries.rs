@@ -7,8 +7,10 @@ use sqlx::FromRow;
 use super::{Store, Tx};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus};
+use crate::domain::delivery_search::{DeliverySearch, Met};
 use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
 use crate::domain::webhook::Mode;
+use crate::metrics::QueueFigures;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
@@ -313,29 +315,6 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.webhook_id, w.wording,
         d.mode, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at
     FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN webhooks w ON w.id = d.webhook_id";
 
-/// The newest deliveries, by state (as the screen names them) and webhook.
-pub async fn list(
-    store: &Store,
-    state: Option<DeliveryState>,
-    webhook: Option<WebhookId>,
-    limit: i64,
-) -> sqlx::Result<Vec<DeliveryRow>> {
-    on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{DELIVERY_SELECT}
-         WHERE ($1 IS NULL
-                OR ($1 = 'queued' AND d.status = 'pending' AND d.attempts = 0)
-                OR ($1 = 'waiting' AND d.status = 'pending' AND d.attempts > 0)
-                OR ($1 NOT IN ('queued', 'waiting') AND d.status = $1))
-           AND ($2 IS NULL OR d.webhook_id = $2)
-         ORDER BY d.id DESC LIMIT $3"
-    )))
-    .bind(state.map(|s| s.code()))
-    .bind(webhook)
-    .bind(limit)
-    .fetch_all(ex)
-    .await)
-}
-
 pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<DeliveryRow>> {
     on!(store, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE d.id = $1"
@@ -369,4 +348,204 @@ pub async fn cancel_waiting(
     .bind(reason)
     .bind(now))?;
     Ok(done)
+}
+
+/// The queue's figures for `/metrics`: deliveries by state, the oldest still to be sent,
+/// and how many webhooks Hookline turned off itself.
+pub async fn queue_figures(store: &Store, now: i64) -> sqlx::Result<QueueFigures> {
+    let counts: Vec<(DeliveryStatus, bool, i64)> = on!(store, ex => sqlx::query_as(
+        "SELECT status, attempts > 0 AS tried, COUNT(*) FROM deliveries GROUP BY status, tried",
+    )
+    .fetch_all(ex)
+    .await)?;
+    let mut by_state: Vec<(DeliveryState, i64)> = Vec::new();
+    for (status, tried, n) in counts {
+        let state = DeliveryState::of(status, i64::from(tried));
+        match by_state.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, total)) => *total += n,
+            None => by_state.push((state, n)),
+        }
+    }
+    let oldest: Option<i64> = on!(store, ex => sqlx::query_scalar(
+        "SELECT MIN(created_at) FROM deliveries WHERE status = 'pending'",
+    )
+    .fetch_one(ex)
+    .await)?;
+    let auto_disabled: i64 = on!(store, ex => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhooks WHERE disabled_reason IS NOT NULL",
+    )
+    .fetch_one(ex)
+    .await)?;
+    Ok(QueueFigures {
+        by_state,
+        oldest_queued_age: oldest.map(|at| (now - at).max(0) as f64 / 1000.0),
+        auto_disabled_webhooks: auto_disabled,
+    })
+}
+
+/// A value bound to a search's query, in the order of its placeholders.
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+/// Deliveries matching `search`, newest first, at most `search.limit + 1` of them (the one
+/// past the page says there is a next). Only the conditions asked for are in the query, so
+/// that each can use its index.
+pub async fn search(store: &Store, search: &DeliverySearch) -> sqlx::Result<Vec<DeliveryRow>> {
+    let mut sql = format!("{DELIVERY_SELECT} WHERE TRUE");
+    let mut binds: Vec<Bound> = Vec::new();
+    let mut push = |sql: &mut String, condition: &str, value: Bound| {
+        binds.push(value);
+        sql.push_str(&condition.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(w) = search.webhook {
+        push(&mut sql, " AND d.webhook_id = ?", Bound::Int(w.get()));
+    }
+    match search.state {
+        None => {}
+        Some(DeliveryState::Queued) => sql.push_str(" AND d.status = 'pending' AND d.attempts = 0"),
+        Some(DeliveryState::Waiting) => {
+            sql.push_str(" AND d.status = 'pending' AND d.attempts > 0")
+        }
+        Some(s) => push(
+            &mut sql,
+            " AND d.status = ?",
+            Bound::Text(s.code().to_owned()),
+        ),
+    }
+    if let Some(from) = search.from {
+        push(&mut sql, " AND d.created_at >= ?", Bound::Int(from));
+    }
+    if let Some(to) = search.to {
+        push(&mut sql, " AND d.created_at < ?", Bound::Int(to));
+    }
+    for met in &search.met {
+        match met {
+            Met::Status(s) => push(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.response_status = ?)",
+                Bound::Int(i64::from(*s)),
+            ),
+            Met::Failure(kind) => push(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.error_kind = ?)",
+                Bound::Text(kind.code().to_owned()),
+            ),
+        }
+    }
+    if let Some(m) = &search.message_id {
+        push(&mut sql, " AND d.message_id = ?", Bound::Text(m.clone()));
+    }
+    if let Some(e) = &search.event_id {
+        push(
+            &mut sql,
+            " AND d.event_id = (SELECT x.id FROM events x WHERE x.event_id = ?)",
+            Bound::Text(e.clone()),
+        );
+    }
+    if let Some(k) = &search.object_key {
+        push(&mut sql, " AND d.object_key = ?", Bound::Text(k.clone()));
+    }
+    if let Some(before) = search.before {
+        push(&mut sql, " AND d.id < ?", Bound::Int(before.get()));
+    }
+    push(
+        &mut sql,
+        " ORDER BY d.id DESC LIMIT ?",
+        Bound::Int(i64::from(search.limit) + 1),
+    );
+    on!(store, ex => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = match b {
+                Bound::Int(v) => q.bind(*v),
+                Bound::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q.fetch_all(ex).await
+    })
+}
+
+/// Makes the given deliveries due now — those queued, waiting for a retry or dead; the
+/// others (in flight, delivered, cancelled) are left as they are. Gives how many.
+pub async fn due_now(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Result<u64> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    on!(store, ex => sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, completed_at = NULL, locked_until = NULL
+         WHERE id IN ({}) AND mode = 'async' AND status IN ('pending', 'dead')",
+        ex.pick(IDS_SQLITE, IDS_POSTGRES)
+    )))
+    .bind(ids)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// The ids of a JSON array bound as `$1`.
+const IDS_SQLITE: &str = "SELECT value FROM json_each($1)";
+const IDS_POSTGRES: &str = "SELECT value::bigint FROM json_array_elements_text($1::json)";
+
+/// Cancels the given deliveries that have not gone out or gave up. Gives how many.
+pub async fn cancel_all(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Result<u64> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    on!(store, ex => sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL
+         WHERE id IN ({}) AND status IN ('pending', 'dead')",
+        ex.pick(IDS_SQLITE, IDS_POSTGRES)
+    )))
+    .bind(ids)
+    .bind(now)
+    .execute(ex)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// Sends again every failed delivery of a webhook created since `since` — waiting for a
+/// retry, dead or cancelled — at once: due now, each with its message id. The workers take
+/// them in order per object, as ever. Gives how many.
+pub async fn recover(tx: &mut Tx, webhook: WebhookId, since: i64, now: i64) -> sqlx::Result<u64> {
+    execute!(&mut *tx, sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, completed_at = NULL, locked_until = NULL
+         WHERE webhook_id = $1 AND created_at >= $2 AND mode = 'async'
+           AND (status IN ('dead', 'cancelled') OR (status = 'pending' AND attempts > 0))",
+    )
+    .bind(webhook)
+    .bind(since)
+    .bind(now))
+}
+
+/// A webhook whose calls have all failed for a while.
+#[derive(Debug, Clone, FromRow)]
+pub struct Failing {
+    pub id: WebhookId,
+    pub wording: String,
+    pub failures: i64,
+    pub failing_since: i64,
+}
+
+/// Of `webhooks`, the active ones whose calls have all failed since `before` or earlier,
+/// at least `min_failures` times in a row.
+pub async fn failing_too_long(
+    tx: &mut Tx,
+    webhooks: &[WebhookId],
+    before: i64,
+    min_failures: i64,
+) -> sqlx::Result<Vec<Failing>> {
+    if webhooks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(webhooks).expect("ids serialise");
+    on!(tx, ex => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, wording, failure_count AS failures, failing_since FROM webhooks
+         WHERE id IN ({}) AND active AND failure_count >= $2 AND failing_since <= $3
+         ORDER BY id",
+        ex.pick(IDS_SQLITE, IDS_POSTGRES)
+    )))
+    .bind(ids)
+    .bind(min_failures)
+    .bind(before)
+    .fetch_all(ex)
+    .await)
 }

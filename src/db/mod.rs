@@ -40,6 +40,7 @@ pub use crate::execute_on as execute;
 pub use crate::on_db as on;
 pub mod throttle;
 pub mod users;
+pub mod webhook_health;
 pub mod webhooks;
 pub mod writer;
 
@@ -52,7 +53,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use background::BackgroundWrite;
-pub use store::{Backend, PgSource, ReadTx, Source, SqliteSource, Store, Tx};
+pub use store::{Backend, PgSource, ReadTx, Source, SqliteSource, Store, Tx, commit_timer};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -183,3 +184,70 @@ pub async fn checkpoint(store: &Store) -> sqlx::Result<()> {
 }
 
 pub use crate::clock::now_ms;
+
+/// Why the database is not ready to serve, as `/health/ready` says it: in words that give
+/// nothing away to whoever asks (the details go to the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReady {
+    Unreachable,
+    MigrationsMissing,
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotReady::Unreachable => "the database does not answer",
+            NotReady::MigrationsMissing => {
+                "the database lacks migrations this version of Hookline needs"
+            }
+        })
+    }
+}
+
+/// Whether the database answers within `within` — on SQLite, also whether the file it was
+/// opened on is still in its place (pooled connections would go on writing into a deleted
+/// file) — and
+/// has every migration this binary knows.
+pub async fn check_ready(store: &Store, within: Duration) -> Result<(), NotReady> {
+    let known = match store.backend() {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite")
+            .iter()
+            .map(|m| m.version)
+            .max(),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .max(),
+    };
+    let applied = async {
+        if let Some((path, opened)) = store.sqlite_file() {
+            let now = tokio::fs::metadata(&path)
+                .await
+                .with_context(|| format!("the database file {} is gone", path.display()))?;
+            // A new connection would have made an empty file in its place.
+            anyhow::ensure!(
+                store::FileId::of(&now) == opened,
+                "the database file {} was replaced",
+                path.display()
+            );
+        }
+        let applied: Option<i64> = on!(store, ex => sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(ex)
+        .await)?;
+        anyhow::Ok(applied)
+    };
+    match tokio::time::timeout(within, applied).await {
+        Ok(Ok(applied)) if applied >= known => Ok(()),
+        Ok(Ok(_)) => Err(NotReady::MigrationsMissing),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            Err(NotReady::Unreachable)
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer in time");
+            Err(NotReady::Unreachable)
+        }
+    }
+}

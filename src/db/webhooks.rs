@@ -281,7 +281,12 @@ pub async fn update(
                  synchronous = $7, in_transaction = $8, event_action = $9, event_object = $10,
                  project_filter_id = $11, second_label = $12, initiator_user_id = $13, excluded_fields = $14,
                  exclude_payload = $15, valid_until = $16, project_id = $17, values_as_strings = $18,
-                 updated_at = $19, version = version + 1
+                 updated_at = $19, version = version + 1,
+                 -- Turning a webhook on again clears why Hookline turned it off, and its
+                 -- run of failures starts over.
+                 disabled_reason = CASE WHEN $3 THEN NULL ELSE disabled_reason END,
+                 failure_count = CASE WHEN $3 AND NOT active THEN 0 ELSE failure_count END,
+                 failing_since = CASE WHEN $3 AND NOT active THEN NULL ELSE failing_since END
              WHERE id = $20 AND version = $21",
         ),
         f

@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
 use crate::domain::delivery::{FailureKind, Trigger};
 use crate::domain::event::Event;
+use crate::metrics::Metrics;
 
 /// What one attempt did, as the synchronous modes and the Test dialog report it.
 #[derive(Debug, Clone)]
@@ -93,10 +94,11 @@ pub struct Caller {
     client: Client,
     settings: Arc<Settings>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Caller {
-    pub fn new(settings: Arc<Settings>) -> anyhow::Result<Self> {
+    pub fn new(settings: Arc<Settings>, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
         Ok(Self {
             client: Client::build(
                 settings.allow_private_targets,
@@ -104,6 +106,7 @@ impl Caller {
             )?,
             settings,
             hosts: Mutex::new(HashMap::new()),
+            metrics,
         })
     }
 
@@ -124,7 +127,10 @@ impl Caller {
             Trigger::Synchronous | Trigger::Test => self.settings.sync_timeout,
             Trigger::Scheduled | Trigger::Manual => self.settings.delivery_timeout,
         };
-        Ok(self.send(request, timeout).await)
+        let attempt = self.send(request, timeout).await;
+        self.metrics
+            .attempt(trigger, attempt.delivered(), attempt.outcome.duration);
+        Ok(attempt)
     }
 
     /// Sends a request built already, under the per-host limit.

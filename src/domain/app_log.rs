@@ -41,6 +41,8 @@ pub enum LogKind {
     WebhookDisabled,
     /// An in-transaction webhook refused a change.
     Vetoed,
+    /// Someone sent a webhook's failed deliveries again (Recover).
+    Recovered,
     /// Anything else (written by hand, or by a later version).
     Other,
 }
@@ -51,6 +53,7 @@ impl Coded for LogKind {
         Self::DeliveryDead,
         Self::WebhookDisabled,
         Self::Vetoed,
+        Self::Recovered,
         Self::Other,
     ];
 
@@ -60,6 +63,7 @@ impl Coded for LogKind {
             Self::DeliveryDead => "delivery_dead",
             Self::WebhookDisabled => "webhook_disabled",
             Self::Vetoed => "vetoed",
+            Self::Recovered => "recovered",
             Self::Other => "other",
         }
     }
@@ -72,6 +76,7 @@ impl LogKind {
             Self::DeliveryDead => "Delivery failed for good",
             Self::WebhookDisabled => "Webhook turned off",
             Self::Vetoed => "Change refused",
+            Self::Recovered => "Deliveries sent again",
             Self::Other => "Other",
         }
     }

@@ -6,6 +6,7 @@ pub mod app_log;
 pub mod catalogue;
 pub mod code;
 pub mod delivery;
+pub mod delivery_search;
 mod display_name;
 mod email;
 mod entered;

@@ -13,16 +13,18 @@ pub enum Scope {
     DeliveriesWrite,
     ObjectsRead,
     ObjectsWrite,
+    MetricsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::WebhooksRead,
         Scope::WebhooksWrite,
         Scope::DeliveriesRead,
         Scope::DeliveriesWrite,
         Scope::ObjectsRead,
         Scope::ObjectsWrite,
+        Scope::MetricsRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Scope {
             Scope::DeliveriesWrite => "deliveries.write",
             Scope::ObjectsRead => "objects.read",
             Scope::ObjectsWrite => "objects.write",
+            Scope::MetricsRead => "metrics.read",
         }
     }
 
@@ -44,6 +47,7 @@ impl Scope {
             Scope::DeliveriesWrite => "Retry deliveries",
             Scope::ObjectsRead => "Read projects, phases and users",
             Scope::ObjectsWrite => "Create, modify and delete projects, phases and users",
+            Scope::MetricsRead => "Scrape Hookline's metrics at /metrics",
         }
     }
 
@@ -60,7 +64,7 @@ impl Scope {
                 Right::ModifyWebhook,
                 Right::DeleteWebhook,
             ],
-            Scope::DeliveriesRead => &[Right::ViewPendingOrders],
+            Scope::DeliveriesRead | Scope::MetricsRead => &[Right::ViewPendingOrders],
             Scope::DeliveriesWrite => &[Right::ManagePendingOrders],
             Scope::ObjectsRead | Scope::ObjectsWrite => {
                 &[Right::ManageProjects, Right::ManageUsers]

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod change;
 pub mod deliveries;
 pub mod dispatch;
+pub mod health;
 pub mod list_filters;
 pub mod project_filters;
 pub mod projects;

@@ -8,8 +8,11 @@ use crate::domain::Right;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
     Webhooks,
+    EventTypes,
     Projects,
     PendingOrders,
+    ApplicationLog,
+    Api,
     Users,
     ApiTokens,
     Account,
@@ -30,8 +33,26 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 4] = [
+const NAV: [(Area, &str, &str, Right); 8] = [
     (Area::Webhooks, "/webhooks", "Webhooks", Right::ViewWebhooks),
+    (
+        Area::PendingOrders,
+        "/pending-orders",
+        "Pending orders",
+        Right::ViewPendingOrders,
+    ),
+    (
+        Area::ApplicationLog,
+        "/application-log",
+        "Application log",
+        Right::ViewPendingOrders,
+    ),
+    (
+        Area::EventTypes,
+        "/event-types",
+        "Event types",
+        Right::ViewWebhooks,
+    ),
     (
         Area::Projects,
         "/projects",
@@ -45,6 +66,8 @@ const NAV: [(Area, &str, &str, Right); 4] = [
         "API tokens",
         Right::ManageApiTokens,
     ),
+    // The reference of the REST API, for those who make tokens to use it.
+    (Area::Api, "/api", "API", Right::ManageApiTokens),
 ];
 
 impl Chrome {

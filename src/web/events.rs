@@ -54,7 +54,7 @@ async fn catalogue(user: CurrentUser, session: TypedSession) -> Result<HttpRespo
         })
         .collect();
     super::page(&CataloguePage {
-        chrome: Chrome::new(&user, &session, Area::Webhooks),
+        chrome: Chrome::new(&user, &session, Area::EventTypes),
         types,
         objects,
     })

@@ -21,7 +21,3 @@ pub async fn home(user: CurrentUser, session: TypedSession) -> Result<HttpRespon
         }),
     }
 }
-
-pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
-}

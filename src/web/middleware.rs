@@ -26,13 +26,20 @@ pub async fn log_request(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let res = next.call(req).await?;
+    let status = res.status().as_u16();
     tracing::info!(
         method = %method,
         path = %path,
-        status = res.status().as_u16(),
+        status,
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        let route = res.request().match_pattern();
+        state
+            .metrics
+            .request(method.as_str(), route.as_deref(), status);
+    }
     Ok(res)
 }
 

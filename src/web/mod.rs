@@ -3,10 +3,12 @@
 mod account;
 mod api_tokens;
 mod assets;
+mod charts;
 mod choices;
 mod chrome;
 mod events;
 pub mod format;
+mod health;
 mod home;
 pub mod middleware;
 pub mod pending_orders;
@@ -29,11 +31,11 @@ use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
-        .route("/healthz", web::get().to(home::health))
         .route("/static/app.css", web::get().to(assets::stylesheet))
         .route("/static/app.js", web::get().to(assets::script))
         .route("/static/favicon.svg", web::get().to(assets::icon))
         .route("/favicon.ico", web::get().to(assets::icon))
+        .configure(health::routes)
         .configure(sign_in::routes)
         .configure(account::routes)
         .configure(api_tokens::routes)

@@ -9,27 +9,23 @@ use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::app_log::LogLevel;
-use crate::domain::delivery::{DeliveryState, DeliveryStatus, Trigger};
+use crate::domain::delivery::{DeliveryState, DeliveryStatus, ErrorKind, Trigger};
+use crate::domain::delivery_search::{DeliverySearch, SearchInput};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
-use crate::domain::{Coded, Right};
+use crate::domain::{Coded, FieldErrors, Right};
 use crate::error::{AppError, redirect};
+use crate::services::ServiceError;
 use crate::services::deliveries::{self as service, AttemptRow, DeliveryRow, LogRow, NotClaimed};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/pending-orders", web::get().to(list))
+        .route("/pending-orders/bulk", web::post().to(bulk))
         .route("/pending-orders/{id}", web::get().to(detail))
         .route("/pending-orders/{id}/retry", web::post().to(retry))
         .route("/pending-orders/{id}/cancel", web::post().to(cancel))
         .route("/application-log", web::get().to(log))
         .route("/attempts/{id}", web::get().to(attempt));
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ListQuery {
-    state: String,
-    webhook: String,
 }
 
 pub struct Row {
@@ -39,29 +35,9 @@ pub struct Row {
     pub next: String,
 }
 
-#[derive(Template)]
-#[template(path = "pending_orders/list.html")]
-struct ListPage {
-    chrome: Chrome,
-    rows: Vec<Row>,
-    state: String,
-    webhook: String,
-    states: &'static [DeliveryState],
-}
-
-async fn list(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    user.require(Right::ViewPendingOrders)?;
-    let filter = DeliveryState::from_code(&query.state);
-    let webhook = query.webhook.parse::<WebhookId>().ok();
-    let rows = service::deliveries(&state, filter, webhook, 200)
-        .await?
-        .into_iter()
-        .map(|d| Row {
+impl Row {
+    pub fn of(d: DeliveryRow) -> Row {
+        Row {
             state: d.state(),
             created: format::time(d.created_at),
             next: if d.status == DeliveryStatus::Pending {
@@ -70,15 +46,150 @@ async fn list(
                 String::new()
             },
             d,
-        })
-        .collect();
+        }
+    }
+}
+
+/// A delivery search as typed, shown back in its form with an error per field, and the
+/// page it found.
+pub struct Search {
+    pub input: SearchInput,
+    pub errors: FieldErrors,
+    pub rows: Vec<Row>,
+    /// The address of the next (older) page, when there is one.
+    pub next: Option<String>,
+    pub states: &'static [DeliveryState],
+    pub kinds: &'static [ErrorKind],
+}
+
+impl Search {
+    pub fn value(&self, name: &str) -> &str {
+        self.input
+            .pairs()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v)
+    }
+
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors.get(name)
+    }
+
+    /// Runs the search typed at `path`; `webhook` narrows it to one webhook's deliveries.
+    pub async fn run(
+        state: &AppState,
+        path: &str,
+        mut input: SearchInput,
+        webhook: Option<WebhookId>,
+    ) -> Result<Search, AppError> {
+        if let Some(w) = webhook {
+            input.webhook_id = Some(w.to_string());
+        }
+        let mut search = Search {
+            input,
+            errors: FieldErrors::new(),
+            rows: Vec::new(),
+            next: None,
+            states: DeliveryState::ALL,
+            kinds: ErrorKind::ALL,
+        };
+        match DeliverySearch::parse(&search.input, 50) {
+            Err(errors) => search.errors = errors,
+            Ok(criteria) => {
+                let page = service::search(state, &criteria).await?;
+                search.rows = page.rows.into_iter().map(Row::of).collect();
+                search.next = page.next.map(|id| {
+                    let mut query = url::form_urlencoded::Serializer::new(String::new());
+                    for (name, value) in search.input.pairs() {
+                        // The webhook's own page carries its id in the path.
+                        if name != "cursor" && !(webhook.is_some() && name == "webhookId") {
+                            query.append_pair(name, value);
+                        }
+                    }
+                    query.append_pair("cursor", &id.to_string());
+                    format!("{path}?{}", query.finish())
+                });
+            }
+        }
+        Ok(search)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pending_orders/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    search: Search,
+    /// Retry now and Cancel on the selected deliveries.
+    can_act: bool,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    query: Result<web::Query<SearchInput>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ViewPendingOrders)?;
+    let query = query
+        .map_err(|e| AppError::BadRequest(format!("The search could not be read: {e}")))?
+        .into_inner();
+    let search = Search::run(&state, "/pending-orders", query, None).await?;
     super::page(&ListPage {
         chrome: Chrome::new(&user, &session, Area::PendingOrders),
-        rows,
-        state: query.state.clone(),
-        webhook: query.webhook.clone(),
-        states: DeliveryState::ALL,
+        search,
+        can_act: user.can(Right::ManagePendingOrders),
     })
+}
+
+/// Every field may be missing, so that the rights are checked before the form is.
+#[derive(Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    action: String,
+}
+
+/// Retry now or Cancel on the deliveries ticked in the list.
+async fn bulk(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    form: CsrfForm<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(Right::ManagePendingOrders)?;
+    let form = form.0;
+    let ids: Vec<DeliveryId> = super::parse_ids(&form.ids)
+        .ok_or_else(|| AppError::BadRequest("Choose deliveries from the list.".into()))?;
+    let outcome = match form.action.as_str() {
+        "retry" => service::retry_all(&state, &ids).await,
+        "cancel" => service::cancel_all(&state, &ids).await,
+        _ => return Err(AppError::BadRequest("Choose Retry now or Cancel.".into())),
+    };
+    match outcome {
+        Ok(bulk) => {
+            let done = match form.action.as_str() {
+                "retry" => format!("{} deliveries queued to go now.", bulk.done),
+                _ => format!("{} deliveries cancelled.", bulk.done),
+            };
+            let skipped = if bulk.skipped > 0 {
+                format!(
+                    " {} left as they were (in flight, delivered or cancelled).",
+                    bulk.skipped
+                )
+            } else {
+                String::new()
+            };
+            session.flash(FlashKind::Success, format!("{done}{skipped}"));
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let message = errors.get("ids").unwrap_or("Select deliveries first.");
+            session.flash(FlashKind::Error, message.to_owned());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(redirect("/pending-orders"))
 }
 
 pub struct AttemptView {
@@ -205,7 +316,7 @@ async fn log(
         })
         .collect();
     super::page(&LogPage {
-        chrome: Chrome::new(&user, &session, Area::PendingOrders),
+        chrome: Chrome::new(&user, &session, Area::ApplicationLog),
         entries,
     })
 }

@@ -11,13 +11,14 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::receiver::{Answer, Receiver};
 
-const ALL_SCOPES: [&str; 6] = [
+const ALL_SCOPES: [&str; 7] = [
     "webhooks.read",
     "webhooks.write",
     "deliveries.read",
     "deliveries.write",
     "objects.read",
     "objects.write",
+    "metrics.read",
 ];
 
 /// A token for `user_id`, made through the same service as the screen.
@@ -46,7 +47,7 @@ pub async fn admin_token(app: &TestApp) -> String {
     token(app, 1, "Integration", &ALL_SCOPES).await
 }
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     token: &str,
     method: Method,
@@ -59,8 +60,15 @@ async fn call(
     }
     let res = req.send().await.expect("API request");
     let status = res.status();
+    // /metrics answers in the exposition format, not JSON.
+    let exposition = res
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/openmetrics-text"));
     let text = res.text().await.unwrap();
-    let value = if text.is_empty() {
+    let value = if exposition {
+        Value::String(text)
+    } else if text.is_empty() {
         Value::Null
     } else {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
@@ -68,7 +76,7 @@ async fn call(
     (status, value)
 }
 
-fn webhook_json(url: &str) -> Value {
+pub fn webhook_json(url: &str) -> Value {
     json!({
         "wording": "Notify CRM",
         "description": "Sends project changes to the CRM",
@@ -89,7 +97,7 @@ fn assert_error_shape(status: StatusCode, body: &Value) {
     );
 }
 
-fn field_messages(body: &Value) -> Vec<(String, String)> {
+pub fn field_messages(body: &Value) -> Vec<(String, String)> {
     body["fields"]
         .as_array()
         .unwrap_or_else(|| panic!("fields in {body}"))
@@ -318,7 +326,7 @@ async fn every_operation_needs_a_token_and_its_scope() {
             checked += 1;
         }
     }
-    assert!(checked >= 27, "{checked} operations checked");
+    assert!(checked >= 29, "{checked} operations checked");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! They never skip: a missing browser is a failure, with the command that installs it.
 
 use hookline::on_db;
+use std::collections::HashSet;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -543,4 +544,123 @@ async fn the_test_dialog_asks_for_what_the_webhook_speaks_of_and_a_project_goes_
     browser.wait_for_text("Project deletion saved").await;
     assert_eq!(app.count("phases").await, 0);
     browser.close().await;
+}
+
+#[tokio::test]
+async fn from_the_list_to_a_webhooks_health_a_search_and_recover_after_an_outage() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    // The receiver is down for the first three changes (each fails, then its first retry).
+    receiver.script(std::iter::repeat_n(crate::receiver::Answer::status(503), 6));
+    let url = format!("{}/b/{{project.code}}", receiver.url);
+    let id = crate::webhooks::create(
+        &app,
+        &admin,
+        &crate::webhooks::form_with(&[("url", &url), ("event_action", "create")]),
+    )
+    .await;
+    let mut projects = Vec::new();
+    for code in ["OUT1", "OUT2", "OUT3"] {
+        projects.push(crate::events::create_project(&app, &admin, code, &[]).await);
+    }
+    app.state.deliverer.run_once().await.unwrap();
+    assert_eq!(receiver.received().len(), 6);
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser
+        .click(&format!("td.last-status a[href='/webhooks/{id}/overview']"))
+        .await;
+    let page = browser.wait_for_text("Health").await;
+    assert!(page.contains("Failed calls in a row"));
+    let chart = browser
+        .client
+        .find(Locator::Css("#calls-chart desc"))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(chart.contains("0 OK and 6 ERROR in all"), "{chart}");
+    assert_eq!(
+        chart_totals(&browser).await,
+        (0, 6),
+        "the bars hold the six failed calls"
+    );
+
+    // A search that narrows to one delivery: the second project's.
+    browser.choose("#objectType option[value='project']").await;
+    browser.fill("objectId", &projects[1].to_string()).await;
+    browser.click("form.search-form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = browser.client.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains("objectId=")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the search was never sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows = browser
+        .client
+        .find_all(Locator::Css("table.grid a[href^='/pending-orders/']"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one delivery for that project");
+
+    // The receiver is back: Recover sends the three again.
+    browser
+        .goto(&app, &format!("/webhooks/{id}/overview"))
+        .await;
+    browser.wait_for_text("Recover").await;
+    browser.click("form.recover button[type=submit]").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_for_text("3 deliveries are going again").await;
+    app.state.deliverer.run_once().await.unwrap();
+    let got = receiver.received();
+    assert_eq!(got.len(), 9);
+    let again: HashSet<&str> = got[6..].iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        again,
+        HashSet::from(["/b/OUT1", "/b/OUT2", "/b/OUT3"]),
+        "each project's delivery went again"
+    );
+    browser
+        .goto(&app, &format!("/webhooks/{id}/overview"))
+        .await;
+    browser.wait_for_text("Failed calls in a row").await;
+    assert_eq!(
+        chart_totals(&browser).await,
+        (3, 6),
+        "the chart counts the recovery"
+    );
+    browser.close().await;
+}
+
+/// The OK and ERROR calls of every bar of the calls chart, added up (a test may straddle
+/// the turn of an hour).
+async fn chart_totals(browser: &Browser) -> (i64, i64) {
+    let mut totals = (0, 0);
+    for bar in browser
+        .client
+        .find_all(Locator::Css("#calls-chart g.bar"))
+        .await
+        .unwrap()
+    {
+        let count = |name: &'static str| {
+            let bar = bar.clone();
+            async move {
+                bar.attr(name)
+                    .await
+                    .unwrap()
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0)
+            }
+        };
+        totals.0 += count("data-ok").await;
+        totals.1 += count("data-error").await;
+    }
+    totals
 }

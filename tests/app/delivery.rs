@@ -630,7 +630,12 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
         &mut tx,
         &attempts,
         &[],
-        &[(hookline::domain::ids::WebhookId::new(webhook), 2_499, 204)],
+        &hookline::db::attempts::Outcome::tally([(
+            hookline::domain::ids::WebhookId::new(webhook),
+            2_499,
+            204,
+            true,
+        )]),
         2_500,
     )
     .await

@@ -27,7 +27,7 @@ pub const VIEWER: i64 = 3;
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        hookline::telemetry::init("info");
+        hookline::telemetry::init("info", hookline::telemetry::LogFormat::Text);
     }
 });
 
@@ -295,7 +295,7 @@ pub fn on_postgres() -> bool {
 }
 
 /// The server the PostgreSQL databases of the tests are made on.
-fn postgres_server() -> String {
+pub fn postgres_server() -> String {
     std::env::var("HOOKLINE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }

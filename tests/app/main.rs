@@ -17,6 +17,7 @@ mod helpers;
 mod instances;
 mod layers;
 mod log_loss;
+mod operations;
 mod orders;
 mod process;
 mod receiver;

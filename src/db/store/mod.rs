@@ -46,6 +46,24 @@ macro_rules! execute_on {
     };
 }
 
+/// A file as the system knows it (device and inode): a file put back under the same name,
+/// or made anew there, is another file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    pub fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            device: meta.dev(),
+            inode: meta.ino(),
+        }
+    }
+}
+
 /// Which database a store holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -64,6 +82,8 @@ enum Inner {
     Sqlite {
         pool: SqlitePool,
         writer: Arc<Writer>,
+        /// The database file as opened; `None` for a database in memory.
+        file: Option<FileId>,
     },
     Postgres {
         pool: PgPool,
@@ -94,7 +114,10 @@ impl Store {
             let pool = super::connect_sqlite(database_url).await?;
             super::migrate_sqlite(&pool).await?;
             let writer = Writer::open(&pool).await?;
-            Inner::Sqlite { pool, writer }
+            let file = std::fs::metadata(pool.connect_options().get_filename())
+                .ok()
+                .map(|m| FileId::of(&m));
+            Inner::Sqlite { pool, writer, file }
         };
         Ok(Store { inner })
     }
@@ -143,6 +166,18 @@ impl Store {
         match &self.inner {
             Inner::Sqlite { writer, .. } => writer.background_write(),
             Inner::Postgres { background, .. } => background.start(),
+        }
+    }
+
+    /// The SQLite database file: where it is, and which file it was when opened.
+    pub(in crate::db) fn sqlite_file(&self) -> Option<(std::path::PathBuf, FileId)> {
+        match &self.inner {
+            Inner::Sqlite {
+                pool,
+                file: Some(file),
+                ..
+            } => Some((pool.connect_options().get_filename().to_owned(), *file)),
+            _ => None,
         }
     }
 
@@ -255,6 +290,16 @@ impl Store {
 }
 
 /// A write transaction.
+/// Durable commits are timed here, where they happen. One timer per process: the storage
+/// layer has no handle on an application's metrics, and a server serves one database.
+static COMMITS: std::sync::LazyLock<prometheus_client::metrics::histogram::Histogram> =
+    std::sync::LazyLock::new(crate::metrics::commit_histogram);
+
+/// The timer of durable commits, for `/metrics`.
+pub fn commit_timer() -> prometheus_client::metrics::histogram::Histogram {
+    COMMITS.clone()
+}
+
 pub enum Tx {
     Sqlite(writer::Tx),
     Postgres {
@@ -296,10 +341,13 @@ impl Tx {
 
     /// Keeps the changes and returns once they are durable.
     pub async fn commit(self) -> sqlx::Result<()> {
-        match self {
+        let started = std::time::Instant::now();
+        let done = match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres { tx, .. } => tx.commit().await,
-        }
+        };
+        COMMITS.observe(started.elapsed().as_secs_f64());
+        done
     }
 
     /// Keeps the changes and returns as soon as others can build on them (see

@@ -1,6 +1,7 @@
 //! Calls made now, while someone waits: a synchronous call after its commit, and Retry
 //! now.
 
+use super::breaker::Breaker;
 use super::{Deliverer, Handed, Keep, Rows};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 use crate::delivery::call::Attempt;
@@ -75,15 +76,16 @@ impl Deliverer {
             return Ok(None);
         };
         let attempt = finished.attempt.clone();
+        let breakers = Breaker::of(&self.settings);
         match keep {
-            Keep::Durable => Self::record(&self.store, &[finished], keep).await?,
+            Keep::Durable => Self::record(&self.store, breakers, &[finished], keep).await?,
             Keep::Soon => {
                 // The person is answered now; the record follows in a task of its own, and
                 // every request waits for it first.
                 let mark = self.store.background_write();
                 let pool = self.store.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = Self::record(&pool, &[finished], keep).await {
+                    if let Err(e) = Self::record(&pool, breakers, &[finished], keep).await {
                         tracing::error!(error = %e, "a call's attempt could not be recorded");
                     }
                     drop(mark);

@@ -7,6 +7,7 @@
 //! shared snapshot (`db::snapshot`); retention
 //! is `delivery::housekeeping`.
 
+mod breaker;
 mod immediate;
 mod recording;
 mod sending;
@@ -26,6 +27,7 @@ use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::event::Event;
 use crate::domain::ids::DeliveryId;
+use crate::metrics::Metrics;
 use recording::{Finished, Keep};
 pub use recording::{insert_attempt, new_attempt};
 
@@ -51,6 +53,8 @@ pub struct Deliverer {
     handed: Mutex<Option<mpsc::UnboundedSender<Handed>>>,
     /// Every webhook as committed, for building requests without reading them each time.
     webhooks: Arc<Snapshot>,
+    /// Whether the background loop is running (for `/health/ready`).
+    running: AtomicBool,
 }
 
 impl Deliverer {
@@ -58,9 +62,10 @@ impl Deliverer {
         store: Store,
         settings: Arc<Settings>,
         webhooks: Arc<Snapshot>,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            caller: Caller::new(settings.clone())?,
+            caller: Caller::new(settings.clone(), metrics)?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
             store,
             settings,
@@ -69,6 +74,7 @@ impl Deliverer {
             blocked: AtomicBool::new(false),
             handed: Mutex::new(None),
             webhooks,
+            running: AtomicBool::new(false),
         })
     }
 
@@ -84,6 +90,12 @@ impl Deliverer {
     /// Called after a commit that queued deliveries.
     pub fn wake(&self) {
         self.wakeup.notify_one();
+    }
+
+    /// Whether the background workers are running; false again once their loop has ended,
+    /// however it ended.
+    pub fn is_running(&self) -> bool {
+        self.running.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether the background loop runs, to take deliveries claimed by their changes.

@@ -1,15 +1,17 @@
 //! Recording attempts and settling their deliveries — delivered, retried on the schedule,
 //! or dead — in batches of one transaction each.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::db::Store;
 use tokio::sync::mpsc;
 
+use super::breaker::{Breaker, turn_off};
 use super::{Deliverer, RECORD_BATCH};
 use crate::db::app_log::LogEntry;
+use crate::db::attempts::Outcome;
 use crate::db::{self, deliveries::Claimed};
 use crate::delivery::call::Attempt;
 use crate::delivery::policy::{Decision, decide};
@@ -20,7 +22,12 @@ use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 impl Deliverer {
     /// Records attempts and their outcomes, however many, in one transaction and a handful
     /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
-    pub(super) async fn record(pool: &Store, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
+    pub(super) async fn record(
+        pool: &Store,
+        breakers: Breaker,
+        batch: &[Finished],
+        keep: Keep,
+    ) -> anyhow::Result<()> {
         let now = db::now_ms();
         let mut attempts = Vec::with_capacity(batch.len());
         for f in batch {
@@ -34,7 +41,8 @@ impl Deliverer {
             )?);
         }
         let mut delivered = Vec::new();
-        let mut statuses: HashMap<WebhookId, (i64, i64)> = HashMap::new();
+        let mut calls = Vec::with_capacity(batch.len());
+        let mut gone = HashSet::new();
         let mut tx = pool.begin_write().await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
@@ -43,10 +51,7 @@ impl Deliverer {
                 .response
                 .as_ref()
                 .map_or(0, |r| i64::from(r.status));
-            let latest = statuses.entry(c.webhook_id).or_insert((f.started, status));
-            if f.started >= latest.0 {
-                *latest = (f.started, status);
-            }
+            calls.push((c.webhook_id, f.started, status, a.delivered()));
             // A synchronous call is made once: the person saw its result.
             let decision = match (f.trigger, a.outcome.failure.is_some()) {
                 (Trigger::Synchronous, true) => Decision::Dead,
@@ -106,32 +111,33 @@ impl Deliverer {
                     db::app_log::log(&mut tx, &entry, now).await?;
                 }
             }
-            if decision == Decision::Gone {
+            if decision == Decision::Gone && gone.insert(c.webhook_id) {
                 let reason = format!(
                     "Turned off by Hookline: the receiver answered 410 Gone at {}",
                     a.url
                 );
-                db::deliveries::disable_webhook(&mut tx, c.webhook_id, &reason).await?;
                 let message = format!(
                     "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
                     f.wording
                 );
-                let entry = LogEntry {
-                    level: LogLevel::Warning,
-                    kind: LogKind::WebhookDisabled,
-                    message: &message,
-                    webhook_id: Some(c.webhook_id),
-                    event_id: Some(c.event_id),
-                    attempt_id: None,
-                };
-                db::app_log::log(&mut tx, &entry, now).await?;
+                let event = Some(c.event_id);
+                turn_off(
+                    &mut tx,
+                    c.webhook_id,
+                    &f.wording,
+                    &reason,
+                    &message,
+                    event,
+                    now,
+                )
+                .await?;
             }
         }
-        let latest: Vec<(WebhookId, i64, i64)> = statuses
-            .into_iter()
-            .map(|(webhook, (at, status))| (webhook, at, status))
-            .collect();
-        db::attempts::record_outcomes(&mut tx, &attempts, &delivered, &latest, now).await?;
+        let outcomes = Outcome::tally(calls);
+        db::attempts::record_outcomes(&mut tx, &attempts, &delivered, &outcomes, now).await?;
+        if outcomes.iter().any(|o| o.failures > 0) {
+            breakers.trip(&mut tx, &outcomes, now).await?;
+        }
         match keep {
             Keep::Durable => tx.commit().await?,
             Keep::Soon => tx.commit_in_background(),
@@ -149,7 +155,8 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = Self::record(&self.store, &batch, Keep::Durable).await {
+            let breakers = Breaker::of(&self.settings);
+            if let Err(e) = Self::record(&self.store, breakers, &batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {

@@ -3,7 +3,7 @@
 //! limit, and giving back what a stop leaves unsent.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -44,6 +44,7 @@ impl Deliverer {
 
     /// The background loop, until `stop` turns true.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let _running = Running::start(&self.running);
         let mut tasks: JoinSet<()> = JoinSet::new();
         let (finished, to_record) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(self.clone().record_loop(to_record));
@@ -199,5 +200,21 @@ impl Deliverer {
             give_back(&self.store, left).await;
         }
         tracing::info!("delivery workers stopped");
+    }
+}
+
+/// Marks the loop as running until dropped: at its end, or as a panic unwinds it.
+struct Running<'a>(&'a AtomicBool);
+
+impl<'a> Running<'a> {
+    fn start(flag: &'a AtomicBool) -> Self {
+        flag.store(true, Ordering::Relaxed);
+        Running(flag)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
     }
 }

@@ -20,6 +20,7 @@ use futures_util::future::join_all;
 use super::ServiceError;
 use super::dispatch::after_commit;
 use crate::db::app_log::LogEntry;
+use crate::db::attempts::Outcome;
 use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::{self, Tx};
 use crate::delivery::Attempt;
@@ -58,6 +59,7 @@ pub async fn run<T>(
     };
     if !recorded.iter().any(|r| r.deliveries.iter().any(approving)) {
         tx.commit().await?;
+        state.metrics.changes_recorded(recorded.len());
         let calls = after_commit_all(state, &recorded).await;
         return Ok(Some(Committed {
             recorded,
@@ -76,6 +78,7 @@ pub async fn run<T>(
     if let Some(refusing) = attempts.iter().position(|(_, a)| !a.delivered()) {
         let event = event_of_call(&recorded, &per_event, refusing);
         record_veto(state, &attempts, refusing, event).await?;
+        state.metrics.vetoed();
         return Err(ServiceError::Vetoed(veto_message(&attempts[refusing].1)));
     }
 
@@ -116,6 +119,7 @@ pub async fn run<T>(
             return Err(e);
         }
     };
+    state.metrics.changes_recorded(again.len());
     // The approvals are made and settled: what is left are the calls after commit.
     let rest: Vec<Recorded> = again
         .iter()
@@ -249,8 +253,8 @@ async fn record_veto(
         .response
         .as_ref()
         .map_or(0, |r| i64::from(r.status));
-    db::attempts::record_outcomes(&mut tx, &[], &[], &[(called.webhook_id, now, status)], now)
-        .await?;
+    let outcome = Outcome::tally([(called.webhook_id, now, status, attempt.delivered())]);
+    db::attempts::record_outcomes(&mut tx, &[], &[], &outcome, now).await?;
     let message = format!(
         "Webhook \u{201c}{}\u{201d} refused {} of {} #{} by {}, so nothing was saved. {}",
         called.wording,
@@ -292,7 +296,7 @@ async fn record_approvals(
 ) -> Result<(), ServiceError> {
     let now = db::now_ms();
     let mut rows = Vec::with_capacity(attempts.len());
-    let mut latest: Vec<(WebhookId, i64, i64)> = Vec::with_capacity(attempts.len());
+    let mut calls = Vec::with_capacity(attempts.len());
     for (called, attempt) in attempts {
         rows.push(new_attempt(
             None,
@@ -307,9 +311,10 @@ async fn record_approvals(
             .response
             .as_ref()
             .map_or(0, |r| i64::from(r.status));
-        latest.push((called.webhook_id, now, status));
+        calls.push((called.webhook_id, now, status, attempt.delivered()));
     }
-    db::attempts::record_outcomes(tx, &rows, &[], &latest, now).await?;
+    let outcomes = Outcome::tally(calls);
+    db::attempts::record_outcomes(tx, &rows, &[], &outcomes, now).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use crate::domain::webhook::{HeaderDraft, WebhookDraft, WebhookUrl};
 use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
 
+pub mod health;
 pub mod history;
 pub mod stored;
 pub mod test;

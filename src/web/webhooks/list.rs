@@ -38,6 +38,8 @@ pub struct Item {
     pub mode: &'static str,
     pub last_execution: String,
     pub last_status: Option<(String, &'static str)>,
+    /// Why Hookline turned it off, while it stays off.
+    pub disabled_reason: Option<String>,
 }
 
 pub struct Column {
@@ -162,6 +164,7 @@ fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
         last_status: format::last_status(p.last_status),
         id: r.id,
         wording: r.wording.clone(),
+        disabled_reason: r.disabled_reason.clone().filter(|_| !r.active),
         url: r.url.clone(),
         verb: r.verb.as_str().to_owned(),
     }

@@ -7,6 +7,7 @@ mod form;
 mod form_page;
 mod history;
 mod list;
+mod overview;
 mod save;
 
 pub use list::RenderedRows;
@@ -36,5 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/webhooks/{id}/rotate-secret",
             web::post().to(actions::rotate_secret),
         )
-        .route("/webhooks/{id}/history", web::get().to(history::show));
+        .route("/webhooks/{id}/history", web::get().to(history::show))
+        .route("/webhooks/{id}/overview", web::get().to(overview::show))
+        .route("/webhooks/{id}/recover", web::post().to(overview::recover));
 }

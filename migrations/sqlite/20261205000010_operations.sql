@@ -1,0 +1,13 @@
+-- Operations: delivery search and the circuit breaker.
+
+-- Delivery search pages newest first (by id) within a state, an object or a time range.
+CREATE INDEX deliveries_state ON deliveries (status, id);
+CREATE INDEX deliveries_object ON deliveries (object_key, id);
+CREATE INDEX deliveries_created ON deliveries (created_at);
+-- A webhook's health: its attempts over the last day and week.
+CREATE INDEX delivery_attempts_webhook ON delivery_attempts (webhook_id, started_at);
+
+-- The current run of failed attempts of each webhook: since when, and how many. A success
+-- ends it; a run long and old enough turns the webhook off (HOOKLINE_AUTO_DISABLE_*).
+ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
+ALTER TABLE webhooks ADD COLUMN failure_count INTEGER NOT NULL DEFAULT 0;
