@@ -73,8 +73,12 @@ pub enum Command {
     /// Fill the database with generated webhooks, for demos and benchmarks.
     Seed {
         /// How many webhooks to add.
-        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
         webhooks: u32,
+        /// Also add about this many delivery attempts over the last week (two per delivery,
+        /// on ten more webhooks), for benchmarks of the delivery search.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+        attempts: u32,
     },
 }
 

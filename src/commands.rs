@@ -168,12 +168,20 @@ pub async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<
     }
 }
 
-pub async fn seed(settings: Settings, webhooks: u32) -> anyhow::Result<()> {
+pub async fn seed(settings: Settings, webhooks: u32, attempts: u32) -> anyhow::Result<()> {
     let state = state(settings).await?;
-    let added = seed::seed_webhooks(&state, webhooks)
-        .await
-        .map_err(service)?;
-    println!("Added {added} webhooks.");
+    if webhooks > 0 {
+        let added = seed::seed_webhooks(&state, webhooks)
+            .await
+            .map_err(service)?;
+        println!("Added {added} webhooks.");
+    }
+    if attempts > 0 {
+        let added = seed::seed_history(&state, attempts)
+            .await
+            .map_err(service)?;
+        println!("Added {added} delivery attempts over the last week, on 10 more webhooks.");
+    }
     Ok(())
 }
 

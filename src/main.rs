@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(command) => commands::audit(base, command).await,
         Command::Token(command) => commands::token(base, command).await,
         Command::Db(command) => commands::db(command).await,
-        Command::Seed { webhooks } => commands::seed(base, webhooks).await,
+        Command::Seed { webhooks, attempts } => commands::seed(base, webhooks, attempts).await,
         Command::Secrets(command) => commands::secrets(base, command).await,
         Command::Backup { file } => commands::backup(base, &file).await,
     }

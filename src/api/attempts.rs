@@ -148,7 +148,7 @@ fn delivery_out(d: DeliveryRow) -> Delivery {
 
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "Deliveries",
     summary = "Search deliveries",
-    description = "The newest deliveries first, a page at a time: every criterion is optional, and they all apply together. When more match than the page holds, `nextCursor` gives the next page (pass it as `cursor` with the same criteria); no match is ever left out silently.",
+    description = "The newest deliveries first (by creation time when a time range is given), a page at a time: every criterion is optional, and they all apply together. When more match than the page holds, `nextCursor` gives the next page (pass it as `cursor` with the same criteria); no match is ever left out silently.",
     params(
         ("webhookId" = Option<i64>, Query, description = "The webhook's id"),
         ("state" = Option<String>, Query, description = "queued, in_flight, waiting, dead, delivered or cancelled"),

@@ -383,6 +383,30 @@ pub async fn queue_figures(store: &Store, now: i64) -> sqlx::Result<QueueFigures
     })
 }
 
+/// Past this many attempts that met a criterion, a search looks them up from each delivery.
+const MANY_ATTEMPTS: i64 = 5_000;
+
+/// Whether at least `MANY_ATTEMPTS` attempts have `value` in `column` (counted on its index,
+/// stopping there).
+async fn attempts_met_are_many(
+    store: &Store,
+    column: &'static str,
+    value: &Bound,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM delivery_attempts WHERE {column} = $1 LIMIT $2) AS met"
+    );
+    let n: i64 = on!(store, ex => {
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        let q = match value {
+            Bound::Int(v) => q.bind(*v),
+            Bound::Text(v) => q.bind(v.clone()),
+        };
+        q.bind(MANY_ATTEMPTS).fetch_one(ex).await
+    })?;
+    Ok(n >= MANY_ATTEMPTS)
+}
+
 /// A value bound to a search's query, in the order of its placeholders.
 enum Bound {
     Int(i64),
@@ -421,18 +445,22 @@ pub async fn search(store: &Store, search: &DeliverySearch) -> sqlx::Result<Vec<
         push(&mut sql, " AND d.created_at < ?", Bound::Int(to));
     }
     for met in &search.met {
-        match met {
-            Met::Status(s) => push(
-                &mut sql,
-                " AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.response_status = ?)",
-                Bound::Int(i64::from(*s)),
-            ),
-            Met::Failure(kind) => push(
-                &mut sql,
-                " AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.error_kind = ?)",
-                Bound::Text(kind.code().to_owned()),
-            ),
-        }
+        let (column, value) = match met {
+            Met::Status(s) => ("response_status", Bound::Int(i64::from(*s))),
+            Met::Failure(kind) => ("error_kind", Bound::Text(kind.code().to_owned())),
+        };
+        // Attempts that met it are looked up from the delivery when they are many (a page
+        // fills quickly), and the deliveries from them when they are few (no long scan).
+        let condition = if attempts_met_are_many(store, column, &value).await? {
+            format!(
+                " AND EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.{column} = ?)"
+            )
+        } else {
+            format!(
+                " AND d.id IN (SELECT a.delivery_id FROM delivery_attempts a WHERE a.{column} = ?)"
+            )
+        };
+        push(&mut sql, &condition, value);
     }
     if let Some(m) = &search.message_id {
         push(&mut sql, " AND d.message_id = ?", Bound::Text(m.clone()));
@@ -447,12 +475,33 @@ pub async fn search(store: &Store, search: &DeliverySearch) -> sqlx::Result<Vec<
     if let Some(k) = &search.object_key {
         push(&mut sql, " AND d.object_key = ?", Bound::Text(k.clone()));
     }
+    let by_time = search.by_time();
     if let Some(before) = search.before {
-        push(&mut sql, " AND d.id < ?", Bound::Int(before.get()));
+        if by_time {
+            push(
+                &mut sql,
+                " AND (d.created_at < ?",
+                Bound::Int(before.created_at),
+            );
+            push(
+                &mut sql,
+                " OR (d.created_at = ?",
+                Bound::Int(before.created_at),
+            );
+            push(&mut sql, " AND d.id < ?))", Bound::Int(before.id.get()));
+        } else {
+            push(&mut sql, " AND d.id < ?", Bound::Int(before.id.get()));
+        }
     }
+    // A time range reads its index from the end of the range; otherwise the newest ids.
+    sql.push_str(if by_time {
+        " ORDER BY d.created_at DESC, d.id DESC"
+    } else {
+        " ORDER BY d.id DESC"
+    });
     push(
         &mut sql,
-        " ORDER BY d.id DESC LIMIT ?",
+        " LIMIT ?",
         Bound::Int(i64::from(search.limit) + 1),
     );
     on!(store, ex => {
@@ -470,10 +519,39 @@ pub async fn search(store: &Store, search: &DeliverySearch) -> sqlx::Result<Vec<
 /// Makes the given deliveries due now — those queued, waiting for a retry or dead; the
 /// others (in flight, delivered, cancelled) are left as they are. Gives how many.
 pub async fn due_now(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Result<u64> {
+    update_listed(
+        store,
+        "SET status = 'pending', next_attempt_at = $2, completed_at = NULL, locked_until = NULL
+         WHERE mode = 'async' AND status IN ('pending', 'dead')",
+        ids,
+        now,
+    )
+    .await
+}
+
+/// Cancels the given deliveries that have not gone out or gave up. Gives how many.
+pub async fn cancel_all(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Result<u64> {
+    update_listed(
+        store,
+        "SET status = 'cancelled', completed_at = $2, locked_until = NULL
+         WHERE status IN ('pending', 'dead')",
+        ids,
+        now,
+    )
+    .await
+}
+
+/// `UPDATE deliveries {change}` for the deliveries listed (`$1`) that its `WHERE` keeps,
+/// with `$2` the time; gives how many changed.
+async fn update_listed(
+    store: &Store,
+    change: &'static str,
+    ids: &[DeliveryId],
+    now: i64,
+) -> sqlx::Result<u64> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     on!(store, ex => sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, completed_at = NULL, locked_until = NULL
-         WHERE id IN ({}) AND mode = 'async' AND status IN ('pending', 'dead')",
+        "UPDATE deliveries {change} AND id IN ({})",
         ex.pick(IDS_SQLITE, IDS_POSTGRES)
     )))
     .bind(ids)
@@ -486,21 +564,6 @@ pub async fn due_now(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Resul
 /// The ids of a JSON array bound as `$1`.
 const IDS_SQLITE: &str = "SELECT value FROM json_each($1)";
 const IDS_POSTGRES: &str = "SELECT value::bigint FROM json_array_elements_text($1::json)";
-
-/// Cancels the given deliveries that have not gone out or gave up. Gives how many.
-pub async fn cancel_all(store: &Store, ids: &[DeliveryId], now: i64) -> sqlx::Result<u64> {
-    let ids = serde_json::to_string(ids).expect("ids serialise");
-    on!(store, ex => sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL
-         WHERE id IN ({}) AND status IN ('pending', 'dead')",
-        ex.pick(IDS_SQLITE, IDS_POSTGRES)
-    )))
-    .bind(ids)
-    .bind(now)
-    .execute(ex)
-    .await
-    .map(|r| r.rows_affected()))
-}
 
 /// Sends again every failed delivery of a webhook created since `since` — waiting for a
 /// retry, dead or cancelled — at once: due now, each with its message id. The workers take

@@ -32,6 +32,7 @@ pub mod projects;
 pub mod retention;
 pub mod roles;
 pub mod secrets;
+pub mod seed;
 pub mod sessions;
 pub mod settings;
 pub mod snapshot;

@@ -52,6 +52,39 @@ impl SearchInput {
     }
 }
 
+/// Where a page ended: the last delivery's creation time and id. Deliveries come newest
+/// first — by id, or by creation time (then id) when a time range is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: DeliveryId,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Option<Cursor> {
+        let (at, id) = text.split_once('.')?;
+        let created_at = at.parse::<i64>().ok().filter(|t| *t >= 0)?;
+        let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        Some(Cursor {
+            created_at,
+            id: DeliveryId::new(id),
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.created_at, self.id)
+    }
+}
+
+impl DeliverySearch {
+    /// Whether the newest come first by creation time rather than by id.
+    pub fn by_time(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
 /// What an attempt of the delivery met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Met {
@@ -76,7 +109,7 @@ pub struct DeliverySearch {
     /// `project:12`, as deliveries are keyed by object.
     pub object_key: Option<String>,
     /// Older than this delivery: the page after the one that ended with it.
-    pub before: Option<DeliveryId>,
+    pub before: Option<Cursor>,
     pub limit: u32,
 }
 
@@ -183,14 +216,9 @@ impl DeliverySearch {
         if let Some(v) = given(&input.cursor) {
             s.before = e.check(
                 "cursor",
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|id| *id > 0)
-                    .map(DeliveryId::new)
-                    .ok_or_else(|| {
-                        "This cursor was not given by Hookline: use nextCursor as it came."
-                            .to_owned()
-                    }),
+                Cursor::parse(v).ok_or_else(|| {
+                    "This cursor was not given by Hookline: use nextCursor as it came.".to_owned()
+                }),
             );
         }
         if let Some(v) = given(&input.limit) {
@@ -232,7 +260,7 @@ mod tests {
                 ("failureKind", "timeout"),
                 ("objectType", "project"),
                 ("objectId", "12"),
-                ("cursor", "99"),
+                ("cursor", "1796350887505.99"),
                 ("limit", "20"),
             ]),
             100,
@@ -243,7 +271,14 @@ mod tests {
         assert_eq!(s.to.unwrap() - s.from.unwrap(), 86_400_000);
         assert_eq!(s.met, [Met::Status(500), Met::Failure(ErrorKind::Timeout)]);
         assert_eq!(s.object_key.as_deref(), Some("project:12"));
-        assert_eq!(s.before, Some(DeliveryId::new(99)));
+        assert_eq!(
+            s.before,
+            Some(Cursor {
+                created_at: 1_796_350_887_505,
+                id: DeliveryId::new(99)
+            })
+        );
+        assert_eq!(s.before.unwrap().to_string(), "1796350887505.99");
         assert_eq!(s.limit, 20);
     }
 

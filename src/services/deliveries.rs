@@ -9,7 +9,7 @@ pub use crate::db::attempts::AttemptRow;
 pub use crate::db::deliveries::{DeliveryRow, NotClaimed};
 use crate::delivery::Attempt;
 use crate::domain::app_log::{LogKind, LogLevel};
-use crate::domain::delivery_search::DeliverySearch;
+use crate::domain::delivery_search::{Cursor, DeliverySearch};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 use crate::state::AppState;
 
@@ -60,8 +60,8 @@ pub async fn log(state: &AppState, limit: u32) -> Result<Vec<LogRow>, ServiceErr
 /// A page of a delivery search, newest first, and where the next page starts.
 pub struct Page {
     pub rows: Vec<DeliveryRow>,
-    /// Set when older matches remain: the id to search before.
-    pub next: Option<DeliveryId>,
+    /// Set when older matches remain: where the next page starts.
+    pub next: Option<Cursor>,
 }
 
 /// The deliveries that match, a page at a time: never a silent cap.
@@ -69,11 +69,10 @@ pub async fn search(state: &AppState, search: &DeliverySearch) -> Result<Page, S
     let mut rows = db::deliveries::search(&state.store, search).await?;
     let more = rows.len() > search.limit as usize;
     rows.truncate(search.limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let next = rows.last().filter(|_| more).map(|r| Cursor {
+        created_at: r.created_at,
+        id: r.id,
+    });
     Ok(Page { rows, next })
 }
 

@@ -84,3 +84,30 @@ pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceE
     }
     Ok(done)
 }
+
+/// Changes per transaction when seeding delivery history.
+const HISTORY_BATCH: i64 = 20_000;
+
+/// Adds about `attempts` delivery attempts — two per delivery, one delivery per change, over
+/// the last week — to ten new (inactive) webhooks: a big database for benchmarks.
+pub async fn seed_history(state: &AppState, attempts: u32) -> Result<u64, ServiceError> {
+    seed_webhooks(state, 10).await?;
+    let webhooks: Vec<crate::domain::ids::WebhookId> = crate::db::on!(&state.store, ex =>
+        sqlx::query_scalar("SELECT id FROM webhooks ORDER BY id DESC LIMIT 10")
+            .fetch_all(ex)
+            .await)?;
+    let changes = i64::from(attempts.div_ceil(2));
+    let run = db::now_ms();
+    let mut written = 0;
+    let mut done = 0;
+    while done < changes {
+        let count = HISTORY_BATCH.min(changes - done);
+        let mut tx = state.store.begin_write().await?;
+        let tag = run * 1000 + done / HISTORY_BATCH;
+        written += db::seed::history(&mut tx, tag, count, &webhooks, db::now_ms()).await?;
+        tx.commit().await?;
+        done += count;
+    }
+    db::seed::gather_statistics(&state.store).await?;
+    Ok(written)
+}

@@ -23,6 +23,30 @@ fn hour_label(from: i64, i: usize) -> String {
         .map_or_else(String::new, |t| t.format("%H:00").to_string())
 }
 
+/// Where bars go: `n` of them side by side, up to `max` high.
+struct Plot {
+    step: f64,
+    scale: f64,
+}
+
+impl Plot {
+    fn new(n: usize, max: i64) -> Plot {
+        Plot {
+            step: (WIDTH - LEFT) / n.max(1) as f64,
+            scale: (HEIGHT - BOTTOM - TOP) / max.max(1) as f64,
+        }
+    }
+
+    /// The left edge and width of bar `i`.
+    fn x(&self, i: usize) -> (f64, f64) {
+        (LEFT + i as f64 * self.step + 1.0, self.step - 2.0)
+    }
+
+    fn height(&self, value: i64) -> f64 {
+        value as f64 * self.scale
+    }
+}
+
 /// A frame with its title and description, the y axis up to `max` and the hour labels.
 fn frame(id: &str, title: &str, desc: &str, max: i64, unit: &str, from: i64, n: usize) -> String {
     let mut svg = String::new();
@@ -73,14 +97,12 @@ pub fn calls_per_hour(hours: &[Hour], from: i64) -> String {
         from,
         hours.len(),
     );
-    let step = (WIDTH - LEFT) / hours.len().max(1) as f64;
-    let scale = (HEIGHT - BOTTOM - TOP) / max as f64;
+    let plot = Plot::new(hours.len(), max);
     let base = HEIGHT - BOTTOM;
     for (i, h) in hours.iter().enumerate() {
-        let x = LEFT + i as f64 * step + 1.0;
-        let w = step - 2.0;
-        let ok_h = h.succeeded as f64 * scale;
-        let err_h = h.failed as f64 * scale;
+        let (x, w) = plot.x(i);
+        let ok_h = plot.height(h.succeeded);
+        let err_h = plot.height(h.failed);
         let _ = write!(
             svg,
             r#"<g class="bar" data-hour="{label}" data-ok="{ok}" data-error="{err}"><title>{label} UTC: {ok} OK, {err} ERROR</title><rect x="{x:.1}" y="{y_ok:.1}" width="{w:.1}" height="{ok_h:.1}" fill="{OK}"/><rect x="{x:.1}" y="{y_err:.1}" width="{w:.1}" height="{err_h:.1}" fill="{ERROR}"/></g>"#,
@@ -120,19 +142,17 @@ pub fn response_times(hours: &[Hour], from: i64) -> String {
         from,
         hours.len(),
     );
-    let step = (WIDTH - LEFT) / hours.len().max(1) as f64;
-    let scale = (HEIGHT - BOTTOM - TOP) / max as f64;
+    let plot = Plot::new(hours.len(), max);
     let base = HEIGHT - BOTTOM;
     for (i, mean) in means.iter().enumerate() {
         let Some(mean) = mean else { continue };
-        let x = LEFT + i as f64 * step + 1.0;
-        let height = *mean as f64 * scale;
+        let (x, w) = plot.x(i);
+        let height = plot.height(*mean);
         let _ = write!(
             svg,
             r#"<g class="bar" data-hour="{label}" data-mean-ms="{mean}"><title>{label} UTC: {mean} ms on average</title><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{height:.1}" fill="{TIME}"/></g>"#,
             label = hour_label(from, i),
             y = base - height,
-            w = step - 2.0,
         );
     }
     svg.push_str("</svg>");

@@ -197,6 +197,18 @@ pub struct AttemptView {
     pub at: String,
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
+    /// The bodies as shown: indented when they are JSON.
+    pub request_body: String,
+    pub response_body: Option<String>,
+}
+
+/// A body indented for reading when it is JSON, as it came otherwise.
+fn readable(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.to_owned())
 }
 
 #[derive(Template)]
@@ -224,6 +236,8 @@ pub fn attempt_view(a: AttemptRow) -> AttemptView {
             .as_deref()
             .and_then(|h| serde_json::from_str(h).ok())
             .unwrap_or_default(),
+        request_body: readable(&a.request_body),
+        response_body: a.response_body.as_deref().map(readable),
         a,
     }
 }

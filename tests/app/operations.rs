@@ -119,8 +119,16 @@ async fn deliveries_are_found_by_every_criterion_and_paged_without_gaps() {
 
     let from = before.to_rfc3339();
     let to = after.to_rfc3339();
-    let query = format!("from={}&to={}", urlencode(&from), urlencode(&to));
-    assert_eq!(count(all_pages(&app, &t, &query).await), 1000);
+    // A time range pages by creation time: the same thousand, none twice.
+    let query = format!("from={}&to={}&limit=37", urlencode(&from), urlencode(&to));
+    let in_range = all_pages(&app, &t, &query).await;
+    assert_eq!(in_range.len(), 1000);
+    assert_eq!(ids(&in_range).iter().collect::<HashSet<_>>().len(), 1000);
+    let times: Vec<&str> = in_range
+        .iter()
+        .map(|r| r["createdAt"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
     let later = urlencode(&after.to_rfc3339());
     assert_eq!(
         count(all_pages(&app, &t, &format!("from={later}")).await),
@@ -377,31 +385,31 @@ async fn a_webhook_that_keeps_failing_is_turned_off_and_turning_it_on_clears_tha
             .await
         }
     };
-    // Three failures in a row, but not yet for 2 s: still on.
+    let read = |hook: i64| {
+        let t = t.clone();
+        let app = &app;
+        async move {
+            call(
+                app,
+                &t,
+                Method::GET,
+                &format!("/api/v1/webhooks/{hook}"),
+                None,
+            )
+            .await
+        }
+    };
+    // Five failures in a row, but not yet for 2 s: still on.
     let (status, body) = retry(waiting[0]["id"].as_i64().unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, w) = call(
-        &app,
-        &t,
-        Method::GET,
-        &format!("/api/v1/webhooks/{hook}"),
-        None,
-    )
-    .await;
+    let (_, w) = read(hook).await;
     assert_eq!(w["active"], true, "{w}");
     // The breaker needs the run of failures to last: time must pass.
     tokio::time::sleep_until((first_failure + Duration::from_millis(2100)).into()).await;
     let (status, body) = retry(waiting[1]["id"].as_i64().unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let (_, w) = call(
-        &app,
-        &t,
-        Method::GET,
-        &format!("/api/v1/webhooks/{hook}"),
-        None,
-    )
-    .await;
+    let (_, w) = read(hook).await;
     assert_eq!(w["active"], false, "{w}");
     let reason = w["disabledReason"].as_str().unwrap().to_owned();
     assert!(reason.contains("every call has failed since"), "{reason}");
@@ -680,9 +688,7 @@ async fn cut_off_database(app: &TestApp) -> impl Future<Output = ()> + '_ {
 async fn json_logs_are_one_object_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hookline.db");
-    let url = database_url(&db);
-    prepare_database(&url);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookline"))
+    let out = crate::process::hookline(&db)
         .args([
             "user",
             "add",
@@ -693,10 +699,7 @@ async fn json_logs_are_one_object_per_line() {
             "--role",
             "Viewer",
         ])
-        .env("HOOKLINE_DATABASE_URL", &url)
-        .env("HOOKLINE_SECRET_KEY_FILE", key_file(&db))
         .env("HOOKLINE_LOG_FORMAT", "json")
-        .env("HOOKLINE_LOG", "info")
         .output()
         .unwrap();
     assert!(
@@ -716,13 +719,40 @@ async fn json_logs_are_one_object_per_line() {
     assert_eq!(created["level"], "INFO");
     assert!(created["timestamp"].is_string() && created["user_id"].is_string());
 
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_hookline"))
+    let bad = crate::process::hookline(&db)
         .args(["serve"])
         .env("HOOKLINE_LOG_FORMAT", "xml")
         .output()
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("xml"));
+}
+
+#[tokio::test]
+async fn seed_adds_a_week_of_delivery_history_for_benchmarks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hookline.db");
+    let out = crate::process::run(&db, &["seed", "--webhooks", "0", "--attempts", "1000"]);
+    assert!(out.contains("Added 1000 delivery attempts"), "{out}");
+    let store = hookline::db::Store::open(&database_url(&db)).await.unwrap();
+    let counts: (i64, i64, i64, i64) = hookline::on_db!(&store, ex => sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM delivery_attempts), (SELECT COUNT(*) FROM deliveries),
+                (SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'),
+                (SELECT COUNT(*) FROM webhooks WHERE active)",
+    )
+    .fetch_one(ex)
+    .await)
+    .unwrap();
+    assert_eq!(
+        counts,
+        (1000, 500, 400, 0),
+        "nine in ten … delivered, and no webhook on"
+    );
+    let bad = crate::process::hookline(&db)
+        .args(["seed", "--attempts", "-3"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
 }
 
 #[tokio::test]
@@ -770,6 +800,13 @@ async fn pending_orders_search_on_screen_and_act_on_a_selection() {
 
     let waiting = all_pages(&app, &t, &format!("webhookId={hook}")).await;
     let ids: Vec<String> = waiting.iter().map(|r| r["id"].to_string()).collect();
+    let detail = app
+        .get_html(&admin, &format!("/pending-orders/{}", ids[0]))
+        .await;
+    assert!(
+        detail.contains("<pre class=\"pre\">{\n  "),
+        "a JSON body is shown indented: {detail}"
+    );
     let mut fields: Vec<(&str, &str)> = ids.iter().map(|i| ("ids", i.as_str())).collect();
     fields.push(("action", "retry"));
     let res = app.post(&admin, "/pending-orders/bulk", &fields).await;
