@@ -137,8 +137,13 @@ pub fn without_password(database_url: &str) -> String {
     }
 }
 
+/// Each backend's migrations, built into the binary once: applied at start, and what
+/// `/health/ready` expects to find applied.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
-    sqlx::migrate!("./migrations/sqlite")
+    SQLITE_MIGRATIONS
         .run(pool)
         .await
         .context("cannot apply database migrations")
@@ -147,7 +152,7 @@ async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
 /// sqlx holds an advisory lock while it migrates, so instances starting together apply each
 /// migration once, one after the other.
 async fn migrate_postgres(pool: &PgPool) -> anyhow::Result<()> {
-    sqlx::migrate!("./migrations/postgres")
+    POSTGRES_MIGRATIONS
         .run(pool)
         .await
         .context("cannot apply database migrations")
@@ -207,19 +212,15 @@ impl std::fmt::Display for NotReady {
 
 /// Whether the database answers within `within` — on SQLite, also whether the file it was
 /// opened on is still in its place (pooled connections would go on writing into a deleted
-/// file) — and
-/// has every migration this binary knows.
+/// file) — and has every migration this binary knows.
 pub async fn check_ready(store: &Store, within: Duration) -> Result<(), NotReady> {
     let known = match store.backend() {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite")
-            .iter()
-            .map(|m| m.version)
-            .max(),
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres")
-            .iter()
-            .map(|m| m.version)
-            .max(),
-    };
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+    .iter()
+    .map(|m| m.version)
+    .max();
     let applied = async {
         if let Some((path, opened)) = store.sqlite_file() {
             let now = tokio::fs::metadata(&path)

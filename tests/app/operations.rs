@@ -25,6 +25,20 @@ async fn webhook(app: &TestApp, t: &str, wording: &str, url: &str) -> i64 {
     body["id"].as_i64().unwrap()
 }
 
+/// A webhook whose receiver answers its first `calls` requests with `status`, then 200.
+async fn failing_webhook(
+    app: &TestApp,
+    t: &str,
+    wording: &str,
+    status: u16,
+    calls: usize,
+) -> (Receiver, i64) {
+    let receiver = Receiver::start().await;
+    receiver.script(std::iter::repeat_n(Answer::status(status), calls));
+    let hook = webhook(app, t, wording, &receiver.url).await;
+    (receiver, hook)
+}
+
 /// Creates `n` projects by API, a few at a time; gives their ids in order.
 async fn projects(app: &TestApp, t: &str, n: usize) -> Vec<i64> {
     let mut ids = Vec::with_capacity(n);
@@ -209,9 +223,7 @@ fn urlencode(s: &str) -> String {
 async fn recover_sends_failed_deliveries_again_in_order_with_their_message_ids() {
     let app = spawn_app().await;
     let t = admin_token(&app).await;
-    let receiver = Receiver::start().await;
-    receiver.script(std::iter::repeat_n(Answer::status(503), 4));
-    let hook = webhook(&app, &t, "Outage", &receiver.url).await;
+    let (receiver, hook) = failing_webhook(&app, &t, "Outage", 503, 4).await;
     let made = projects(&app, &t, 2).await;
     for (k, project) in made.iter().enumerate() {
         for name in ["Second", "Third"] {
@@ -363,9 +375,7 @@ async fn a_webhook_that_keeps_failing_is_turned_off_and_turning_it_on_clears_tha
     })
     .await;
     let t = admin_token(&app).await;
-    let receiver = Receiver::start().await;
-    receiver.script(std::iter::repeat_n(Answer::status(500), 20));
-    let hook = webhook(&app, &t, "Flaky", &receiver.url).await;
+    let (receiver, hook) = failing_webhook(&app, &t, "Flaky", 500, 20).await;
     let made = projects(&app, &t, 2).await;
     app.state.deliverer.run_once().await.unwrap();
     let first_failure = std::time::Instant::now();
@@ -759,10 +769,8 @@ async fn seed_adds_a_week_of_delivery_history_for_benchmarks() {
 async fn pending_orders_search_on_screen_and_act_on_a_selection() {
     let app = spawn_app().await;
     let t = admin_token(&app).await;
-    let receiver = Receiver::start().await;
     // Down: each delivery fails, and so does its first retry (made at once).
-    receiver.script(std::iter::repeat_n(Answer::status(502), 6));
-    let hook = webhook(&app, &t, "Screen", &receiver.url).await;
+    let (_receiver, hook) = failing_webhook(&app, &t, "Screen", 502, 6).await;
     let made = projects(&app, &t, 3).await;
     app.state.deliverer.run_once().await.unwrap();
     let admin = app.admin().await;
@@ -872,10 +880,8 @@ async fn pending_orders_search_on_screen_and_act_on_a_selection() {
 async fn a_webhooks_page_shows_its_health_its_deliveries_and_recovers_them() {
     let app = spawn_app().await;
     let t = admin_token(&app).await;
-    let receiver = Receiver::start().await;
     // Down: each delivery fails, and so does its first retry (made at once).
-    receiver.script(std::iter::repeat_n(Answer::status(500), 8));
-    let hook = webhook(&app, &t, "Health", &receiver.url).await;
+    let (receiver, hook) = failing_webhook(&app, &t, "Health", 500, 8).await;
     projects(&app, &t, 4).await;
     app.state.deliverer.run_once().await.unwrap();
     let admin = app.admin().await;

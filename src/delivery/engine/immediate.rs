@@ -1,7 +1,6 @@
 //! Calls made now, while someone waits: a synchronous call after its commit, and Retry
 //! now.
 
-use super::breaker::Breaker;
 use super::{Deliverer, Handed, Keep, Rows};
 use crate::db::{self, deliveries::Claimed, deliveries::NotClaimed};
 use crate::delivery::call::Attempt;
@@ -76,7 +75,7 @@ impl Deliverer {
             return Ok(None);
         };
         let attempt = finished.attempt.clone();
-        let breakers = Breaker::of(&self.settings);
+        let breakers = self.breakers;
         match keep {
             Keep::Durable => Self::record(&self.store, breakers, &[finished], keep).await?,
             Keep::Soon => {

@@ -55,6 +55,8 @@ pub struct Deliverer {
     webhooks: Arc<Snapshot>,
     /// Whether the background loop is running (for `/health/ready`).
     running: AtomicBool,
+    /// When a failing webhook is turned off.
+    breakers: breaker::Breaker,
 }
 
 impl Deliverer {
@@ -64,6 +66,7 @@ impl Deliverer {
         webhooks: Arc<Snapshot>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
+        let breakers = breaker::Breaker::of(&settings);
         Ok(Self {
             caller: Caller::new(settings.clone(), metrics)?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
@@ -75,6 +78,7 @@ impl Deliverer {
             handed: Mutex::new(None),
             webhooks,
             running: AtomicBool::new(false),
+            breakers,
         })
     }
 

@@ -155,8 +155,7 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            let breakers = Breaker::of(&self.settings);
-            if let Err(e) = Self::record(&self.store, breakers, &batch, Keep::Durable).await {
+            if let Err(e) = Self::record(&self.store, self.breakers, &batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {
