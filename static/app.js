@@ -28,15 +28,24 @@ function webhookForm(form) {
     tx.disabled = !sync.checked;
     if (!sync.checked) tx.checked = false;
   };
-  // No project filter for User events.
+  // Only project and phase events can be narrowed to projects.
   const singleProject = form.querySelector("#project");
-  // The Test dialog asks for a user for User webhooks, for a project otherwise.
+  const initiator = form.querySelector("#initiator_user");
+  // The Test dialog asks for a user for User webhooks, for a project for project and phase
+  // ones; Hookline's own events are tested with an example.
   const subjects = form.querySelectorAll(".test-subject");
   const objectChanged = () => {
+    const operational = ["webhook", "delivery"].includes(object.value);
     for (const select of [projectFilter, singleProject]) {
-      select.disabled = object.value === "user";
+      select.disabled = !["project", "phase"].includes(object.value);
       if (select.disabled) select.value = "";
     }
+    // Hookline makes operational events after the fact: no user, no change to stop.
+    initiator.disabled = operational;
+    if (operational) initiator.value = "";
+    sync.disabled = operational;
+    if (operational) sync.checked = false;
+    syncChanged();
     subjects.forEach((s) => { s.hidden = !s.dataset.for.split(" ").includes(object.value); });
   };
   // Test appears once the four required fields (*) are filled.

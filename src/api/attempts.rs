@@ -158,7 +158,7 @@ fn delivery_out(d: DeliveryRow) -> Delivery {
         ("failureKind" = Option<String>, Query, description = "Some attempt failed this way: dns, connect, timeout, tls, refused, http (a non-2xx answer) or other"),
         ("messageId" = Option<String>, Query, description = "The webhook-id header the receiver saw"),
         ("eventId" = Option<String>, Query, description = "The event's id (evt_…)"),
-        ("objectType" = Option<String>, Query, description = "project, phase or user; with objectId"),
+        ("objectType" = Option<String>, Query, description = "project, phase, user, webhook or delivery; with objectId"),
         ("objectId" = Option<i64>, Query, description = "The object's id; with objectType"),
         ("cursor" = Option<String>, Query, description = "The nextCursor of the previous page"),
         ("limit" = Option<i64>, Query, description = "Deliveries per page, 1 to 500 (100 by default)"),

@@ -6,6 +6,7 @@ use sqlx::{FromRow, Row};
 
 use super::{Backend, Store, Tx, execute, on};
 
+use crate::domain::catalogue::ObjectType;
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, WebhookId};
 
@@ -137,6 +138,17 @@ macro_rules! push_event {
     }};
 }
 use push_event;
+
+/// An event's public id, type and object type.
+pub async fn kind_of(
+    tx: &mut Tx,
+    id: EventRowId,
+) -> sqlx::Result<Option<(String, String, ObjectType)>> {
+    on!(tx, ex => sqlx::query_as("SELECT event_id, event_type, object_type FROM events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await)
+}
 
 /// Several events by id, in one query.
 pub async fn find_many(

@@ -1,5 +1,9 @@
 //! The one list of what fires events: object types × actions, and each object's fields.
 //! The webhook form, the matching, the API and the documentation all read it from here.
+//!
+//! Projects, phases and users are created, modified and deleted by people; webhooks and
+//! deliveries are Hookline's own objects, whose one event each (`webhook.disabled`,
+//! `delivery.dead`) lets a webhook tell a team when another one is in trouble.
 
 use std::fmt;
 
@@ -8,6 +12,10 @@ pub enum ObjectType {
     Phase,
     Project,
     User,
+    /// Operational: a webhook Hookline turned off.
+    Webhook,
+    /// Operational: a delivery that failed for good.
+    Delivery,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,6 +23,10 @@ pub enum Action {
     Create,
     Modify,
     Delete,
+    /// A webhook turned off by Hookline (its receiver is gone or keeps failing).
+    Disable,
+    /// A delivery given up after its last try.
+    Die,
 }
 
 /// What a webhook listens to: one action, or all of them.
@@ -75,6 +87,26 @@ const USER_FIELDS: &[Field] = &[
     field("roles", "Roles", FieldKind::Text),
 ];
 
+// A webhook's URL is left out on purpose: it often carries the receiver's own secret.
+const WEBHOOK_FIELDS: &[Field] = &[
+    field("wording", "Wording", FieldKind::Text),
+    field("disabled_reason", "Reason", FieldKind::Text),
+    field("failing_since", "Failing since", FieldKind::Date),
+    field("failures", "Failures in a row", FieldKind::Number),
+];
+
+const DELIVERY_FIELDS: &[Field] = &[
+    field("message_id", "Message id", FieldKind::Text),
+    field("webhook", "Webhook", FieldKind::Reference),
+    field("webhook_wording", "Webhook wording", FieldKind::Text),
+    field("event_id", "Event id", FieldKind::Text),
+    field("event_type", "Event type", FieldKind::Text),
+    field("attempts", "Attempts", FieldKind::Number),
+    field("last_error", "Last error", FieldKind::Text),
+];
+
+const CHANGES: &[Action] = &[Action::Create, Action::Modify, Action::Delete];
+
 impl super::Coded for ObjectType {
     const ALL: &'static [Self] = &ObjectType::ALL;
 
@@ -100,13 +132,21 @@ impl super::Coded for ActionFilter {
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 3] = [ObjectType::Phase, ObjectType::Project, ObjectType::User];
+    pub const ALL: [ObjectType; 5] = [
+        ObjectType::Phase,
+        ObjectType::Project,
+        ObjectType::User,
+        ObjectType::Webhook,
+        ObjectType::Delivery,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             ObjectType::Phase => "phase",
             ObjectType::Project => "project",
             ObjectType::User => "user",
+            ObjectType::Webhook => "webhook",
+            ObjectType::Delivery => "delivery",
         }
     }
 
@@ -115,7 +155,25 @@ impl ObjectType {
             ObjectType::Phase => "Phase",
             ObjectType::Project => "Project",
             ObjectType::User => "User",
+            ObjectType::Webhook => "Webhook",
+            ObjectType::Delivery => "Delivery",
         }
+    }
+
+    /// What can happen to it: a person's create, modify and delete, or Hookline's one
+    /// operational event.
+    pub fn actions(self) -> &'static [Action] {
+        match self {
+            ObjectType::Phase | ObjectType::Project | ObjectType::User => CHANGES,
+            ObjectType::Webhook => &[Action::Disable],
+            ObjectType::Delivery => &[Action::Die],
+        }
+    }
+
+    /// Hookline's own objects: their events are told asynchronously (there is no change to
+    /// stop) and never to the webhook they are about.
+    pub fn is_operational(self) -> bool {
+        matches!(self, ObjectType::Webhook | ObjectType::Delivery)
     }
 
     pub fn parse(code: &str) -> Option<Self> {
@@ -128,23 +186,33 @@ impl ObjectType {
             ObjectType::Phase => PHASE_FIELDS,
             ObjectType::Project => PROJECT_FIELDS,
             ObjectType::User => USER_FIELDS,
+            ObjectType::Webhook => WEBHOOK_FIELDS,
+            ObjectType::Delivery => DELIVERY_FIELDS,
         }
     }
 
     /// Whether webhooks on this object can be narrowed by a project filter.
     pub fn has_project(self) -> bool {
-        !matches!(self, ObjectType::User)
+        matches!(self, ObjectType::Phase | ObjectType::Project)
     }
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::Create, Action::Modify, Action::Delete];
+    pub const ALL: [Action; 5] = [
+        Action::Create,
+        Action::Modify,
+        Action::Delete,
+        Action::Disable,
+        Action::Die,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Action::Create => "create",
             Action::Modify => "modify",
             Action::Delete => "delete",
+            Action::Disable => "disable",
+            Action::Die => "die",
         }
     }
 
@@ -153,6 +221,8 @@ impl Action {
             Action::Create => "Create",
             Action::Modify => "Modify",
             Action::Delete => "Delete",
+            Action::Disable => "Disabled",
+            Action::Die => "Dead",
         }
     }
 
@@ -162,6 +232,8 @@ impl Action {
             Action::Create => "created",
             Action::Modify => "modified",
             Action::Delete => "deleted",
+            Action::Disable => "disabled",
+            Action::Die => "dead",
         }
     }
 }
@@ -217,10 +289,14 @@ pub struct Narrowing<'a> {
 }
 
 /// How a webhook's event reads on screen and in its history: "Modify · Project · All
-/// projects", "All actions · Phase · Big budgets", "Create · User · by Ann Lee" — the action,
-/// the object and what the webhook is narrowed to.
+/// projects", "All actions · Phase · Big budgets", "Create · User · by Ann Lee",
+/// "Disabled · Webhook" — the action, the object and what the webhook is narrowed to.
 pub fn event_label(action: ActionFilter, object: ObjectType, narrowing: Narrowing<'_>) -> String {
-    let mut label = format!("{} · {}", action.label(), object.label());
+    let action = match (action, object.actions()) {
+        (ActionFilter::All, [only]) => only.label(),
+        _ => action.label(),
+    };
+    let mut label = format!("{action} · {}", object.label());
     if object.has_project() {
         label.push_str(" · ");
         match (narrowing.project, narrowing.project_filter) {
@@ -242,10 +318,11 @@ pub fn event_label(action: ActionFilter, object: ObjectType, narrowing: Narrowin
 
 /// The event type names a webhook's filter covers, e.g. all three `project.*` for All actions.
 pub fn event_types_of(action: ActionFilter, object: ObjectType) -> Vec<String> {
-    Action::ALL
-        .into_iter()
-        .filter(|a| action.matches(*a))
-        .map(|a| event_type(object, a))
+    object
+        .actions()
+        .iter()
+        .filter(|a| action.matches(**a))
+        .map(|a| event_type(object, *a))
         .collect()
 }
 
@@ -268,11 +345,12 @@ pub fn parse_event_types(names: &[String]) -> Result<(ActionFilter, ObjectType),
         }
         object = Some(o);
         if a == "*" {
-            actions.extend(Action::ALL);
+            actions.extend(o.actions());
         } else {
             actions.push(
-                Action::ALL
-                    .into_iter()
+                o.actions()
+                    .iter()
+                    .copied()
                     .find(|x| x.past() == a)
                     .ok_or_else(unknown)?,
             );
@@ -282,8 +360,9 @@ pub fn parse_event_types(names: &[String]) -> Result<(ActionFilter, ObjectType),
     actions.sort_by_key(|a| *a as u8);
     actions.dedup();
     match actions.as_slice() {
+        // An object with one event (webhook.disabled) is listened to whole.
+        all if all.len() == object.actions().len() => Ok((ActionFilter::All, object)),
         [one] => Ok((ActionFilter::Only(*one), object)),
-        all if all.len() == Action::ALL.len() => Ok((ActionFilter::All, object)),
         _ => Err(format!(
             "Choose one event type, or all of one object type ({}.*).",
             object.code()
@@ -295,7 +374,7 @@ pub fn parse_event_types(names: &[String]) -> Result<(ActionFilter, ObjectType),
 pub fn event_types() -> impl Iterator<Item = (ObjectType, Action)> {
     ObjectType::ALL
         .into_iter()
-        .flat_map(|o| Action::ALL.into_iter().map(move |a| (o, a)))
+        .flat_map(|o| o.actions().iter().map(move |a| (o, *a)))
 }
 
 impl fmt::Display for ObjectType {
@@ -309,9 +388,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nine_event_types_with_stable_names() {
+    fn eleven_event_types_with_stable_names() {
         let names: Vec<String> = event_types().map(|(o, a)| event_type(o, a)).collect();
-        assert_eq!(names.len(), 9);
+        assert_eq!(names.len(), 11);
+        assert!(names.contains(&"webhook.disabled".to_owned()));
+        assert!(names.contains(&"delivery.dead".to_owned()));
         assert!(names.contains(&"project.created".to_owned()));
         assert!(names.contains(&"phase.modified".to_owned()));
         assert!(names.contains(&"user.deleted".to_owned()));
@@ -340,6 +421,16 @@ mod tests {
         assert!(parse_event_types(&names(&["project.created", "user.created"])).is_err());
         assert!(parse_event_types(&names(&["project.created", "project.deleted"])).is_err());
         assert!(parse_event_types(&[]).is_err());
+        assert_eq!(
+            parse_event_types(&names(&["webhook.disabled"])),
+            Ok((ActionFilter::All, ObjectType::Webhook))
+        );
+        assert_eq!(
+            parse_event_types(&names(&["delivery.*"])),
+            Ok((ActionFilter::All, ObjectType::Delivery))
+        );
+        assert!(parse_event_types(&names(&["webhook.created"])).is_err());
+        assert!(parse_event_types(&names(&["project.dead"])).is_err());
         for a in ActionFilter::ALL {
             let types = event_types_of(a, ObjectType::Phase);
             assert_eq!(parse_event_types(&types), Ok((a, ObjectType::Phase)));

@@ -38,7 +38,10 @@ const COMMON: &[&str] = &[
 pub fn placeholders(object: ObjectType) -> Vec<String> {
     let mut all: Vec<String> = COMMON.iter().map(|s| (*s).to_owned()).collect();
     let own = object.code();
-    all.push(format!("{own}.id"));
+    // `{webhook.id}` is already the id of the webhook sending (its object's is `{object.id}`).
+    if !COMMON.contains(&format!("{own}.id").as_str()) {
+        all.push(format!("{own}.id"));
+    }
     all.extend(object.fields().iter().map(|f| format!("{own}.{}", f.name)));
     if object == ObjectType::Phase {
         all.extend(["project.id", "project.code", "project.name"].map(String::from));

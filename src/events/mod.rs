@@ -3,5 +3,6 @@
 //! and actions, the event itself and the template language are domain.
 
 pub mod changes;
+pub mod operational;
 pub mod payload;
 pub mod routes;

@@ -5,9 +5,12 @@
 
 use chrono::NaiveDate;
 
+use crate::db::app_log::LogEntry;
 use crate::db::webhooks::WebhookRow;
+use crate::db::{self, Tx};
+use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{Action, ObjectType};
-use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::ids::{EventRowId, ProjectId, UserId, WebhookId};
 
 /// What an event is, as routes see it.
 pub struct Target<'a> {
@@ -19,11 +22,14 @@ pub struct Target<'a> {
     pub today: NaiveDate,
     /// The detail fields a modification changed.
     pub changed: &'a [&'a str],
+    /// The webhook an operational event is about: it is not told of its own trouble.
+    pub about: Option<WebhookId>,
 }
 
 /// Whether an active webhook fires for the event, its project filter aside.
 pub fn fits(route: &WebhookRow, t: &Target<'_>) -> bool {
     route.active
+        && Some(route.id) != t.about
         && route.event_object == t.object
         && route.event_action.matches(t.action)
         && route.valid_until.is_none_or(|last| last >= t.today)
@@ -38,4 +44,37 @@ pub fn fits(route: &WebhookRow, t: &Target<'_>) -> bool {
 /// fields sends it nothing.
 fn sees_a_change(route: &WebhookRow, changed: &[&str]) -> bool {
     route.excluded_fields.is_empty() || changed.iter().any(|f| !route.excluded_fields.contains(f))
+}
+
+/// Logs the webhooks an event did not fire because more than `cap` matched it.
+pub async fn log_over_cap(
+    tx: &mut Tx,
+    over: &[WebhookId],
+    kind: &str,
+    object_id: i64,
+    event: EventRowId,
+    cap: usize,
+    now: i64,
+) -> sqlx::Result<()> {
+    for &over in over {
+        let message = format!(
+            "Webhook #{over} was not fired for {kind} (object #{object_id}): at most {cap} webhooks fire for one action."
+        );
+        let entry = LogEntry {
+            level: LogLevel::Warning,
+            kind: LogKind::OverCap,
+            message: &message,
+            webhook_id: Some(over),
+            event_id: Some(event),
+            attempt_id: None,
+        };
+        db::app_log::log(tx, &entry, now).await?;
+        tracing::warn!(
+            webhook_id = %over,
+            event_id = %event,
+            cap,
+            "webhook over the per-action cap not fired"
+        );
+    }
+    Ok(())
 }

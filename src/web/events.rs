@@ -24,6 +24,8 @@ pub struct EventTypeView {
 
 pub struct ObjectView {
     pub label: &'static str,
+    /// Hookline's own object, whose event is not a modification.
+    pub operational: bool,
     pub fields: Vec<String>,
     pub placeholders: Vec<String>,
 }
@@ -49,6 +51,7 @@ async fn catalogue(user: CurrentUser, session: TypedSession) -> Result<HttpRespo
         .into_iter()
         .map(|o| ObjectView {
             label: o.label(),
+            operational: o.is_operational(),
             fields: o.fields().iter().map(|f| f.name.to_owned()).collect(),
             placeholders: placeholders(o).iter().map(|p| format!("{{{p}}}")).collect(),
         })

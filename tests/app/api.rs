@@ -1378,7 +1378,7 @@ async fn the_openapi_document_is_complete_and_the_api_page_describes_it() {
     let t = admin_token(&app).await;
     let (status, catalogue) = call(&app, &t, Method::GET, "/api/v1/event-types", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(catalogue["data"].as_array().unwrap().len(), 9);
+    assert_eq!(catalogue["data"].as_array().unwrap().len(), 11);
     assert_eq!(catalogue["data"][0]["name"], "phase.created");
     let res = client()
         .get(app.url("/api/v1/schemas/webhook-payload"))

@@ -376,6 +376,8 @@ async fn a_webhook_that_keeps_failing_is_turned_off_and_turning_it_on_clears_tha
     .await;
     let t = admin_token(&app).await;
     let (receiver, hook) = failing_webhook(&app, &t, "Flaky", 500, 20).await;
+    let pager = Receiver::start().await;
+    listener(&app, &t, "Pager", &pager.url, "webhook.disabled").await;
     let made = projects(&app, &t, 2).await;
     app.state.deliverer.run_once().await.unwrap();
     let first_failure = std::time::Instant::now();
@@ -451,6 +453,18 @@ async fn a_webhook_that_keeps_failing_is_turned_off_and_turning_it_on_clears_tha
         audit_verifies(&app).await,
         "the chain holds",
         "Hookline's own history entry keeps the chain"
+    );
+    // The webhook listening to webhook.disabled is told, with the run of failures.
+    app.state.deliverer.run_once().await.unwrap();
+    let told = pager.received();
+    assert_eq!(told.len(), 1);
+    let told: Value = serde_json::from_str(&told[0].body).unwrap();
+    assert_eq!(told["eventType"], "webhook.disabled");
+    assert_eq!(told["data"]["id"], hook);
+    assert_eq!(told["data"]["attributes"]["failures"], 6);
+    assert_eq!(
+        told["data"]["attributes"]["disabled_reason"],
+        reason.as_str()
     );
 
     // Turned on again: no reason any more, and a new run of failures starts from nothing.
@@ -955,4 +969,193 @@ async fn a_webhooks_page_shows_its_health_its_deliveries_and_recovers_them() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = app.get(&admin, "/webhooks/424242/overview").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// A webhook on one operational event type, by API.
+async fn listener(app: &TestApp, t: &str, wording: &str, url: &str, event_type: &str) -> i64 {
+    let (status, body) = call(
+        app,
+        t,
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(json!({"wording": wording, "url": url, "eventTypes": [event_type]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn operational_events_tell_other_webhooks_of_trouble_and_never_loop() {
+    let app = spawn_app().await;
+    let t = admin_token(&app).await;
+    // A receiver that has gone away: its delivery dies and its webhook is turned off.
+    let (_gone, hook) = failing_webhook(&app, &t, "Old CRM", 410, 1).await;
+    let pager = Receiver::start().await;
+    let chat = Receiver::start().await;
+    // The chat's receiver has gone too: its own delivery of delivery.dead dies, which tells
+    // no one (no loop), while its being turned off reaches the pager.
+    chat.script([Answer::status(410)]);
+    let pager_hook = listener(&app, &t, "Pager", &pager.url, "webhook.disabled").await;
+    let chat_hook = listener(&app, &t, "Chat", &chat.url, "delivery.*").await;
+    let (_, body) = call(&app, &t, Method::GET, "/api/v1/webhooks", None).await;
+    let listed = body["data"].as_array().unwrap();
+    let chat_listed = listed.iter().find(|w| w["id"] == chat_hook).unwrap();
+    assert_eq!(chat_listed["eventTypes"], json!(["delivery.dead"]));
+
+    let made = projects(&app, &t, 1).await;
+    app.state.deliverer.run_once().await.unwrap();
+
+    let (_, crm) = call(
+        &app,
+        &t,
+        Method::GET,
+        &format!("/api/v1/webhooks/{hook}"),
+        None,
+    )
+    .await;
+    assert_eq!(crm["active"], false);
+    let dead = all_pages(&app, &t, &format!("webhookId={hook}&state=dead")).await;
+    assert_eq!(dead.len(), 1);
+
+    let told = chat.received();
+    assert_eq!(told.len(), 1, "the chat hears of the dead delivery once");
+    let told: Value = serde_json::from_str(&told[0].body).unwrap();
+    assert_eq!(told["eventType"], "delivery.dead");
+    assert_eq!(told["data"]["objectType"], "delivery");
+    assert_eq!(told["data"]["id"], dead[0]["id"]);
+    assert_eq!(told["data"]["initiator"]["name"], "Hookline");
+    let attributes = &told["data"]["attributes"];
+    assert_eq!(attributes["message_id"], dead[0]["messageId"]);
+    assert_eq!(attributes["webhook"], hook);
+    assert_eq!(attributes["webhook_wording"], "Old CRM");
+    assert_eq!(attributes["event_type"], "project.created");
+    assert!(attributes["last_error"].as_str().unwrap().contains("410"));
+
+    let told: Vec<Value> = pager
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let about: HashSet<i64> = told
+        .iter()
+        .map(|t| {
+            assert_eq!(t["eventType"], "webhook.disabled");
+            assert_eq!(t["webhookId"], pager_hook);
+            t["data"]["id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        about,
+        HashSet::from([hook, chat_hook]),
+        "the pager hears of both webhooks turned off, once each"
+    );
+    let crm_told = told.iter().find(|t| t["data"]["id"] == hook).unwrap();
+    assert_eq!(crm_told["data"]["attributes"]["wording"], "Old CRM");
+    assert!(
+        !crm_told.to_string().contains(&_gone.url),
+        "a receiver's URL, which may hold its secret, is not passed on"
+    );
+    // Two dead deliveries (the CRM's and the chat's), but only one delivery.dead event: the
+    // chat's own delivery of it told no one.
+    assert_eq!(
+        app.count_where("events", "event_type = 'delivery.dead'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_where("events", "event_type = 'webhook.disabled'")
+            .await,
+        2
+    );
+    assert_eq!(made.len(), 1);
+}
+
+#[tokio::test]
+async fn operational_webhooks_are_asynchronous_and_made_by_hookline_and_test_with_an_example() {
+    let app = spawn_app().await;
+    let t = admin_token(&app).await;
+    let receiver = Receiver::start().await;
+    let create = |body: Value| {
+        let (app, t) = (&app, t.clone());
+        async move { call(app, &t, Method::POST, "/api/v1/webhooks", Some(body)).await }
+    };
+    let url = receiver.url.as_str();
+    let (status, body) = create(json!({"wording": "Sync", "url": url, "eventTypes": ["webhook.disabled"], "synchronous": true})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        field_messages(&body),
+        [(
+            "synchronous".to_owned(),
+            "Webhook events are sent asynchronously: there is no change for them to stop."
+                .to_owned()
+        )]
+    );
+    let (status, body) = create(json!({"wording": "By", "url": url, "eventTypes": ["delivery.dead"], "initiatingUserId": 1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        field_messages(&body)[0].1,
+        "Delivery events are made by Hookline, not by a user."
+    );
+    for wrong in ["webhook.created", "delivery.modified", "project.dead"] {
+        let (status, body) =
+            create(json!({"wording": "W", "url": url, "eventTypes": [wrong]})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{wrong}: {body}");
+        assert!(
+            field_messages(&body)[0].1.starts_with("Unknown event type"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.count("webhooks").await, 0, "nothing saved half-way");
+
+    // On the form: one action only, and no project.
+    let admin = app.admin().await;
+    let mut form = crate::webhooks::form_with(&[
+        ("url", url),
+        ("event_action", "create"),
+        ("event_object", "webhook"),
+    ]);
+    let res = crate::webhooks::post_form(&app, &admin, "/webhooks/new", &form).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Webhook events have one action, Disabled: choose All actions."),
+        "{html}"
+    );
+    form.retain(|(k, _)| *k != "event_action");
+    form.push(("event_action", "all".into()));
+    let id = crate::webhooks::create(&app, &admin, &form).await;
+    let list = app.get_html(&admin, "/webhooks").await;
+    assert!(
+        list.contains("Disabled · Webhook"),
+        "the list names the event"
+    );
+
+    // The Test button sends an example, about the webhook itself, marked as a test.
+    let (status, body) = call(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/api/v1/webhooks/{id}/test"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    let sent: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(sent["eventType"], "webhook.disabled");
+    assert_eq!(sent["test"], true);
+    assert_eq!(sent["data"]["objectType"], "webhook");
+    assert!(sent["data"]["attributes"]["disabled_reason"].is_string());
+
+    // The catalogue lists both, and the payload schema knows them.
+    let (_, types) = call(&app, &t, Method::GET, "/api/v1/event-types", None).await;
+    let names: Vec<&str> = types["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"webhook.disabled") && names.contains(&"delivery.dead"));
 }

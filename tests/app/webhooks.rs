@@ -229,7 +229,7 @@ async fn every_validation_rule_gives_its_message_and_saves_nothing() {
         ),
         (
             vec![("event_object", "task")],
-            "Choose an object type: Phase, Project or User.",
+            "Choose an object type: Phase, Project, User, Webhook or Delivery.",
         ),
         (
             vec![("event_action", "archive")],

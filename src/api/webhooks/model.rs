@@ -62,7 +62,8 @@ pub struct WebhookRequest {
     /// Synchronous in transaction: a refusal by the receiver cancels the change.
     #[serde(default)]
     pub transaction: bool,
-    /// One event type (`project.created`), or all of one object type (`project.*`).
+    /// One event type (`project.created`), or all of one object type (`project.*`); Hookline's
+    /// own `webhook.disabled` and `delivery.dead` tell of another webhook in trouble.
     #[schema(example = json!(["project.modified"]))]
     pub event_types: Vec<String>,
     /// A saved project filter (yours or a public one); null for all projects.

@@ -10,6 +10,7 @@ use crate::db::attempts::Outcome;
 use crate::db::{self, Tx};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::ids::{EventRowId, WebhookId};
+use crate::events::operational::Notice;
 use crate::events::payload::timestamp;
 
 /// HOOKLINE_AUTO_DISABLE_AFTER and HOOKLINE_AUTO_DISABLE_MIN_FAILURES.
@@ -28,13 +29,13 @@ impl Breaker {
     }
 
     /// Turns off each webhook of `outcomes` whose calls have all failed for long enough and
-    /// often enough.
+    /// often enough; gives what operators are told of it.
     pub(super) async fn trip(
         self,
         tx: &mut Tx,
         outcomes: &[Outcome],
         now: i64,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Vec<Notice>> {
         let failing: Vec<WebhookId> = outcomes
             .iter()
             .filter(|o| o.failures > 0)
@@ -43,6 +44,7 @@ impl Breaker {
         let worn =
             db::deliveries::failing_too_long(tx, &failing, now - self.after_ms, self.min_failures)
                 .await?;
+        let mut notices = Vec::new();
         for w in worn {
             let reason = format!(
                 "Turned off by Hookline: every call has failed since {} ({} in a row).",
@@ -55,23 +57,42 @@ impl Breaker {
                 timestamp(w.failing_since),
                 w.failures
             );
-            turn_off(tx, w.id, &w.wording, &reason, &message, None, now).await?;
+            let off = Failing {
+                webhook: w.id,
+                wording: &w.wording,
+                since: Some(w.failing_since),
+                failures: w.failures,
+            };
+            notices.push(turn_off(tx, off, &reason, &message, None, now).await?);
         }
-        Ok(())
+        Ok(notices)
     }
 }
 
+/// A webhook to turn off, with its run of failed calls.
+pub(super) struct Failing<'a> {
+    pub(super) webhook: WebhookId,
+    pub(super) wording: &'a str,
+    /// When the run began (none for a 410 Gone, which needs no run).
+    pub(super) since: Option<i64>,
+    pub(super) failures: i64,
+}
+
 /// Turns a webhook off, saying why, and cancels its deliveries still waiting to go (Recover
-/// sends them again once it is back on).
+/// sends them again once it is back on); gives the `webhook.disabled` notice.
 pub(super) async fn turn_off(
     tx: &mut Tx,
-    webhook: WebhookId,
-    wording: &str,
+    Failing {
+        webhook,
+        wording,
+        since: failing_since,
+        failures,
+    }: Failing<'_>,
     reason: &str,
     message: &str,
     event: Option<EventRowId>,
     now: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Notice> {
     db::deliveries::disable_webhook(tx, webhook, reason).await?;
     db::deliveries::cancel_waiting(tx, webhook, reason, now).await?;
     let entry = LogEntry {
@@ -98,5 +119,11 @@ pub(super) async fn turn_off(
         changes: &changes,
     };
     db::history::append(tx, &entry).await?;
-    Ok(())
+    Ok(Notice::WebhookDisabled {
+        webhook,
+        wording: wording.to_owned(),
+        reason: reason.to_owned(),
+        failing_since,
+        failures,
+    })
 }

@@ -75,16 +75,15 @@ impl Deliverer {
             return Ok(None);
         };
         let attempt = finished.attempt.clone();
-        let breakers = self.breakers;
+        let recorder = self.recorder();
         match keep {
-            Keep::Durable => Self::record(&self.store, breakers, &[finished], keep).await?,
+            Keep::Durable => recorder.record(&[finished], keep).await?,
             Keep::Soon => {
                 // The person is answered now; the record follows in a task of its own, and
                 // every request waits for it first.
                 let mark = self.store.background_write();
-                let pool = self.store.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = Self::record(&pool, breakers, &[finished], keep).await {
+                    if let Err(e) = recorder.record(&[finished], keep).await {
                         tracing::error!(error = %e, "a call's attempt could not be recorded");
                     }
                     drop(mark);

@@ -44,7 +44,7 @@ pub struct Deliverer {
     store: Store,
     caller: Caller,
     settings: Arc<Settings>,
-    wakeup: Notify,
+    wakeup: Arc<Notify>,
     permits: Arc<Semaphore>,
     in_flight: Mutex<HashSet<DeliveryId>>,
     /// Whether due deliveries wait behind earlier ones of the same objects.
@@ -72,7 +72,7 @@ impl Deliverer {
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
             store,
             settings,
-            wakeup: Notify::new(),
+            wakeup: Arc::new(Notify::new()),
             in_flight: Mutex::new(HashSet::new()),
             blocked: AtomicBool::new(false),
             handed: Mutex::new(None),
@@ -84,6 +84,17 @@ impl Deliverer {
 
     fn lease_ms(&self) -> i64 {
         self.settings.delivery_lease.as_millis() as i64
+    }
+
+    /// What records attempts: a value of its own, for records written in a task of their own.
+    fn recorder(&self) -> recording::Recorder {
+        recording::Recorder {
+            store: self.store.clone(),
+            breakers: self.breakers,
+            webhooks: self.webhooks.clone(),
+            cap: self.settings.max_hooks_per_action,
+            wakeup: self.wakeup.clone(),
+        }
     }
 
     /// What makes every call, under the same limits.

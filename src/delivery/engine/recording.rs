@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::db::Store;
-use tokio::sync::mpsc;
+use crate::db::snapshot::Snapshot;
+use tokio::sync::{Notify, mpsc};
 
-use super::breaker::{Breaker, turn_off};
+use super::breaker::{Breaker, Failing, turn_off};
 use super::{Deliverer, RECORD_BATCH};
 use crate::db::app_log::LogEntry;
 use crate::db::attempts::Outcome;
@@ -18,16 +19,24 @@ use crate::delivery::policy::{Decision, decide};
 use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::delivery::{DeliveryStatus, FailureKind, Trigger};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
+use crate::events::operational::{self, Notice};
 
-impl Deliverer {
+/// What recording attempts needs: the database, the breaker's limits, and what operational
+/// events need to reach their webhooks.
+pub(super) struct Recorder {
+    pub(super) store: Store,
+    pub(super) breakers: Breaker,
+    pub(super) webhooks: Arc<Snapshot>,
+    /// The most webhooks fired by one event.
+    pub(super) cap: usize,
+    /// Wakes the workers for the operational events a record queued.
+    pub(super) wakeup: Arc<Notify>,
+}
+
+impl Recorder {
     /// Records attempts and their outcomes, however many, in one transaction and a handful
     /// of statements: the queue's bookkeeping costs little more for a hundred than for one.
-    pub(super) async fn record(
-        pool: &Store,
-        breakers: Breaker,
-        batch: &[Finished],
-        keep: Keep,
-    ) -> anyhow::Result<()> {
+    pub(super) async fn record(&self, batch: &[Finished], keep: Keep) -> anyhow::Result<()> {
         let now = db::now_ms();
         let mut attempts = Vec::with_capacity(batch.len());
         for f in batch {
@@ -43,7 +52,8 @@ impl Deliverer {
         let mut delivered = Vec::new();
         let mut calls = Vec::with_capacity(batch.len());
         let mut gone = HashSet::new();
-        let mut tx = pool.begin_write().await?;
+        let mut notices = Vec::new();
+        let mut tx = self.store.begin_write().await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
             let status = a
@@ -109,42 +119,54 @@ impl Deliverer {
                         attempt_id: None,
                     };
                     db::app_log::log(&mut tx, &entry, now).await?;
+                    // A person saw a synchronous call fail; only the queue's losses are told.
+                    if f.trigger != Trigger::Synchronous {
+                        notices.push(Notice::DeliveryDead {
+                            delivery: c.id,
+                            event: c.event_id,
+                            message_id: c.message_id.clone(),
+                            webhook: c.webhook_id,
+                            wording: f.wording.clone(),
+                            attempts: c.attempts,
+                            last_error: error.map(str::to_owned),
+                        });
+                    }
                 }
             }
             if decision == Decision::Gone && gone.insert(c.webhook_id) {
-                let reason = format!(
-                    "Turned off by Hookline: the receiver answered 410 Gone at {}",
-                    a.url
-                );
+                let reason = "Turned off by Hookline: its receiver answered 410 Gone.".to_owned();
                 let message = format!(
                     "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
                     f.wording
                 );
                 let event = Some(c.event_id);
-                turn_off(
-                    &mut tx,
-                    c.webhook_id,
-                    &f.wording,
-                    &reason,
-                    &message,
-                    event,
-                    now,
-                )
-                .await?;
+                let off = Failing {
+                    webhook: c.webhook_id,
+                    wording: &f.wording,
+                    since: None,
+                    failures: 0,
+                };
+                notices.push(turn_off(&mut tx, off, &reason, &message, event, now).await?);
             }
         }
         let outcomes = Outcome::tally(calls);
         db::attempts::record_outcomes(&mut tx, &attempts, &delivered, &outcomes, now).await?;
         if outcomes.iter().any(|o| o.failures > 0) {
-            breakers.trip(&mut tx, &outcomes, now).await?;
+            notices.extend(self.breakers.trip(&mut tx, &outcomes, now).await?);
         }
+        let queued = operational::record(&mut tx, &self.webhooks, &notices, self.cap, now).await?;
         match keep {
             Keep::Durable => tx.commit().await?,
             Keep::Soon => tx.commit_in_background(),
         }
+        if queued > 0 {
+            self.wakeup.notify_one();
+        }
         Ok(())
     }
+}
 
+impl Deliverer {
     /// Records what the background workers send, in batches, until every sender is gone.
     pub(super) async fn record_loop(self: Arc<Self>, mut done: mpsc::UnboundedReceiver<Finished>) {
         while let Some(first) = done.recv().await {
@@ -155,7 +177,7 @@ impl Deliverer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = Self::record(&self.store, self.breakers, &batch, Keep::Durable).await {
+            if let Err(e) = self.recorder().record(&batch, Keep::Durable).await {
                 // Unrecorded attempts stay claimed; their lease runs out and they go again.
                 tracing::error!(error = %e, attempts = batch.len(), "delivery attempts could not be recorded");
             } else if self.blocked.swap(false, Ordering::Relaxed) {

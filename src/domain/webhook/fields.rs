@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::{
     BODY_MAX_BYTES, EventFilter, MAX_EXCLUDED_FIELDS, Rules, Verb, WORDING_MAX_CHARS, WebhookInput,
 };
-use crate::domain::catalogue::ObjectType;
+use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::template::Template;
 
 pub(super) fn text(input: &str, label: &str, max: usize, required: bool) -> Result<String, String> {
@@ -38,14 +38,26 @@ pub(super) fn parse_event(input: &WebhookInput, rules: &Rules<'_>) -> Result<Eve
         .expect("picked: checked above");
     let object = input
         .event_object
-        .given_or("Choose an object type: Phase, Project or User.")?
+        .given_or("Choose an object type: Phase, Project, User, Webhook or Delivery.")?
         .expect("picked: checked above");
+    if let (ActionFilter::Only(a), [only]) = (action, object.actions())
+        && a != *only
+    {
+        return Err(format!(
+            "{} events have one action, {}: choose All actions.",
+            object.label(),
+            only.label()
+        ));
+    }
     let project_filter = input
         .project_filter
         .given_or("Choose a project filter from the list.")?;
     if let Some(id) = project_filter {
         if !object.has_project() {
-            return Err("No project filter can be chosen for User events.".into());
+            return Err(format!(
+                "No project filter can be chosen for {} events.",
+                object.label()
+            ));
         }
         if !rules.project_filters.contains(&id) {
             return Err("Choose a project filter from the list.".into());

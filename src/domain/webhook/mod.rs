@@ -159,7 +159,31 @@ impl WebhookDraft {
             input.project.given_or("Choose a project from the list."),
         );
         if project_id.flatten().is_some() && !object.has_project() {
-            e.add("project", "No project can be chosen for User events.");
+            e.add(
+                "project",
+                format!("No project can be chosen for {} events.", object.label()),
+            );
+        }
+        if object.is_operational() {
+            // Hookline makes these events, after the fact: no person, nothing to stop.
+            if input.synchronous {
+                e.add(
+                    "synchronous",
+                    format!(
+                        "{} events are sent asynchronously: there is no change for them to stop.",
+                        object.label()
+                    ),
+                );
+            }
+            if initiator_user.flatten().is_some() {
+                e.add(
+                    "initiator_user",
+                    format!(
+                        "{} events are made by Hookline, not by a user.",
+                        object.label()
+                    ),
+                );
+            }
         }
         if !e.is_empty() {
             return Err(e);

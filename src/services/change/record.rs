@@ -6,19 +6,17 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::db::app_log::LogEntry;
 use crate::db::events::{Claim, Inserted, NewDelivery, Written};
 use crate::db::snapshot::{Snapshot, Webhook};
 use crate::db::webhooks::WebhookRow;
 use crate::db::{self, Tx};
 use crate::domain::Coded;
-use crate::domain::app_log::{LogKind, LogLevel};
 use crate::domain::catalogue::{Action, ObjectType, event_type};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::Mode;
 use crate::events::changes::{FieldChange, diff};
-use crate::events::routes::{Target, fits};
+use crate::events::routes::{Target, fits, log_over_cap};
 
 /// Who made a change.
 #[derive(Debug, Clone)]
@@ -131,6 +129,7 @@ pub async fn record(
         project: project_id,
         today: chrono::Utc::now().date_naive(),
         changed: &changed,
+        about: None,
     };
     let project = project_attributes.as_ref();
     let object_key = format!("{}:{}", change.object.code(), change.object_id);
@@ -304,27 +303,16 @@ async fn enqueue(
     routing: &Routing<'_>,
     now: i64,
 ) -> anyhow::Result<Vec<Delivery>> {
-    let cap = routing.cap;
-    for &over in &plan.over_cap {
-        let message = format!(
-            "Webhook #{over} was not fired for {kind} (object #{object_id}): at most {cap} webhooks fire for one action."
-        );
-        let entry = LogEntry {
-            level: LogLevel::Warning,
-            kind: LogKind::OverCap,
-            message: &message,
-            webhook_id: Some(over),
-            event_id: Some(event.id),
-            attempt_id: None,
-        };
-        db::app_log::log(tx, &entry, now).await?;
-        tracing::warn!(
-            webhook_id = %over,
-            event_id = %event.id,
-            cap,
-            "webhook over the per-action cap not fired"
-        );
-    }
+    log_over_cap(
+        tx,
+        &plan.over_cap,
+        kind,
+        object_id,
+        event.id,
+        routing.cap,
+        now,
+    )
+    .await?;
     let written = db::events::insert_deliveries(
         tx,
         event.id,

@@ -11,8 +11,9 @@ use crate::domain::catalogue::event_type;
 use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::delivery::Trigger;
 use crate::domain::event::Event;
-use crate::domain::ids::{EventRowId, ProjectId, UserId, WebhookId};
+use crate::domain::ids::{DeliveryId, EventRowId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{WebhookDraft, WebhookUrl};
+use crate::events::operational::{Carried, Notice};
 use crate::services::Actor;
 use crate::state::AppState;
 
@@ -79,7 +80,77 @@ async fn sample(
             let (attributes, version) = found.ok_or_else(|| user_field(CHOOSE_USER))?;
             Ok((id.get(), None, attributes, version, None))
         }
+        ObjectType::Webhook | ObjectType::Delivery => {
+            unreachable!("operational events are tested with an example (see `example`)")
+        }
     }
+}
+
+/// An operational event for a test: about the webhook under test itself, since it is only
+/// an example (a real one is never about the webhook it goes to).
+fn example(object: ObjectType, id: Option<WebhookId>, wording: &str, now: i64) -> Event {
+    let webhook = id.unwrap_or(WebhookId::new(0));
+    let notice = match object {
+        ObjectType::Delivery => Notice::DeliveryDead {
+            delivery: DeliveryId::new(0),
+            event: EventRowId::new(0),
+            message_id: crate::random::sortable_id("msg_", now),
+            webhook,
+            wording: wording.to_owned(),
+            attempts: 9,
+            last_error: Some("HTTP 503 Service Unavailable (example)".into()),
+        },
+        _ => Notice::WebhookDisabled {
+            webhook,
+            wording: wording.to_owned(),
+            reason: "Turned off by Hookline: every call has failed for five days (example).".into(),
+            failing_since: Some(now - 5 * 24 * 3_600_000),
+            failures: 240,
+        },
+    };
+    let carried = Carried {
+        event_id: "evt_example",
+        event_type: "project.modified",
+    };
+    notice.event(notice.attributes(Some(carried)), now)
+}
+
+/// The event a test of a change webhook speaks of: the chosen object, as its action would
+/// carry it.
+async fn change_event(
+    state: &AppState,
+    actor: &Actor,
+    draft: &WebhookDraft,
+    subject: Subject,
+    now: i64,
+) -> Result<Event, ServiceError> {
+    let object = draft.event.object;
+    let (object_id, parent, attributes, version, parent_attributes) =
+        sample(state, actor, object, subject).await?;
+    let action = match draft.event.action {
+        ActionFilter::Only(a) => a,
+        ActionFilter::All => Action::Modify,
+    };
+    let json = serde_json::Value::Object(attributes).to_string();
+    Ok(Event {
+        id: EventRowId::new(0),
+        event_id: crate::random::sortable_id("evt_", now),
+        event_type: event_type(object, action),
+        object_type: object,
+        object_id,
+        parent_type: parent.map(|(t, _)| t),
+        parent_id: parent.map(|(_, id)| id),
+        project_id: subject.project,
+        parent_attributes,
+        attributes: (action != Action::Delete).then(|| json.clone()),
+        before_attributes: (action != Action::Create).then_some(json),
+        changes: "[]".into(),
+        initiator_id: actor.id,
+        initiator_name: actor.name.clone(),
+        initiator_email: actor.email.clone(),
+        occurred_at: now,
+        change_version: version,
+    })
 }
 
 pub async fn test(
@@ -89,7 +160,6 @@ pub async fn test(
     stored_id: Option<WebhookId>,
     subject: Subject,
 ) -> Result<Attempt, ServiceError> {
-    let project = subject.project;
     let stored = match stored_id {
         Some(id) => Some(
             db::webhooks::find(&state.store, &state.keys, id)
@@ -107,32 +177,11 @@ pub async fn test(
     });
     let headers = resolve_headers(&draft.headers, &stored_headers, host_changed)?;
     let webhook = sample_webhook(draft, stored.as_ref());
-    let (object_id, parent, attributes, version, parent_attributes) =
-        sample(state, actor, draft.event.object, subject).await?;
-    let action = match draft.event.action {
-        ActionFilter::Only(a) => a,
-        ActionFilter::All => Action::Modify,
-    };
-    let json = serde_json::Value::Object(attributes).to_string();
     let now = db::now_ms();
-    let event = Event {
-        id: EventRowId::new(0),
-        event_id: crate::random::sortable_id("evt_", now),
-        event_type: event_type(draft.event.object, action),
-        object_type: draft.event.object,
-        object_id,
-        parent_type: parent.map(|(t, _)| t),
-        parent_id: parent.map(|(_, id)| id),
-        project_id: project,
-        parent_attributes,
-        attributes: (action != Action::Delete).then(|| json.clone()),
-        before_attributes: (action != Action::Create).then_some(json),
-        changes: "[]".into(),
-        initiator_id: actor.id,
-        initiator_name: actor.name.clone(),
-        initiator_email: actor.email.clone(),
-        occurred_at: now,
-        change_version: version,
+    let event = if draft.event.object.is_operational() {
+        example(draft.event.object, stored_id, &draft.wording, now)
+    } else {
+        change_event(state, actor, draft, subject, now).await?
     };
     let message_id = crate::random::sortable_id("msg_", now);
     let attempt = state

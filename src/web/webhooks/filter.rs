@@ -39,7 +39,7 @@ struct FilterPage {
     active_id: Option<ListFilterId>,
     me: UserId,
     errors: FieldErrors,
-    objects: [ObjectType; 3],
+    objects: [ObjectType; 5],
     actions: [ActionFilter; 4],
 }
 

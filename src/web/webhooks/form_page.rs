@@ -49,7 +49,7 @@ struct FormPage {
     project_filters: Vec<Choice>,
     verbs: [Verb; 5],
     actions: [ActionFilter; 4],
-    objects: [ObjectType; 3],
+    objects: [ObjectType; 5],
     placeholder_help: Vec<(&'static str, String)>,
     field_help: Vec<(&'static str, String)>,
     today: String,
