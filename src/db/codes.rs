@@ -16,7 +16,7 @@ use crate::domain::ids::{
     TokenId, UserId, WebhookId,
 };
 use crate::domain::project_filter::ProjectCriteria;
-use crate::domain::webhook::{ExcludedFields, ListCriteria, Mode, Verb};
+use crate::domain::webhook::{ExcludedFields, ListCriteria, Mode, RateLimit, Verb};
 use crate::domain::{Coded, RoleKind};
 
 /// `$t` is stored as a `$base` is: the same SQL type.
@@ -112,6 +112,27 @@ stored_as_number!(
     ProjectFilterId,
     ListFilterId,
 );
+
+same_type_as!(RateLimit, i64);
+
+impl<'q, DB: Database> Encode<'q, DB> for RateLimit
+where
+    i64: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, DB>>::encode(i64::from(self.per_second()), buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for RateLimit
+where
+    i64: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let n = <i64 as Decode<'r, DB>>::decode(value)?;
+        Ok(RateLimit::new(n).ok_or_else(|| format!("{n} is no rate limit"))?)
+    }
+}
 
 /// Criteria are stored as the JSON Hookline wrote; anything else is a decoding error.
 macro_rules! stored_as_json {

@@ -27,6 +27,7 @@ pub mod deliveries;
 pub mod events;
 pub mod history;
 pub mod list_filters;
+pub mod pacing;
 pub mod project_filters;
 pub mod projects;
 pub mod retention;

@@ -58,6 +58,7 @@ pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceE
                 valid_until: None,
                 project_id: None,
                 values_as_strings: false,
+                rate_limit: None,
             };
             let now = db::now_ms();
             let id =

@@ -402,3 +402,51 @@ async fn a_task_such_as_housekeeping_runs_on_one_instance_at_a_time() {
     assert_eq!(other.alone("pruning", async { 1 }).await.unwrap(), Some(1));
     other.close().await;
 }
+
+#[tokio::test]
+async fn a_rate_limit_holds_for_all_instances_together() {
+    if !on_postgres() {
+        return;
+    }
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let (a, b, key) = two_instances(&db);
+    let token = token(&db, &key);
+    let client = client();
+    let (status, body) = api(
+        &client,
+        &a.base,
+        &token,
+        "POST",
+        "/api/v1/webhooks",
+        json!({"wording": "Paced", "url": receiver.url, "eventTypes": ["project.created"], "rateLimit": 5}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Twenty changes, half on each instance, at once: were the limit per instance, the
+    // receiver would get ten a second.
+    let made = futures_util::future::join_all((0..20).map(|n| {
+        let (client, token) = (client.clone(), token.clone());
+        let base = if n % 2 == 0 { &a.base } else { &b.base }.clone();
+        async move {
+            let project = json!({"code": format!("R{n:02}"), "name": "Paced", "status": "Active"});
+            api(&client, &base, &token, "POST", "/api/v1/projects", project).await
+        }
+    }))
+    .await;
+    assert!(
+        made.iter()
+            .all(|r| r.as_ref().is_some_and(|(s, _)| *s == StatusCode::CREATED)),
+        "{made:?}"
+    );
+    let got = receiver.wait_for(20, Duration::from_secs(30)).await;
+    let first = got.iter().map(|r| r.at).min().unwrap();
+    let last = got.iter().map(|r| r.at).max().unwrap();
+    assert!(
+        last - first >= Duration::from_millis(3_400),
+        "20 calls at 5 a second over two instances took {:?}",
+        last - first
+    );
+}

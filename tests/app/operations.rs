@@ -1159,3 +1159,84 @@ async fn operational_webhooks_are_asynchronous_and_made_by_hookline_and_test_wit
         .collect();
     assert!(names.contains(&"webhook.disabled") && names.contains(&"delivery.dead"));
 }
+
+/// The time from the first request to the last.
+fn span(got: &[crate::receiver::Received]) -> Duration {
+    let first = got.iter().map(|r| r.at).min().unwrap();
+    let last = got.iter().map(|r| r.at).max().unwrap();
+    last - first
+}
+
+#[tokio::test]
+async fn the_workers_keep_to_a_webhooks_rate_limit() {
+    let app = spawn_app_with(|s| s.run_delivery_workers = true).await;
+    let t = admin_token(&app).await;
+    let paced = Receiver::start().await;
+    let free = Receiver::start().await;
+    let create = |body: Value| {
+        let (app, t) = (&app, t.clone());
+        async move { call(app, &t, Method::POST, "/api/v1/webhooks", Some(body)).await }
+    };
+    for (limit, message) in [
+        (
+            json!(0),
+            "Rate limit must be a whole number of requests per second, from 1 to 1000.",
+        ),
+        (
+            json!(1001),
+            "Rate limit must be a whole number of requests per second, from 1 to 1000.",
+        ),
+    ] {
+        let (status, body) = create(json!({"wording": "R", "url": paced.url, "eventTypes": ["project.created"], "rateLimit": limit})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            field_messages(&body),
+            [("rateLimit".to_owned(), message.to_owned())]
+        );
+    }
+    let (status, body) = create(json!({"wording": "R", "url": paced.url, "eventTypes": ["project.created"], "rateLimit": 5, "synchronous": true})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        field_messages(&body)[0].1,
+        "A rate limit is for asynchronous webhooks: a synchronous call cannot wait its turn."
+    );
+    let (status, body) = create(json!({"wording": "Paced", "url": paced.url, "eventTypes": ["project.created"], "rateLimit": 5})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["rateLimit"], 5);
+    let hook = body["id"].as_i64().unwrap();
+    let (status, _) =
+        create(json!({"wording": "Free", "url": free.url, "eventTypes": ["project.created"]}))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Twenty changes at once: the free webhook gets them as fast as they come, the paced
+    // one five a second — nineteen gaps of 200 ms (less what the first may start late).
+    projects(&app, &t, 20).await;
+    free.wait_for(20, Duration::from_secs(20)).await;
+    let got = paced.wait_for(20, Duration::from_secs(30)).await;
+    let took = span(&got);
+    assert!(
+        took >= Duration::from_millis(3_400),
+        "20 calls at 5 a second took {took:?}"
+    );
+    let mut bodies: Vec<String> = got.iter().map(|r| r.body.clone()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 20, "each delivered once");
+    let delivered = all_pages(&app, &t, &format!("webhookId={hook}&state=delivered")).await;
+    assert_eq!(delivered.len(), 20);
+    // Each counts one attempt: waiting its turn is no attempt.
+    assert!(
+        delivered.iter().all(|d| d["attempts"] == 1),
+        "{delivered:?}"
+    );
+
+    // On screen: the field, with what was saved, and the history says it changed.
+    let admin = app.admin().await;
+    let form = app.get_html(&admin, &format!("/webhooks/{hook}")).await;
+    assert!(form.contains("id=\"rate_limit\"") && form.contains("value=\"5\""));
+    let history = app
+        .get_html(&admin, &format!("/webhooks/{hook}/history"))
+        .await;
+    assert!(history.contains("5 per second"), "{history}");
+}

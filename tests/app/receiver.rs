@@ -14,6 +14,8 @@ pub struct Received {
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -86,6 +88,7 @@ async fn handle(
             .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
     };
     shared.received.lock().unwrap().push(received);
     let answer = shared

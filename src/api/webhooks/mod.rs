@@ -84,6 +84,7 @@ fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
         valid_until: r.valid_until.clone().unwrap_or_default(),
         project: r.project_id.map(ProjectId::new).into(),
         values_as_strings: r.values_as_strings,
+        rate_limit: r.rate_limit.into(),
     };
     (input, event_error)
 }

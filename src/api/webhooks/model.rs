@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::timestamp;
 use crate::domain::catalogue::event_types_of;
 use crate::domain::ids::{ProjectFilterId, ProjectId, UserId};
-use crate::domain::webhook::Standing;
+use crate::domain::webhook::{RateLimit, Standing};
 use crate::services::webhooks::stored::{HeaderRow, WebhookRow};
 use chrono::NaiveDate;
 
@@ -84,6 +84,10 @@ pub struct WebhookRequest {
     /// Every value in the payload as a string.
     #[serde(default)]
     pub values_as_strings: bool,
+    /// The most requests per second the delivery workers send it (1 to 1000, all instances
+    /// together); null for no limit. Asynchronous webhooks only.
+    #[serde(default)]
+    pub rate_limit: Option<i64>,
     /// The wording in the second language, when multilingual configuration is on.
     #[serde(default)]
     pub second_label: Option<String>,
@@ -132,6 +136,8 @@ pub struct Webhook {
     pub excluded_fields: Vec<String>,
     pub exclude_payload: bool,
     pub values_as_strings: bool,
+    /// Requests per second; null for no limit.
+    pub rate_limit: Option<u16>,
     pub second_label: Option<String>,
     #[schema(format = Date)]
     pub valid_until: Option<String>,
@@ -224,6 +230,7 @@ pub fn api_field(form_field: &str) -> &str {
         "initiator_user" => "initiatingUserId",
         "excluded_fields" => "excludedFields",
         "valid_until" => "validUntil",
+        "rate_limit" => "rateLimit",
         "project" | "test_project" => "projectId",
         "test_user" => "userId",
         other => other,
@@ -260,6 +267,7 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: NaiveDate) -
         project_id: row.project_id.map(ProjectId::get),
         exclude_payload: row.exclude_payload,
         values_as_strings: row.values_as_strings,
+        rate_limit: row.rate_limit.map(RateLimit::per_second),
         second_label: row.second_label,
         valid_until: row.valid_until.map(|d| d.to_string()),
         last_status: row.last_status,

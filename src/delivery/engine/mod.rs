@@ -9,6 +9,7 @@
 
 mod breaker;
 mod immediate;
+mod pacing;
 mod recording;
 mod sending;
 mod workers;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::pacing::start_at;
 use super::{
     CLAIM_BATCH, Deliverer, Finished, Handed, IDLE_POLL, Keep, Rows, SHUTDOWN_GRACE, give_back,
 };
@@ -32,9 +33,13 @@ impl Deliverer {
             }
             total += claimed.len();
             let mut tasks = JoinSet::new();
-            for c in claimed {
+            for (c, rows, start) in self.pace(self.load(claimed).await?).await {
                 let me = self.clone();
-                tasks.spawn(async move { me.attempt(c, Trigger::Scheduled, Keep::Durable).await });
+                tasks.spawn(async move {
+                    start_at(start).await;
+                    me.attempt_loaded(c, rows, Trigger::Scheduled, Keep::Durable)
+                        .await
+                });
             }
             while let Some(done) = tasks.join_next().await {
                 done??;
@@ -143,7 +148,7 @@ impl Deliverer {
         tasks: &mut JoinSet<()>,
         finished: &mpsc::UnboundedSender<Finished>,
     ) {
-        for (c, rows) in loaded {
+        for (c, rows, start) in self.pace(loaded).await {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 break;
             };
@@ -151,6 +156,7 @@ impl Deliverer {
             let (me, finished) = (self.clone(), finished.clone());
             tasks.spawn(async move {
                 let id = c.id;
+                start_at(start).await;
                 match me.send_loaded(c, rows, Trigger::Scheduled).await {
                     Ok(Some(f)) => {
                         let _ = finished.send(f);

@@ -5,6 +5,7 @@ mod criteria;
 mod fields;
 pub mod headers;
 mod mode;
+mod rate;
 mod standing;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,7 @@ pub use self::url::WebhookUrl;
 pub use criteria::ListCriteria;
 pub use headers::{HeaderDraft, HeaderInput};
 pub use mode::Mode;
+pub use rate::RateLimit;
 pub use standing::Standing;
 pub use verb::Verb;
 
@@ -67,6 +69,8 @@ pub struct WebhookInput {
     /// A single project the webhook is narrowed to.
     pub project: Entered<ProjectId>,
     pub values_as_strings: bool,
+    /// Requests per second; blank is no limit.
+    pub rate_limit: Entered<i64>,
 }
 
 /// What validation depends on besides the input.
@@ -100,6 +104,7 @@ pub struct WebhookDraft {
     pub valid_until: Option<NaiveDate>,
     pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl WebhookDraft {
@@ -164,6 +169,13 @@ impl WebhookDraft {
                 format!("No project can be chosen for {} events.", object.label()),
             );
         }
+        let rate_limit = e.check("rate_limit", RateLimit::parse(input.rate_limit));
+        if input.synchronous && rate_limit.flatten().is_some() {
+            e.add(
+                "rate_limit",
+                "A rate limit is for asynchronous webhooks: a synchronous call cannot wait its turn.",
+            );
+        }
         if object.is_operational() {
             // Hookline makes these events, after the fact: no person, nothing to stop.
             if input.synchronous {
@@ -206,6 +218,7 @@ impl WebhookDraft {
             valid_until: valid_until.expect(unwrap),
             project_id: project_id.expect(unwrap),
             values_as_strings: input.values_as_strings,
+            rate_limit: rate_limit.expect(unwrap),
         })
     }
 

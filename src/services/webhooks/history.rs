@@ -114,6 +114,12 @@ impl Snapshot {
                 "Expiry date",
                 f.valid_until.map(|d| d.to_string()).unwrap_or_default(),
             ),
+            (
+                "Rate limit",
+                f.rate_limit
+                    .map(|r| format!("{} per second", r.per_second()))
+                    .unwrap_or_default(),
+            ),
         ];
         let secrets = headers
             .iter()

@@ -86,6 +86,7 @@ pub(crate) fn fields(draft: &WebhookDraft) -> WebhookFields<'_> {
         valid_until: draft.valid_until,
         project_id: draft.project_id,
         values_as_strings: draft.values_as_strings,
+        rate_limit: draft.rate_limit,
     }
 }
 
@@ -275,6 +276,7 @@ pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
         valid_until: row.valid_until,
         project_id: row.project_id,
         values_as_strings: row.values_as_strings,
+        rate_limit: row.rate_limit,
     }
 }
 

@@ -249,5 +249,6 @@ fn sample_webhook(draft: &WebhookDraft, stored: Option<&WebhookRow>) -> WebhookR
         previous_signing_secret: stored.and_then(|w| w.previous_signing_secret.clone()),
         previous_secret_expires_at: stored.and_then(|w| w.previous_secret_expires_at),
         disabled_reason: None,
+        rate_limit: f.rate_limit,
     }
 }

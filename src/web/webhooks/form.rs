@@ -34,6 +34,7 @@ pub struct WebhookForm {
     pub valid_until: String,
     pub project: String,
     pub values_as_strings: Option<String>,
+    pub rate_limit: String,
     pub version: String,
     pub id: String,
     pub action: String,
@@ -96,6 +97,7 @@ impl WebhookForm {
             valid_until: self.valid_until.clone(),
             project: Entered::read(&self.project),
             values_as_strings: checked(&self.values_as_strings),
+            rate_limit: Entered::read(&self.rate_limit),
         }
     }
 
@@ -153,6 +155,10 @@ impl WebhookForm {
             valid_until: row.valid_until.map(|d| d.to_string()).unwrap_or_default(),
             project: row.project_id.map(|i| i.to_string()).unwrap_or_default(),
             values_as_strings: on(row.values_as_strings),
+            rate_limit: row
+                .rate_limit
+                .map(|r| r.per_second().to_string())
+                .unwrap_or_default(),
             version: row.version.to_string(),
             id: row.id.to_string(),
             ..Self::default()
