@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// A custom role holding exactly `rights` (codes), made by the administrator.
-async fn role_with(app: &TestApp, admin: &Client, name: &str, rights: &[&str]) -> i64 {
+pub async fn role_with(app: &TestApp, admin: &Client, name: &str, rights: &[&str]) -> i64 {
     let mut fields = vec![("name", name), ("description", "")];
     fields.extend(rights.iter().map(|r| ("rights", *r)));
     let res = app.post(admin, "/roles/new", &fields).await;

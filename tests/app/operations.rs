@@ -630,6 +630,22 @@ async fn metrics_parse_move_with_deliveries_and_need_their_scope() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "a viewer sees the queue");
+    // The scope is not enough: its user must still see the queue.
+    let rights = ["webhooks.view", "pending_orders.view"];
+    let role = crate::escalation::role_with(&app, &admin, "Watchers", &rights).await;
+    let user = app.create_user(&admin, "hooks@example.com", role).await;
+    let watcher = token(&app, user, "Watcher", &["metrics.read"]).await;
+    let (status, _) = call(&app, &watcher, Method::GET, "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let fields = [
+        ("name", "Watchers"),
+        ("description", ""),
+        ("rights", "webhooks.view"),
+    ];
+    let res = app.post(&admin, &format!("/roles/{role}"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, body) = call(&app, &watcher, Method::GET, "/metrics", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
 #[tokio::test]
