@@ -31,6 +31,7 @@ function webhookForm(form) {
   // Only project and phase events can be narrowed to projects.
   const singleProject = form.querySelector("#project");
   const initiator = form.querySelector("#initiator_user");
+  const triggers = form.querySelector("#trigger_fields");
   // The Test dialog asks for a user for User webhooks, for a project for project and phase
   // ones; Hookline's own events are tested with an example.
   const subjects = form.querySelectorAll(".test-subject");
@@ -46,6 +47,13 @@ function webhookForm(form) {
     sync.disabled = operational;
     if (operational) sync.checked = false;
     syncChanged();
+    // Trigger fields are the chosen object's.
+    triggers.querySelectorAll("optgroup").forEach((g) => {
+      const own = g.dataset.object === object.value;
+      g.disabled = !own;
+      g.hidden = !own;
+      if (!own) g.querySelectorAll("option").forEach((o) => { o.selected = false; });
+    });
     subjects.forEach((s) => { s.hidden = !s.dataset.for.split(" ").includes(object.value); });
   };
   // Test appears once the four required fields (*) are filled.

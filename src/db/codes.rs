@@ -16,7 +16,7 @@ use crate::domain::ids::{
     TokenId, UserId, WebhookId,
 };
 use crate::domain::project_filter::ProjectCriteria;
-use crate::domain::webhook::{ExcludedFields, ListCriteria, Mode, RateLimit, Verb};
+use crate::domain::webhook::{FieldNames, ListCriteria, Mode, RateLimit, Verb};
 use crate::domain::{Coded, RoleKind};
 
 /// `$t` is stored as a `$base` is: the same SQL type.
@@ -162,9 +162,9 @@ macro_rules! stored_as_json {
 stored_as_json!(ProjectCriteria, ListCriteria);
 
 // Excluded fields are stored as the form writes them: "name, budget".
-same_type_as!(ExcludedFields, String);
+same_type_as!(FieldNames, String);
 
-impl<'q, DB: Database> Encode<'q, DB> for ExcludedFields
+impl<'q, DB: Database> Encode<'q, DB> for FieldNames
 where
     String: Encode<'q, DB>,
 {
@@ -173,12 +173,12 @@ where
     }
 }
 
-impl<'r, DB: Database> Decode<'r, DB> for ExcludedFields
+impl<'r, DB: Database> Decode<'r, DB> for FieldNames
 where
     &'r str: Decode<'r, DB>,
 {
     fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(ExcludedFields::stored(<&'r str as Decode<'r, DB>>::decode(
+        Ok(FieldNames::stored(<&'r str as Decode<'r, DB>>::decode(
             value,
         )?))
     }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::ids::{ProjectFilterId, ProjectId, UserId, WebhookId};
 use crate::domain::webhook::{
-    EventFilter, ExcludedFields, HeaderDraft, Mode, RateLimit, Verb, WebhookDraft, WebhookUrl,
+    EventFilter, FieldNames, HeaderDraft, Mode, RateLimit, Verb, WebhookDraft, WebhookUrl,
 };
 use crate::sealing::{Keyring, Purpose};
 
@@ -63,6 +63,7 @@ impl WebhookRow {
             second_label: self.second_label.clone(),
             initiator_user: self.initiator_user_id,
             excluded_fields: self.excluded_fields.clone(),
+            trigger_fields: self.trigger_fields.clone(),
             exclude_payload: self.exclude_payload,
             valid_until: self.valid_until,
             project_id: self.project_id,
@@ -96,7 +97,7 @@ pub struct WebhookRow {
     pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<String>,
     pub initiator_user_id: Option<UserId>,
-    pub excluded_fields: ExcludedFields,
+    pub excluded_fields: FieldNames,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
     pub signing_secret: String,
@@ -109,6 +110,7 @@ pub struct WebhookRow {
     pub previous_secret_expires_at: Option<i64>,
     pub disabled_reason: Option<String>,
     pub rate_limit: Option<RateLimit>,
+    pub trigger_fields: FieldNames,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -132,15 +134,16 @@ pub struct WebhookFields<'a> {
     pub project_filter_id: Option<ProjectFilterId>,
     pub second_label: Option<&'a str>,
     pub initiator_user_id: Option<UserId>,
-    pub excluded_fields: &'a ExcludedFields,
+    pub excluded_fields: &'a FieldNames,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
     pub project_id: Option<ProjectId>,
     pub values_as_strings: bool,
     pub rate_limit: Option<RateLimit>,
+    pub trigger_fields: &'a FieldNames,
 }
 
-/// Binds the columns a user sets, as $1 to $19 of an insert or update.
+/// Binds the columns a user sets, as $1 to $20 of an insert or update.
 macro_rules! bind_fields {
     ($query:expr, $f:expr) => {{
         let f: &WebhookFields<'_> = $f;
@@ -164,6 +167,7 @@ macro_rules! bind_fields {
             .bind(f.project_id)
             .bind(f.values_as_strings)
             .bind(f.rate_limit)
+            .bind(f.trigger_fields)
     }};
 }
 
@@ -171,7 +175,7 @@ pub(super) const COLUMNS: &str =
     "id, wording, description, active, url, verb, body,
     CASE WHEN in_transaction THEN 'sync_tx' WHEN synchronous THEN 'sync' ELSE 'async' END AS mode, event_action, event_object, project_filter_id, second_label, initiator_user_id, excluded_fields,
     exclude_payload, valid_until, signing_secret, version, last_execution_at, last_status, project_id,
-    values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason, rate_limit";
+    values_as_strings, previous_signing_secret, previous_secret_expires_at, disabled_reason, rate_limit, trigger_fields";
 
 pub async fn find(
     db: impl Into<Source<'_>>,
@@ -258,9 +262,9 @@ pub async fn insert(
             "INSERT INTO webhooks (wording, description, active, url, verb, body, synchronous,
                  in_transaction, event_action, event_object, project_filter_id, second_label,
                  initiator_user_id, excluded_fields, exclude_payload, valid_until, project_id,
-                 values_as_strings, rate_limit, signing_secret, created_at, updated_at)
+                 values_as_strings, rate_limit, trigger_fields, signing_secret, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $21)
+                 $19, $20, $21, $22, $22)
              RETURNING id",
         ),
         f
@@ -285,13 +289,13 @@ pub async fn update(
                  synchronous = $7, in_transaction = $8, event_action = $9, event_object = $10,
                  project_filter_id = $11, second_label = $12, initiator_user_id = $13, excluded_fields = $14,
                  exclude_payload = $15, valid_until = $16, project_id = $17, values_as_strings = $18,
-                 rate_limit = $19, updated_at = $20, version = version + 1,
+                 rate_limit = $19, trigger_fields = $20, updated_at = $21, version = version + 1,
                  -- Turning a webhook on again clears why Hookline turned it off, and its
                  -- run of failures starts over.
                  disabled_reason = CASE WHEN $3 THEN NULL ELSE disabled_reason END,
                  failure_count = CASE WHEN $3 AND NOT active THEN 0 ELSE failure_count END,
                  failing_since = CASE WHEN $3 AND NOT active THEN NULL ELSE failing_since END
-             WHERE id = $21 AND version = $22",
+             WHERE id = $22 AND version = $23",
         ),
         f
     )

@@ -286,6 +286,8 @@ pub struct Narrowing<'a> {
     pub project: Option<&'a str>,
     /// The user whose changes alone fire it.
     pub initiator: Option<&'a str>,
+    /// The fields one of which a modification must change ("status, budget").
+    pub triggers: Option<&'a str>,
 }
 
 /// How a webhook's event reads on screen and in its history: "Modify · Project · All
@@ -312,6 +314,11 @@ pub fn event_label(action: ActionFilter, object: ObjectType, narrowing: Narrowin
     if let Some(user) = narrowing.initiator {
         label.push_str(" · by ");
         label.push_str(user);
+    }
+    if let Some(fields) = narrowing.triggers.filter(|f| !f.is_empty()) {
+        label.push_str(" · when ");
+        label.push_str(fields);
+        label.push_str(" changes");
     }
     label
 }

@@ -40,10 +40,14 @@ pub fn fits(route: &WebhookRow, t: &Target<'_>) -> bool {
         && (t.action != Action::Modify || sees_a_change(route, t.changed))
 }
 
-/// Whether a modification changed a field the webhook sees: one that changes only excluded
-/// fields sends it nothing.
+/// Whether a modification changed a field the webhook sees (one that changes only excluded
+/// fields sends it nothing) and, when it names trigger fields, one of them.
 fn sees_a_change(route: &WebhookRow, changed: &[&str]) -> bool {
-    route.excluded_fields.is_empty() || changed.iter().any(|f| !route.excluded_fields.contains(f))
+    let seen = route.excluded_fields.is_empty()
+        || changed.iter().any(|f| !route.excluded_fields.contains(f));
+    let triggered =
+        route.trigger_fields.is_empty() || changed.iter().any(|f| route.trigger_fields.contains(f));
+    seen && triggered
 }
 
 /// Logs the webhooks an event did not fire because more than `cap` matched it.

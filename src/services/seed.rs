@@ -7,7 +7,7 @@ use super::webhooks::{history, new_signing_secret};
 use super::{Actor, ServiceError};
 use crate::db::{self, webhooks::HeaderRow, webhooks::WebhookFields};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
-use crate::domain::webhook::{ExcludedFields, Mode, Verb};
+use crate::domain::webhook::{FieldNames, Mode, Verb};
 use crate::state::AppState;
 
 const BATCH: u32 = 1000;
@@ -27,7 +27,7 @@ const WORDS: &[&str] = &[
 pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceError> {
     let actor = Actor::system("hookline seed");
     let mut done = 0;
-    let none = ExcludedFields::default();
+    let none = FieldNames::default();
     while done < count {
         let mut tx = state.store.begin_write().await?;
         for _ in 0..BATCH.min(count - done) {
@@ -59,6 +59,7 @@ pub async fn seed_webhooks(state: &AppState, count: u32) -> Result<u32, ServiceE
                 project_id: None,
                 values_as_strings: false,
                 rate_limit: None,
+                trigger_fields: &none,
             };
             let now = db::now_ms();
             let id =

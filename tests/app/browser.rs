@@ -670,3 +670,72 @@ async fn chart_totals(browser: &Browser) -> (i64, i64) {
     }
     totals
 }
+
+#[tokio::test]
+async fn trigger_fields_picked_on_the_form_decide_which_modifications_fire() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    let project = crate::events::create_project(&app, &admin, "PICK", &[]).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.goto(&app, "/webhooks/new").await;
+    browser
+        .wait_for_text("Only when one of these fields changes")
+        .await;
+    browser.fill("wording", "Status only").await;
+    browser.fill("url", &receiver.url).await;
+    browser.choose("#event_action option[value=modify]").await;
+    browser.choose("#event_object option[value=phase]").await;
+    let status = "optgroup[data-object=project] option[value=status]";
+    assert!(
+        !is_enabled(&browser, status).await,
+        "only the chosen object's fields are offered"
+    );
+    browser.choose("#event_object option[value=project]").await;
+    assert!(is_enabled(&browser, status).await);
+    browser
+        .choose("optgroup[data-object=project] option[value=status]")
+        .await;
+    browser.click("button[value=register]").await;
+    let list = browser
+        .wait_for_text("Webhook “Status only” created.")
+        .await;
+    assert!(
+        list.contains("Modify · Project · All projects · when status changes"),
+        "the list says what fires it: {list}"
+    );
+    browser.close().await;
+
+    let stored: String =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT trigger_fields FROM webhooks")
+        .fetch_one(ex)
+        .await)
+        .unwrap();
+    assert_eq!(stored, "status");
+    let change = |fields: &'static [(&'static str, &'static str)]| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let mut form = vec![("code", "PICK"), ("name", "Apollo"), ("status", "Active")];
+            for (k, v) in fields {
+                form.retain(|(key, _)| key != k);
+                form.push((k, v));
+            }
+            let res = app
+                .post(&admin, &format!("/projects/{project}"), &form)
+                .await;
+            assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+        }
+    };
+    change(&[("name", "Renamed")]).await;
+    change(&[("name", "Renamed"), ("status", "Completed")]).await;
+    app.state.deliverer.run_once().await.unwrap();
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "the rename alone fired nothing");
+    assert!(
+        got[0].body.contains("\"current\":\"Completed\""),
+        "{}",
+        got[0].body
+    );
+}

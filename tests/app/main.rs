@@ -12,6 +12,7 @@ mod delivery;
 mod egress;
 mod escalation;
 mod events;
+mod field_triggers;
 mod first_day;
 mod helpers;
 mod instances;

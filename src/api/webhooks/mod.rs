@@ -80,6 +80,7 @@ fn input_of(r: &WebhookRequest) -> (WebhookInput, Option<String>) {
         second_label: r.second_label.clone().unwrap_or_default(),
         initiator_user: r.initiating_user_id.map(UserId::new).into(),
         excluded_fields: r.excluded_fields.clone(),
+        trigger_fields: r.trigger_fields.clone(),
         exclude_payload: r.exclude_payload,
         valid_until: r.valid_until.clone().unwrap_or_default(),
         project: r.project_id.map(ProjectId::new).into(),

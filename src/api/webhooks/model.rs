@@ -78,6 +78,11 @@ pub struct WebhookRequest {
     /// Fields left out of the payload.
     #[serde(default)]
     pub excluded_fields: Vec<String>,
+    /// For modifications: fire only when one of these fields changes (names as in
+    /// `changedFields`, e.g. `["status"]`); empty for any detail field.
+    #[serde(default)]
+    #[schema(example = json!(["status"]))]
+    pub trigger_fields: Vec<String>,
     /// Send only the identifiers, no object data.
     #[serde(default)]
     pub exclude_payload: bool,
@@ -134,6 +139,8 @@ pub struct Webhook {
     pub initiating_user_id: Option<i64>,
     pub project_id: Option<i64>,
     pub excluded_fields: Vec<String>,
+    /// Modifications fire only when one of these fields changes; empty for any.
+    pub trigger_fields: Vec<String>,
     pub exclude_payload: bool,
     pub values_as_strings: bool,
     /// Requests per second; null for no limit.
@@ -229,6 +236,7 @@ pub fn api_field(form_field: &str) -> &str {
         "second_label" => "secondLabel",
         "initiator_user" => "initiatingUserId",
         "excluded_fields" => "excludedFields",
+        "trigger_fields" => "triggerFields",
         "valid_until" => "validUntil",
         "rate_limit" => "rateLimit",
         "project" | "test_project" => "projectId",
@@ -251,6 +259,7 @@ pub fn webhook_out(row: WebhookRow, headers: Vec<HeaderRow>, today: NaiveDate) -
             .collect(),
         event_types: event_types_of(row.event_action, row.event_object),
         excluded_fields: row.excluded_fields.names().to_vec(),
+        trigger_fields: row.trigger_fields.names().to_vec(),
         last_execution_at: row.last_execution_at.map(timestamp),
         id: row.id.get(),
         version: row.version,

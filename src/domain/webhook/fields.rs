@@ -2,9 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{
-    BODY_MAX_BYTES, EventFilter, MAX_EXCLUDED_FIELDS, Rules, Verb, WORDING_MAX_CHARS, WebhookInput,
-};
+use super::{BODY_MAX_BYTES, EventFilter, Rules, Verb, WORDING_MAX_CHARS, WebhookInput};
 use crate::domain::catalogue::{ActionFilter, ObjectType};
 use crate::domain::template::Template;
 
@@ -114,12 +112,14 @@ pub(super) fn parse_second_label(
     Ok(Some(value))
 }
 
-/// The payload fields a webhook never sees (and whose changes alone do not fire it).
+/// Fields of an object's events, by name: those a webhook never sees (and whose changes
+/// alone do not fire it), or those one of whose changes a modification needs to fire it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExcludedFields(Vec<String>);
+pub struct FieldNames(Vec<String>);
 
-impl ExcludedFields {
-    /// Names, each a field of `object`'s events; blanks are ignored, repeats kept once.
+impl FieldNames {
+    /// Names, each a field of `object`'s events; blanks are ignored, repeats kept once (so
+    /// there are never more than the object has).
     pub fn parse(names: &[String], object: ObjectType) -> Result<Self, String> {
         let mut fields: Vec<String> = Vec::new();
         for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
@@ -136,10 +136,7 @@ impl ExcludedFields {
                 fields.push(name.to_owned());
             }
         }
-        if fields.len() > MAX_EXCLUDED_FIELDS {
-            return Err(format!("At most {MAX_EXCLUDED_FIELDS} excluded fields."));
-        }
-        Ok(ExcludedFields(fields))
+        Ok(FieldNames(fields))
     }
 
     /// The names in a text as written ("name, budget"): separated by commas or spaces.
@@ -152,7 +149,7 @@ impl ExcludedFields {
 
     /// Names as stored, checked when they were saved.
     pub fn stored(text: &str) -> Self {
-        ExcludedFields(Self::words(text))
+        FieldNames(Self::words(text))
     }
 
     pub fn names(&self) -> &[String] {
@@ -169,7 +166,7 @@ impl ExcludedFields {
 }
 
 /// "name, budget": how forms, the history and storage write them.
-impl std::fmt::Display for ExcludedFields {
+impl std::fmt::Display for FieldNames {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0.join(", "))
     }

@@ -24,8 +24,8 @@ pub use verb::Verb;
 
 use super::ids::{ProjectFilterId, ProjectId, UserId};
 use super::{Entered, FieldErrors};
-use crate::domain::catalogue::{ActionFilter, ObjectType};
-pub use fields::ExcludedFields;
+use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
+pub use fields::FieldNames;
 use fields::{one_line, parse_body, parse_event, parse_expiry, parse_second_label, text};
 
 /// What is shown of a secret header value, anywhere outside the request itself.
@@ -34,7 +34,6 @@ pub const MASK: &str = "••••••••";
 pub const WORDING_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 pub const BODY_MAX_BYTES: usize = 64 * 1024;
-pub const MAX_EXCLUDED_FIELDS: usize = 50;
 
 /// What a webhook listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +63,8 @@ pub struct WebhookInput {
     pub initiator_user: Entered<UserId>,
     /// Field names, each checked against the object's fields.
     pub excluded_fields: Vec<String>,
+    /// A modification fires only when it changes one of these (none: any detail field).
+    pub trigger_fields: Vec<String>,
     pub exclude_payload: bool,
     pub valid_until: String,
     /// A single project the webhook is narrowed to.
@@ -99,7 +100,8 @@ pub struct WebhookDraft {
     pub event: EventFilter,
     pub second_label: Option<String>,
     pub initiator_user: Option<UserId>,
-    pub excluded_fields: ExcludedFields,
+    pub excluded_fields: FieldNames,
+    pub trigger_fields: FieldNames,
     pub exclude_payload: bool,
     pub valid_until: Option<NaiveDate>,
     pub project_id: Option<ProjectId>,
@@ -156,7 +158,18 @@ impl WebhookDraft {
         );
         let excluded_fields = e.check(
             "excluded_fields",
-            ExcludedFields::parse(&input.excluded_fields, object),
+            FieldNames::parse(&input.excluded_fields, object),
+        );
+        let trigger_fields = e.check(
+            "trigger_fields",
+            FieldNames::parse(&input.trigger_fields, object).and_then(|names| {
+                check_triggers(
+                    names,
+                    event.map(|ev| ev.action),
+                    object,
+                    excluded_fields.as_ref(),
+                )
+            }),
         );
         let valid_until = e.check("valid_until", parse_expiry(&input.valid_until, rules));
         let project_id = e.check(
@@ -214,6 +227,7 @@ impl WebhookDraft {
             second_label: second_label.expect(unwrap),
             initiator_user: initiator_user.expect(unwrap),
             excluded_fields: excluded_fields.expect(unwrap),
+            trigger_fields: trigger_fields.expect(unwrap),
             exclude_payload: input.exclude_payload,
             valid_until: valid_until.expect(unwrap),
             project_id: project_id.expect(unwrap),
@@ -221,7 +235,40 @@ impl WebhookDraft {
             rate_limit: rate_limit.expect(unwrap),
         })
     }
+}
 
+/// Trigger fields make sense for modifications only, and not for a field the webhook never
+/// sees (a change of it alone does not fire the webhook).
+fn check_triggers(
+    names: FieldNames,
+    action: Option<ActionFilter>,
+    object: ObjectType,
+    excluded: Option<&FieldNames>,
+) -> Result<FieldNames, String> {
+    if names.is_empty() {
+        return Ok(names);
+    }
+    let modifies = object.actions().contains(&Action::Modify)
+        && action.is_none_or(|a| a.matches(Action::Modify));
+    if !modifies {
+        return Err(
+            "Only when these fields change is for modifications: choose Modify or All actions."
+                .into(),
+        );
+    }
+    if let Some(field) = names
+        .names()
+        .iter()
+        .find(|n| excluded.is_some_and(|x| x.contains(n)))
+    {
+        return Err(format!(
+            "“{field}” is excluded from the payload, so its change cannot fire the webhook."
+        ));
+    }
+    Ok(names)
+}
+
+impl WebhookDraft {
     /// The four required fields (Wording, URL, Verb, Event) are filled and valid: the Test
     /// button may be offered.
     pub fn testable(input: &WebhookInput) -> bool {

@@ -47,7 +47,7 @@ fn every_error_is_reported_at_once() {
         verb: "TRACE".into(),
         in_transaction: true,
         valid_until: "2025-12-31".into(),
-        excluded_fields: ExcludedFields::words("name, nope"),
+        excluded_fields: FieldNames::words("name, nope"),
         ..input()
     };
     let e = WebhookDraft::parse(&bad, &rules()).unwrap_err();
@@ -188,16 +188,16 @@ fn multilingual_label_is_required_when_on() {
 
 #[test]
 fn excluded_fields_read_back_as_they_were_saved() {
-    let parsed = ExcludedFields::parse(
-        &ExcludedFields::words("name budget,name\n"),
+    let parsed = FieldNames::parse(
+        &FieldNames::words("name budget,name\n"),
         ObjectType::Project,
     )
     .unwrap();
     assert_eq!(parsed.names(), ["name", "budget"]);
     assert_eq!(parsed.to_string(), "name, budget");
-    assert_eq!(ExcludedFields::stored(&parsed.to_string()), parsed);
+    assert_eq!(FieldNames::stored(&parsed.to_string()), parsed);
     assert!(parsed.contains("budget") && !parsed.contains("code"));
-    assert!(ExcludedFields::stored("").is_empty());
+    assert!(FieldNames::stored("").is_empty());
 }
 
 #[test]
@@ -210,4 +210,49 @@ fn a_webhook_is_valid_through_its_last_day() {
         Standing::Inactive
     );
     assert_eq!(Standing::of(false, None, day(2)), Standing::Inactive);
+}
+
+#[test]
+fn trigger_fields_are_the_objects_and_for_modifications_only() {
+    let with = |action: ActionFilter, triggers: &[&str], excluded: &[&str]| WebhookInput {
+        event_action: Entered::Given(action),
+        trigger_fields: triggers.iter().map(|s| s.to_string()).collect(),
+        excluded_fields: excluded.iter().map(|s| s.to_string()).collect(),
+        ..input()
+    };
+    let modify = ActionFilter::Only(crate::domain::catalogue::Action::Modify);
+    let create = ActionFilter::Only(crate::domain::catalogue::Action::Create);
+    let d = WebhookDraft::parse(
+        &with(modify, &["status", "budget", "status"], &[]),
+        &rules(),
+    )
+    .unwrap();
+    assert_eq!(d.trigger_fields.names(), ["status", "budget"]);
+    assert!(WebhookDraft::parse(&with(ActionFilter::All, &["status"], &[]), &rules()).is_ok());
+    let error = |input: WebhookInput| {
+        WebhookDraft::parse(&input, &rules())
+            .unwrap_err()
+            .get("trigger_fields")
+            .map(str::to_owned)
+    };
+    assert!(
+        error(with(modify, &["colour"], &[]))
+            .unwrap()
+            .starts_with("Unknown field “colour” for Project events")
+    );
+    assert_eq!(
+        error(with(create, &["status"], &[])).as_deref(),
+        Some("Only when these fields change is for modifications: choose Modify or All actions.")
+    );
+    assert_eq!(
+        error(with(modify, &["status"], &["status"])).as_deref(),
+        Some("“status” is excluded from the payload, so its change cannot fire the webhook.")
+    );
+    // Hookline's own events are never modifications.
+    let operational = WebhookInput {
+        event_object: Entered::Given(ObjectType::Webhook),
+        url: "https://hooks.example.com/".into(),
+        ..with(ActionFilter::All, &["wording"], &[])
+    };
+    assert!(error(operational).is_some());
 }

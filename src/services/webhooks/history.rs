@@ -108,6 +108,10 @@ impl Snapshot {
             ("Initiating user", initiator),
             ("Project", project),
             ("Values as strings", yes_no(f.values_as_strings)),
+            (
+                "Only when these fields change",
+                f.trigger_fields.to_string(),
+            ),
             ("Excluded fields", f.excluded_fields.to_string()),
             ("Exclude payload", yes_no(f.exclude_payload)),
             (

@@ -87,6 +87,7 @@ pub(crate) fn fields(draft: &WebhookDraft) -> WebhookFields<'_> {
         project_id: draft.project_id,
         values_as_strings: draft.values_as_strings,
         rate_limit: draft.rate_limit,
+        trigger_fields: &draft.trigger_fields,
     }
 }
 
@@ -277,6 +278,7 @@ pub fn stored_fields(row: &WebhookRow) -> WebhookFields<'_> {
         project_id: row.project_id,
         values_as_strings: row.values_as_strings,
         rate_limit: row.rate_limit,
+        trigger_fields: &row.trigger_fields,
     }
 }
 

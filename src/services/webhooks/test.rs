@@ -250,5 +250,6 @@ fn sample_webhook(draft: &WebhookDraft, stored: Option<&WebhookRow>) -> WebhookR
         previous_secret_expires_at: stored.and_then(|w| w.previous_secret_expires_at),
         disabled_reason: None,
         rate_limit: f.rate_limit,
+        trigger_fields: f.trigger_fields.clone(),
     }
 }

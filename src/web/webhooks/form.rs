@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::Entered;
 use crate::domain::catalogue::{ActionFilter, ObjectType};
-use crate::domain::webhook::{ExcludedFields, HeaderInput, WebhookInput};
+use crate::domain::webhook::{FieldNames, HeaderInput, WebhookInput};
 use crate::services::webhooks::stored::{HeaderRow, WebhookRow};
 
 #[derive(Deserialize, Default)]
@@ -30,6 +30,7 @@ pub struct WebhookForm {
     pub second_label: String,
     pub initiator_user: String,
     pub excluded_fields: String,
+    pub trigger_fields: Vec<String>,
     pub exclude_payload: Option<String>,
     pub valid_until: String,
     pub project: String,
@@ -92,13 +93,19 @@ impl WebhookForm {
             project_filter: Entered::read(&self.project_filter),
             second_label: self.second_label.clone(),
             initiator_user: Entered::read(&self.initiator_user),
-            excluded_fields: ExcludedFields::words(&self.excluded_fields),
+            excluded_fields: FieldNames::words(&self.excluded_fields),
+            trigger_fields: self.trigger_fields.clone(),
             exclude_payload: checked(&self.exclude_payload),
             valid_until: self.valid_until.clone(),
             project: Entered::read(&self.project),
             values_as_strings: checked(&self.values_as_strings),
             rate_limit: Entered::read(&self.rate_limit),
         }
+    }
+
+    /// Whether `field` is among the trigger fields picked.
+    pub(super) fn has_trigger(&self, field: &str) -> bool {
+        self.trigger_fields.iter().any(|f| f == field)
     }
 
     pub(super) fn blank() -> Self {
@@ -151,6 +158,7 @@ impl WebhookForm {
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
             excluded_fields: row.excluded_fields.to_string(),
+            trigger_fields: row.trigger_fields.names().to_vec(),
             exclude_payload: on(row.exclude_payload),
             valid_until: row.valid_until.map(|d| d.to_string()).unwrap_or_default(),
             project: row.project_id.map(|i| i.to_string()).unwrap_or_default(),

@@ -8,7 +8,7 @@ use askama::Template;
 
 use super::form::{HeaderView, WebhookForm};
 use crate::auth::{CurrentUser, TypedSession};
-use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::catalogue::{Action, ActionFilter, ObjectType};
 use crate::domain::ids::WebhookId;
 use crate::domain::template::placeholders;
 use crate::domain::webhook::{Verb, WebhookDraft};
@@ -52,7 +52,16 @@ struct FormPage {
     objects: [ObjectType; 5],
     placeholder_help: Vec<(&'static str, String)>,
     field_help: Vec<(&'static str, String)>,
+    /// The fields a modification of each object can be narrowed to.
+    trigger_groups: Vec<TriggerGroup>,
     today: String,
+}
+
+/// One object's fields in the "Only when one of these fields changes" list.
+struct TriggerGroup {
+    object: &'static str,
+    label: &'static str,
+    fields: Vec<(&'static str, &'static str)>,
 }
 
 pub(super) struct View {
@@ -170,6 +179,15 @@ pub(super) async fn render(
                         .collect::<Vec<_>>()
                         .join(", "),
                 )
+            })
+            .collect(),
+        trigger_groups: ObjectType::ALL
+            .iter()
+            .filter(|o| o.actions().contains(&Action::Modify))
+            .map(|o| TriggerGroup {
+                object: o.code(),
+                label: o.label(),
+                fields: o.fields().iter().map(|f| (f.name, f.label)).collect(),
             })
             .collect(),
         today: format::today().to_string(),

@@ -145,6 +145,7 @@ pub async fn list(
 fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
     let w = p.webhook;
     let r = &w.row;
+    let triggers = r.trigger_fields.to_string();
     Item {
         status: match Standing::of(r.active, r.valid_until, today) {
             Standing::Active => (Standing::Active.label(), "ok"),
@@ -157,6 +158,7 @@ fn item(p: &PageRow<'_>, today: chrono::NaiveDate) -> Item {
                 project_filter: w.project_filter_name.as_deref(),
                 project: w.project_code.as_deref(),
                 initiator: w.initiator_name.as_deref(),
+                triggers: Some(&triggers),
             },
         ),
         mode: r.mode.label(),
