@@ -9,10 +9,12 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::timestamp;
 use crate::domain::Coded;
+use crate::domain::catalogue::Action;
 use crate::domain::delivery::{DeliveryStatus, Trigger};
 use crate::domain::delivery_search::{DeliverySearch, SearchInput, parse_time};
-use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::ids::{DeliveryId, UserId, WebhookId};
 use crate::domain::{Right, Scope};
+use crate::services::cause::Cause;
 use crate::services::deliveries::{self as service, AttemptRow, DeliveryRow, NotClaimed};
 use crate::state::AppState;
 
@@ -117,6 +119,78 @@ pub struct DeliveryDetail {
     pub delivery: Delivery,
     /// Newest first.
     pub attempt_log: Vec<AttemptOut>,
+    /// The change that caused the delivery.
+    pub cause: Option<CauseOut>,
+}
+
+/// The change behind a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CauseOut {
+    pub event_id: String,
+    pub event_type: String,
+    pub object_type: &'static str,
+    pub object_id: i64,
+    /// created, modified, deleted (or disabled, dead for Hookline's own events).
+    pub action: Option<&'static str>,
+    /// How people name the object: a project's code and name, a phase's or user's name.
+    pub object_name: Option<String>,
+    /// A phase's project.
+    pub project_id: Option<i64>,
+    pub changed_fields: Vec<ChangedField>,
+    pub initiator: CauseInitiator,
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedField {
+    pub name: String,
+    pub label: &'static str,
+    #[schema(value_type = Object)]
+    pub previous: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub current: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CauseInitiator {
+    /// The user's id; null for Hookline itself or the command line.
+    pub id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    /// The API token the change came through, by name; null for a change on screen.
+    pub api_token: Option<String>,
+}
+
+fn cause_out(c: Cause) -> CauseOut {
+    CauseOut {
+        object_type: c.object.code(),
+        action: c.action.map(Action::past),
+        changed_fields: c
+            .changes
+            .into_iter()
+            .map(|m| ChangedField {
+                name: m.name,
+                label: m.label,
+                previous: m.previous,
+                current: m.current,
+            })
+            .collect(),
+        initiator: CauseInitiator {
+            id: c.by_id.map(UserId::get),
+            name: c.by_name,
+            email: c.by_email,
+            api_token: c.via_token,
+        },
+        occurred_at: timestamp(c.at),
+        event_id: c.event_id,
+        event_type: c.event_type,
+        object_id: c.object_id,
+        object_name: c.object_name,
+        project_id: c.project_id,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,10 +278,14 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::DeliveriesRead, Right::ViewPendingOrders)?;
     let (d, attempts) = service::delivery(&state, *id).await?;
+    let cause = crate::services::cause::of_delivery(&state, &d)
+        .await?
+        .map(cause_out);
     let attempt_log = attempts.into_iter().map(AttemptOut::from).collect();
     Ok(HttpResponse::Ok().json(DeliveryDetail {
         delivery: delivery_out(d),
         attempt_log,
+        cause,
     }))
 }
 

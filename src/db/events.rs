@@ -31,6 +31,7 @@ impl<'r> FromRow<'r, $row> for Event {
             initiator_id: row.try_get("initiator_id")?,
             initiator_name: row.try_get("initiator_name")?,
             initiator_email: row.try_get("initiator_email")?,
+            initiator_token: row.try_get("initiator_token")?,
             occurred_at: row.try_get("occurred_at")?,
             change_version: row.try_get("change_version")?,
         })
@@ -112,7 +113,7 @@ macro_rules! push_event {
     q.push(
         "INSERT INTO events (event_id, event_type, object_type, object_id, parent_type, parent_id, project_id,
              parent_attributes, attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email,
-             occurred_at, change_version) VALUES (",
+             initiator_token, occurred_at, change_version) VALUES (",
     );
     let mut values = q.separated(", ");
     values
@@ -130,6 +131,7 @@ macro_rules! push_event {
         .push_bind(e.initiator_id)
         .push_bind(e.initiator_name.as_str())
         .push_bind(e.initiator_email.as_str())
+        .push_bind(e.initiator_token.as_deref())
         .push_bind(e.occurred_at)
         .push_bind(e.change_version);
     q.push(
@@ -158,10 +160,12 @@ pub async fn find_many(
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let rows: Vec<Event> = on!(store, ex => sqlx::query_as(ex.pick(
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
+                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token,
+                occurred_at, change_version
          FROM events WHERE id IN (SELECT value FROM json_each($1))",
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
+                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token,
+                occurred_at, change_version
          FROM events WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))",
     ))
     .bind(ids)

@@ -26,6 +26,8 @@ pub struct Event {
     pub initiator_id: Option<UserId>,
     pub initiator_name: String,
     pub initiator_email: String,
+    /// The API token the change came through, by name (none for a change on screen).
+    pub initiator_token: Option<String>,
     /// Milliseconds since the epoch.
     pub occurred_at: i64,
     pub change_version: i64,

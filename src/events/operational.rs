@@ -128,6 +128,7 @@ impl Notice {
             initiator_id: None,
             initiator_name: INITIATOR.into(),
             initiator_email: String::new(),
+            initiator_token: None,
             occurred_at: now,
             // Hookline's objects have no versions of their own; time orders their events.
             change_version: now,

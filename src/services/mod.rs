@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod backup;
 pub mod bootstrap;
+pub mod cause;
 pub mod change;
 pub mod deliveries;
 pub mod dispatch;
@@ -134,6 +135,7 @@ impl Actor {
             id: self.id,
             name: self.name.clone(),
             email: self.email.clone(),
+            via_token: self.via_token.clone(),
         }
     }
 }

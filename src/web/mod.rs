@@ -3,6 +3,7 @@
 mod account;
 mod api_tokens;
 mod assets;
+mod cause;
 mod charts;
 mod choices;
 mod chrome;

@@ -9,6 +9,7 @@ use super::{Area, Chrome, format};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::app_log::LogLevel;
+use crate::domain::catalogue::ObjectType;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus, ErrorKind, Trigger};
 use crate::domain::delivery_search::{DeliverySearch, SearchInput};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
@@ -113,6 +114,28 @@ impl Search {
         }
         Ok(search)
     }
+}
+
+/// The deliveries an object's changes made, newest first, for its page: shown to those who
+/// may see the queue, with the way to all of them on Pending orders.
+pub async fn fired_by(
+    state: &AppState,
+    user: &CurrentUser,
+    object: ObjectType,
+    id: i64,
+) -> Result<Option<Search>, AppError> {
+    if !user.can(Right::ViewPendingOrders) {
+        return Ok(None);
+    }
+    let input = SearchInput {
+        object_type: Some(object.code().to_owned()),
+        object_id: Some(id.to_string()),
+        limit: Some("10".into()),
+        ..SearchInput::default()
+    };
+    Search::run(state, "/pending-orders", input, None)
+        .await
+        .map(Some)
 }
 
 #[derive(Template)]
@@ -220,6 +243,7 @@ struct DetailPage {
     attempts: Vec<AttemptView>,
     /// Retry now and Cancel: for those with the right, on a delivery still to go or dead.
     can_act: bool,
+    cause: Option<super::cause::CauseView>,
 }
 
 /// An attempt made just now (the Test button), shown like a recorded one.
@@ -250,6 +274,9 @@ async fn detail(
 ) -> Result<HttpResponse, AppError> {
     user.require(Right::ViewPendingOrders)?;
     let (d, attempts) = service::delivery(&state, *id).await?;
+    let cause = crate::services::cause::of_delivery(&state, &d)
+        .await?
+        .map(super::cause::CauseView::of);
     let attempts = attempts.into_iter().map(attempt_view).collect();
     let can_act = user.can(Right::ManagePendingOrders) && d.state().can_act();
     super::page(&DetailPage {
@@ -258,6 +285,7 @@ async fn detail(
         d,
         attempts,
         can_act,
+        cause,
     })
 }
 

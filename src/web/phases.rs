@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::projects::{flash_errors, refusal, report};
 use super::{Area, Chrome, actor};
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::catalogue::ObjectType;
 use crate::domain::ids::{PhaseId, ProjectId};
 use crate::domain::project::{PHASE_STATUSES, PhaseDraft, PhaseInput};
 use crate::domain::{Entered, FieldErrors, Right};
@@ -57,6 +58,8 @@ struct PhasePage {
     form: PhaseForm,
     errors: FieldErrors,
     statuses: [&'static str; 3],
+    /// The webhooks the phase's changes fired (a stored phase, for those who see the queue).
+    fired: Option<super::pending_orders::Search>,
 }
 
 async fn render_phase(
@@ -73,6 +76,12 @@ async fn render_phase(
         Some(id) => service::phase(state, id).await?.name,
         None => String::new(),
     };
+    let fired = match id {
+        Some(id) => {
+            super::pending_orders::fired_by(state, user, ObjectType::Phase, id.get()).await?
+        }
+        None => None,
+    };
     super::render(
         status,
         &PhasePage {
@@ -83,6 +92,7 @@ async fn render_phase(
             form,
             errors,
             statuses: PHASE_STATUSES,
+            fired,
         },
     )
 }

@@ -10,6 +10,7 @@ use super::choices::{self, Choice};
 use super::{Area, Chrome, actor};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::catalogue::ObjectType;
 use crate::domain::ids::ProjectId;
 use crate::domain::project::{PROJECT_STATUSES, ProjectDraft, ProjectInput};
 use crate::domain::webhook::Mode;
@@ -108,6 +109,9 @@ struct FormPage {
     statuses: [&'static str; 5],
     managers: Vec<Choice>,
     phases: Vec<PhaseRow>,
+    /// The webhooks the project's changes fired (a stored project, for those who see the
+    /// queue).
+    fired: Option<super::pending_orders::Search>,
 }
 
 /// "Project saved; 2 webhook deliveries queued." (the asynchronous ones: synchronous calls
@@ -196,6 +200,12 @@ async fn render_form(
         Some(id) => service::project(state, id).await?.code,
         None => String::new(),
     };
+    let fired = match id {
+        Some(id) => {
+            super::pending_orders::fired_by(state, user, ObjectType::Project, id.get()).await?
+        }
+        None => None,
+    };
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Projects),
         id,
@@ -205,6 +215,7 @@ async fn render_form(
         statuses: PROJECT_STATUSES,
         managers,
         phases,
+        fired,
     };
     super::render(status, &page)
 }

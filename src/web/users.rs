@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{Area, Chrome, parse_ids};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
+use crate::domain::catalogue::ObjectType;
 use crate::domain::ids::{RoleId, UserId};
 use crate::domain::{DisplayName, Email, FieldErrors, NewPassword, PASSWORD_MIN_CHARS, Right};
 use crate::error::{AppError, redirect};
@@ -64,6 +65,8 @@ struct FormPage {
     roles: Vec<RoleChoice>,
     errors: FieldErrors,
     min_chars: usize,
+    /// The webhooks the user's changes fired (a stored user, for those who see the queue).
+    fired: Option<super::pending_orders::Search>,
 }
 
 async fn list(
@@ -316,6 +319,12 @@ async fn show_form(
             description: r.description,
         })
         .collect();
+    let fired = match id {
+        Some(id) => {
+            super::pending_orders::fired_by(state, user, ObjectType::User, id.get()).await?
+        }
+        None => None,
+    };
     let page = FormPage {
         chrome: Chrome::new(user, session, Area::Users),
         id,
@@ -323,6 +332,7 @@ async fn show_form(
         roles,
         errors,
         min_chars: PASSWORD_MIN_CHARS,
+        fired,
     };
     super::render(status, &page)
 }

@@ -739,3 +739,46 @@ async fn trigger_fields_picked_on_the_form_decide_which_modifications_fire() {
         got[0].body
     );
 }
+
+#[tokio::test]
+async fn a_deliverys_cause_leads_to_the_project_whose_page_leads_back() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    crate::webhooks::create(
+        &app,
+        &admin,
+        &crate::webhooks::form_with(&[("url", &receiver.url), ("event_action", "create")]),
+    )
+    .await;
+    let project = crate::events::create_project(&app, &admin, "CAUSE", &[]).await;
+    app.state.deliverer.run_once().await.unwrap();
+    let delivery: i64 =
+        on_db!(&app.state.store, ex => sqlx::query_scalar("SELECT id FROM deliveries")
+        .fetch_one(ex)
+        .await)
+        .unwrap();
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser
+        .goto(&app, &format!("/pending-orders/{delivery}"))
+        .await;
+    let page = browser.wait_for_text("Cause").await;
+    assert!(page.contains("Create · Project CAUSE — Apollo"), "{page}");
+    browser
+        .click(&format!("dl.cause a[href='/projects/{project}']"))
+        .await;
+    browser.wait_for_path(&format!("/projects/{project}")).await;
+    browser.wait_for_text("Webhooks its changes fired").await;
+    browser
+        .click(&format!(
+            "section.fired a[href='/pending-orders/{delivery}']"
+        ))
+        .await;
+    browser
+        .wait_for_path(&format!("/pending-orders/{delivery}"))
+        .await;
+    browser.close().await;
+}

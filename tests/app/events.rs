@@ -75,7 +75,7 @@ pub async fn recorded_events(app: &TestApp) -> Vec<hookline::domain::event::Even
 
 const EVENTS: &str =
         "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, occurred_at, change_version
+                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token, occurred_at, change_version
          FROM events ORDER BY id";
 
 fn json(text: &Option<String>) -> Value {
@@ -670,6 +670,7 @@ async fn matching_follows_every_committed_webhook_change_and_never_a_rolled_back
         id: None,
         name: "Test".into(),
         email: "test@example.com".into(),
+        via_token: None,
     };
     let recorded = hookline::services::change::record(&mut tx, change, &by, &app.state.routing())
         .await

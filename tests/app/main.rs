@@ -3,6 +3,7 @@
 mod api;
 mod backup;
 mod browser;
+mod causes;
 mod cli;
 mod crash;
 mod csrf;

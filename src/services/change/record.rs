@@ -24,6 +24,8 @@ pub struct Initiator {
     pub id: Option<UserId>,
     pub name: String,
     pub email: String,
+    /// The API token it came through, by name.
+    pub via_token: Option<String>,
 }
 
 pub struct Change {
@@ -118,6 +120,7 @@ pub async fn record(
         initiator_id: by.id,
         initiator_name: by.name.clone(),
         initiator_email: by.email.clone(),
+        initiator_token: by.via_token.clone(),
         occurred_at: now,
         change_version: change.change_version,
     };

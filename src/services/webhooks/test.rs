@@ -148,6 +148,7 @@ async fn change_event(
         initiator_id: actor.id,
         initiator_name: actor.name.clone(),
         initiator_email: actor.email.clone(),
+        initiator_token: actor.via_token.clone(),
         occurred_at: now,
         change_version: version,
     })
