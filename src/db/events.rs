@@ -152,6 +152,15 @@ pub async fn kind_of(
         .await)
 }
 
+/// An event's columns, as `Event` reads them.
+macro_rules! event_columns {
+    () => {
+        "id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
+         attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token,
+         occurred_at, change_version"
+    };
+}
+
 /// Several events by id, in one query.
 pub async fn find_many(
     store: &Store,
@@ -159,19 +168,21 @@ pub async fn find_many(
 ) -> sqlx::Result<std::collections::HashMap<EventRowId, Event>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let rows: Vec<Event> = on!(store, ex => sqlx::query_as(ex.pick(
-        "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token,
-                occurred_at, change_version
-         FROM events WHERE id IN (SELECT value FROM json_each($1))",
-        "SELECT id, event_id, event_type, object_type, object_id, parent_type, parent_id, project_id, parent_attributes,
-                attributes, before_attributes, changes, initiator_id, initiator_name, initiator_email, initiator_token,
-                occurred_at, change_version
-         FROM events WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))",
+        concat!("SELECT ", event_columns!(), " FROM events WHERE id IN (SELECT value FROM json_each($1))"),
+        concat!("SELECT ", event_columns!(), " FROM events WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))"),
     ))
     .bind(ids)
     .fetch_all(ex)
     .await)?;
     Ok(rows.into_iter().map(|e| (e.id, e)).collect())
+}
+
+/// The last `n` events recorded, newest first.
+pub async fn latest(store: &Store, n: i64) -> sqlx::Result<Vec<Event>> {
+    on!(store, ex => sqlx::query_as(concat!("SELECT ", event_columns!(), " FROM events ORDER BY id DESC LIMIT $1"))
+        .bind(n)
+        .fetch_all(ex)
+        .await)
 }
 
 /// Whether a new delivery starts out claimed by the change that writes it, to be sent as

@@ -226,7 +226,7 @@ pub struct AttemptView {
 }
 
 /// A body indented for reading when it is JSON, as it came otherwise.
-fn readable(body: &str) -> String {
+pub fn readable(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .filter(|v| v.is_object() || v.is_array())

@@ -782,3 +782,47 @@ async fn a_deliverys_cause_leads_to_the_project_whose_page_leads_back() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_preview_before_register_shows_the_requests_and_sends_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    for code in ["SEEN1", "SEEN2"] {
+        crate::events::create_project(&app, &admin, code, &[]).await;
+    }
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.goto(&app, "/webhooks/new").await;
+    browser
+        .wait_for_text("Preview on the last events recorded")
+        .await;
+    browser.fill("wording", "Not yet").await;
+    browser
+        .fill("url", &format!("{}/hook/{{project.code}}", receiver.url))
+        .await;
+    browser.choose("#event_action option[value=create]").await;
+    browser
+        .click("button[formaction='/webhooks/preview']")
+        .await;
+    let page = browser.wait_for_text("this webhook would fire for 2").await;
+    assert!(
+        page.contains(&format!("POST {}/hook/SEEN2", receiver.url)),
+        "{page}"
+    );
+    assert!(page.contains("project.created"));
+    // The form is still there, as typed, to be registered or changed.
+    let wording = browser
+        .client
+        .find(Locator::Id("wording"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(wording.as_deref(), Some("Not yet"));
+    browser.close().await;
+    assert!(receiver.received().is_empty(), "nothing was sent");
+    assert_eq!(app.count("webhooks").await, 0, "nothing was saved");
+}

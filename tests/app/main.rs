@@ -21,6 +21,7 @@ mod layers;
 mod log_loss;
 mod operations;
 mod orders;
+mod preview;
 mod process;
 mod receiver;
 mod retention;

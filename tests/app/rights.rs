@@ -63,6 +63,7 @@ fn routes() -> Vec<Route> {
         get("/webhooks/new", Has(Right::CreateWebhook)),
         post("/webhooks/new", Has(Right::CreateWebhook)),
         post("/webhooks/test", Has(Right::ModifyWebhook)),
+        post("/webhooks/preview", Has(Right::ModifyWebhook)),
         get("/webhooks/1", Has(Right::ViewWebhooks)),
         get("/webhooks/1/history", Has(Right::ViewWebhooks)),
         get("/webhooks/1/overview", Has(Right::ViewWebhooks)),

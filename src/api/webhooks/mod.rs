@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod crud;
 pub mod model;
+pub mod preview;
 
 use actix_web::web;
 
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .route(web::delete().to(delete_all)),
     )
+    .service(web::resource("/webhooks/preview").route(web::post().to(preview::preview)))
     .service(
         web::resource("/webhooks/{id}")
             .route(web::get().to(get))

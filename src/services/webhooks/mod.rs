@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub mod health;
 pub mod history;
+pub mod preview;
 pub mod stored;
 pub mod test;
 

@@ -4,7 +4,8 @@
 
 use super::history::{self, Change};
 use super::{ServiceError, fields, resolve_headers};
-use crate::db::{self, webhooks::WebhookRow};
+use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::db::{self};
 use crate::delivery::Attempt;
 use crate::delivery::engine::insert_attempt;
 use crate::domain::catalogue::event_type;
@@ -154,13 +155,14 @@ async fn change_event(
     })
 }
 
-pub async fn test(
+/// The webhook a form or request describes, ready to build requests: its stored self (when
+/// modifying), the draft as a webhook signed with the stored secret, and its headers with
+/// secret values left empty filled from the stored ones.
+pub(super) async fn prepare(
     state: &AppState,
-    actor: &Actor,
     draft: &WebhookDraft,
     stored_id: Option<WebhookId>,
-    subject: Subject,
-) -> Result<Attempt, ServiceError> {
+) -> Result<(Option<WebhookRow>, WebhookRow, Vec<HeaderRow>), ServiceError> {
     let stored = match stored_id {
         Some(id) => Some(
             db::webhooks::find(&state.store, &state.keys, id)
@@ -178,6 +180,17 @@ pub async fn test(
     });
     let headers = resolve_headers(&draft.headers, &stored_headers, host_changed)?;
     let webhook = sample_webhook(draft, stored.as_ref());
+    Ok((stored, webhook, headers))
+}
+
+pub async fn test(
+    state: &AppState,
+    actor: &Actor,
+    draft: &WebhookDraft,
+    stored_id: Option<WebhookId>,
+    subject: Subject,
+) -> Result<Attempt, ServiceError> {
+    let (stored, webhook, headers) = prepare(state, draft, stored_id).await?;
     let now = db::now_ms();
     let event = if draft.event.object.is_operational() {
         example(draft.event.object, stored_id, &draft.wording, now)

@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::form::WebhookForm;
-use super::form_page::{View, render};
+use super::form_page::{PreviewItem, PreviewRequest, PreviewView, View, render};
 use crate::auth::session::FlashKind;
 use crate::auth::{CsrfForm, CurrentUser, TypedSession};
 use crate::domain::ids::{ProjectId, UserId, WebhookId};
 use crate::domain::webhook::WebhookDraft;
 use crate::domain::{FieldErrors, Right};
 use crate::error::{AppError, redirect};
+use crate::services::webhooks::preview as preview_service;
 use crate::services::{ServiceError, webhooks as service};
 use crate::state::AppState;
 use crate::web::format;
@@ -109,6 +110,88 @@ pub async fn test(
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Preview: the form's webhook against the last recorded events, nothing sent or saved; the
+/// page shows each event it would fire for with the request it would make.
+pub async fn preview(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
+        return Err(AppError::Forbidden(Right::ModifyWebhook));
+    }
+    let form = form.normalised();
+    let id = form.id.parse::<WebhookId>().ok();
+    let can_save = if id.is_some() {
+        user.can(Right::ModifyWebhook)
+    } else {
+        user.can(Right::CreateWebhook)
+    };
+    let view = View::of(&user, id, can_save);
+    let typed = match form.preview_last.trim() {
+        "" => Some(50),
+        text => text.parse().ok(),
+    };
+    let filters = service::visible_filter_ids(&state, user.id).await?;
+    let rules = service::rules(&state, &filters);
+    let outcome = match (
+        preview_service::last(typed, "preview_last"),
+        WebhookDraft::parse(&form.input(), &rules),
+    ) {
+        (Ok(last), Ok(draft)) => preview_service::preview(&state, &draft, id, last).await,
+        (Err(e), _) => Err(e),
+        (_, Err(errors)) => Err(ServiceError::Invalid(errors)),
+    };
+    match outcome {
+        Ok(found) => {
+            let view = View {
+                preview: Some(PreviewView {
+                    examined: found.examined,
+                    matches: found.matches.into_iter().map(preview_item).collect(),
+                }),
+                ..view
+            };
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                FieldErrors::new(),
+                view,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            render(
+                &state,
+                &user,
+                &session,
+                form,
+                errors,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn preview_item(p: preview_service::Preview) -> PreviewItem {
+    PreviewItem {
+        event_type: p.event.event_type,
+        object: format!("{} #{}", p.event.object_type.label(), p.event.object_id),
+        at: format::time(p.event.occurred_at),
+        request: p.request.map(|r| PreviewRequest {
+            line: format!("{} {}", r.method, r.url),
+            headers: r.headers.into_iter().map(|(n, v, _)| (n, v)).collect(),
+            body: crate::web::pending_orders::readable(&r.body),
+        }),
     }
 }
 

@@ -41,6 +41,8 @@ pub struct WebhookForm {
     pub action: String,
     pub test_project: String,
     pub test_user: String,
+    /// How many recorded events Preview looks at.
+    pub preview_last: String,
 }
 
 /// A checkbox counts as checked when sent with a value other than empty, "off" or "false".

@@ -34,6 +34,7 @@ struct FormPage {
     testable: bool,
     test_message: Option<String>,
     test_attempt: Option<crate::web::pending_orders::AttemptView>,
+    preview: Option<PreviewView>,
     signing_secret: Option<String>,
     disabled_reason: Option<String>,
     /// The wording as saved, for the heading (the form may hold a refused one).
@@ -70,6 +71,28 @@ pub(super) struct View {
     pub(super) can_delete: bool,
     pub(super) test_message: Option<String>,
     pub(super) test_attempt: Option<crate::web::pending_orders::AttemptView>,
+    pub(super) preview: Option<PreviewView>,
+}
+
+/// What Preview found: how many events it looked at, and each it would fire for.
+pub(super) struct PreviewView {
+    pub(super) examined: usize,
+    pub(super) matches: Vec<PreviewItem>,
+}
+
+pub(super) struct PreviewItem {
+    pub(super) event_type: String,
+    pub(super) object: String,
+    pub(super) at: String,
+    /// The request, or why it could not be built.
+    pub(super) request: Result<PreviewRequest, String>,
+}
+
+pub(super) struct PreviewRequest {
+    /// "POST https://…"
+    pub(super) line: String,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: String,
 }
 
 impl View {
@@ -82,6 +105,7 @@ impl View {
             can_delete: id.is_some() && user.can(Right::DeleteWebhook),
             test_message: None,
             test_attempt: None,
+            preview: None,
         }
     }
 }
@@ -142,6 +166,7 @@ pub(super) async fn render(
         can_delete: view.can_delete,
         test_message: view.test_message,
         test_attempt: view.test_attempt,
+        preview: view.preview,
         signing_secret,
         disabled_reason,
         saved_wording,

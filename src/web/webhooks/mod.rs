@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/new", web::get().to(form_page::new_form))
         .route("/webhooks/new", web::post().to(save::create))
         .route("/webhooks/test", web::post().to(actions::test))
+        .route("/webhooks/preview", web::post().to(actions::preview))
         .route("/webhooks/{id}", web::get().to(form_page::edit_form))
         .route("/webhooks/{id}", web::post().to(save::update))
         .route("/webhooks/{id}/delete", web::post().to(save::delete))
