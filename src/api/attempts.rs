@@ -147,9 +147,8 @@ pub struct CauseOut {
 pub struct ChangedField {
     pub name: String,
     pub label: &'static str,
-    #[schema(value_type = Object)]
+    /// A text, number, boolean, or null.
     pub previous: serde_json::Value,
-    #[schema(value_type = Object)]
     pub current: serde_json::Value,
 }
 

@@ -33,6 +33,8 @@ pub const TABLES: &[&str] = &[
     "delivery_attempts",
     "app_log",
     "api_tokens",
+    "inboxes",
+    "inbox_requests",
     // Last: the triggers of the tables above move the counters while they are copied.
     "change_counters",
 ];

@@ -324,6 +324,17 @@ pub async fn find(store: &Store, id: DeliveryId) -> sqlx::Result<Option<Delivery
     .await)
 }
 
+/// The webhook of the delivery with message id `message_id`.
+pub async fn webhook_of_message(
+    store: &Store,
+    message_id: &str,
+) -> sqlx::Result<Option<WebhookId>> {
+    on!(store, ex => sqlx::query_scalar("SELECT webhook_id FROM deliveries WHERE message_id = $1")
+        .bind(message_id)
+        .fetch_optional(ex)
+        .await)
+}
+
 /// Cancels a delivery that has not gone out (or gave up); false if it cannot be.
 pub async fn cancel(store: &Store, id: DeliveryId, now: i64) -> sqlx::Result<bool> {
     let done = execute!(store, sqlx::query("UPDATE deliveries SET status = 'cancelled', completed_at = $2, locked_until = NULL WHERE id = $1 AND status IN ('pending', 'dead')")

@@ -26,6 +26,7 @@ pub mod copy;
 pub mod deliveries;
 pub mod events;
 pub mod history;
+pub mod inbox;
 pub mod list_filters;
 pub mod pacing;
 pub mod project_filters;

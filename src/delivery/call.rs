@@ -10,11 +10,12 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::client::Client;
+use super::inbox;
 use super::request::{Outgoing, build};
 use super::send::{Outcome, send};
 use crate::config::Settings;
-use crate::db;
 use crate::db::webhooks::{HeaderRow, WebhookRow};
+use crate::db::{self, Store};
 use crate::domain::delivery::{FailureKind, Trigger};
 use crate::domain::event::Event;
 use crate::metrics::Metrics;
@@ -95,10 +96,16 @@ pub struct Caller {
     settings: Arc<Settings>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     metrics: Arc<Metrics>,
+    /// Where calls to Hookline's own inboxes are kept, without the network.
+    store: Store,
 }
 
 impl Caller {
-    pub fn new(settings: Arc<Settings>, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: Arc<Settings>,
+        metrics: Arc<Metrics>,
+        store: Store,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: Client::build(
                 settings.allow_private_targets,
@@ -107,6 +114,7 @@ impl Caller {
             settings,
             hosts: Mutex::new(HashMap::new()),
             metrics,
+            store,
         })
     }
 
@@ -127,7 +135,10 @@ impl Caller {
             Trigger::Synchronous | Trigger::Test => self.settings.sync_timeout,
             Trigger::Scheduled | Trigger::Manual => self.settings.delivery_timeout,
         };
-        let attempt = self.send(request, timeout).await;
+        let attempt = match inbox::key_in(&self.settings, &request.url) {
+            Some(key) => inbox::keep(&self.store, &key, webhook, request).await,
+            None => self.send(request, timeout).await,
+        };
         self.metrics
             .attempt(trigger, attempt.delivered(), attempt.outcome.duration);
         Ok(attempt)

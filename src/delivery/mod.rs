@@ -6,6 +6,7 @@ pub mod client;
 pub mod engine;
 pub mod guard;
 pub mod housekeeping;
+pub mod inbox;
 pub mod policy;
 pub mod request;
 pub mod send;

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
     let key = STANDARD
@@ -36,6 +37,25 @@ pub fn signature_header(
         .map(|s| sign(s, message_id, timestamp, body))
         .collect();
     Ok(all?.join(" "))
+}
+
+/// Whether `header` (a `webhook-signature` value) holds a signature that one of `secrets`
+/// makes for this message — as a receiver checks it.
+pub fn verifies(
+    secrets: &[&str],
+    message_id: &str,
+    timestamp: i64,
+    body: &[u8],
+    header: &str,
+) -> bool {
+    let given: Vec<&str> = header.split(' ').filter(|s| !s.is_empty()).collect();
+    secrets.iter().any(|secret| {
+        sign(secret, message_id, timestamp, body).is_ok_and(|expected| {
+            given
+                .iter()
+                .any(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes())))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -69,5 +89,18 @@ mod tests {
         .unwrap();
         assert_eq!(header.split(' ').count(), 2);
         assert!(sign("whsec_not base64!", "m", 1, b"").is_err());
+    }
+
+    #[test]
+    fn a_receiver_verifies_what_was_signed_and_nothing_else() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let header = signature_header(&[secret], "msg_1", 1_700_000_000, b"{}").unwrap();
+        assert!(verifies(&[secret], "msg_1", 1_700_000_000, b"{}", &header));
+        assert!(!verifies(&[secret], "msg_1", 1_700_000_000, b"{ }", &header));
+        assert!(!verifies(&[secret], "msg_2", 1_700_000_000, b"{}", &header));
+        let other = "whsec_dGhlIG90aGVyIHNlY3JldCBvZiBzb21lb25l";
+        assert!(!verifies(&[other], "msg_1", 1_700_000_000, b"{}", &header));
+        assert!(verifies(&[other, secret], "msg_1", 1_700_000_000, b"{}", &header));
+        assert!(!verifies(&[secret], "msg_1", 1_700_000_000, b"{}", "v1,AAAA"));
     }
 }

@@ -11,6 +11,7 @@ pub mod change;
 pub mod deliveries;
 pub mod dispatch;
 pub mod health;
+pub mod inbox;
 pub mod list_filters;
 pub mod project_filters;
 pub mod projects;

@@ -15,6 +15,7 @@ pub enum Area {
     Api,
     Users,
     ApiTokens,
+    Inbox,
     Account,
     Home,
 }
@@ -33,7 +34,7 @@ pub struct Chrome {
 }
 
 /// The areas of the main navigation, each with the right that opens it.
-const NAV: [(Area, &str, &str, Right); 8] = [
+const NAV: [(Area, &str, &str, Right); 9] = [
     (Area::Webhooks, "/webhooks", "Webhooks", Right::ViewWebhooks),
     (
         Area::PendingOrders,
@@ -66,6 +67,8 @@ const NAV: [(Area, &str, &str, Right); 8] = [
         "API tokens",
         Right::ManageApiTokens,
     ),
+    // Each person's own request catcher, for those who set webhooks up.
+    (Area::Inbox, "/inbox", "Inbox", Right::ModifyWebhook),
     // The reference of the REST API, for those who make tokens to use it.
     (Area::Api, "/api", "API", Right::ManageApiTokens),
 ];

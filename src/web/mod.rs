@@ -11,6 +11,7 @@ mod events;
 pub mod format;
 mod health;
 mod home;
+mod inbox;
 pub mod middleware;
 pub mod pending_orders;
 mod phases;
@@ -47,7 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(phases::routes)
         .configure(project_filters::routes)
         .configure(events::routes)
-        .configure(pending_orders::routes);
+        .configure(pending_orders::routes)
+        .configure(inbox::routes);
 }
 
 /// Renders a page with a status; 422 for a form sent back with errors.

@@ -826,3 +826,38 @@ async fn a_preview_before_register_shows_the_requests_and_sends_nothing() {
     assert!(receiver.received().is_empty(), "nothing was sent");
     assert_eq!(app.count("webhooks").await, 0, "nothing was saved");
 }
+
+#[tokio::test]
+async fn a_test_into_ones_inbox_shows_there_with_its_signature_verified() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    crate::events::create_project(&app, &admin, "BOX", &[]).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.click("nav a[href='/inbox']").await;
+    browser.wait_for_text("Your inbox address").await;
+    let inbox = browser
+        .client
+        .find(Locator::Id("inbox-address"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    browser.wait_for_text("Nothing has arrived yet.").await;
+
+    browser.goto(&app, "/webhooks/new").await;
+    browser.fill("wording", "Try it").await;
+    browser.fill("url", &inbox).await;
+    browser.click("#test-button").await;
+    browser.wait_for_text("Test the webhook").await;
+    browser.click("#test-dialog button.primary").await;
+    browser.wait_for_text("(status code: 202)").await;
+
+    browser.goto(&app, "/inbox").await;
+    let page = browser.wait_for_text("signature verified").await;
+    assert!(page.contains("hookline-test"), "{page}");
+    browser.close().await;
+}

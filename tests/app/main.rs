@@ -16,6 +16,7 @@ mod events;
 mod field_triggers;
 mod first_day;
 mod helpers;
+mod inbox;
 mod instances;
 mod layers;
 mod log_loss;

@@ -64,6 +64,8 @@ fn routes() -> Vec<Route> {
         post("/webhooks/new", Has(Right::CreateWebhook)),
         post("/webhooks/test", Has(Right::ModifyWebhook)),
         post("/webhooks/preview", Has(Right::ModifyWebhook)),
+        get("/inbox", Has(Right::ModifyWebhook)),
+        post("/inbox/clear", Has(Right::ModifyWebhook)),
         get("/webhooks/1", Has(Right::ViewWebhooks)),
         get("/webhooks/1/history", Has(Right::ViewWebhooks)),
         get("/webhooks/1/overview", Has(Right::ViewWebhooks)),

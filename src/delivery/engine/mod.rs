@@ -69,7 +69,7 @@ impl Deliverer {
     ) -> anyhow::Result<Self> {
         let breakers = breaker::Breaker::of(&settings);
         Ok(Self {
-            caller: Caller::new(settings.clone(), metrics)?,
+            caller: Caller::new(settings.clone(), metrics, store.clone())?,
             permits: Arc::new(Semaphore::new(settings.delivery_concurrency)),
             store,
             settings,
