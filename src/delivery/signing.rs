@@ -96,11 +96,29 @@ mod tests {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let header = signature_header(&[secret], "msg_1", 1_700_000_000, b"{}").unwrap();
         assert!(verifies(&[secret], "msg_1", 1_700_000_000, b"{}", &header));
-        assert!(!verifies(&[secret], "msg_1", 1_700_000_000, b"{ }", &header));
+        assert!(!verifies(
+            &[secret],
+            "msg_1",
+            1_700_000_000,
+            b"{ }",
+            &header
+        ));
         assert!(!verifies(&[secret], "msg_2", 1_700_000_000, b"{}", &header));
         let other = "whsec_dGhlIG90aGVyIHNlY3JldCBvZiBzb21lb25l";
         assert!(!verifies(&[other], "msg_1", 1_700_000_000, b"{}", &header));
-        assert!(verifies(&[other, secret], "msg_1", 1_700_000_000, b"{}", &header));
-        assert!(!verifies(&[secret], "msg_1", 1_700_000_000, b"{}", "v1,AAAA"));
+        assert!(verifies(
+            &[other, secret],
+            "msg_1",
+            1_700_000_000,
+            b"{}",
+            &header
+        ));
+        assert!(!verifies(
+            &[secret],
+            "msg_1",
+            1_700_000_000,
+            b"{}",
+            "v1,AAAA"
+        ));
     }
 }

@@ -1463,3 +1463,75 @@ async fn ids_and_numbers_that_name_nothing_are_field_errors_and_nothing_is_saved
     }
     assert_eq!(app.count("projects").await, 0);
 }
+
+#[tokio::test]
+async fn a_webhooks_history_by_api_newest_first_and_kept_after_deletion() {
+    let app = spawn_app().await;
+    let t = admin_token(&app).await;
+    let (status, created) = call(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(webhook_json("https://crm.example.com/h")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_i64().unwrap();
+    let mut changed = webhook_json("https://crm.example.com/h");
+    changed["wording"] = json!("Renamed by API");
+    changed["version"] = created["version"].clone();
+    let (status, body) = call(
+        &app,
+        &t,
+        Method::PUT,
+        &format!("/api/v1/webhooks/{id}"),
+        Some(changed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let path = format!("/api/v1/webhooks/{id}/history");
+    let (status, history) = call(&app, &t, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let entries = history["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["action"], "modified");
+    assert_eq!(entries[1]["action"], "created");
+    assert!(
+        entries[0]["id"].as_i64() > entries[1]["id"].as_i64(),
+        "newest first"
+    );
+    assert_eq!(entries[0]["authorId"], 1);
+    assert!(
+        entries[0]["author"]
+            .as_str()
+            .unwrap()
+            .contains("Integration"),
+        "{history}"
+    );
+    let wording = entries[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "Wording")
+        .unwrap();
+    assert_eq!(wording["after"], "Renamed by API");
+
+    let reader = token(&app, 1, "No webhooks", &["deliveries.read"]).await;
+    let (status, _) = call(&app, &reader, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, &t, Method::GET, "/api/v1/webhooks/999/history", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(
+        &app,
+        &t,
+        Method::DELETE,
+        &format!("/api/v1/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert!(status.is_success());
+    let (status, history) = call(&app, &t, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history["data"][0]["action"], "deleted");
+}

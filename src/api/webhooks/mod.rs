@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod crud;
+pub mod history;
 pub mod model;
 pub mod preview;
 
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete)),
     )
     .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)))
+    .service(web::resource("/webhooks/{id}/history").route(web::get().to(history::history)))
     .service(web::resource("/webhooks/{id}/renew").route(web::post().to(renew)));
 }
 

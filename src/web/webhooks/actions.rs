@@ -16,15 +16,12 @@ use crate::services::{ServiceError, webhooks as service};
 use crate::state::AppState;
 use crate::web::format;
 
-/// The Test dialog's submit: the four required fields are checked here too, then one real
-/// request goes out, built from the chosen project, and the page shows what was sent and
-/// what came back.
-pub async fn test(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    session: TypedSession,
-    CsrfForm(form): CsrfForm<WebhookForm>,
-) -> Result<HttpResponse, AppError> {
+/// The form a Test or Preview acts on, for those who may create or modify webhooks: its
+/// stored webhook's id, if any, and the page's view (saved by those who may).
+fn acting_on(
+    user: &CurrentUser,
+    form: WebhookForm,
+) -> Result<(WebhookForm, Option<WebhookId>, View), AppError> {
     if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
         return Err(AppError::Forbidden(Right::ModifyWebhook));
     }
@@ -35,7 +32,19 @@ pub async fn test(
     } else {
         user.can(Right::CreateWebhook)
     };
-    let mut view = View::of(&user, id, can_save);
+    Ok((form, id, View::of(user, id, can_save)))
+}
+
+/// The Test dialog's submit: the four required fields are checked here too, then one real
+/// request goes out, built from the chosen project, and the page shows what was sent and
+/// what came back.
+pub async fn test(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> Result<HttpResponse, AppError> {
+    let (form, id, mut view) = acting_on(&user, form)?;
     if !WebhookDraft::testable(&form.input()) {
         view.test_message = Some(
             "Fill in the four required fields (Wording, URL, Verb, Event) before testing."
@@ -121,17 +130,7 @@ pub async fn preview(
     session: TypedSession,
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !user.can(Right::CreateWebhook) && !user.can(Right::ModifyWebhook) {
-        return Err(AppError::Forbidden(Right::ModifyWebhook));
-    }
-    let form = form.normalised();
-    let id = form.id.parse::<WebhookId>().ok();
-    let can_save = if id.is_some() {
-        user.can(Right::ModifyWebhook)
-    } else {
-        user.can(Right::CreateWebhook)
-    };
-    let view = View::of(&user, id, can_save);
+    let (form, id, view) = acting_on(&user, form)?;
     let typed = match form.preview_last.trim() {
         "" => Some(50),
         text => text.parse().ok(),
