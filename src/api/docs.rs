@@ -22,7 +22,7 @@ use super::{attempts, catalogue, metrics, objects, webhooks};
         webhooks::crud::list, webhooks::crud::create, webhooks::crud::get,
         webhooks::crud::update, webhooks::crud::delete, webhooks::crud::delete_all,
         webhooks::actions::test, webhooks::actions::renew, webhooks::preview::preview,
-        webhooks::history::history,
+        webhooks::history::history, webhooks::history::restore,
         attempts::list, attempts::get, attempts::retry, attempts::recover,
         catalogue::list, catalogue::schema, metrics::scrape,
         objects::projects::list_projects, objects::projects::create_project,

@@ -16,6 +16,9 @@ pub struct NewEntry<'a> {
     pub wording: &'a str,
     /// JSON: a list of {field, before, after}, secrets already masked.
     pub changes: &'a str,
+    /// JSON: the whole webhook after the change, secret values left out; kept beside the
+    /// chain (not hashed), to show and restore versions.
+    pub settings: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -28,6 +31,7 @@ pub struct EntryRow {
     pub action: String,
     pub wording: String,
     pub changes: String,
+    pub settings: Option<String>,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
 }
@@ -59,6 +63,7 @@ impl EntryRow {
             action: &self.action,
             wording: &self.wording,
             changes: &self.changes,
+            settings: self.settings.as_deref(),
         }
     }
 }
@@ -74,8 +79,9 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
             .unwrap_or_else(|| vec![0u8; 32]);
     let hash = e.hash(&prev);
     execute!(&mut *tx, sqlx::query(
-        "INSERT INTO webhook_history (webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO webhook_history (webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash,
+             settings)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.webhook_id)
     .bind(e.at)
@@ -85,13 +91,24 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> sqlx::Result<()> {
     .bind(e.wording)
     .bind(e.changes)
     .bind(prev)
-    .bind(hash))?;
+    .bind(hash)
+    .bind(e.settings))?;
     Ok(())
+}
+
+pub async fn find(store: &Store, id: i64) -> sqlx::Result<Option<EntryRow>> {
+    on!(store, ex => sqlx::query_as(
+        "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, settings, prev_hash, hash
+         FROM webhook_history WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await)
 }
 
 pub async fn for_webhook(store: &Store, webhook_id: WebhookId) -> sqlx::Result<Vec<EntryRow>> {
     on!(store, ex => sqlx::query_as(
-        "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
+        "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, settings, prev_hash, hash
          FROM webhook_history WHERE webhook_id = $1 ORDER BY id DESC",
     )
     .bind(webhook_id)
@@ -106,7 +123,7 @@ pub async fn page_in_order(
     limit: i64,
 ) -> sqlx::Result<Vec<EntryRow>> {
     on!(store, ex => sqlx::query_as(
-        "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, prev_hash, hash
+        "SELECT id, webhook_id, at, actor_id, actor_name, action, wording, changes, settings, prev_hash, hash
          FROM webhook_history WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after_id)

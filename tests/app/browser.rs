@@ -861,3 +861,55 @@ async fn a_test_into_ones_inbox_shows_there_with_its_signature_verified() {
     assert!(page.contains("hookline-test"), "{page}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_version_is_restored_from_the_history_screen() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let id = crate::webhooks::create(
+        &app,
+        &admin,
+        &crate::webhooks::form_with(&[("wording", "Before the change")]),
+    )
+    .await;
+    let version = crate::webhooks::version(&app, id).await;
+    let res = crate::webhooks::post_form(
+        &app,
+        &admin,
+        &format!("/webhooks/{id}"),
+        &crate::webhooks::form_with(&[("wording", "After the change"), ("version", &version)]),
+    )
+    .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+
+    let browser = Browser::start().await;
+    browser.sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/webhooks").await;
+    browser.goto(&app, &format!("/webhooks/{id}/history")).await;
+    browser.wait_for_text("History of").await;
+    let links = browser
+        .client
+        .find_all(Locator::Css("a[href*='/history/']"))
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 2, "each save is a version");
+    // The oldest is the creation.
+    links[1].clone().click().await.unwrap();
+    let page = browser.wait_for_text("This version").await;
+    assert!(page.contains("Before the change") && page.contains("After the change"));
+    browser.click("form.restore button[type=submit]").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_for_text("The version was restored.").await;
+    let wording = browser
+        .client
+        .find(Locator::Id("wording"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(wording.as_deref(), Some("Before the change"));
+    browser.goto(&app, &format!("/webhooks/{id}/history")).await;
+    browser.wait_for_text("version of 20").await;
+    browser.close().await;
+}

@@ -25,6 +25,7 @@ mod orders;
 mod preview;
 mod process;
 mod receiver;
+mod restore;
 mod retention;
 mod retry;
 mod rights;

@@ -490,7 +490,7 @@ async fn a_webhook_that_keeps_failing_is_turned_off_and_turning_it_on_clears_tha
     let _ = made;
 }
 
-async fn audit_verifies(app: &TestApp) -> &'static str {
+pub async fn audit_verifies(app: &TestApp) -> &'static str {
     use hookline::services::audit::{ChainCheck, verify};
     match verify(&app.state.store).await.unwrap() {
         ChainCheck::Intact { .. } => "the chain holds",

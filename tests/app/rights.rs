@@ -68,6 +68,8 @@ fn routes() -> Vec<Route> {
         post("/inbox/clear", Has(Right::ModifyWebhook)),
         get("/webhooks/1", Has(Right::ViewWebhooks)),
         get("/webhooks/1/history", Has(Right::ViewWebhooks)),
+        get("/webhooks/1/history/1", Has(Right::ViewWebhooks)),
+        post("/webhooks/1/history/1/restore", Has(Right::ModifyWebhook)),
         get("/webhooks/1/overview", Has(Right::ViewWebhooks)),
         post("/webhooks/1/recover", Has(Right::ManagePendingOrders)),
         post("/webhooks/1", Has(Right::ModifyWebhook)),

@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)))
     .service(web::resource("/webhooks/{id}/history").route(web::get().to(history::history)))
+    .service(web::resource("/webhooks/{id}/restore").route(web::post().to(history::restore)))
     .service(web::resource("/webhooks/{id}/renew").route(web::post().to(renew)));
 }
 

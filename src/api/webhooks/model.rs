@@ -239,6 +239,7 @@ pub fn api_field(form_field: &str) -> &str {
         "trigger_fields" => "triggerFields",
         "valid_until" => "validUntil",
         "rate_limit" => "rateLimit",
+        "history_id" => "historyId",
         "project" | "test_project" => "projectId",
         "test_user" => "userId",
         other => other,

@@ -117,6 +117,7 @@ pub(super) async fn turn_off(
         action: "deactivated",
         wording,
         changes: &changes,
+        settings: None,
     };
     db::history::append(tx, &entry).await?;
     Ok(Notice::WebhookDisabled {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
+use super::version::Version;
 use crate::db::webhooks::{HeaderRow, WebhookFields};
 use crate::db::{self, Tx};
 use crate::domain::catalogue::{Narrowing, event_label};
@@ -141,6 +142,11 @@ impl Snapshot {
     }
 
     /// The fields whose display differs, plus a note when only a secret value changed.
+    /// Each field's label and value, in form order.
+    pub fn rows(&self) -> &[(&'static str, String)] {
+        &self.values
+    }
+
     pub fn diff(&self, after: &Snapshot) -> Vec<Change> {
         let fields: Vec<&'static str> = if self.values.is_empty() {
             after.values.iter().map(|(f, _)| *f).collect()
@@ -182,6 +188,31 @@ pub async fn record(
     changes: &[Change],
     at: i64,
 ) -> Result<(), ServiceError> {
+    append(tx, actor, (webhook_id, action, wording), changes, None, at).await
+}
+
+/// Records a save, with the whole webhook as it now is: a version that can be restored.
+pub async fn record_version(
+    tx: &mut Tx,
+    actor: &Actor,
+    (webhook_id, action, wording): (WebhookId, &str, &str),
+    changes: &[Change],
+    version: &Version,
+    at: i64,
+) -> Result<(), ServiceError> {
+    let version = serde_json::to_string(version).map_err(anyhow::Error::from)?;
+    let what = (webhook_id, action, wording);
+    append(tx, actor, what, changes, Some(&version), at).await
+}
+
+async fn append(
+    tx: &mut Tx,
+    actor: &Actor,
+    (webhook_id, action, wording): (WebhookId, &str, &str),
+    changes: &[Change],
+    settings: Option<&str>,
+    at: i64,
+) -> Result<(), ServiceError> {
     let changes = serde_json::to_string(changes).map_err(anyhow::Error::from)?;
     let entry = db::history::NewEntry {
         webhook_id,
@@ -191,6 +222,7 @@ pub async fn record(
         action,
         wording,
         changes: &changes,
+        settings,
     };
     db::history::append(tx, &entry).await?;
     Ok(())

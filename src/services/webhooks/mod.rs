@@ -12,12 +12,15 @@ use crate::domain::ids::{ProjectFilterId, UserId, WebhookId};
 use crate::domain::webhook::{HeaderDraft, WebhookDraft, WebhookUrl};
 use crate::services::webhooks::history::{Change, Snapshot};
 use crate::state::AppState;
+use version::Version;
 
 pub mod health;
 pub mod history;
 pub mod preview;
+pub mod restore;
 pub mod stored;
 pub mod test;
+pub mod version;
 
 const CHANGED_MEANWHILE: &str = "This webhook was changed by someone else since you opened it. Reload it to see their changes, then make yours again.";
 
@@ -105,13 +108,12 @@ pub async fn create(
     let id = db::webhooks::insert(&mut tx, &state.keys, &f, &new_signing_secret(), now).await?;
     db::webhooks::replace_headers(&mut tx, &state.keys, id, &headers).await?;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
-    history::record(
+    history::record_version(
         &mut tx,
         actor,
-        id,
-        "created",
-        &draft.wording,
+        (id, "created", &draft.wording),
         &Snapshot::empty().diff(&after),
+        &Version::of(&draft),
         now,
     )
     .await?;
@@ -129,6 +131,17 @@ pub async fn update(
     version: i64,
     draft: WebhookDraft,
 ) -> Result<bool, ServiceError> {
+    update_noted(state, actor, (id, version), draft, None).await
+}
+
+/// `update`, with a line of its own in the history entry (such as the version restored).
+pub(super) async fn update_noted(
+    state: &AppState,
+    actor: &Actor,
+    (id, version): (WebhookId, i64),
+    draft: WebhookDraft,
+    note: Option<history::Change>,
+) -> Result<bool, ServiceError> {
     let mut tx = state.store.begin_write().await?;
     let old = db::webhooks::find(&mut tx, &state.keys, id)
         .await?
@@ -143,22 +156,22 @@ pub async fn update(
     let f = fields(&draft);
     let before = Snapshot::of(&mut tx, &stored_fields(&old), &old_headers).await?;
     let after = Snapshot::of(&mut tx, &f, &headers).await?;
-    let changes = before.diff(&after);
+    let mut changes = before.diff(&after);
     if changes.is_empty() {
         return Ok(false);
     }
+    changes.extend(note);
     let now = db::now_ms();
     if !db::webhooks::update(&mut tx, id, version, &f, now).await? {
         return Err(ServiceError::Conflict(CHANGED_MEANWHILE.into()));
     }
     db::webhooks::replace_headers(&mut tx, &state.keys, id, &headers).await?;
-    history::record(
+    history::record_version(
         &mut tx,
         actor,
-        id,
-        action_of(&changes, draft.active),
-        &draft.wording,
+        (id, action_of(&changes, draft.active), &draft.wording),
         &changes,
+        &Version::of(&draft),
         now,
     )
     .await?;

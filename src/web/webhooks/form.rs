@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use crate::domain::Entered;
 use crate::domain::catalogue::{ActionFilter, ObjectType};
+use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{FieldNames, HeaderInput, WebhookInput};
 use crate::services::webhooks::stored::{HeaderRow, WebhookRow};
+use crate::services::webhooks::version::Version;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -102,6 +104,48 @@ impl WebhookForm {
             project: Entered::read(&self.project),
             values_as_strings: checked(&self.values_as_strings),
             rate_limit: Entered::read(&self.rate_limit),
+        }
+    }
+
+    /// A version from the history, as the form shows it (secret values empty, as always).
+    pub(super) fn from_version(v: &Version, id: WebhookId, version: i64) -> Self {
+        let on = |b: bool| b.then(|| "on".to_owned());
+        let text = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        WebhookForm {
+            wording: v.wording.clone(),
+            description: v.description.clone(),
+            active: on(v.active),
+            url: v.url.clone(),
+            verb: v.verb.clone(),
+            body: v.body.clone(),
+            header_name: v.headers.iter().map(|h| h.name.clone()).collect(),
+            header_value: v
+                .headers
+                .iter()
+                .map(|h| h.value.clone().unwrap_or_default())
+                .collect(),
+            header_kind: v
+                .headers
+                .iter()
+                .map(|h| if h.secret { "secret" } else { "plain" }.to_owned())
+                .collect(),
+            synchronous: on(v.synchronous),
+            in_transaction: on(v.in_transaction),
+            event_action: v.event_action.clone(),
+            event_object: v.event_object.clone(),
+            project_filter: text(v.project_filter),
+            second_label: v.second_label.clone().unwrap_or_default(),
+            initiator_user: text(v.initiator_user),
+            excluded_fields: v.excluded_fields.join(", "),
+            trigger_fields: v.trigger_fields.clone(),
+            exclude_payload: on(v.exclude_payload),
+            valid_until: v.valid_until.clone().unwrap_or_default(),
+            project: text(v.project),
+            values_as_strings: on(v.values_as_strings),
+            rate_limit: v.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
+            version: version.to_string(),
+            id: id.to_string(),
+            ..Self::default()
         }
     }
 

@@ -39,6 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(actions::rotate_secret),
         )
         .route("/webhooks/{id}/history", web::get().to(history::show))
+        .route(
+            "/webhooks/{id}/history/{entry}",
+            web::get().to(history::version),
+        )
+        .route(
+            "/webhooks/{id}/history/{entry}/restore",
+            web::post().to(history::restore),
+        )
         .route("/webhooks/{id}/overview", web::get().to(overview::show))
         .route("/webhooks/{id}/recover", web::post().to(overview::recover));
 }
