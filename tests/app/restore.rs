@@ -215,3 +215,74 @@ async fn a_version_from_the_history_is_put_back_as_a_new_entry() {
     .await;
     assert_eq!(still["wording"], "Moved", "nothing saved half-way");
 }
+
+#[tokio::test]
+async fn on_screen_a_restore_to_another_host_opens_the_form_for_the_secrets() {
+    let app = spawn_app().await;
+    let t = admin_token(&app).await;
+    let (_, created) = call(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(webhook(
+            "Here",
+            "https://here.example.com/",
+            Some("Bearer here"),
+        )),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    let mut moved = webhook("There", "https://there.example.com/", Some("Bearer there"));
+    moved["version"] = created["version"].clone();
+    let (status, _) = call(
+        &app,
+        &t,
+        Method::PUT,
+        &format!("/api/v1/webhooks/{id}"),
+        Some(moved),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let first = history(&app, &t, id).await[1]["id"].as_i64().unwrap();
+
+    let admin = app.admin().await;
+    let page = app
+        .get_html(&admin, &format!("/webhooks/{id}/history/{first}"))
+        .await;
+    assert!(page.contains("Restore this version"), "{page}");
+    assert!(
+        page.contains("class=\"differs\""),
+        "the fields that differ stand out"
+    );
+    let csrf = app.csrf(&admin).await;
+    let res = app
+        .post(
+            &admin,
+            &format!("/webhooks/{id}/history/{first}/restore"),
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form = res.text().await.unwrap();
+    assert!(
+        form.contains("value=\"https://here.example.com/\""),
+        "the version, to complete"
+    );
+    assert!(form.contains("enter the secret value again"), "{form}");
+    assert!(!form.contains("Bearer there") && !form.contains("Bearer here"));
+    let (_, still) = call(
+        &app,
+        &t,
+        Method::GET,
+        &format!("/api/v1/webhooks/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(still["wording"], "There", "nothing saved yet");
+    // Another webhook's entry is no page of this one.
+    let res = app
+        .get(&admin, &format!("/webhooks/{id}/history/999999"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
