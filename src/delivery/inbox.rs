@@ -36,7 +36,7 @@ pub fn key_in(settings: &Settings, url: &str) -> Option<String> {
 }
 
 /// Whether the request's signature verifies with the webhook's secrets.
-pub fn verified(webhook: &WebhookRow, request: &Outgoing) -> bool {
+fn verified(webhook: &WebhookRow, request: &Outgoing) -> bool {
     let header = |name: &str| {
         request
             .headers
@@ -44,6 +44,16 @@ pub fn verified(webhook: &WebhookRow, request: &Outgoing) -> bool {
             .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v, _)| v.as_str())
     };
+    signed_by(webhook, header, &request.body)
+}
+
+/// Whether a request with these headers (`header` gives one by name) and `body` carries
+/// a Standard Webhooks signature that the webhook's current or rotated secret makes.
+pub fn signed_by<'h>(
+    webhook: &WebhookRow,
+    header: impl Fn(&str) -> Option<&'h str>,
+    body: &str,
+) -> bool {
     let (Some(id), Some(ts), Some(signature)) = (
         header("webhook-id"),
         header("webhook-timestamp").and_then(|t| t.parse::<i64>().ok()),
@@ -53,7 +63,7 @@ pub fn verified(webhook: &WebhookRow, request: &Outgoing) -> bool {
     };
     let mut secrets = vec![webhook.signing_secret.as_str()];
     secrets.extend(webhook.previous_signing_secret.as_deref());
-    signing::verifies(&secrets, id, ts, request.body.as_bytes(), signature)
+    signing::verifies(&secrets, id, ts, body.as_bytes(), signature)
 }
 
 /// Keeps the request in the inbox of `key` and answers as a receiver would: 202, or 404

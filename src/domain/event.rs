@@ -1,7 +1,9 @@
 //! An event as recorded: which object changed and how, its attributes before and after, who
 //! made the change and when. Payloads and placeholders render from it.
 
-use super::catalogue::ObjectType;
+use serde_json::{Map, Value};
+
+use super::catalogue::{Action, ObjectType};
 use super::ids::{EventRowId, ProjectId, UserId};
 
 #[derive(Debug, Clone)]
@@ -31,4 +33,28 @@ pub struct Event {
     /// Milliseconds since the epoch.
     pub occurred_at: i64,
     pub change_version: i64,
+}
+
+impl Event {
+    /// The action its type names (`project.modified` → Modify); None for a type this
+    /// version does not know.
+    pub fn action(&self) -> Option<Action> {
+        let (_, past) = self.event_type.split_once('.')?;
+        self.object_type
+            .actions()
+            .iter()
+            .copied()
+            .find(|a| a.past() == past)
+    }
+
+    /// The object's attributes: after the change, or before it for a deletion.
+    pub fn object_attributes(&self) -> Option<Map<String, Value>> {
+        [
+            self.attributes.as_deref(),
+            self.before_attributes.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|json| serde_json::from_str(json).ok())
+    }
 }

@@ -44,10 +44,7 @@ pub struct Cause {
 
 impl Cause {
     fn of(e: Event) -> Cause {
-        let action = e
-            .event_type
-            .split_once('.')
-            .and_then(|(_, past)| Action::ALL.into_iter().find(|a| a.past() == past));
+        let action = e.action();
         let changes: Vec<FieldChange> = serde_json::from_str(&e.changes).unwrap_or_default();
         let label = |name: &str| {
             e.object_type
@@ -56,10 +53,7 @@ impl Cause {
                 .find(|f| f.name == name)
                 .map_or("", |f| f.label)
         };
-        let attributes = [e.attributes.as_deref(), e.before_attributes.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(|json| serde_json::from_str::<Map<String, Value>>(json).ok());
+        let attributes = e.object_attributes();
         Cause {
             action,
             object_name: attributes.as_ref().and_then(|a| name_of(e.object_type, a)),

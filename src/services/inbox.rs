@@ -47,17 +47,7 @@ pub async fn receive(
     let verified = match sender {
         Some(id) => db::webhooks::find(&state.store, &state.keys, id)
             .await?
-            .map(|w| {
-                let ts = header("webhook-timestamp").and_then(|t| t.parse().ok());
-                match (header("webhook-id"), ts, header("webhook-signature")) {
-                    (Some(mid), Some(ts), Some(sig)) => {
-                        let mut secrets = vec![w.signing_secret.as_str()];
-                        secrets.extend(w.previous_signing_secret.as_deref());
-                        crate::delivery::signing::verifies(&secrets, mid, ts, body.as_bytes(), sig)
-                    }
-                    _ => false,
-                }
-            }),
+            .map(|w| crate::delivery::inbox::signed_by(&w, header, body)),
         None => None,
     };
     let shown: Vec<(String, String)> = headers.to_vec();

@@ -8,7 +8,7 @@ use super::ServiceError;
 use super::test::prepare;
 use crate::db;
 use crate::delivery::request::{self, Outgoing};
-use crate::domain::catalogue::{Action, ObjectType};
+use crate::domain::catalogue::ObjectType;
 use crate::domain::event::Event;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::{MASK, WebhookDraft};
@@ -63,7 +63,7 @@ pub async fn preview(
     let now = db::now_ms();
     let mut matches = Vec::new();
     for event in events {
-        let Some(action) = action_of(&event) else {
+        let Some(action) = event.action() else {
             continue;
         };
         let changes: Vec<FieldChange> = serde_json::from_str(&event.changes).unwrap_or_default();
@@ -94,32 +94,17 @@ pub async fn preview(
     Ok(Previewed { examined, matches })
 }
 
-fn action_of(e: &Event) -> Option<Action> {
-    let (_, past) = e.event_type.split_once('.')?;
-    e.object_type
-        .actions()
-        .iter()
-        .copied()
-        .find(|a| a.past() == past)
-}
-
 /// The webhook an operational event is about, which it never goes to.
 fn about(e: &Event) -> Option<WebhookId> {
     match e.object_type {
         ObjectType::Webhook => Some(WebhookId::new(e.object_id)),
-        ObjectType::Delivery => attributes(e)?
+        ObjectType::Delivery => e
+            .object_attributes()?
             .get("webhook")
             .and_then(Value::as_i64)
             .map(WebhookId::new),
         _ => None,
     }
-}
-
-fn attributes(e: &Event) -> Option<Map<String, Value>> {
-    [e.attributes.as_deref(), e.before_attributes.as_deref()]
-        .into_iter()
-        .flatten()
-        .find_map(|json| serde_json::from_str(json).ok())
 }
 
 /// The project a project filter judges: a project event's own attributes, or a phase's
@@ -129,7 +114,7 @@ async fn project_of(
     e: &Event,
 ) -> Result<Option<Map<String, Value>>, ServiceError> {
     Ok(match (e.object_type, e.project_id) {
-        (ObjectType::Project, _) => attributes(e),
+        (ObjectType::Project, _) => e.object_attributes(),
         (ObjectType::Phase, Some(id)) => db::projects::find(&state.store, id)
             .await?
             .map(|p| p.attributes()),

@@ -9,6 +9,7 @@ use super::version::Version;
 use super::{ServiceError, rules_for_update, update_noted, visible_filter_ids};
 use crate::db;
 use crate::db::webhooks::HeaderRow;
+use crate::domain::FieldErrors;
 use crate::domain::ids::WebhookId;
 use crate::domain::webhook::WebhookDraft;
 use crate::services::Actor;
@@ -41,6 +42,25 @@ pub async fn version_of(
     Ok((version, entry.at))
 }
 
+/// A version read back as a draft, under the rules of a save by `actor` (the version's
+/// last day kept as it was, past or not, as a save keeps a stored one).
+async fn draft_of(
+    state: &AppState,
+    actor: &Actor,
+    version: &Version,
+) -> Result<Result<WebhookDraft, FieldErrors>, ServiceError> {
+    let filters = match actor.id {
+        Some(user) => visible_filter_ids(state, user).await?,
+        None => Vec::new(),
+    };
+    let kept = version
+        .valid_until
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let rules = rules_for_update(state, &filters, kept);
+    Ok(WebhookDraft::parse(&version.input(), &rules))
+}
+
 /// A version beside the webhook as it is now.
 pub struct Comparison {
     /// When the version was saved.
@@ -60,17 +80,9 @@ pub async fn compare(
 ) -> Result<Comparison, ServiceError> {
     let (version, at) = version_of(state, id, history_id).await?;
     let (current, headers) = super::stored::with_headers(state, id).await?;
-    let filters = match actor.id {
-        Some(user) => visible_filter_ids(state, user).await?,
-        None => Vec::new(),
-    };
-    let kept = version
-        .valid_until
-        .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let parsed = draft_of(state, actor, &version).await?;
     let mut tx = state.store.begin_write().await?;
     let now = Snapshot::of(&mut tx, &super::stored_fields(&current), &headers).await?;
-    let parsed = WebhookDraft::parse(&version.input(), &rules_for_update(state, &filters, kept));
     let (then, invalid) = match &parsed {
         Ok(draft) => {
             // Secret values are not kept in versions: they show masked, as now.
@@ -119,16 +131,8 @@ pub async fn restore(
     let current = db::webhooks::find(&state.store, &state.keys, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let filters = match actor.id {
-        Some(user) => visible_filter_ids(state, user).await?,
-        None => Vec::new(),
-    };
-    // The version's last day is kept as it was, past or not, as a save keeps a stored one.
-    let kept = version
-        .valid_until
-        .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let draft = WebhookDraft::parse(&version.input(), &rules_for_update(state, &filters, kept))
+    let draft = draft_of(state, actor, &version)
+        .await?
         .map_err(ServiceError::Invalid)?;
     let note = Change {
         field: "Restored".into(),
