@@ -171,6 +171,20 @@ async fn a_version_from_the_history_is_put_back_as_a_new_entry() {
         StatusCode::BAD_REQUEST,
         "unknown fields are refused"
     );
+    // A token that only reads webhooks may list the history, not restore from it.
+    let reader = crate::api::token(&app, 1, "Reader", &["webhooks.read"]).await;
+    assert_eq!(history(&app, &reader, id).await.len(), 4);
+    let restore_path = format!("/api/v1/webhooks/{id}/restore");
+    let (status, body) = call(
+        &app,
+        &reader,
+        Method::POST,
+        &restore_path,
+        Some(json!({"historyId": first})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["missingScope"], "webhooks.write");
 
     // To another host, the secret must be given again.
     let (_, now) = call(
