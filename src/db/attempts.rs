@@ -4,6 +4,7 @@ use sqlx::{FromRow, PgConnection};
 
 use super::writer::SharedConnection;
 use super::{Store, Tx, on};
+use crate::domain::Coded;
 use crate::domain::delivery::{ErrorKind, Trigger};
 use crate::domain::ids::{AttemptId, DeliveryId, WebhookId};
 
@@ -227,7 +228,9 @@ async fn record_outcomes_sqlite(
     Ok(())
 }
 
-/// On PostgreSQL, a statement at a time (it takes one per round trip with parameters).
+/// On PostgreSQL in two statements, whatever the batch's size: the attempts go as one array
+/// a column (one statement text, planned once) with the delivered deliveries' update; then
+/// the webhooks' outcomes.
 async fn record_outcomes_postgres(
     conn: &mut PgConnection,
     attempts: &[NewAttempt<'_>],
@@ -235,46 +238,108 @@ async fn record_outcomes_postgres(
     latest: &[Outcome],
     now: i64,
 ) -> sqlx::Result<()> {
-    for chunk in attempts.chunks(ATTEMPTS_PER_INSERT) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(INSERT_ATTEMPTS);
-        q.push_values(chunk, |mut row, a| push_attempt!(row, a));
-        q.build()
-            .persistent(chunk.len() <= CACHED_ATTEMPTS)
-            .execute(&mut *conn)
-            .await?;
-    }
-    if !delivered.is_empty() {
+    if !attempts.is_empty() || !delivered.is_empty() {
+        let c = AttemptColumns::of(attempts);
+        let delivered: Vec<i64> = delivered.iter().map(|d| d.get()).collect();
         sqlx::query(
-            "UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL,
-                 next_attempt_at = $1, completed_at = $1
-             WHERE id IN (SELECT value::bigint FROM json_array_elements_text($2::json))",
+            "WITH recorded AS (
+                 INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at,
+                     duration_ms, request_method, request_url, request_headers, request_body, response_status,
+                     response_headers, response_body, error_kind, error_message, error_detail)
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[],
+                     $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[],
+                     $13::text[], $14::text[], $15::text[], $16::text[]))
+             UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL,
+                 next_attempt_at = $17, completed_at = $17
+             WHERE id = ANY($18::bigint[])",
         )
+        .bind(c.delivery_id)
+        .bind(c.webhook_id)
+        .bind(c.attempt_no)
+        .bind(c.trigger)
+        .bind(c.started_at)
+        .bind(c.duration_ms)
+        .bind(c.method)
+        .bind(c.url)
+        .bind(c.request_headers)
+        .bind(c.request_body)
+        .bind(c.status)
+        .bind(c.response_headers)
+        .bind(c.response_body)
+        .bind(c.error_kind)
+        .bind(c.error_message)
+        .bind(c.error_detail)
         .bind(now)
-        .bind(serde_json::to_string(delivered).expect("ids serialise"))
+        .bind(delivered)
         .execute(&mut *conn)
         .await?;
     }
     if !latest.is_empty() {
         // Every writer of outcomes takes the outcomes counter first, which the webhooks'
         // trigger moves: taking webhook rows first, in whatever order, could deadlock two
-        // instances' workers.
-        sqlx::query("SELECT value FROM change_counters WHERE name = 'webhook_status' FOR UPDATE")
-            .execute(&mut *conn)
-            .await?;
+        // instances' workers. A row reaches the update only joined to the counter's, so the
+        // counter is locked before any webhook is.
         sqlx::query(
-            "UPDATE webhooks SET last_execution_at = (o.value ->> 1)::bigint,
+            "WITH turn AS (SELECT value FROM change_counters WHERE name = 'webhook_status' FOR UPDATE)
+             UPDATE webhooks SET last_execution_at = (o.value ->> 1)::bigint,
                  last_status = (o.value ->> 2)::bigint,
                  failure_count = CASE WHEN (o.value ->> 3)::boolean THEN 0 ELSE failure_count END
                      + (o.value ->> 4)::bigint,
                  failing_since = CASE WHEN (o.value ->> 3)::boolean THEN (o.value ->> 5)::bigint
                      ELSE COALESCE(failing_since, (o.value ->> 5)::bigint) END
-             FROM json_array_elements($1::json) AS o WHERE webhooks.id = (o.value ->> 0)::bigint",
+             FROM turn, json_array_elements($1::json) AS o WHERE webhooks.id = (o.value ->> 0)::bigint",
         )
         .bind(outcome_rows(latest))
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// Attempts as PostgreSQL's UNNEST takes them: a column at a time.
+#[derive(Default)]
+struct AttemptColumns<'a> {
+    delivery_id: Vec<Option<i64>>,
+    webhook_id: Vec<i64>,
+    attempt_no: Vec<i64>,
+    trigger: Vec<&'static str>,
+    started_at: Vec<i64>,
+    duration_ms: Vec<i64>,
+    method: Vec<&'a str>,
+    url: Vec<&'a str>,
+    request_headers: Vec<&'a str>,
+    request_body: Vec<&'a str>,
+    status: Vec<Option<i64>>,
+    response_headers: Vec<Option<&'a str>>,
+    response_body: Vec<Option<&'a str>>,
+    error_kind: Vec<Option<&'static str>>,
+    error_message: Vec<Option<&'a str>>,
+    error_detail: Vec<Option<&'a str>>,
+}
+
+impl<'a> AttemptColumns<'a> {
+    fn of(attempts: &'a [NewAttempt<'a>]) -> Self {
+        let mut c = AttemptColumns::default();
+        for a in attempts {
+            c.delivery_id.push(a.delivery_id.map(DeliveryId::get));
+            c.webhook_id.push(a.webhook_id.get());
+            c.attempt_no.push(a.attempt_no);
+            c.trigger.push(a.trigger.code());
+            c.started_at.push(a.started_at);
+            c.duration_ms.push(a.duration_ms);
+            c.method.push(a.method);
+            c.url.push(a.url);
+            c.request_headers.push(&a.request_headers);
+            c.request_body.push(a.request_body);
+            c.status.push(a.status);
+            c.response_headers.push(a.response_headers.as_deref());
+            c.response_body.push(a.response_body);
+            c.error_kind.push(a.error_kind.map(ErrorKind::code));
+            c.error_message.push(a.error_message);
+            c.error_detail.push(a.error_detail);
+        }
+        c
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -4,7 +4,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
 
-use super::{Backend, Store, Tx, execute, on};
+use super::{Store, Tx, execute, on};
 
 use crate::domain::catalogue::ObjectType;
 use crate::domain::event::Event;
@@ -60,9 +60,10 @@ pub async fn insert(tx: &mut Tx, e: &Event) -> sqlx::Result<Inserted> {
     })
 }
 
-/// Records an event and its deliveries: for a change whose webhooks are known before its
-/// event is written. On SQLite in one round trip (the statements go together); PostgreSQL
-/// takes one statement at a time with parameters.
+/// Records an event and its deliveries in one round trip: for a change whose webhooks are
+/// known before its event is written. SQLite takes the two statements together; PostgreSQL
+/// takes one statement at a time with parameters, so there the deliveries' INSERT reads the
+/// event's id from the event's own INSERT, both parts of one statement.
 pub async fn insert_with_deliveries(
     tx: &mut Tx,
     e: &Event,
@@ -71,11 +72,36 @@ pub async fn insert_with_deliveries(
     now: i64,
     lease_ms: i64,
 ) -> sqlx::Result<(Inserted, Vec<Written>)> {
-    if tx.backend() == Backend::Postgres || deliveries.is_empty() {
-        let inserted = insert(tx, e).await?;
-        let written =
-            insert_deliveries(tx, inserted.id, object_key, deliveries, now, lease_ms).await?;
-        return Ok((inserted, written));
+    if deliveries.is_empty() {
+        return Ok((insert(tx, e).await?, Vec::new()));
+    }
+    if let Tx::Postgres { tx, .. } = tx {
+        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new("WITH ev AS (");
+        push_event!(&mut q, e);
+        q.push("), ins AS (");
+        push_deliveries!(
+            &mut q,
+            EventRef::Ahead,
+            object_key,
+            deliveries,
+            now,
+            lease_ms
+        );
+        q.push(
+            ") SELECT ev.id, ev.webhooks_version, ins.id, ins.webhook_id, ins.claimed FROM ev, ins",
+        );
+        let rows: Vec<(EventRowId, i64, DeliveryId, WebhookId, bool)> =
+            q.build_query_as().fetch_all(&mut **tx).await?;
+        let (id, webhooks_version) = rows
+            .first()
+            .map(|r| (r.0, r.1))
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let written: Vec<_> = rows.iter().map(|r| (r.2, r.3, r.4)).collect();
+        let inserted = Inserted {
+            id,
+            webhooks_version,
+        };
+        return Ok((inserted, in_order(deliveries, &written)?));
     }
     let rows = on!(tx, ex => {
         let mut q = sqlx::QueryBuilder::new("");
@@ -263,6 +289,8 @@ enum EventRef<'a> {
     Id(EventRowId),
     /// The event written by the statement before, by its unique key.
     Key(&'a str),
+    /// The event written by the same statement, in its `ev` part.
+    Ahead,
 }
 
 /// Pushes the INSERT of an event's deliveries onto query builder `$q` (of either backend),
@@ -279,7 +307,7 @@ macro_rules! push_deliveries {
             .push_bind(d.claim.code());
     });
     q.push(
-        "), decided AS (
+        "), decided AS MATERIALIZED (
             SELECT webhook_id, message_id, mode,
                 claim = 1 OR (claim = 2 AND NOT EXISTS (
                     SELECT 1 FROM deliveries e
@@ -302,6 +330,9 @@ macro_rules! push_deliveries {
             q.push_bind(key);
             q.push(")");
         }
+        EventRef::Ahead => {
+            q.push("(SELECT id FROM ev)");
+        }
     }
     q.push(", webhook_id, message_id, mode, ");
     q.push_bind(object_key);
@@ -311,7 +342,7 @@ macro_rules! push_deliveries {
     q.push_bind(now);
     q.push(", CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN ");
     q.push_bind(now + lease_ms);
-    q.push(" END, CASE WHEN claimed THEN 1 ELSE 0 END FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight'");
+    q.push(" END, CASE WHEN claimed THEN 1 ELSE 0 END FROM decided WHERE true RETURNING id, webhook_id, status = 'in_flight' AS claimed");
     }};
 }
 use push_deliveries;
