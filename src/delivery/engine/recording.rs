@@ -49,6 +49,18 @@ impl Recorder {
                 &f.attempt,
             )?);
         }
+        if matches!(keep, Keep::Durable) && batch.iter().all(|f| f.attempt.delivered()) {
+            // Nothing to retry, turn off or tell: the common case, in one statement.
+            let delivered: Vec<DeliveryId> = batch.iter().map(|f| f.claimed.id).collect();
+            let outcomes = Outcome::tally(
+                batch
+                    .iter()
+                    .map(|f| (f.claimed.webhook_id, f.started, status_of(&f.attempt), true)),
+            );
+            db::attempts::record_delivered(&self.store, &attempts, &delivered, &outcomes, now)
+                .await?;
+            return Ok(());
+        }
         let mut delivered = Vec::new();
         let mut calls = Vec::with_capacity(batch.len());
         let mut gone = HashSet::new();
@@ -56,12 +68,7 @@ impl Recorder {
         let mut tx = self.store.begin_write().await?;
         for f in batch {
             let (c, a) = (&f.claimed, &f.attempt);
-            let status = a
-                .outcome
-                .response
-                .as_ref()
-                .map_or(0, |r| i64::from(r.status));
-            calls.push((c.webhook_id, f.started, status, a.delivered()));
+            calls.push((c.webhook_id, f.started, status_of(a), a.delivered()));
             // A synchronous call is made once: the person saw its result.
             let decision = match (f.trigger, a.outcome.failure.is_some()) {
                 (Trigger::Synchronous, true) => Decision::Dead,
@@ -185,6 +192,14 @@ impl Deliverer {
             }
         }
     }
+}
+
+/// An attempt's HTTP status, or 0 when none came back.
+fn status_of(a: &Attempt) -> i64 {
+    a.outcome
+        .response
+        .as_ref()
+        .map_or(0, |r| i64::from(r.status))
 }
 
 /// Whether an attempt's record must be on disk before its caller goes on. A background
