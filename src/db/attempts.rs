@@ -232,10 +232,11 @@ async fn record_outcomes_sqlite(
 /// column (one statement text, planned once), with the delivered deliveries' update and
 /// the webhooks' outcomes.
 ///
-/// Every writer of outcomes takes the outcomes counter first, which the webhooks' trigger
-/// moves: taking webhook rows first, in whatever order, could deadlock two instances'
-/// workers. A webhook row reaches the update only joined to the counter's, so the counter
-/// is locked before any webhook is.
+/// Locks are taken in the order every writer of outcomes keeps, so that two instances'
+/// workers cannot deadlock: the deliveries' rows, then the outcomes counter (which the
+/// webhooks' trigger moves), then the webhooks' rows. Parts of one statement run in no set
+/// order, so the order is made by what each part reads: the counter's lock waits for the
+/// settled deliveries, and a webhook row reaches the update only joined to the counter's.
 const RECORD_POSTGRES: &str = "WITH recorded AS (
         INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at,
             duration_ms, request_method, request_url, request_headers, request_body, response_status,
@@ -246,8 +247,10 @@ const RECORD_POSTGRES: &str = "WITH recorded AS (
     settled AS (
         UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL,
             next_attempt_at = $17, completed_at = $17
-        WHERE id = ANY($18::bigint[])),
-    turn AS (SELECT value FROM change_counters WHERE name = 'webhook_status' FOR UPDATE)
+        WHERE id = ANY($18::bigint[]) RETURNING id),
+    turn AS (
+        SELECT value FROM change_counters
+        WHERE name = 'webhook_status' AND (SELECT count(*) FROM settled) >= 0 FOR UPDATE)
     UPDATE webhooks SET last_execution_at = (o.value ->> 1)::bigint,
         last_status = (o.value ->> 2)::bigint,
         failure_count = CASE WHEN (o.value ->> 3)::boolean THEN 0 ELSE failure_count END
