@@ -224,6 +224,17 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE_SECONDS", default_value_t = 90)]
     pub delivery_lease_seconds: u64,
 
+    /// Whether this instance sends queued deliveries. Off, it serves the screens and the
+    /// API (synchronous calls included) and leaves the queue to the other instances'
+    /// workers: PostgreSQL only.
+    #[arg(long, env = "HOOKLINE_DELIVERY_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub delivery_workers: bool,
+
+    /// How often idle workers look at the queue unasked (e.g. `1s`, `30s`): a backstop,
+    /// since every commit that queues deliveries wakes the workers of every instance.
+    #[arg(long, env = "HOOKLINE_QUEUE_POLL", default_value = "1s", value_parser = parse_duration)]
+    pub queue_poll: Duration,
+
     /// Webhooks made by API without an expiry date expire this many days after they are
     /// made (renewing moves it on); by default they never expire.
     #[arg(long, env = "HOOKLINE_API_WEBHOOK_VALIDITY_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -273,6 +284,10 @@ impl ServeArgs {
         database_url: String,
         secret_keys: KeySource,
     ) -> anyhow::Result<Settings> {
+        anyhow::ensure!(
+            self.delivery_workers || crate::db::is_postgres(&database_url),
+            "HOOKLINE_DELIVERY_WORKERS=false leaves the queue to other instances, which share a PostgreSQL database; on SQLite nothing would send it"
+        );
         let settings = Settings {
             secret_keys,
             api_webhook_validity_days: self.api_webhook_validity_days,
@@ -298,7 +313,8 @@ impl ServeArgs {
             delivery_concurrency: self.delivery_concurrency,
             per_host_concurrency: self.per_host_concurrency,
             delivery_lease: Duration::from_secs(self.delivery_lease_seconds),
-            run_delivery_workers: true,
+            run_delivery_workers: self.delivery_workers,
+            queue_poll: self.queue_poll,
             retention: Duration::from_secs(self.retention_days * 86_400),
             dead_retention: Duration::from_secs(self.dead_retention_days * 86_400),
             auto_disable_after: self.auto_disable_after,

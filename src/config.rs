@@ -45,8 +45,11 @@ pub struct Settings {
     /// How long a claimed delivery stays with its worker; a crashed worker's claims are
     /// taken up again after it. Longer than any attempt.
     pub delivery_lease: Duration,
-    /// Run the background delivery workers (tests may drive them by hand instead).
+    /// Run the background delivery workers (tests may drive them by hand instead; on
+    /// PostgreSQL an instance may leave the queue to the others').
     pub run_delivery_workers: bool,
+    /// How long idle workers wait before looking at the queue unasked.
+    pub queue_poll: Duration,
     /// Attempts of delivered deliveries, and the application log, are kept this long; those
     /// of dead deliveries longer.
     pub retention: Duration,
@@ -87,6 +90,7 @@ impl Settings {
             per_host_concurrency: 64,
             delivery_lease: Duration::from_secs(90),
             run_delivery_workers: true,
+            queue_poll: Duration::from_secs(1),
             retention: Duration::from_secs(30 * 86_400),
             dead_retention: Duration::from_secs(90 * 86_400),
             auto_disable_after: Duration::from_secs(120 * 3600),
@@ -136,6 +140,11 @@ impl Settings {
         ensure!(
             self.delivery_lease > self.delivery_timeout.max(self.sync_timeout),
             "HOOKLINE_DELIVERY_LEASE_SECONDS must be longer than the delivery timeouts"
+        );
+        ensure!(
+            self.queue_poll >= Duration::from_millis(100)
+                && self.queue_poll <= Duration::from_secs(3600),
+            "HOOKLINE_QUEUE_POLL must be from 100ms to 1h"
         );
         ensure!(
             self.session_idle <= self.session_absolute,

@@ -375,6 +375,105 @@ async fn an_edit_on_one_instance_fires_on_the_other_and_a_session_carries_over()
     assert!(list.contains("Moved on A") && !list.contains("Edited on A"));
 }
 
+/// An instance that leaves the queue to the others (screens and API only), and one whose
+/// workers look at the queue unasked only once an hour: what the first commits reaches the
+/// second's workers by PostgreSQL's NOTIFY alone, each change in turn.
+#[tokio::test]
+async fn a_change_on_an_instance_without_workers_wakes_the_others_at_once() {
+    if !on_postgres() {
+        return;
+    }
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let key = run(&db, &["secrets", "new-key"]).trim().to_owned();
+    let sender = Server::start(
+        &db,
+        &[("HOOKLINE_SECRET_KEY", &key), ("HOOKLINE_QUEUE_POLL", "1h")],
+        Stdio::null(),
+    );
+    let front = Server::start(
+        &db,
+        &[
+            ("HOOKLINE_SECRET_KEY", &key),
+            ("HOOKLINE_DELIVERY_WORKERS", "false"),
+        ],
+        Stdio::null(),
+    );
+    let client = client();
+    let ready: Value = client
+        .get(front.url("/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["workers"], "off", "{ready}");
+    let token = token(&db, &key);
+    let hook = json!({"wording": "Woken", "url": format!("{}/woken", receiver.url), "eventTypes": ["project.created"]});
+    let (status, _) = api(
+        &client,
+        &front.base,
+        &token,
+        "POST",
+        "/api/v1/webhooks",
+        hook,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::CREATED);
+    for n in 1..=5 {
+        let body = json!({"code": format!("W{n}"), "name": "Woken", "status": "Active"});
+        let (status, _) = api(
+            &client,
+            &front.base,
+            &token,
+            "POST",
+            "/api/v1/projects",
+            body,
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        // Polling alone would take an hour.
+        let got = receiver.wait_for(n, Duration::from_secs(30)).await;
+        assert_eq!(got.len(), n);
+    }
+    drop(sender);
+}
+
+#[test]
+fn an_instance_without_workers_needs_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("HOOKLINE_DELIVERY_WORKERS", "false")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("on SQLite nothing would send it"), "{said}");
+}
+
+#[test]
+fn a_queue_poll_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for poll in ["10ms", "2h", "soon"] {
+        let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("HOOKLINE_QUEUE_POLL", poll)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{poll} was taken");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("HOOKLINE_QUEUE_POLL") || said.contains("queue-poll"),
+            "{poll}: {said}"
+        );
+    }
+}
+
 async fn page(client: &Client, url: String) -> String {
     let res = client.get(url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);

@@ -254,7 +254,11 @@ impl Store {
         };
         let mut listener = loop {
             match listener(pool).await {
-                Ok(listener) => break listener,
+                // Whatever was announced before listening began is looked for now.
+                Ok(listener) => {
+                    wake();
+                    break listener;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot listen for other instances' deliveries; trying again");
                     tokio::select! {

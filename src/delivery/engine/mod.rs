@@ -36,8 +36,9 @@ pub use recording::{insert_attempt, new_attempt};
 const CLAIM_BATCH: usize = 256;
 /// The most attempts recorded in one transaction.
 const RECORD_BATCH: usize = 512;
-/// Sleep at most this long between looks at the queue (work from other processes).
-const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Sleep at most this long while due deliveries wait behind earlier ones of their objects:
+/// another instance that settles the earlier one tells no one.
+const BLOCKED_POLL: Duration = Duration::from_secs(1);
 /// How long a stop waits for requests in flight before giving their claims back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -81,6 +82,11 @@ impl Deliverer {
             running: AtomicBool::new(false),
             breakers,
         })
+    }
+
+    /// How long idle workers wait before looking at the queue unasked.
+    fn idle_poll(&self) -> Duration {
+        self.settings.queue_poll
     }
 
     fn lease_ms(&self) -> i64 {

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::pacing::start_at;
 use super::{
-    CLAIM_BATCH, Deliverer, Finished, Handed, IDLE_POLL, Keep, Rows, SHUTDOWN_GRACE, give_back,
+    BLOCKED_POLL, CLAIM_BATCH, Deliverer, Finished, Handed, Keep, Rows, SHUTDOWN_GRACE, give_back,
 };
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::delivery::Trigger;
@@ -57,7 +57,7 @@ impl Deliverer {
         *self.handed.lock().expect("hand-over lock") = Some(to_loop);
         // Whether to look at the queue; handed-over deliveries need no look.
         let mut look = true;
-        let mut idle = IDLE_POLL;
+        let mut idle = self.idle_poll();
         while !*stop.borrow() {
             while tasks.try_join_next().is_some() {}
             if look {
@@ -178,15 +178,16 @@ impl Deliverer {
         }
         match db::deliveries::next_due(&self.store).await {
             Ok(Some(due)) if due > db::now_ms() => {
-                Duration::from_millis((due - db::now_ms()).min(IDLE_POLL.as_millis() as i64) as u64)
+                let poll = self.idle_poll().as_millis() as i64;
+                Duration::from_millis((due - db::now_ms()).min(poll) as u64)
             }
             // Due but not claimed: waiting behind an earlier delivery of the same object,
             // which the recorder wakes us for once it is settled.
             Ok(Some(_)) => {
                 self.blocked.store(true, Ordering::Relaxed);
-                IDLE_POLL
+                BLOCKED_POLL.min(self.idle_poll())
             }
-            _ => IDLE_POLL,
+            _ => self.idle_poll(),
         }
     }
 
