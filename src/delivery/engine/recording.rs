@@ -63,7 +63,10 @@ impl Recorder {
         }
         let mut delivered = Vec::new();
         let mut calls = Vec::with_capacity(batch.len());
+        // Webhooks whose receiver answered 410 Gone, turned off once the outcomes are
+        // written: every writer of outcomes locks webhooks after the outcomes counter.
         let mut gone = HashSet::new();
+        let mut turned_off = Vec::new();
         let mut notices = Vec::new();
         let mut tx = self.store.begin_write().await?;
         for f in batch {
@@ -141,23 +144,26 @@ impl Recorder {
                 }
             }
             if decision == Decision::Gone && gone.insert(c.webhook_id) {
-                let reason = "Turned off by Hookline: its receiver answered 410 Gone.".to_owned();
-                let message = format!(
-                    "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
-                    f.wording
-                );
-                let event = Some(c.event_id);
-                let off = Failing {
-                    webhook: c.webhook_id,
-                    wording: &f.wording,
-                    since: None,
-                    failures: 0,
-                };
-                notices.push(turn_off(&mut tx, off, &reason, &message, event, now).await?);
+                turned_off.push(f);
             }
         }
         let outcomes = Outcome::tally(calls);
         db::attempts::record_outcomes(&mut tx, &attempts, &delivered, &outcomes, now).await?;
+        for f in turned_off {
+            let reason = "Turned off by Hookline: its receiver answered 410 Gone.".to_owned();
+            let message = format!(
+                "Webhook “{}” was deactivated: its receiver answered 410 Gone.",
+                f.wording
+            );
+            let off = Failing {
+                webhook: f.claimed.webhook_id,
+                wording: &f.wording,
+                since: None,
+                failures: 0,
+            };
+            let event = Some(f.claimed.event_id);
+            notices.push(turn_off(&mut tx, off, &reason, &message, event, now).await?);
+        }
         if outcomes.iter().any(|o| o.failures > 0) {
             notices.extend(self.breakers.trip(&mut tx, &outcomes, now).await?);
         }
