@@ -21,6 +21,8 @@ struct Seen {
     count: AtomicUsize,
     /// Commit-to-receipt latencies in microseconds (the payload's timestamp is in ms).
     latencies: Mutex<Vec<i64>>,
+    /// How long the receiver takes to answer (BENCH_RECEIVER_DELAY_MS): a slow receiver.
+    answer_after: Duration,
 }
 
 fn now_us() -> i64 {
@@ -29,6 +31,9 @@ fn now_us() -> i64 {
 
 async fn receive(body: web::Bytes, seen: web::Data<Arc<Seen>>) -> HttpResponse {
     let at = now_us();
+    if !seen.answer_after.is_zero() {
+        tokio::time::sleep(seen.answer_after).await;
+    }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
         && let Some(ts) = v["timestamp"]
             .as_str()
@@ -352,7 +357,15 @@ async fn main() {
     let hooks: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
     let changes: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4000);
 
-    let seen = Arc::new(Seen::default());
+    let seen = Arc::new(Seen {
+        answer_after: Duration::from_millis(
+            std::env::var("BENCH_RECEIVER_DELAY_MS")
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0),
+        ),
+        ..Seen::default()
+    });
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let receiver = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let data = web::Data::new(seen.clone());
@@ -516,8 +529,16 @@ async fn main() {
         let _ = child.kill();
         let _ = child.wait();
     }
+    if url.starts_with("postgres") {
+        use sqlx::migrate::MigrateDatabase;
+        let _ = sqlx::Postgres::drop_database(&url).await;
+    }
 
-    // 3. The physical limit: a plain signed reqwest loop to the same receiver.
+    // 3. The physical limit: a plain signed reqwest loop to the same receiver (meaningless
+    // against a receiver made slow on purpose).
+    if !seen.answer_after.is_zero() {
+        return;
+    }
     let plain = 20_000;
     let plain_client = reqwest::Client::new();
     let before = seen.count.load(Ordering::Relaxed);

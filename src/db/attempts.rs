@@ -296,6 +296,9 @@ async fn record_outcomes_postgres<'c>(
     Ok(())
 }
 
+/// Past this many attempts, a batch's message is worth giving back to the allocator.
+const SHRINK_AFTER: usize = 16;
+
 /// Records a batch of calls that were all delivered, durably, and returns once it is on
 /// disk. On PostgreSQL its one statement commits by itself, sparing a transaction's two
 /// round trips; on SQLite it is a write transaction of the writer's.
@@ -312,8 +315,13 @@ pub async fn record_delivered(
         return tx.commit().await;
     };
     let started = std::time::Instant::now();
-    record_outcomes_postgres(pool, attempts, delivered, latest, now).await?;
+    let mut conn = pool.acquire().await?;
+    record_outcomes_postgres(&mut *conn, attempts, delivered, latest, now).await?;
     super::store::commit_timer().observe(started.elapsed().as_secs_f64());
+    if attempts.len() > SHRINK_AFTER {
+        // A connection keeps the largest message it ever sent: give a batch's back.
+        sqlx::Connection::shrink_buffers(&mut *conn);
+    }
     Ok(())
 }
 

@@ -18,10 +18,13 @@ pub async fn after_commit(state: &AppState, recorded: &Recorded) -> Vec<Attempt>
         .filter(|d| d.mode == Mode::Asynchronous)
         .partition(|d| d.claimed);
     if !handed.is_empty() {
-        state.deliverer.hand_over(Handed {
-            event: recorded.event.clone(),
-            deliveries: handed.into_iter().map(|d| claimed(recorded, d)).collect(),
-        });
+        state
+            .deliverer
+            .hand_over(Handed {
+                event: recorded.event.clone(),
+                deliveries: handed.into_iter().map(|d| claimed(recorded, d)).collect(),
+            })
+            .await;
     }
     if !queued.is_empty() {
         state.deliverer.wake();

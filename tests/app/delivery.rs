@@ -601,6 +601,48 @@ async fn a_slow_receiver_still_gets_an_objects_changes_in_order_from_the_workers
 }
 
 #[tokio::test]
+async fn deliveries_the_workers_have_no_room_for_wait_in_the_queue_not_in_memory() {
+    let app = spawn_app_with(|s| {
+        s.run_delivery_workers = true;
+        // One sender, so room for four handed-over deliveries.
+        s.delivery_concurrency = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    webhook_to(&app, &admin, &format!("{}/in", receiver.url), &[]).await;
+    // The first call holds the only sender while the other changes are made.
+    receiver.script([Answer::status(200).delay(Duration::from_secs(8))]);
+    for n in 0..12 {
+        create_project(&app, &admin, &format!("ROOM{n}"), &[]).await;
+    }
+    // One sent, four handed over; the sixth found no room and went to the queue, and the
+    // later ones followed it there rather than overtake it.
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.count_where("deliveries", "status = 'pending'").await < 7 {
+        assert!(std::time::Instant::now() < deadline, "nothing was queued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(receiver.received().len(), 1, "the first call is still held");
+    assert_eq!(app.count_where("deliveries", "status = 'pending'").await, 7);
+    assert_eq!(
+        app.count_where("deliveries", "status = 'in_flight'").await,
+        5
+    );
+    // Once the receiver answers, every one of them goes, each once.
+    let got = receiver.wait_for(12, WAIT + Duration::from_secs(8)).await;
+    let mut ids: Vec<&str> = got.iter().filter_map(|r| r.header("webhook-id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "twelve distinct messages");
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.count_where("deliveries", "status = 'delivered'").await < 12 {
+        assert!(std::time::Instant::now() < deadline, "not all settled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
 async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let app = spawn_app().await;
     let admin = app.admin().await;

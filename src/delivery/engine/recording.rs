@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use crate::db::Store;
 use crate::db::snapshot::Snapshot;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 
 use super::breaker::{Breaker, Failing, turn_off};
 use super::{Deliverer, RECORD_BATCH};
@@ -181,12 +181,20 @@ impl Recorder {
 
 impl Deliverer {
     /// Records what the background workers send, in batches, until every sender is gone.
-    pub(super) async fn record_loop(self: Arc<Self>, mut done: mpsc::UnboundedReceiver<Finished>) {
+    pub(super) async fn record_loop(
+        self: Arc<Self>,
+        mut done: mpsc::UnboundedReceiver<Unrecorded>,
+    ) {
         while let Some(first) = done.recv().await {
-            let mut batch = vec![first];
+            let mut batch = vec![first.finished];
+            // Free again once the batch is written (or given up on).
+            let mut rooms = vec![first.room];
             while batch.len() < RECORD_BATCH {
                 match done.try_recv() {
-                    Ok(f) => batch.push(f),
+                    Ok(u) => {
+                        batch.push(u.finished);
+                        rooms.push(u.room);
+                    }
                     Err(_) => break,
                 }
             }
@@ -196,6 +204,7 @@ impl Deliverer {
             } else if self.blocked.swap(false, Ordering::Relaxed) {
                 self.wake();
             }
+            drop(rooms);
         }
     }
 }
@@ -216,6 +225,12 @@ fn status_of(a: &Attempt) -> i64 {
 pub(super) enum Keep {
     Durable,
     Soon,
+}
+
+/// An attempt on its way to the recorder, holding its room among the unrecorded.
+pub(super) struct Unrecorded {
+    pub(super) finished: Finished,
+    pub(super) room: OwnedSemaphorePermit,
 }
 
 /// An attempt made and not yet recorded.

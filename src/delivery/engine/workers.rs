@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::pacing::start_at;
 use super::{
-    BLOCKED_POLL, CLAIM_BATCH, Deliverer, Finished, Handed, Keep, Rows, SHUTDOWN_GRACE, give_back,
+    BLOCKED_POLL, CLAIM_BATCH, Deliverer, Handed, Keep, Rows, SHUTDOWN_GRACE, Unrecorded, give_back,
 };
 use crate::db::{self, deliveries::Claimed};
 use crate::domain::delivery::Trigger;
@@ -74,6 +74,10 @@ impl Deliverer {
                 };
                 // As many as asked: there may be more right away.
                 let more = free > 0 && claimed.len() == free;
+                if free > 0 && !more {
+                    // The queue is drained: changes may hand their deliveries over again.
+                    self.spilling.store(false, Ordering::Relaxed);
+                }
                 if !claimed.is_empty() {
                     self.dispatch(claimed, &mut tasks, &finished).await;
                 }
@@ -84,13 +88,17 @@ impl Deliverer {
             }
             let deadline = tokio::time::Instant::now() + idle;
             tokio::select! {
-                Some(first) = handed.recv() => {
-                    // Whatever else was handed meanwhile goes with it.
+                Some((first, room)) = handed.recv() => {
+                    // Whatever else was handed meanwhile goes with it; their room is free
+                    // again once they are started.
                     let mut batch = vec![first];
-                    while let Ok(more) = handed.try_recv() {
+                    let mut rooms = vec![room];
+                    while let Ok((more, room)) = handed.try_recv() {
                         batch.push(more);
+                        rooms.push(room);
                     }
                     self.dispatch_handed(batch, &mut tasks, &finished).await;
+                    drop(rooms);
                     look = false;
                     idle = deadline.saturating_duration_since(tokio::time::Instant::now());
                 }
@@ -103,7 +111,7 @@ impl Deliverer {
         self.handed.lock().expect("hand-over lock").take();
         handed.close();
         let mut unstarted = Vec::new();
-        while let Ok(batch) = handed.try_recv() {
+        while let Ok((batch, _)) = handed.try_recv() {
             unstarted.extend(batch.ids());
         }
         give_back(&self.store, unstarted).await;
@@ -118,7 +126,7 @@ impl Deliverer {
         self: &Arc<Self>,
         claimed: Vec<Claimed>,
         tasks: &mut JoinSet<()>,
-        finished: &mpsc::UnboundedSender<Finished>,
+        finished: &mpsc::UnboundedSender<Unrecorded>,
     ) {
         match self.load(claimed).await {
             Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
@@ -132,7 +140,7 @@ impl Deliverer {
         self: &Arc<Self>,
         batch: Vec<Handed>,
         tasks: &mut JoinSet<()>,
-        finished: &mpsc::UnboundedSender<Finished>,
+        finished: &mpsc::UnboundedSender<Unrecorded>,
     ) {
         match self.with_webhooks(batch).await {
             Ok(loaded) => self.spawn_sends(loaded, tasks, finished).await,
@@ -146,9 +154,14 @@ impl Deliverer {
         self: &Arc<Self>,
         loaded: Vec<(Claimed, Option<Rows>)>,
         tasks: &mut JoinSet<()>,
-        finished: &mpsc::UnboundedSender<Finished>,
+        finished: &mpsc::UnboundedSender<Unrecorded>,
     ) {
         for (c, rows, start) in self.pace(loaded).await {
+            // A finished task keeps its memory until joined: a long batch must not hoard them.
+            while tasks.try_join_next().is_some() {}
+            let Ok(room) = self.unrecorded.clone().acquire_owned().await else {
+                break;
+            };
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 break;
             };
@@ -159,7 +172,7 @@ impl Deliverer {
                 start_at(start).await;
                 match me.send_loaded(c, rows, Trigger::Scheduled).await {
                     Ok(Some(f)) => {
-                        let _ = finished.send(f);
+                        let _ = finished.send(Unrecorded { finished: f, room });
                     }
                     Ok(None) => {}
                     Err(e) => {
