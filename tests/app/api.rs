@@ -284,14 +284,7 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
 #[tokio::test]
 async fn every_operation_needs_a_token_and_its_scope() {
     let app = spawn_app().await;
-    let doc: Value = client()
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = get_json(&app.url("/api/openapi.json")).await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

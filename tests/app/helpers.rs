@@ -104,6 +104,18 @@ pub fn client() -> Client {
         .expect("client")
 }
 
+/// A JSON document fetched without credentials (a public or health endpoint).
+pub async fn get_json(url: &str) -> serde_json::Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub fn location(res: &Response) -> &str {
     res.headers()
         .get("location")

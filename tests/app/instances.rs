@@ -401,14 +401,7 @@ async fn a_change_on_an_instance_without_workers_wakes_the_others_at_once() {
         Stdio::null(),
     );
     let client = client();
-    let ready: Value = client
-        .get(front.url("/health/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = get_json(&front.url("/health/ready")).await;
     assert_eq!(ready["checks"]["workers"], "off", "{ready}");
     let token = token(&db, &key);
     let hook = json!({"wording": "Woken", "url": format!("{}/woken", receiver.url), "eventTypes": ["project.created"]});
