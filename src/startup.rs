@@ -64,16 +64,19 @@ impl Application {
             settings,
             stopped.clone(),
         ));
-        let listening = self.state.settings.run_delivery_workers.then(|| {
+        let listening = {
             let (state, stopped) = (self.state.clone(), stopped.clone());
             tokio::spawn(async move {
                 let deliverer = state.deliverer.clone();
-                state
-                    .store
-                    .listen_for_deliveries(move || deliverer.wake(), stopped)
-                    .await
+                let workers = state.settings.run_delivery_workers;
+                let wake = move || {
+                    if workers {
+                        deliverer.wake()
+                    }
+                };
+                state.store.listen(wake, stopped).await
             })
-        });
+        };
         let workers = self
             .state
             .settings
@@ -85,9 +88,7 @@ impl Application {
             let _ = workers.await;
         }
         let _ = housekeeping.await;
-        if let Some(listening) = listening {
-            let _ = listening.await;
-        }
+        let _ = listening.await;
         // The records of the last calls people waited for, written in the background.
         self.state.store.caught_up().await;
         if let Err(e) = crate::db::checkpoint(&self.state.store).await {

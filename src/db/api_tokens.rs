@@ -88,8 +88,15 @@ pub async fn find(db: impl Into<Source<'_>>, id: TokenId) -> sqlx::Result<Option
     .await)
 }
 
+/// The caller `hash` names, as committed; on PostgreSQL remembered between requests (see
+/// `Callers`).
 pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCaller>> {
-    on!(store, ex => sqlx::query_as(concat!(
+    let callers = store.callers();
+    if let Some(caller) = callers.and_then(|c| c.get(hash)) {
+        return Ok(Some(caller));
+    }
+    let epoch = callers.and_then(|c| c.epoch());
+    let caller: Option<TokenCaller> = on!(store, ex => sqlx::query_as(concat!(
         "SELECT t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at,
                 t.user_id, u.email, u.display_name, u.active, ",
         grants_of!("t.user_id"),
@@ -99,7 +106,11 @@ pub async fn caller(store: &Store, hash: &[u8]) -> sqlx::Result<Option<TokenCall
     ))
     .bind(hash)
     .fetch_optional(ex)
-    .await)
+    .await)?;
+    if let (Some(callers), Some(epoch), Some(caller)) = (callers, epoch, &caller) {
+        callers.remember(epoch, hash, caller.clone());
+    }
+    Ok(caller)
 }
 
 pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
@@ -109,6 +120,9 @@ pub async fn touch(store: &Store, id: TokenId, now: i64) -> sqlx::Result<()> {
             .bind(id)
             .bind(now)
     )?;
+    if let Some(callers) = store.callers() {
+        callers.used(id, now);
+    }
     Ok(())
 }
 
@@ -120,5 +134,8 @@ pub async fn revoke(tx: &mut Tx, id: TokenId, now: i64) -> sqlx::Result<bool> {
             .bind(id)
             .bind(now)
     )?;
+    if done == 1 {
+        tx.changes_access();
+    }
     Ok(done == 1)
 }

@@ -98,6 +98,7 @@ pub async fn replace_rights(tx: &mut Tx, role_id: RoleId, rights: RightSet) -> s
         &mut *tx,
         sqlx::query("DELETE FROM role_rights WHERE role_id = $1").bind(role_id)
     )?;
+    tx.changes_access();
     for right in rights.iter() {
         execute!(
             &mut *tx,
@@ -121,6 +122,9 @@ pub async fn delete(tx: &mut Tx, id: RoleId) -> sqlx::Result<bool> {
         &mut *tx,
         sqlx::query("DELETE FROM roles WHERE id = $1 AND kind = 'custom'").bind(id)
     )?;
+    if done == 1 {
+        tx.changes_access();
+    }
     Ok(done == 1)
 }
 

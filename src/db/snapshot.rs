@@ -74,9 +74,20 @@ pub async fn generations(db: impl Into<Source<'_>>) -> sqlx::Result<Generations>
     on!(db, ex => sqlx::query_as(GENERATIONS).fetch_one(ex).await)
 }
 
-/// Every webhook as `db` sees it, in one read.
+/// Every webhook as `db` sees it, in one state.
 async fn read(mut db: Source<'_>, keys: &Keyring) -> sqlx::Result<Webhooks> {
-    let at = generations(db.reborrow()).await?;
+    loop {
+        let at = generations(db.reborrow()).await?;
+        let webhooks = read_at(db.reborrow(), keys, at).await?;
+        // A write transaction reads what is committed statement by statement: a webhook
+        // saved between them would mix two states, so the counter is read again.
+        if generations(db.reborrow()).await?.generation == at.generation {
+            return Ok(webhooks);
+        }
+    }
+}
+
+async fn read_at(mut db: Source<'_>, keys: &Keyring, at: Generations) -> sqlx::Result<Webhooks> {
     let mut all: Vec<Webhook> = on!(db.reborrow(), ex => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS},
             (SELECT name FROM project_filters f WHERE f.id = webhooks.project_filter_id)
@@ -180,10 +191,29 @@ impl Snapshot {
     /// webhooks, whereas a transaction's own uncommitted changes may be rolled back and the
     /// same value reached again with other contents. A transaction that sees uncommitted
     /// webhook changes reads them itself.
-    pub async fn seen_by(&self, tx: &mut Tx, version: i64) -> sqlx::Result<Arc<Webhooks>> {
-        let committed = self.at_least(version).await?;
-        if committed.version == version {
-            return Ok(committed);
+    ///
+    /// Nor does a transaction wait for the shared read, which takes a connection of its
+    /// own: were every pooled connection held by a transaction waiting so, none would be
+    /// left for the read. A state not read yet is read by the transaction itself, and for
+    /// the others in the background.
+    pub async fn seen_by(
+        self: &Arc<Self>,
+        tx: &mut Tx,
+        version: i64,
+    ) -> sqlx::Result<Arc<Webhooks>> {
+        let last = self.last();
+        if let Some(last) = &last
+            && last.version == version
+        {
+            return Ok(last.clone());
+        }
+        if last.is_none_or(|w| w.version < version) {
+            let snapshot = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = snapshot.at_least(version).await {
+                    tracing::warn!(error = %e, "cannot read the webhooks");
+                }
+            });
         }
         Ok(Arc::new(read(Source::from(tx), &self.keys).await?))
     }

@@ -101,7 +101,7 @@ pub async fn update_details(
     display_name: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    execute!(
+    let done = execute!(
         &mut *tx,
         sqlx::query(
             "UPDATE users SET email = $2, display_name = $3, updated_at = $4
@@ -112,6 +112,9 @@ pub async fn update_details(
         .bind(display_name)
         .bind(now)
     )?;
+    if done > 0 {
+        tx.changes_access();
+    }
     Ok(())
 }
 
@@ -122,6 +125,9 @@ pub async fn set_active(tx: &mut Tx, id: UserId, active: bool, now: i64) -> sqlx
     .bind(id)
     .bind(active)
     .bind(now))?;
+    if done == 1 {
+        tx.changes_access();
+    }
     Ok(done == 1)
 }
 
@@ -163,18 +169,29 @@ pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
         .await)
 }
 
+/// Gives the user exactly `role_ids`, writing only the roles that change: saving a user as
+/// they were leaves their rights, and every instance's API callers, alone.
 pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
-    execute!(
-        &mut *tx,
-        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id)
-    )?;
-    for role_id in role_ids {
+    let held = self::role_ids(&mut *tx, user_id).await?;
+    let gone = held.iter().filter(|r| !role_ids.contains(r));
+    let new = role_ids.iter().filter(|r| !held.contains(r));
+    for role_id in gone {
+        execute!(
+            &mut *tx,
+            sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2")
+                .bind(user_id)
+                .bind(role_id)
+        )?;
+        tx.changes_access();
+    }
+    for role_id in new {
         execute!(
             &mut *tx,
             sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)")
                 .bind(user_id)
                 .bind(role_id)
         )?;
+        tx.changes_access();
     }
     Ok(())
 }
@@ -245,5 +262,6 @@ pub async fn delete(tx: &mut Tx, id: UserId) -> sqlx::Result<()> {
         &mut *tx,
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id)
     )?;
+    tx.changes_access();
     Ok(())
 }

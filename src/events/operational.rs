@@ -4,6 +4,8 @@
 //! webhook an event is about, and a delivery of one of these events that dies tells no one:
 //! two webhooks whose receivers are both down cannot keep telling each other.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::payload::timestamp;
@@ -141,7 +143,7 @@ impl Notice {
 /// many deliveries were queued, for the caller to wake the workers once committed.
 pub async fn record(
     tx: &mut Tx,
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     notices: &[Notice],
     cap: usize,
     now: i64,

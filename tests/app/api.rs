@@ -230,8 +230,11 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    // Expired: its last day was yesterday.
+    // Expired by another hand (in the database) while in use: refused once the instance
+    // hears of it (at once on SQLite, which remembers no caller).
     let expired = admin_token(&app).await;
+    let (status, _) = call(&app, &expired, Method::GET, "/api/v1/webhooks", None).await;
+    assert_eq!(status, StatusCode::OK);
     execute_on!(
         &app.state.store,
         sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE token_hash = $2")
@@ -239,6 +242,12 @@ async fn missing_invalid_expired_revoked_and_orphaned_tokens_get_401() {
             .bind(hookline::auth::token_hash(&expired))
     )
     .unwrap();
+    until_status(StatusCode::UNAUTHORIZED, async || {
+        call(&app, &expired, Method::GET, "/api/v1/webhooks", None)
+            .await
+            .0
+    })
+    .await;
     let (status, body) = call(&app, &expired, Method::GET, "/api/v1/webhooks", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error_shape(status, &body);
@@ -1527,4 +1536,46 @@ async fn a_webhooks_history_by_api_newest_first_and_kept_after_deletion() {
     let (status, history) = call(&app, &t, Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(history["data"][0]["action"], "deleted");
+}
+
+/// A change that finds the webhooks changed since they were last read, while every other
+/// pooled connection is held (as by a burst of changes finding the same): it reads them in
+/// its own transaction rather than wait for another connection, which may never come.
+#[tokio::test]
+async fn a_change_reads_new_webhooks_without_waiting_for_another_connection() {
+    // SQLite's write transactions run on its writer, outside the pool that reads.
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let mut hook = webhook_json("http://127.0.0.1:9/never-called");
+    hook["eventTypes"] = json!(["project.created"]);
+    let (status, _) = call(&app, &token, Method::POST, "/api/v1/webhooks", Some(hook)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut held = Vec::new();
+    while let Ok(tx) =
+        tokio::time::timeout(Duration::from_millis(500), app.state.store.begin_write()).await
+    {
+        held.push(tx.unwrap());
+    }
+    held.pop().expect("a connection").rollback().await.unwrap();
+    let project = json!({"code": "LAST", "name": "Last connection", "status": "Active"});
+    let (status, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/api/v1/projects",
+        Some(project),
+    )
+    .await;
+    for tx in held {
+        tx.rollback().await.unwrap();
+    }
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        app.count("deliveries").await,
+        1,
+        "routed to the new webhook"
+    );
 }

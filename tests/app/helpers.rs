@@ -116,6 +116,26 @@ pub async fn get_json(url: &str) -> serde_json::Value {
         .unwrap()
 }
 
+/// Asks `status` again every 20 ms until it gives `expected`, for what another party tells
+/// an instance a moment later; fails the test after 10 s.
+pub async fn until_status<F: Future<Output = StatusCode>>(
+    expected: StatusCode,
+    mut status: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = status().await;
+        if got == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {got}, not {expected}, after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 pub fn location(res: &Response) -> &str {
     res.headers()
         .get("location")

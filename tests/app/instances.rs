@@ -375,6 +375,71 @@ async fn an_edit_on_one_instance_fires_on_the_other_and_a_session_carries_over()
     assert!(list.contains("Moved on A") && !list.contains("Edited on A"));
 }
 
+/// The status `server` answers `token` with, for a read of the webhooks.
+async fn status_on(client: &Client, server: &Server, token: &str) -> StatusCode {
+    let res = client
+        .get(server.url("/api/v1/webhooks"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    res.status()
+}
+
+async fn answers_soon(client: &Client, server: &Server, token: &str, expected: StatusCode) {
+    until_status(expected, || status_on(client, server, token)).await;
+}
+
+/// B remembers the API callers it has seen; what changes them, on A's screen or in the
+/// database by another hand, reaches B without a request to B.
+#[tokio::test]
+async fn a_token_revoked_or_a_user_changed_elsewhere_is_refused_on_the_other_instance() {
+    if !on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let (a, b, key) = two_instances(&db);
+    let client = client();
+    let database = sqlx::PgPool::connect(&database_url(&db)).await.unwrap();
+    let by_hand = |sql: &'static str| {
+        let database = database.clone();
+        async move {
+            sqlx::query(sql).execute(&database).await.unwrap();
+        }
+    };
+
+    // Revoked on A's screen.
+    let first = token(&db, &key);
+    for _ in 0..2 {
+        assert_eq!(status_on(&client, &b, &first).await, StatusCode::OK);
+    }
+    let (admin, csrf) = a.signed_in().await;
+    let res = admin
+        .post(a.url("/api-tokens/1/revoke"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    answers_soon(&client, &b, &first, StatusCode::UNAUTHORIZED).await;
+
+    // Expired by hand.
+    let second = token(&db, &key);
+    assert_eq!(status_on(&client, &b, &second).await, StatusCode::OK);
+    by_hand("UPDATE api_tokens SET expires_at = 1 WHERE id = 2").await;
+    answers_soon(&client, &b, &second, StatusCode::UNAUTHORIZED).await;
+
+    // The user's roles taken away, then the user deactivated, by hand.
+    let third = token(&db, &key);
+    assert_eq!(status_on(&client, &b, &third).await, StatusCode::OK);
+    by_hand("DELETE FROM user_roles WHERE user_id = 1").await;
+    answers_soon(&client, &b, &third, StatusCode::FORBIDDEN).await;
+    by_hand("UPDATE users SET active = FALSE WHERE id = 1").await;
+    answers_soon(&client, &b, &third, StatusCode::UNAUTHORIZED).await;
+    database.close().await;
+}
+
 /// An instance that leaves the queue to the others (screens and API only), and one whose
 /// workers look at the queue unasked only once an hour: what the first commits reaches the
 /// second's workers by PostgreSQL's NOTIFY alone, each change in turn.

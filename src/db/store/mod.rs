@@ -4,12 +4,14 @@
 //! reads: any pooled connection, or a transaction that sees its own writes. Nothing above
 //! `db` names a backend; a query is written once and runs on both through `on_db!`.
 
+mod callers;
 mod executors;
 
 use std::sync::Arc;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use callers::Callers;
 pub use executors::{PgSource, SqliteSource};
 
 use super::background::{Background, BackgroundWrite};
@@ -30,10 +32,15 @@ macro_rules! on_db {
 
 /// The channel on which instances announce queued deliveries to each other.
 const DELIVERIES_CHANNEL: &str = "hookline_deliveries";
+/// The channel on which the database's triggers announce changes to what an API caller is
+/// read from (tokens, users, roles, rights): see the migration that made them.
+const ACCESS_CHANNEL: &str = "hookline_access";
 
 async fn listener(pool: &PgPool) -> sqlx::Result<sqlx::postgres::PgListener> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen(DELIVERIES_CHANNEL).await?;
+    listener
+        .listen_all([DELIVERIES_CHANNEL, ACCESS_CHANNEL])
+        .await?;
     Ok(listener)
 }
 
@@ -88,6 +95,7 @@ enum Inner {
     Postgres {
         pool: PgPool,
         background: Arc<Background>,
+        callers: Arc<Callers>,
     },
 }
 
@@ -109,6 +117,7 @@ impl Store {
             Inner::Postgres {
                 pool,
                 background: Arc::default(),
+                callers: Arc::default(),
             }
         } else {
             let pool = super::connect_sqlite(database_url).await?;
@@ -134,9 +143,15 @@ impl Store {
     pub async fn begin_write(&self) -> sqlx::Result<Tx> {
         match &self.inner {
             Inner::Sqlite { writer, .. } => Ok(Tx::Sqlite(writer.begin().await?)),
-            Inner::Postgres { pool, background } => Ok(Tx::Postgres {
+            Inner::Postgres {
+                pool,
+                background,
+                callers,
+            } => Ok(Tx::Postgres {
                 tx: pool.begin().await?,
                 background: background.clone(),
+                callers: callers.clone(),
+                changes_access: false,
             }),
         }
     }
@@ -185,6 +200,14 @@ impl Store {
         match &self.inner {
             Inner::Sqlite { pool, .. } => Some(pool),
             Inner::Postgres { .. } => None,
+        }
+    }
+
+    /// The API callers remembered between requests: PostgreSQL's alone (see `Callers`).
+    pub(in crate::db) fn callers(&self) -> Option<&Callers> {
+        match &self.inner {
+            Inner::Postgres { callers, .. } => Some(callers),
+            Inner::Sqlite { .. } => None,
         }
     }
 
@@ -241,46 +264,53 @@ impl Store {
         });
     }
 
-    /// Calls `wake` whenever an instance announces queued deliveries, until `stop` turns
-    /// true. PostgreSQL's listener connects again by itself after a lost connection;
-    /// announcements made meanwhile are lost, which the workers' polling makes up for.
-    pub async fn listen_for_deliveries(
-        &self,
-        wake: impl Fn(),
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) {
-        let Some(pool) = self.postgres() else {
+    /// Hears what other instances and writers announce, until `stop` turns true: queued
+    /// deliveries (calling `wake`) and changes to API callers (forgetting those
+    /// remembered). Nothing to hear on SQLite, whose one instance knows its own writes.
+    ///
+    /// Announcements made while the connection is down are lost: on connecting again, the
+    /// workers look for queued deliveries at once (their polling would find them later), and
+    /// no caller read before is used.
+    pub async fn listen(&self, wake: impl Fn(), mut stop: tokio::sync::watch::Receiver<bool>) {
+        let Inner::Postgres { pool, callers, .. } = &self.inner else {
             return;
         };
-        let mut listener = loop {
-            match listener(pool).await {
-                // Whatever was announced before listening began is looked for now.
-                Ok(listener) => {
-                    wake();
-                    break listener;
-                }
+        loop {
+            let mut listener = match listener(pool).await {
+                Ok(listener) => listener,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for other instances' deliveries; trying again");
+                    tracing::warn!(error = %e, "cannot listen for other instances' announcements; trying again");
                     tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
                         _ = stop.changed() => return,
                     }
                 }
-            }
-        };
-        loop {
-            tokio::select! {
-                heard = listener.try_recv() => match heard {
-                    Ok(Some(_)) => wake(),
-                    // Reconnected: whatever was announced meanwhile is looked for now.
-                    Ok(None) => wake(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "listening for other instances' deliveries failed; trying again");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            };
+            callers.listening();
+            wake();
+            loop {
+                tokio::select! {
+                    heard = listener.try_recv() => match heard {
+                        Ok(Some(n)) if n.channel() == ACCESS_CHANNEL => callers.changed(),
+                        Ok(Some(_)) => wake(),
+                        // The connection was lost, and is back.
+                        Ok(None) => {
+                            callers.listening();
+                            wake();
+                        }
+                        // Lost, and not back: a new listener connects again.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "listening for other instances' announcements failed; trying again");
+                            break;
+                        }
+                    },
+                    _ = stop.changed() => {
+                        callers.deaf();
+                        return;
                     }
-                },
-                _ = stop.changed() => return,
+                }
             }
+            callers.deaf();
         }
     }
 
@@ -309,6 +339,9 @@ pub enum Tx {
     Postgres {
         tx: Transaction<'static, Postgres>,
         background: Arc<Background>,
+        callers: Arc<Callers>,
+        /// Whether the transaction changes what an API caller is read from.
+        changes_access: bool,
     },
 }
 
@@ -343,12 +376,26 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks the transaction as one that changes a token, a user's state or rights: once
+    /// committed, the API callers this instance remembers are forgotten, before any later
+    /// request can use them (other instances hear of it from the database's triggers).
+    pub fn changes_access(&mut self) {
+        if let Tx::Postgres { changes_access, .. } = self {
+            *changes_access = true;
+        }
+    }
+
     /// Keeps the changes and returns once they are durable.
     pub async fn commit(self) -> sqlx::Result<()> {
         let started = std::time::Instant::now();
         let done = match self {
             Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres { tx, .. } => tx.commit().await,
+            Tx::Postgres {
+                tx,
+                callers,
+                changes_access,
+                ..
+            } => commit_postgres(tx, &callers, changes_access).await,
         };
         COMMITS.observe(started.elapsed().as_secs_f64());
         done
@@ -359,7 +406,12 @@ impl Tx {
     pub async fn commit_soon(self) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit_soon().await,
-            Tx::Postgres { tx, .. } => tx.commit().await,
+            Tx::Postgres {
+                tx,
+                callers,
+                changes_access,
+                ..
+            } => commit_postgres(tx, &callers, changes_access).await,
         }
     }
 
@@ -368,10 +420,15 @@ impl Tx {
     pub fn commit_in_background(self) {
         match self {
             Tx::Sqlite(tx) => tx.commit_in_background(),
-            Tx::Postgres { tx, background } => {
+            Tx::Postgres {
+                tx,
+                background,
+                callers,
+                changes_access,
+            } => {
                 let mark = background.start();
                 tokio::spawn(async move {
-                    if let Err(e) = tx.commit().await {
+                    if let Err(e) = commit_postgres(tx, &callers, changes_access).await {
                         tracing::error!(error = %e, "a background commit failed");
                     }
                     drop(mark);
@@ -387,6 +444,19 @@ impl Tx {
             Tx::Postgres { tx, .. } => tx.rollback().await,
         }
     }
+}
+
+async fn commit_postgres(
+    tx: Transaction<'static, Postgres>,
+    callers: &Callers,
+    changes_access: bool,
+) -> sqlx::Result<()> {
+    let done = tx.commit().await;
+    // Even a commit that reports failure may have happened.
+    if changes_access {
+        callers.changed();
+    }
+    done
 }
 
 /// A read-only transaction: every query in it sees the same state.

@@ -158,7 +158,7 @@ struct Approval {
 
 async fn approval_requests(
     tx: &mut Tx,
-    webhooks: &Snapshot,
+    webhooks: &Arc<Snapshot>,
     recorded: &Recorded,
 ) -> Result<Vec<Approval>, ServiceError> {
     let event = &recorded.event;

@@ -67,7 +67,7 @@ fn json(map: &Option<Map<String, Value>>) -> Option<String> {
 
 /// How changes reach webhooks.
 pub struct Routing<'a> {
-    pub webhooks: &'a Snapshot,
+    pub webhooks: &'a Arc<Snapshot>,
     /// The most webhooks fired by one action; the others go to the application log.
     pub cap: usize,
     /// The lease a delivery written claimed gets, for the call that follows the commit.
