@@ -76,33 +76,61 @@ impl std::fmt::Display for NotClaimed {
     }
 }
 
-/// Claims due deliveries: those waiting for their time, and those whose lease ran out.
+/// Delivery `d` is in its turn: no earlier delivery of the same webhook for the same object
+/// is still to go.
+macro_rules! in_turn {
+    () => {
+        "NOT EXISTS (
+            SELECT 1 FROM deliveries e
+            WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
+              AND e.status IN ('pending', 'in_flight'))"
+    };
+}
+
+/// Claims the deliveries `$due` names (a query of ids), returning what a worker needs.
 macro_rules! claim_sql {
-    ($lock:literal) => {
+    ($due:expr) => {
         concat!(
             "UPDATE deliveries SET status = 'in_flight', locked_until = $1 + $2, attempts = attempts + 1
-             WHERE id IN (
-                 SELECT d.id FROM deliveries d
-                 WHERE d.mode = 'async'
-                   AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
-                   AND NOT EXISTS (
-                       SELECT 1 FROM deliveries e
-                       WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
-                         AND e.status IN ('pending', 'in_flight'))
-                 ORDER BY d.next_attempt_at, d.id
-                 LIMIT $3",
-            $lock,
-            ")
-             RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
+             WHERE id IN (",
+            $due,
+            ") RETURNING id, event_id, webhook_id, message_id, attempts, manual_attempts,
                  (SELECT value FROM change_counters WHERE name = 'webhooks') AS webhooks_version"
         )
     };
 }
-const CLAIM: &str = claim_sql!("");
+
+/// Due deliveries, those waiting for their time and those whose lease ran out, up to $3.
+const CLAIM: &str = claim_sql!(concat!(
+    "SELECT d.id FROM deliveries d
+     WHERE d.mode = 'async'
+       AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
+       AND ",
+    in_turn!(),
+    " ORDER BY d.next_attempt_at, d.id LIMIT $3"
+));
 /// On PostgreSQL, workers of several instances claim at once: each skips the rows another
 /// is claiming, and a delivery another has just claimed still counts as queued ahead of
 /// the later ones of its object (the check reads the last committed state).
-const CLAIM_SKIP_LOCKED: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+///
+/// Each kind of due delivery is taken from its own index in order, so that a claim reads
+/// about as many rows as it takes, however long the queue behind them: one query over
+/// both kinds would read and sort every queued delivery on each claim.
+const CLAIM_SKIP_LOCKED: &str = claim_sql!(concat!(
+    "SELECT id FROM (
+         SELECT * FROM (
+             SELECT d.id, d.next_attempt_at FROM deliveries d
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.mode = 'async' AND ",
+    in_turn!(),
+    "        ORDER BY d.next_attempt_at, d.id LIMIT $3 FOR UPDATE SKIP LOCKED) queued
+         UNION ALL
+         SELECT * FROM (
+             SELECT d.id, d.next_attempt_at FROM deliveries d
+             WHERE d.status = 'in_flight' AND d.locked_until < $1 AND d.mode = 'async' AND ",
+    in_turn!(),
+    "        ORDER BY d.locked_until, d.id LIMIT $3 FOR UPDATE SKIP LOCKED) lapsed
+     ) due ORDER BY next_attempt_at, id LIMIT $3"
+));
 
 /// Claims up to `limit` due asynchronous deliveries — and those whose lease ran out, which
 /// a stopped worker left behind — in one statement. A delivery waits while an earlier one of
@@ -207,7 +235,14 @@ pub async fn claim_manual(
 
 /// When the next queued delivery falls due, to sleep until then.
 pub async fn next_due(store: &Store) -> sqlx::Result<Option<i64>> {
-    on!(store, ex => sqlx::query_scalar("SELECT MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END) FROM deliveries WHERE mode = 'async' AND status IN ('pending', 'in_flight')")
+    on!(store, ex => sqlx::query_scalar(ex.pick(
+        "SELECT MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END)
+         FROM deliveries WHERE mode = 'async' AND status IN ('pending', 'in_flight')",
+        // The first entry of each of the claims' indexes.
+        "SELECT LEAST(
+             (SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND mode = 'async'),
+             (SELECT MIN(locked_until) FROM deliveries WHERE status = 'in_flight' AND mode = 'async'))",
+    ))
         .fetch_one(ex)
         .await)
 }
