@@ -169,10 +169,14 @@ pub async fn role_grants(store: &Store) -> sqlx::Result<Vec<(UserId, RoleId)>> {
         .await)
 }
 
-/// Gives the user exactly `role_ids`, writing only the roles that change: saving a user as
-/// they were leaves their rights, and every instance's API callers, alone.
-pub async fn replace_roles(tx: &mut Tx, user_id: UserId, role_ids: &[RoleId]) -> sqlx::Result<()> {
-    let held = self::role_ids(&mut *tx, user_id).await?;
+/// Gives the user who `held` roles exactly `role_ids`, writing only the roles that change:
+/// saving a user as they were leaves their rights, and every instance's API callers, alone.
+pub async fn replace_roles(
+    tx: &mut Tx,
+    user_id: UserId,
+    held: &[RoleId],
+    role_ids: &[RoleId],
+) -> sqlx::Result<()> {
     let gone = held.iter().filter(|r| !role_ids.contains(r));
     let new = role_ids.iter().filter(|r| !held.contains(r));
     for role_id in gone {

@@ -91,7 +91,7 @@ pub async fn create_user(
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("email", EMAIL_TAKEN)),
         Err(e) => return Err(e.into()),
     };
-    db::users::replace_roles(&mut tx, id, &input.user.role_ids).await?;
+    db::users::replace_roles(&mut tx, id, &[], &input.user.role_ids).await?;
     let (after, version) = db::users::attributes(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -172,7 +172,7 @@ pub async fn update_user(
         Err(e) if is_unique_violation(&e) => return Err(ServiceError::field("email", EMAIL_TAKEN)),
         other => other?,
     }
-    db::users::replace_roles(&mut tx, id, &input.role_ids).await?;
+    db::users::replace_roles(&mut tx, id, &held, &input.role_ids).await?;
     if db::users::set_active(&mut tx, id, active, now).await? && !active {
         db::sessions::delete_for_user(&mut tx, id, None).await?;
     }
