@@ -4,7 +4,7 @@
 use crate::db::{execute, on};
 use sqlx::FromRow;
 
-use super::{Store, Tx};
+use super::{Backend, Store, Tx};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus};
 use crate::domain::delivery_search::{DeliverySearch, Met};
@@ -78,12 +78,25 @@ impl std::fmt::Display for NotClaimed {
 
 /// Delivery `d` is in its turn: no earlier delivery of the same webhook for the same object
 /// is still to go.
+///
+/// On PostgreSQL the check ends in `OFFSET 0`, which keeps it a look-up per candidate in the
+/// index of queued deliveries by object: without it the planner may turn it into a join,
+/// and with the statistics a burst leaves stale (hardly any delivery queued, as far as they
+/// know) it chose one that read that whole index again for every candidate — 448 ms for a
+/// claim of 64 behind 24,000 queued deliveries, against 6 ms with the look-up.
 macro_rules! in_turn {
-    () => {
-        "NOT EXISTS (
+    ($fence:literal) => {
+        concat!(
+            "NOT EXISTS (
             SELECT 1 FROM deliveries e
             WHERE e.webhook_id = d.webhook_id AND e.object_key = d.object_key AND e.id < d.id
-              AND e.status IN ('pending', 'in_flight'))"
+              AND e.status IN ('pending', 'in_flight')",
+            $fence,
+            ")"
+        )
+    };
+    () => {
+        in_turn!("")
     };
 }
 
@@ -121,16 +134,25 @@ const CLAIM_SKIP_LOCKED: &str = claim_sql!(concat!(
          SELECT * FROM (
              SELECT d.id, d.next_attempt_at FROM deliveries d
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.mode = 'async' AND ",
-    in_turn!(),
+    in_turn!(" OFFSET 0"),
     "        ORDER BY d.next_attempt_at, d.id LIMIT $3 FOR UPDATE SKIP LOCKED) queued
          UNION ALL
          SELECT * FROM (
              SELECT d.id, d.next_attempt_at FROM deliveries d
              WHERE d.status = 'in_flight' AND d.locked_until < $1 AND d.mode = 'async' AND ",
-    in_turn!(),
+    in_turn!(" OFFSET 0"),
     "        ORDER BY d.locked_until, d.id LIMIT $3 FOR UPDATE SKIP LOCKED) lapsed
      ) due ORDER BY next_attempt_at, id LIMIT $3"
 ));
+
+/// The statement with which `claim` claims on `backend` (binds: now, the lease in ms, how
+/// many at most): tests read its plan.
+pub fn claim_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => CLAIM,
+        Backend::Postgres => CLAIM_SKIP_LOCKED,
+    }
+}
 
 /// Claims up to `limit` due asynchronous deliveries — and those whose lease ran out, which
 /// a stopped worker left behind — in one statement. A delivery waits while an earlier one of
@@ -143,7 +165,7 @@ pub async fn claim(
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
     let mut tx = store.begin_write().await?;
-    let claimed = on!(&mut tx, ex => sqlx::query_as(ex.pick(CLAIM, CLAIM_SKIP_LOCKED))
+    let claimed = on!(&mut tx, ex => sqlx::query_as(claim_statement(store.backend()))
     .bind(now)
     .bind(lease_ms)
     .bind(limit)

@@ -699,3 +699,86 @@ async fn more_attempts_than_one_statement_holds_are_all_recorded() {
             .unwrap();
     assert_eq!((at, status), (Some(2_499), Some(204)));
 }
+
+/// The rows a plan's scans read (`EXPLAIN ANALYZE` in text): those each returned and those
+/// its filter dropped, times the loops that ran it.
+fn rows_read(plan: &[String]) -> u64 {
+    let number_after = |line: &str, key: &str| -> Option<u64> {
+        let at = line.find(key)? + key.len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    let (mut read, mut loops) = (0, 0);
+    for line in plan {
+        if line.contains(" Scan ") {
+            loops = number_after(line, " loops=").unwrap_or(0);
+            read += number_after(line, "actual rows=").unwrap_or(0) * loops;
+        } else if let Some(removed) = number_after(line, "Rows Removed by Filter: ") {
+            read += removed * loops;
+        }
+    }
+    read
+}
+
+/// A claim reads about as many deliveries as it takes, however long the queue behind them,
+/// even while PostgreSQL's statistics still say what they said before a burst: hardly
+/// anything queued. Planned from those, the in-turn check became a join that read every
+/// queued delivery again for each one claimed.
+#[tokio::test]
+async fn a_claim_behind_a_long_queue_reads_what_it_takes_even_with_stale_statistics() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let setup = [
+        "ALTER TABLE deliveries SET (autovacuum_enabled = false)",
+        "INSERT INTO events (event_id, event_type, object_type, object_id, changes,
+             initiator_name, initiator_email, occurred_at, change_version)
+         VALUES ('evt_burst', 'project.updated', 'project', 1, '[]', 'Bench', 'b@example.com', 0, 1)",
+        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, status, attempts,
+             next_attempt_at, created_at, object_key)
+         SELECT (SELECT id FROM events WHERE event_id = 'evt_burst'), 1, 'msg_old_' || n, 'async', 'delivered', 1, 0, 0,
+             'project:' || n
+         FROM generate_series(1, 20000) n",
+        "ANALYZE deliveries",
+        // The burst: 10,000 queued deliveries of 2,000 objects, after the statistics.
+        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, status, attempts,
+             next_attempt_at, created_at, object_key)
+         SELECT (SELECT id FROM events WHERE event_id = 'evt_burst'), 1, 'msg_new_' || n, 'async', 'pending', 0, n, n,
+             'project:' || (n % 2000)
+         FROM generate_series(1, 10000) n",
+    ];
+    for statement in setup {
+        hookline::db::execute!(store, sqlx::query(statement)).unwrap();
+    }
+    let explain = format!(
+        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {}",
+        hookline::db::deliveries::claim_statement(store.backend())
+    );
+    let plan: Vec<String> = on_db!(store, ex => sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
+        .bind(1_000_000_i64)
+        .bind(60_000_i64)
+        .bind(64_i64)
+        .fetch_all(ex)
+        .await)
+    .unwrap();
+    assert!(
+        plan[0].contains("rows=64 "),
+        "64 claimed:\n{}",
+        plan.join("\n")
+    );
+    let read = rows_read(&plan);
+    assert!(
+        read <= 1_000,
+        "{read} rows read to claim 64:\n{}",
+        plan.join("\n")
+    );
+    assert_eq!(
+        app.count_where("deliveries", "status = 'in_flight'").await,
+        64
+    );
+}
