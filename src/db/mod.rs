@@ -53,7 +53,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
 
 pub use background::BackgroundWrite;
 pub use store::{Backend, PgSource, ReadTx, Source, SqliteSource, Store, Tx, commit_timer};
@@ -120,10 +120,27 @@ async fn connect_postgres(database_url: &str) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(POSTGRES_CONNECTIONS)
         .acquire_timeout(CONNECT_TIMEOUT)
+        // The pool checks each connection when it comes back (a round trip, which sqlx
+        // always makes); checking it again when it is taken would cost every change one
+        // more round trip (measured: a context switch a change). Only a connection left
+        // idle for a while, which the server or the network may have dropped since, is
+        // checked again.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > RECHECK_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("cannot connect to the database {shown:?}"))
 }
+
+/// How long a pooled PostgreSQL connection may rest before it is checked again on use.
+const RECHECK_IDLE: Duration = Duration::from_secs(1);
 
 /// How long a start waits for PostgreSQL, and a query for a free connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
