@@ -677,8 +677,9 @@ async fn the_health_probes_answer_without_sign_in_and_ready_fails_without_the_da
     let res = client().get(app.url("/health/live")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the process still answers");
     restore.await;
-    let (status, body) = ready().await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    // Connections the server dropped a moment ago may each fail one more check before the
+    // pool lets them go: the instance is ready again once they are gone.
+    until_status(StatusCode::OK, || async { ready().await.0 }).await;
 }
 
 /// Makes the app's database unreachable; the future it gives makes it reachable again.
