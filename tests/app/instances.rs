@@ -405,7 +405,12 @@ async fn a_token_revoked_or_a_user_changed_elsewhere_is_refused_on_the_other_ins
     let by_hand = |sql: &'static str| {
         let database = database.clone();
         async move {
-            sqlx::query(sql).execute(&database).await.unwrap();
+            let done = sqlx::query(sql)
+                .bind(ADMIN_EMAIL)
+                .execute(&database)
+                .await
+                .unwrap();
+            assert_eq!(done.rows_affected(), 1, "{sql}");
         }
     };
 
@@ -427,15 +432,21 @@ async fn a_token_revoked_or_a_user_changed_elsewhere_is_refused_on_the_other_ins
     // Expired by hand.
     let second = token(&db, &key);
     assert_eq!(status_on(&client, &b, &second).await, StatusCode::OK);
-    by_hand("UPDATE api_tokens SET expires_at = 1 WHERE id = 2").await;
+    by_hand(
+        "UPDATE api_tokens SET expires_at = 1
+         WHERE id = (SELECT MAX(t.id) FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1)",
+    )
+    .await;
     answers_soon(&client, &b, &second, StatusCode::UNAUTHORIZED).await;
 
-    // The user's roles taken away, then the user deactivated, by hand.
+    // The user's roles taken away, then the user deactivated, by hand. (Both instances
+    // started on the empty database at once: which of them made the first administrator,
+    // and so under which id, varies.)
     let third = token(&db, &key);
     assert_eq!(status_on(&client, &b, &third).await, StatusCode::OK);
-    by_hand("DELETE FROM user_roles WHERE user_id = 1").await;
+    by_hand("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE email = $1)").await;
     answers_soon(&client, &b, &third, StatusCode::FORBIDDEN).await;
-    by_hand("UPDATE users SET active = FALSE WHERE id = 1").await;
+    by_hand("UPDATE users SET active = FALSE WHERE email = $1").await;
     answers_soon(&client, &b, &third, StatusCode::UNAUTHORIZED).await;
     database.close().await;
 }
