@@ -95,9 +95,6 @@ macro_rules! in_turn {
             ")"
         )
     };
-    () => {
-        in_turn!("")
-    };
 }
 
 /// Claims the deliveries `$due` names (a query of ids), returning what a worker needs.
@@ -119,7 +116,7 @@ const CLAIM: &str = claim_sql!(concat!(
      WHERE d.mode = 'async'
        AND ((d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'in_flight' AND d.locked_until < $1))
        AND ",
-    in_turn!(),
+    in_turn!(""),
     " ORDER BY d.next_attempt_at, d.id LIMIT $3"
 ));
 /// On PostgreSQL, workers of several instances claim at once: each skips the rows another
