@@ -112,8 +112,7 @@ impl Store {
     /// `postgres://…` — and applies its backend's migrations.
     pub async fn open(database_url: &str) -> anyhow::Result<Store> {
         let inner = if super::is_postgres(database_url) {
-            let pool = super::connect_postgres(database_url).await?;
-            super::migrate_postgres(&pool).await?;
+            let pool = super::open_postgres(database_url).await?;
             Inner::Postgres {
                 pool,
                 background: Arc::default(),
