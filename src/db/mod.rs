@@ -122,7 +122,9 @@ async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
         pool.acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
     };
-    // On a connection of their own: the pool's open the collation the migrations make.
+    // On a connection of their own: the pool's open the collation the migrations make. sqlx
+    // holds an advisory lock while it migrates, so instances starting together apply each
+    // migration once, one after the other.
     let migrating = connect(PgPoolOptions::new().max_connections(1))
         .await
         .with_context(|| format!("cannot connect to the database {shown:?}"))?;
@@ -193,8 +195,6 @@ async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
         .context("cannot apply database migrations")
 }
 
-/// sqlx holds an advisory lock while it migrates, so instances starting together apply each
-/// migration once, one after the other.
 /// Writes a consistent copy of the database to `file` (SQLite's `VACUUM INTO`: one read
 /// transaction, so writes may go on meanwhile), compacted and with nothing in a log beside it.
 pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
