@@ -118,22 +118,27 @@ async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
         // No change is acknowledged before PostgreSQL has it on disk, whatever the server's
         // default; PostgreSQL groups the commits of concurrent transactions by itself.
         .options([("synchronous_commit", "on")]);
-    let connect = |pool: PgPoolOptions| {
+    let connect = async |pool: PgPoolOptions| {
         pool.acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options.clone())
+            .await
+            .with_context(|| format!("cannot connect to the database {shown:?}"))
     };
     // On a connection of their own: the pool's open the collation the migrations make. sqlx
     // holds an advisory lock while it migrates, so instances starting together apply each
     // migration once, one after the other.
-    let migrating = connect(PgPoolOptions::new().max_connections(1))
-        .await
-        .with_context(|| format!("cannot connect to the database {shown:?}"))?;
+    let migrating = connect(PgPoolOptions::new().max_connections(1)).await?;
     POSTGRES_MIGRATIONS
         .run(&migrating)
         .await
         .context("cannot apply database migrations")?;
     migrating.close().await;
-    let pool = PgPoolOptions::new()
+    connect(postgres_pool()).await
+}
+
+/// How the pool of PostgreSQL connections serving an instance behaves.
+fn postgres_pool() -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(POSTGRES_CONNECTIONS)
         // The pool checks each connection when it comes back (a round trip, which sqlx
         // always makes); checking it again when it is taken would cost every change one
@@ -141,10 +146,6 @@ async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
         // idle for a while, which the server or the network may have dropped since, is
         // checked again.
         .test_before_acquire(false)
-        // Before any query: see `OPEN_NOCASE`.
-        .after_connect(|conn, _| {
-            Box::pin(async move { sqlx::query(OPEN_NOCASE).execute(conn).await.map(drop) })
-        })
         .before_acquire(|conn, meta| {
             Box::pin(async move {
                 if meta.idle_for > RECHECK_IDLE {
@@ -152,10 +153,11 @@ async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
                 }
                 Ok(true)
             })
-        });
-    connect(pool)
-        .await
-        .with_context(|| format!("cannot connect to the database {shown:?}"))
+        })
+        // Before any query: see `OPEN_NOCASE`.
+        .after_connect(|conn, _| {
+            Box::pin(async move { sqlx::query(OPEN_NOCASE).execute(conn).await.map(drop) })
+        })
 }
 
 /// Makes a new PostgreSQL backend open the ICU collation behind `COLLATE NOCASE`, which takes
