@@ -298,27 +298,52 @@ pub async fn keep_approved(
     approvals: &[(DeliveryId, &str)],
     now: i64,
 ) -> sqlx::Result<()> {
-    let approvals = serde_json::to_string(approvals).expect("approvals serialise");
-    on!(tx, ex => sqlx::query(ex.pick(
-        "UPDATE events SET event_id = $2 WHERE id = $1;
-         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
-             completed_at = $4, last_error = NULL, locked_until = NULL,
-             message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each($3) a
-                           WHERE json_extract(a.value, '$[0]') = deliveries.id)
-         WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))",
-        "WITH renamed AS (UPDATE events SET event_id = $2 WHERE id = $1)
-         UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
-             completed_at = $4, last_error = NULL, locked_until = NULL, message_id = a.value ->> 1
-         FROM json_array_elements($3::json) a WHERE deliveries.id = (a.value ->> 0)::bigint",
-    ))
-    .bind(event_id)
-    .bind(event_key)
-    .bind(approvals)
-    .bind(now)
-    .execute(ex)
-    .await.map(|r| r.rows_affected()))?;
+    match super::Source::of(tx) {
+        super::Source::Sqlite(ex) => {
+            let approvals = serde_json::to_string(approvals).expect("approvals serialise");
+            sqlx::query(KEEP_APPROVED.0)
+                .bind(event_id)
+                .bind(event_key)
+                .bind(approvals)
+                .bind(now)
+                .execute(ex)
+                .await?;
+        }
+        // Arrays, whose length PostgreSQL's planner knows: a JSON array's rows it guesses
+        // at a hundred, and joined a hundred guessed rows to a young deliveries table by
+        // reading the whole table (2-3 ms a change at 5,000 deliveries).
+        super::Source::Pg(ex) => {
+            let (ids, messages): (Vec<i64>, Vec<&str>) = approvals
+                .iter()
+                .map(|&(id, message)| (id.get(), message))
+                .unzip();
+            sqlx::query(KEEP_APPROVED.1)
+                .bind(event_id)
+                .bind(event_key)
+                .bind(ids)
+                .bind(messages)
+                .bind(now)
+                .execute(ex)
+                .await?;
+        }
+    }
     Ok(())
 }
+
+/// `keep_approved`'s statement on SQLite (approvals as one JSON array, `$3`; the time, `$4`)
+/// and on PostgreSQL (delivery ids, `$3`, and message ids, `$4`, as arrays; the time, `$5`).
+const KEEP_APPROVED: (&str, &str) = (
+    "UPDATE events SET event_id = $2 WHERE id = $1;
+     UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
+         completed_at = $4, last_error = NULL, locked_until = NULL,
+         message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each($3) a
+                       WHERE json_extract(a.value, '$[0]') = deliveries.id)
+     WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))",
+    "WITH renamed AS (UPDATE events SET event_id = $2 WHERE id = $1)
+     UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $5,
+         completed_at = $5, last_error = NULL, locked_until = NULL, message_id = a.message_id
+     FROM UNNEST($3::bigint[], $4::text[]) AS a (id, message_id) WHERE deliveries.id = a.id",
+);
 
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {

@@ -527,6 +527,47 @@ async fn a_synchronous_call_in_the_transaction_can_veto_the_change() {
 }
 
 #[tokio::test]
+async fn approving_webhooks_in_the_transaction_each_keep_the_message_id_their_receiver_saw() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start().await;
+    let id = create_project(&app, &admin, "BOTH", &[]).await;
+    for path in ["first", "second", "third"] {
+        let url = format!("{}/{path}", receiver.url);
+        let tx = [("synchronous", "on"), ("in_transaction", "on")];
+        webhook_to(&app, &admin, &url, &tx).await;
+    }
+
+    let change = [
+        ("code", "BOTH"),
+        ("name", "Apollo II"),
+        ("status", "Active"),
+    ];
+    let res = app.post(&admin, &format!("/projects/{id}"), &change).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let seen: std::collections::BTreeMap<String, String> = receiver
+        .received()
+        .iter()
+        .map(|r| (r.target.clone(), r.header("webhook-id").unwrap().to_owned()))
+        .collect();
+    let kept: Vec<(String, String, String)> = on_db!(&app.state.store, ex => sqlx::query_as(
+        "SELECT w.url, d.message_id, d.status FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         ORDER BY w.url",
+    )
+    .fetch_all(ex)
+    .await)
+    .unwrap();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    for (url, message_id, status) in &kept {
+        let target = url.trim_start_matches(&receiver.url);
+        assert_eq!(seen.get(target), Some(message_id), "{target}: {seen:?}");
+        assert_eq!(status, "delivered");
+    }
+    assert_eq!(receiver.received().len(), 3, "each receiver called once");
+}
+
+#[tokio::test]
 async fn the_list_follows_each_new_outcome_without_missing_one() {
     let app = spawn_app().await;
     let admin = app.admin().await;
