@@ -4,7 +4,7 @@
 use crate::db::{execute, on};
 use sqlx::FromRow;
 
-use super::{Backend, Store, Tx};
+use super::{Backend, Source, Store, Tx};
 use crate::domain::Coded;
 use crate::domain::delivery::{DeliveryState, DeliveryStatus};
 use crate::domain::delivery_search::{DeliverySearch, Met};
@@ -298,8 +298,8 @@ pub async fn keep_approved(
     approvals: &[(DeliveryId, &str)],
     now: i64,
 ) -> sqlx::Result<()> {
-    match super::Source::of(tx) {
-        super::Source::Sqlite(ex) => {
+    match Source::of(tx) {
+        Source::Sqlite(ex) => {
             let approvals = serde_json::to_string(approvals).expect("approvals serialise");
             sqlx::query(KEEP_APPROVED.0)
                 .bind(event_id)
@@ -312,7 +312,7 @@ pub async fn keep_approved(
         // Arrays, whose length PostgreSQL's planner knows: a JSON array's rows it guesses
         // at a hundred, and joined a hundred guessed rows to a young deliveries table by
         // reading the whole table (2-3 ms a change at 5,000 deliveries).
-        super::Source::Pg(ex) => {
+        Source::Pg(ex) => {
             let (ids, messages): (Vec<i64>, Vec<&str>) = approvals
                 .iter()
                 .map(|&(id, message)| (id.get(), message))
