@@ -74,7 +74,6 @@ async fn connect_sqlite(database_url: &str) -> anyhow::Result<SqlitePool> {
     }
     let options = SqliteConnectOptions::from_str(database_url)
         .with_context(|| format!("invalid database URL {database_url:?}"))?
-        .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // FULL: a committed change survives power loss, not only a process crash. (The
         // writer connection commits with NORMAL and syncs the log itself, outside the write
@@ -85,6 +84,14 @@ async fn connect_sqlite(database_url: &str) -> anyhow::Result<SqlitePool> {
         // records stay in memory instead of spilling to a temporary file.
         .pragma("temp_store", "memory")
         .busy_timeout(BUSY_TIMEOUT);
+    // The file is made here, once. A pooled connection opened later, while the file is away
+    // (moved, deleted), would otherwise make an empty database in its place and stay in the
+    // pool on it, failing every query it is given even once the file is back.
+    sqlx::SqliteConnection::connect_with(&options.clone().create_if_missing(true))
+        .await
+        .with_context(|| format!("cannot open the database {database_url:?}"))?
+        .close()
+        .await?;
     SqlitePoolOptions::new()
         .max_connections(readers())
         // A pooled SQLite connection cannot go stale; pinging it before each use would cost

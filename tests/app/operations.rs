@@ -682,6 +682,50 @@ async fn the_health_probes_answer_without_sign_in_and_ready_fails_without_the_da
     until_status(StatusCode::OK, || async { ready().await.0 }).await;
 }
 
+#[tokio::test]
+async fn connections_opened_while_the_database_file_is_away_make_no_empty_database() {
+    if on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let restore = cut_off_database(&app).await;
+    // Those the pool has open, and no new one: there is no file to open.
+    let open = hold_every_connection(&app).await.len();
+    let file = app.dir.path().join("hookline.db");
+    assert!(
+        !file.exists(),
+        "an empty database was made in the file's place"
+    );
+    restore.await;
+
+    // Every connection in the pool, old and new, reads the one database.
+    let mut held = hold_every_connection(&app).await;
+    assert!(
+        held.len() > open,
+        "connections open again once the file is back"
+    );
+    for tx in &mut held {
+        let users: i64 =
+            hookline::on_db!(tx, ex => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(ex)
+            .await)
+            .expect("a pooled connection reads the database");
+        assert_eq!(users, 1);
+    }
+}
+
+/// Takes connections from the app's pool and holds them, until one takes longer than a
+/// moment (the pool is at its limit) or fails.
+async fn hold_every_connection(app: &TestApp) -> Vec<hookline::db::ReadTx> {
+    let mut held = Vec::new();
+    while let Ok(Ok(tx)) =
+        tokio::time::timeout(Duration::from_millis(500), app.state.store.begin_read()).await
+    {
+        held.push(tx);
+    }
+    held
+}
+
 /// Makes the app's database unreachable; the future it gives makes it reachable again.
 async fn cut_off_database(app: &TestApp) -> impl Future<Output = ()> + '_ {
     use std::pin::Pin;
