@@ -301,7 +301,7 @@ pub async fn keep_approved(
     match Source::of(tx) {
         Source::Sqlite(ex) => {
             let approvals = serde_json::to_string(approvals).expect("approvals serialise");
-            sqlx::query(KEEP_APPROVED.0)
+            sqlx::query(KEEP_APPROVED_SQLITE)
                 .bind(event_id)
                 .bind(event_key)
                 .bind(approvals)
@@ -317,7 +317,7 @@ pub async fn keep_approved(
                 .iter()
                 .map(|&(id, message)| (id.get(), message))
                 .unzip();
-            sqlx::query(KEEP_APPROVED.1)
+            sqlx::query(KEEP_APPROVED_POSTGRES)
                 .bind(event_id)
                 .bind(event_key)
                 .bind(ids)
@@ -330,20 +330,21 @@ pub async fn keep_approved(
     Ok(())
 }
 
-/// `keep_approved`'s statement on SQLite (approvals as one JSON array, `$3`; the time, `$4`)
-/// and on PostgreSQL (delivery ids, `$3`, and message ids, `$4`, as arrays; the time, `$5`).
-const KEEP_APPROVED: (&str, &str) = (
-    "UPDATE events SET event_id = $2 WHERE id = $1;
+/// `keep_approved` on SQLite: the approvals as one JSON array (`$3`), the time (`$4`).
+const KEEP_APPROVED_SQLITE: &str = "UPDATE events SET event_id = $2 WHERE id = $1;
      UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $4,
          completed_at = $4, last_error = NULL, locked_until = NULL,
          message_id = (SELECT json_extract(a.value, '$[1]') FROM json_each($3) a
                        WHERE json_extract(a.value, '$[0]') = deliveries.id)
-     WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))",
+     WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each($3))";
+
+/// `keep_approved` on PostgreSQL: delivery ids (`$3`) and message ids (`$4`) as arrays, the
+/// time (`$5`).
+const KEEP_APPROVED_POSTGRES: &str =
     "WITH renamed AS (UPDATE events SET event_id = $2 WHERE id = $1)
      UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = $5,
          completed_at = $5, last_error = NULL, locked_until = NULL, message_id = a.message_id
-     FROM UNNEST($3::bigint[], $4::text[]) AS a (id, message_id) WHERE deliveries.id = a.id",
-);
+     FROM UNNEST($3::bigint[], $4::text[]) AS a (id, message_id) WHERE deliveries.id = a.id";
 
 /// A 410 Gone turns the webhook off, and says why.
 pub async fn disable_webhook(tx: &mut Tx, webhook_id: WebhookId, reason: &str) -> sqlx::Result<()> {
