@@ -683,6 +683,40 @@ async fn deliveries_the_workers_have_no_room_for_wait_in_the_queue_not_in_memory
     }
 }
 
+/// On PostgreSQL a webhook's delivery outcome, delivered or failed, is written in place (a
+/// heap-only update): were any of the columns it changes indexed, each outcome would add an
+/// entry to every index of the webhooks, thousands a second for a busy webhook.
+#[tokio::test]
+async fn a_webhooks_outcome_is_written_in_place_on_postgresql() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
+    let id = hookline::domain::ids::WebhookId::new(webhook);
+    let mut tx = app.state.store.begin_write().await.unwrap();
+    for (at, status) in [(1_000, 200), (2_000, 500)] {
+        let outcome = hookline::db::attempts::Outcome::tally([(id, at, status, status == 200)]);
+        hookline::db::attempts::record_outcomes(&mut tx, &[], &[], &outcome, at)
+            .await
+            .unwrap();
+    }
+    let counted: (i64, i64) = on_db!(&mut tx, ex => sqlx::query_as(
+        "SELECT pg_stat_get_xact_tuples_updated('webhooks'::regclass),
+                pg_stat_get_xact_tuples_hot_updated('webhooks'::regclass)",
+    )
+    .fetch_one(ex)
+    .await)
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        counted,
+        (2, 2),
+        "(updates of the webhook, of which in place)"
+    );
+}
+
 #[tokio::test]
 async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let app = spawn_app().await;
