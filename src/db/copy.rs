@@ -155,6 +155,7 @@ pub async fn copy(from: &Store, to: &Store) -> anyhow::Result<Copied> {
         let there = count(to, table).await?;
         ensure!(there == n as i64, "{table}: {n} rows copied, {there} found");
     }
+    super::gather_statistics(to).await?;
     Ok(copied)
 }
 

@@ -223,6 +223,17 @@ pub async fn backup(store: &Store, file: &std::path::Path) -> anyhow::Result<()>
     Ok(())
 }
 
+/// After a bulk load, PostgreSQL's planner statistics, as autovacuum would gather them within
+/// a minute or so: until then, plans are made for tables of unknown contents, and each
+/// connection keeps those it made while a table was empty (reading it whole, the cheapest
+/// way through an empty table). SQLite plans without statistics, and keeps it so.
+pub async fn gather_statistics(store: &Store) -> sqlx::Result<()> {
+    if let Some(pool) = store.postgres() {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
+    Ok(())
+}
+
 /// Copies the write-ahead log into the database file and empties it, so that after a clean
 /// stop the database file alone holds everything (copying it is a backup too).
 /// Nothing to do on PostgreSQL, which keeps its own log.

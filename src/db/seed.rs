@@ -83,12 +83,3 @@ pub async fn history(
     }
     Ok(written)
 }
-
-/// After a bulk load, PostgreSQL's planner statistics, as autovacuum would soon gather them:
-/// a benchmark then measures the steady state, not the minute after the load.
-pub async fn gather_statistics(store: &super::Store) -> sqlx::Result<()> {
-    if store.backend() == super::Backend::Postgres {
-        execute!(store, sqlx::query("ANALYZE"))?;
-    }
-    Ok(())
-}

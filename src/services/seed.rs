@@ -110,6 +110,6 @@ pub async fn seed_history(state: &AppState, attempts: u32) -> Result<u64, Servic
         tx.commit().await?;
         done += count;
     }
-    db::seed::gather_statistics(&state.store).await?;
+    db::gather_statistics(&state.store).await?;
     Ok(written)
 }

@@ -124,6 +124,14 @@ async fn a_filled_hookline_moves_to_postgresql_and_back_with_one_command() {
         original,
         "the PostgreSQL copy holds the same"
     );
+    // Analyzed by the copy itself, not left to autovacuum's next round.
+    let analyzed: i64 = on_db!(&pg, ex => sqlx::query_scalar(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass"
+    )
+    .fetch_one(ex)
+    .await)
+    .unwrap();
+    assert_eq!(analyzed, 1, "the copy gathers the planner's statistics");
     // The chain verifies there, and the secrets open with the same key.
     let said = audit(hookline(&pg_db).env("HOOKLINE_SECRET_KEY_FILE", &key));
     assert!(said.contains("intact"), "{said}");
