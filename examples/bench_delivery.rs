@@ -148,7 +148,7 @@ async fn database(dir: &std::path::Path, hooks: usize) -> (String, &'static str)
 /// asked to stay cold (BENCH_COLD=1): statistics of the tables as they are now. Until a table
 /// is analyzed, every connection keeps the plans it made when the table was empty, and for
 /// an empty table reading it whole is the cheapest plan: a database in use has statistics,
-/// one made seconds ago does not. Says what it did, for the run's heading.
+/// one made seconds ago does not. Says what it did, for the figures it comes before.
 async fn analyze(url: &str) -> &'static str {
     if !url.starts_with("postgres") {
         return "";
