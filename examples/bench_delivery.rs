@@ -260,6 +260,45 @@ fn cpu_and_switches(pid: u32) -> (u64, u64) {
     (ticks, switches)
 }
 
+/// CPU time (clock ticks) used so far by the PostgreSQL server on this machine, if it runs
+/// here: its live processes, and the backends already gone (counted in their parent's
+/// children time). None when no process is PostgreSQL's, as for a server elsewhere.
+fn postgres_cpu() -> Option<u64> {
+    let mut ticks = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(')')) else {
+            continue;
+        };
+        if name != "postgres" {
+            continue;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if let [utime, stime, children_utime, children_stime] = f[..] {
+            // Only the server's first process has the backends as children.
+            let parent_is_postgres = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|ppid| std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok())
+                .is_some_and(|comm| comm.trim() == "postgres");
+            let reaped = if parent_is_postgres {
+                0
+            } else {
+                children_utime + children_stime
+            };
+            *ticks.get_or_insert(0) += utime + stime + reaped;
+        }
+    }
+    ticks
+}
+
 /// Bytes a process has had written to storage so far (its database, log and write-ahead log).
 fn disk_writes(pid: u32) -> u64 {
     proc_field(pid, "io", "write_bytes:")
@@ -481,6 +520,7 @@ async fn main() {
     let total_written = || pids.iter().map(|&p| disk_writes(p)).sum::<u64>();
     let (cpu_before, switches_before) = total_cpu();
     let (own_before, _) = cpu_and_switches(std::process::id());
+    let server_before = url.starts_with("postgres").then(postgres_cpu).flatten();
     let written_before = total_written();
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(paced));
@@ -513,6 +553,7 @@ async fn main() {
     let recorded = wait_recorded(&url).await.duration_since(started);
     let (cpu_after, switches_after) = total_cpu();
     let (own_after, _) = cpu_and_switches(std::process::id());
+    let server = server_before.zip(postgres_cpu()).map(|(b, a)| a - b);
     let written = total_written() - written_before;
     let l = take_latencies(&seen);
     let received = (changes * hooks) as f64 / total.as_secs_f64();
@@ -544,6 +585,12 @@ async fn main() {
         "                    the load generator and receiver (this process, same 2 cores): {:.0} µs of CPU per change",
         (own_after - own_before) as f64 * 10_000.0 / changes as f64
     );
+    if let Some(server) = server {
+        println!(
+            "                    PostgreSQL's cost per change (its processes on this machine): {:.0} µs of CPU",
+            server as f64 * 10_000.0 / changes as f64
+        );
+    }
     for pid in &pids {
         println!(
             "peak memory of a Hookline instance (VmHWM): {}",
