@@ -229,25 +229,40 @@ async fn record_outcomes_sqlite(
 }
 
 /// On PostgreSQL, one statement whatever the batch's size: the attempts go as one array a
-/// column (one statement text, planned once), with the delivered deliveries' update and
-/// the webhooks' outcomes.
+/// column (one statement text), with the delivered deliveries' update and the webhooks'
+/// outcomes.
+///
+/// The arrays reach the rest of the statement through `input`, which PostgreSQL cannot
+/// see into when it plans: a plan made for the arrays' actual lengths (1 to 3 items, where
+/// the statement's own plan assumes 10) always looked cheaper, so the statement was planned
+/// anew on nearly every call (3,654 plans in 4,188 calls of a benchmark run, 0.18 ms each)
+/// instead of keeping its plan, which reads the same rows by the same keys.
 ///
 /// Locks are taken in the order every writer of outcomes keeps, so that two instances'
 /// workers cannot deadlock: the deliveries' rows, then the outcomes counter (which the
 /// webhooks' trigger moves), then the webhooks' rows. Parts of one statement run in no set
 /// order, so the order is made by what each part reads: the counter's lock waits for the
 /// settled deliveries, and a webhook row reaches the update only joined to the counter's.
-const RECORD_POSTGRES: &str = "WITH recorded AS (
+const RECORD_POSTGRES: &str = "WITH input AS MATERIALIZED (
+        SELECT $1::bigint[] AS delivery_id, $2::bigint[] AS webhook_id, $3::bigint[] AS attempt_no,
+            $4::text[] AS trigger, $5::bigint[] AS started_at, $6::bigint[] AS duration_ms,
+            $7::text[] AS request_method, $8::text[] AS request_url, $9::text[] AS request_headers,
+            $10::text[] AS request_body, $11::bigint[] AS response_status,
+            $12::text[] AS response_headers, $13::text[] AS response_body, $14::text[] AS error_kind,
+            $15::text[] AS error_message, $16::text[] AS error_detail, $18::bigint[] AS settled),
+    recorded AS (
         INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt_no, trigger, started_at,
             duration_ms, request_method, request_url, request_headers, request_body, response_status,
             response_headers, response_body, error_kind, error_message, error_detail)
-        SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[],
-            $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[],
-            $13::text[], $14::text[], $15::text[], $16::text[])),
+        SELECT a.* FROM input, UNNEST(input.delivery_id, input.webhook_id, input.attempt_no,
+            input.trigger, input.started_at, input.duration_ms, input.request_method,
+            input.request_url, input.request_headers, input.request_body, input.response_status,
+            input.response_headers, input.response_body, input.error_kind, input.error_message,
+            input.error_detail) AS a),
     settled AS (
         UPDATE deliveries SET status = 'delivered', last_error = NULL, locked_until = NULL,
             next_attempt_at = $17, completed_at = $17
-        WHERE id = ANY($18::bigint[]) RETURNING id),
+        FROM input WHERE deliveries.id = ANY(input.settled) RETURNING deliveries.id),
     turn AS (
         SELECT value FROM change_counters
         WHERE name = 'webhook_status' AND (SELECT count(*) FROM settled) >= 0 FOR UPDATE)

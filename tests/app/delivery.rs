@@ -717,6 +717,89 @@ async fn a_webhooks_outcome_is_written_in_place_on_postgresql() {
     );
 }
 
+/// The recorder's statement keeps one plan on a connection, whatever its batches' sizes:
+/// when PostgreSQL could see how many attempts a batch held, it planned the statement anew
+/// on nearly every call.
+#[tokio::test]
+async fn the_recorders_statement_keeps_its_plan_on_postgresql() {
+    use hookline::db::attempts::{NewAttempt, Outcome, record_outcomes};
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
+    let id = hookline::domain::ids::WebhookId::new(webhook);
+    let mut tx = app.state.store.begin_write().await.unwrap();
+    // A queue with a history, as PostgreSQL knows it once autovacuum has analyzed it: for
+    // an empty table every plan looks alike.
+    for history in [
+        "INSERT INTO events (event_id, event_type, object_type, object_id, changes,
+             initiator_name, initiator_email, occurred_at, change_version)
+         VALUES ('evt_history', 'project.created', 'project', 1, '[]', 'A', 'a@b.c', 1, 1)",
+        "INSERT INTO deliveries (event_id, webhook_id, message_id, mode, status,
+             next_attempt_at, created_at, object_key)
+         SELECT (SELECT id FROM events WHERE event_id = 'evt_history'), w.id, 'msg_' || n,
+             'async', CASE WHEN n > 4960 THEN 'in_flight' ELSE 'delivered' END, n, n,
+             'project:' || n
+         FROM generate_series(1, 5000) AS n, (SELECT min(id) AS id FROM webhooks) AS w",
+        "ANALYZE deliveries",
+    ] {
+        on_db!(&mut tx, ex => sqlx::query(history).execute(ex).await.map(drop)).unwrap();
+    }
+    let settle: Vec<i64> = on_db!(&mut tx, ex => sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE status = 'in_flight' ORDER BY id",
+    )
+    .fetch_all(ex)
+    .await)
+    .unwrap();
+    let mut settle = settle
+        .into_iter()
+        .map(hookline::domain::ids::DeliveryId::new);
+    for call in 0..12 {
+        let at = 1_000 + call;
+        let attempts: Vec<NewAttempt> = (0..=call % 3)
+            .map(|_| NewAttempt {
+                delivery_id: None,
+                webhook_id: id,
+                attempt_no: 1,
+                trigger: hookline::domain::delivery::Trigger::Test,
+                started_at: at,
+                duration_ms: 3,
+                method: "POST",
+                url: "http://127.0.0.1:9/in",
+                request_headers: "[]".into(),
+                request_body: "{}",
+                status: Some(200),
+                response_headers: Some("[]".into()),
+                response_body: Some("ok"),
+                error_kind: None,
+                error_message: None,
+                error_detail: None,
+            })
+            .collect();
+        let settled: Vec<_> = settle.by_ref().take(attempts.len()).collect();
+        let outcome = Outcome::tally([(id, at, 200, true)]);
+        record_outcomes(&mut tx, &attempts, &settled, &outcome, at)
+            .await
+            .unwrap();
+    }
+    let (custom, generic): (i64, i64) = on_db!(&mut tx, ex => sqlx::query_as(
+        "SELECT custom_plans, generic_plans FROM pg_prepared_statements
+         WHERE statement LIKE '%INSERT INTO delivery_attempts%'
+           AND statement NOT LIKE '%pg_prepared_statements%'",
+    )
+    .fetch_one(ex)
+    .await)
+    .unwrap();
+    tx.rollback().await.unwrap();
+    // PostgreSQL plans for the values given five times before it settles on a plan.
+    assert!(
+        custom <= 5 && generic >= 7,
+        "{custom} calls planned for their values, {generic} on the plan kept"
+    );
+}
+
 #[tokio::test]
 async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let app = spawn_app().await;
