@@ -175,6 +175,12 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_SESSION_ABSOLUTE_HOURS", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
     pub session_absolute_hours: u64,
 
+    /// The most connections this instance opens to PostgreSQL (default: four per core, from 4
+    /// to 16). Several instances share the server's max_connections; each connection past a
+    /// few per server core only adds contention.
+    #[arg(long, env = "HOOKLINE_DATABASE_CONNECTIONS")]
+    pub database_connections: Option<u32>,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "HOOKLINE_WORKERS")]
     pub workers: Option<usize>,
@@ -293,6 +299,7 @@ impl ServeArgs {
             api_webhook_validity_days: self.api_webhook_validity_days,
             bind: self.bind,
             database_url,
+            database_connections: self.database_connections,
             public_url: self.public_url,
             admin_email: self.admin_email,
             admin_password: self.admin_password.or_else(|| {

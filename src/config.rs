@@ -11,12 +11,19 @@ use crate::sealing::KeySource;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hookline.db";
+/// Bounds of HOOKLINE_DATABASE_CONNECTIONS: a request, the delivery recorder and the
+/// housekeeping each hold one while they may need another.
+pub const MIN_DATABASE_CONNECTIONS: u32 = 4;
+pub const MAX_DATABASE_CONNECTIONS: u32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Address and port to listen on; port 0 picks a free one (tests).
     pub bind: String,
     pub database_url: String,
+    /// The most connections this instance opens to PostgreSQL; by default four per core,
+    /// from 4 to 16. SQLite has connections of its own making.
+    pub database_connections: Option<u32>,
     /// The address people use to reach Hookline; decides the Secure cookie flag and the
     /// origin that forms must come from.
     pub public_url: Option<Url>,
@@ -73,6 +80,7 @@ impl Settings {
             secret_keys: KeySource::File(KeySource::file_beside(&database_url)),
             api_webhook_validity_days: None,
             database_url,
+            database_connections: None,
             public_url: None,
             admin_email: None,
             admin_password: None,
@@ -131,6 +139,16 @@ impl Settings {
             ensure!(
                 !t.is_zero() && t <= Duration::from_secs(30),
                 "{name} must be from 1 to 30 seconds"
+            );
+        }
+        if let Some(connections) = self.database_connections {
+            ensure!(
+                crate::db::is_postgres(&self.database_url),
+                "HOOKLINE_DATABASE_CONNECTIONS sizes this instance's share of a PostgreSQL server; a SQLite database has one writer and a reader per core of its own"
+            );
+            ensure!(
+                (MIN_DATABASE_CONNECTIONS..=MAX_DATABASE_CONNECTIONS).contains(&connections),
+                "HOOKLINE_DATABASE_CONNECTIONS must be from {MIN_DATABASE_CONNECTIONS} to {MAX_DATABASE_CONNECTIONS}"
             );
         }
         ensure!(

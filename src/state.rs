@@ -33,7 +33,7 @@ impl AppState {
     /// server and the command line share on them.
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         settings.validate()?;
-        let store = Store::open(&settings.database_url).await?;
+        let store = Store::open_with(&settings.database_url, settings.database_connections).await?;
         let keys = crate::services::secret_keys::open(&store, &settings.secret_keys).await?;
         let keys = Arc::new(keys);
         let settings = Arc::new(settings);

@@ -112,12 +112,20 @@ fn readers() -> u32 {
     (2 * cores).clamp(2, 8)
 }
 
-/// Connections per instance on PostgreSQL: the server, not this process, does the work, and
-/// several instances share its connection limit (100 by default).
-const POSTGRES_CONNECTIONS: u32 = 16;
+/// Connections per instance on PostgreSQL unless told otherwise: four per core, from 4 to 16.
+/// Commits wait for the disk, so a few connections per core keep the cores busy meanwhile
+/// and let PostgreSQL write many commits at once. More only add backends competing for the
+/// server's cores: measured with the server on the same 2 cores, its CPU per change rose
+/// with the backends of all instances (about 440 µs with 16, 600 µs with 32), and two
+/// instances of 16 delivered less than one.
+pub fn postgres_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    (4 * cores).clamp(4, 16)
+}
 
-/// Opens a pool on the PostgreSQL database at `database_url`, once its schema is up to date.
-async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
+/// Opens a pool of at most `connections` on the PostgreSQL database at `database_url`, once
+/// its schema is up to date.
+async fn open_postgres(database_url: &str, connections: u32) -> anyhow::Result<PgPool> {
     let shown = without_password(database_url);
     let options = PgConnectOptions::from_str(database_url)
         .with_context(|| format!("invalid database URL {shown:?}"))?
@@ -140,13 +148,13 @@ async fn open_postgres(database_url: &str) -> anyhow::Result<PgPool> {
         .await
         .context("cannot apply database migrations")?;
     migrating.close().await;
-    connect(postgres_pool()).await
+    connect(postgres_pool(connections)).await
 }
 
 /// How the pool of PostgreSQL connections serving an instance behaves.
-fn postgres_pool() -> PgPoolOptions {
+fn postgres_pool(connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
-        .max_connections(POSTGRES_CONNECTIONS)
+        .max_connections(connections)
         // The pool checks each connection when it comes back (a round trip, which sqlx
         // always makes); checking it again when it is taken would cost every change one
         // more round trip (measured: a context switch a change). Only a connection left

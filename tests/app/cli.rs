@@ -32,6 +32,7 @@ fn help_lists_every_subcommand_and_setting() {
         "HOOKLINE_ADMIN_EMAIL",
         "HOOKLINE_SESSION_IDLE_MINUTES",
         "HOOKLINE_SESSION_ABSOLUTE_HOURS",
+        "HOOKLINE_DATABASE_CONNECTIONS",
     ] {
         assert!(text.contains(word), "serve --help mentions {word}");
     }

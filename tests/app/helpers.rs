@@ -94,6 +94,21 @@ pub async fn start(settings: Settings, dir: TempDir) -> TestApp {
     }
 }
 
+/// Takes connections from the app's pool and holds them, until one takes longer than a
+/// moment (the pool is at its limit) or fails.
+pub async fn hold_every_connection(app: &TestApp) -> Vec<hookline::db::ReadTx> {
+    let mut held = Vec::new();
+    while let Ok(Ok(tx)) = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        app.state.store.begin_read(),
+    )
+    .await
+    {
+        held.push(tx);
+    }
+    held
+}
+
 pub fn client() -> Client {
     // reqwest's features are shared with the app's, which brings its own TLS crypto provider.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -543,6 +543,65 @@ fn a_queue_poll_out_of_range_is_refused() {
     }
 }
 
+#[test]
+fn a_connection_count_out_of_place_or_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("HOOKLINE_DATABASE_CONNECTIONS", "8")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("a SQLite database has one writer"), "{said}");
+    // Refused before any connection is tried: the server named is not there.
+    for connections in ["3", "1001", "many"] {
+        let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env(
+                "HOOKLINE_DATABASE_URL",
+                "postgres://hookline@127.0.0.1:1/nowhere",
+            )
+            .env("HOOKLINE_DATABASE_CONNECTIONS", connections)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{connections} was taken");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("HOOKLINE_DATABASE_CONNECTIONS must be from 4 to 1000")
+                || said.contains("--database-connections"),
+            "{connections}: {said}"
+        );
+    }
+}
+
+/// Several instances share one server's connections: each opens at most as many as it is
+/// given, however many requests wait for one.
+#[tokio::test]
+async fn an_instance_opens_at_most_the_connections_it_is_given() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app_with(|s| s.database_connections = Some(4)).await;
+    // One of them listens for the other instances, and the app's own tasks may hold others.
+    let mut held = hold_every_connection(&app).await;
+    assert!(
+        (1..4).contains(&held.len()),
+        "{} connections taken before the pool made one wait",
+        held.len()
+    );
+    let opened: i64 = on_db!(&mut held[0], ex => sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'hookline'",
+    )
+    .fetch_one(ex)
+    .await)
+    .unwrap();
+    assert!(opened <= 4, "{opened} connections to the server");
+    held.pop();
+    assert!(app.state.store.begin_read().await.is_ok());
+}
+
 async fn page(client: &Client, url: String) -> String {
     let res = client.get(url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);

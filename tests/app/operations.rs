@@ -714,18 +714,6 @@ async fn connections_opened_while_the_database_file_is_away_make_no_empty_databa
     }
 }
 
-/// Takes connections from the app's pool and holds them, until one takes longer than a
-/// moment (the pool is at its limit) or fails.
-async fn hold_every_connection(app: &TestApp) -> Vec<hookline::db::ReadTx> {
-    let mut held = Vec::new();
-    while let Ok(Ok(tx)) =
-        tokio::time::timeout(Duration::from_millis(500), app.state.store.begin_read()).await
-    {
-        held.push(tx);
-    }
-    held
-}
-
 /// Makes the app's database unreachable; the future it gives makes it reachable again.
 async fn cut_off_database(app: &TestApp) -> impl Future<Output = ()> + '_ {
     use std::pin::Pin;

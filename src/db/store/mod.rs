@@ -111,8 +111,18 @@ impl Store {
     /// Opens the database at `database_url` — `sqlite://FILE` (created if missing) or
     /// `postgres://…` — and applies its backend's migrations.
     pub async fn open(database_url: &str) -> anyhow::Result<Store> {
+        Self::open_with(database_url, None).await
+    }
+
+    /// As `open`, with at most `postgres_connections` connections to PostgreSQL (None: the
+    /// default, see `db::postgres_connections`).
+    pub async fn open_with(
+        database_url: &str,
+        postgres_connections: Option<u32>,
+    ) -> anyhow::Result<Store> {
         let inner = if super::is_postgres(database_url) {
-            let pool = super::open_postgres(database_url).await?;
+            let connections = postgres_connections.unwrap_or_else(super::postgres_connections);
+            let pool = super::open_postgres(database_url, connections).await?;
             Inner::Postgres {
                 pool,
                 background: Arc::default(),
