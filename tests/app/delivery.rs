@@ -691,11 +691,7 @@ async fn a_webhooks_outcome_is_written_in_place_on_postgresql() {
     if !on_postgres() {
         return;
     }
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
-    let id = hookline::domain::ids::WebhookId::new(webhook);
-    let mut tx = app.state.store.begin_write().await.unwrap();
+    let (_app, id, mut tx) = a_webhook_and_a_transaction().await;
     for (at, status) in [(1_000, 200), (2_000, 500)] {
         let outcome = hookline::db::attempts::Outcome::tally([(id, at, status, status == 200)]);
         hookline::db::attempts::record_outcomes(&mut tx, &[], &[], &outcome, at)
@@ -717,6 +713,17 @@ async fn a_webhooks_outcome_is_written_in_place_on_postgresql() {
     );
 }
 
+/// An app with one webhook, and a write transaction: for what PostgreSQL counts of the
+/// statements of one connection.
+async fn a_webhook_and_a_transaction()
+-> (TestApp, hookline::domain::ids::WebhookId, hookline::db::Tx) {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
+    let tx = app.state.store.begin_write().await.unwrap();
+    (app, hookline::domain::ids::WebhookId::new(webhook), tx)
+}
+
 /// The recorder's statement keeps one plan on a connection, whatever its batches' sizes:
 /// when PostgreSQL could see how many attempts a batch held, it planned the statement anew
 /// on nearly every call.
@@ -726,11 +733,7 @@ async fn the_recorders_statement_keeps_its_plan_on_postgresql() {
     if !on_postgres() {
         return;
     }
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
-    let id = hookline::domain::ids::WebhookId::new(webhook);
-    let mut tx = app.state.store.begin_write().await.unwrap();
+    let (_app, id, mut tx) = a_webhook_and_a_transaction().await;
     // A queue with a history, as PostgreSQL knows it once autovacuum has analyzed it: for
     // an empty table every plan looks alike.
     for history in [
