@@ -11,8 +11,9 @@ use crate::sealing::KeySource;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hookline.db";
-/// Bounds of HOOKLINE_DATABASE_CONNECTIONS: a request, the delivery recorder and the
-/// housekeeping each hold one while they may need another.
+/// Bounds of HOOKLINE_DATABASE_CONNECTIONS. One connection listens for the other instances
+/// and housekeeping holds one while its work takes another: with fewer, requests would wait
+/// behind them.
 pub const MIN_DATABASE_CONNECTIONS: u32 = 4;
 pub const MAX_DATABASE_CONNECTIONS: u32 = 1000;
 
@@ -144,7 +145,7 @@ impl Settings {
         if let Some(connections) = self.database_connections {
             ensure!(
                 crate::db::is_postgres(&self.database_url),
-                "HOOKLINE_DATABASE_CONNECTIONS sizes this instance's share of a PostgreSQL server; a SQLite database has one writer and a reader per core of its own"
+                "HOOKLINE_DATABASE_CONNECTIONS sizes this instance's share of a PostgreSQL server; Hookline sizes a SQLite database's own (one writer, readers by the number of cores)"
             );
             ensure!(
                 (MIN_DATABASE_CONNECTIONS..=MAX_DATABASE_CONNECTIONS).contains(&connections),

@@ -118,7 +118,7 @@ fn readers() -> u32 {
 /// server's cores: measured with the server on the same 2 cores, its CPU per change rose
 /// with the backends of all instances (about 440 µs with 16, 600 µs with 32), and two
 /// instances of 16 delivered less than one.
-pub fn postgres_connections() -> u32 {
+fn postgres_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     (4 * cores).clamp(4, 16)
 }

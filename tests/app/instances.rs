@@ -553,7 +553,10 @@ fn a_connection_count_out_of_place_or_range_is_refused() {
         .unwrap();
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("a SQLite database has one writer"), "{said}");
+    assert!(
+        said.contains("Hookline sizes a SQLite database's own"),
+        "{said}"
+    );
     // Refused before any connection is tried: the server named is not there.
     for connections in ["3", "1001", "many"] {
         let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
