@@ -729,7 +729,7 @@ async fn a_webhook_and_a_transaction()
 /// on nearly every call.
 #[tokio::test]
 async fn the_recorders_statement_keeps_its_plan_on_postgresql() {
-    use hookline::db::attempts::{NewAttempt, Outcome, record_outcomes};
+    use hookline::db::attempts::{Outcome, record_outcomes};
     if !on_postgres() {
         return;
     }
@@ -761,26 +761,7 @@ async fn the_recorders_statement_keeps_its_plan_on_postgresql() {
         .map(hookline::domain::ids::DeliveryId::new);
     for call in 0..12 {
         let at = 1_000 + call;
-        let attempts: Vec<NewAttempt> = (0..=call % 3)
-            .map(|_| NewAttempt {
-                delivery_id: None,
-                webhook_id: id,
-                attempt_no: 1,
-                trigger: hookline::domain::delivery::Trigger::Test,
-                started_at: at,
-                duration_ms: 3,
-                method: "POST",
-                url: "http://127.0.0.1:9/in",
-                request_headers: "[]".into(),
-                request_body: "{}",
-                status: Some(200),
-                response_headers: Some("[]".into()),
-                response_body: Some("ok"),
-                error_kind: None,
-                error_message: None,
-                error_detail: None,
-            })
-            .collect();
+        let attempts: Vec<_> = (0..=call % 3).map(|_| test_call(id, at)).collect();
         let settled: Vec<_> = settle.by_ref().take(attempts.len()).collect();
         let outcome = Outcome::tally([(id, at, 200, true)]);
         record_outcomes(&mut tx, &attempts, &settled, &outcome, at)
@@ -803,30 +784,38 @@ async fn the_recorders_statement_keeps_its_plan_on_postgresql() {
     );
 }
 
+/// A test call to `webhook` that its receiver answered, as the recorder takes it.
+fn test_call(
+    webhook: hookline::domain::ids::WebhookId,
+    at: i64,
+) -> hookline::db::attempts::NewAttempt<'static> {
+    hookline::db::attempts::NewAttempt {
+        delivery_id: None,
+        webhook_id: webhook,
+        attempt_no: 1,
+        trigger: hookline::domain::delivery::Trigger::Test,
+        started_at: at,
+        duration_ms: 1,
+        method: "POST",
+        url: "http://127.0.0.1:9/in",
+        request_headers: "[]".into(),
+        request_body: "{}",
+        status: Some(200),
+        response_headers: Some("[]".into()),
+        response_body: Some(""),
+        error_kind: None,
+        error_message: None,
+        error_detail: None,
+    }
+}
+
 #[tokio::test]
 async fn more_attempts_than_one_statement_holds_are_all_recorded() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let webhook = webhook_to(&app, &admin, "http://127.0.0.1:9/in", &[]).await;
-    let attempts: Vec<hookline::db::attempts::NewAttempt> = (0..1500)
-        .map(|n| hookline::db::attempts::NewAttempt {
-            delivery_id: None,
-            webhook_id: hookline::domain::ids::WebhookId::new(webhook),
-            attempt_no: 1,
-            trigger: hookline::domain::delivery::Trigger::Test,
-            started_at: 1_000 + n,
-            duration_ms: 1,
-            method: "POST",
-            url: "http://127.0.0.1:9/in",
-            request_headers: "[]".into(),
-            request_body: "{}",
-            status: Some(200),
-            response_headers: Some("[]".into()),
-            response_body: Some(""),
-            error_kind: None,
-            error_message: None,
-            error_detail: None,
-        })
+    let attempts: Vec<_> = (0..1500)
+        .map(|n| test_call(hookline::domain::ids::WebhookId::new(webhook), 1_000 + n))
         .collect();
     let mut tx = app.state.store.begin_write().await.unwrap();
     hookline::db::attempts::record_outcomes(
