@@ -512,16 +512,22 @@ async fn a_change_on_an_instance_without_workers_wakes_the_others_at_once() {
     drop(sender);
 }
 
+/// What `hookline serve` says when it refuses to start over a SQLite file in `dir` with the
+/// settings `env`; fails the test if it starts.
+fn refused_start(dir: &Path, env: &[(&str, &str)]) -> String {
+    let out = crate::process::hookline_sqlite(&dir.join("alone.db"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "started with {env:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn an_instance_without_workers_needs_postgresql() {
     let dir = tempfile::tempdir().unwrap();
-    let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("HOOKLINE_DELIVERY_WORKERS", "false")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = refused_start(dir.path(), &[("HOOKLINE_DELIVERY_WORKERS", "false")]);
     assert!(said.contains("on SQLite nothing would send it"), "{said}");
 }
 
@@ -529,13 +535,7 @@ fn an_instance_without_workers_needs_postgresql() {
 fn a_queue_poll_out_of_range_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for poll in ["10ms", "2h", "soon"] {
-        let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("HOOKLINE_QUEUE_POLL", poll)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{poll} was taken");
-        let said = String::from_utf8_lossy(&out.stderr);
+        let said = refused_start(dir.path(), &[("HOOKLINE_QUEUE_POLL", poll)]);
         assert!(
             said.contains("HOOKLINE_QUEUE_POLL") || said.contains("queue-poll"),
             "{poll}: {said}"
@@ -546,30 +546,23 @@ fn a_queue_poll_out_of_range_is_refused() {
 #[test]
 fn a_connection_count_out_of_place_or_range_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("HOOKLINE_DATABASE_CONNECTIONS", "8")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = refused_start(dir.path(), &[("HOOKLINE_DATABASE_CONNECTIONS", "8")]);
     assert!(
         said.contains("Hookline sizes a SQLite database's own"),
         "{said}"
     );
     // Refused before any connection is tried: the server named is not there.
     for connections in ["3", "1001", "many"] {
-        let out = crate::process::hookline_sqlite(&dir.path().join("alone.db"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env(
-                "HOOKLINE_DATABASE_URL",
-                "postgres://hookline@127.0.0.1:1/nowhere",
-            )
-            .env("HOOKLINE_DATABASE_CONNECTIONS", connections)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{connections} was taken");
-        let said = String::from_utf8_lossy(&out.stderr);
+        let said = refused_start(
+            dir.path(),
+            &[
+                (
+                    "HOOKLINE_DATABASE_URL",
+                    "postgres://hookline@127.0.0.1:1/nowhere",
+                ),
+                ("HOOKLINE_DATABASE_CONNECTIONS", connections),
+            ],
+        );
         assert!(
             said.contains("HOOKLINE_DATABASE_CONNECTIONS must be from 4 to 1000")
                 || said.contains("--database-connections"),
