@@ -30,7 +30,7 @@ fn service(e: ServiceError) -> anyhow::Error {
         ),
         ServiceError::NotFound => anyhow!("not found"),
         ServiceError::Conflict(m) | ServiceError::Vetoed(m) => anyhow!(m),
-        ServiceError::Internal(e) => e,
+        ServiceError::Unavailable(e) | ServiceError::Internal(e) => e,
     }
 }
 

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::domain::Right;
-use crate::services::ServiceError;
+use crate::services::{RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceError};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -26,6 +26,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body too large")]
     TooLarge { limit_kb: usize },
+    /// The database cannot serve just now: worth trying again shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(std::sync::Arc<anyhow::Error>),
     #[error("internal error: {0}")]
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -38,7 +41,7 @@ impl AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        AppError::Internal(std::sync::Arc::new(e))
+        ServiceError::from(e).into()
     }
 }
 
@@ -75,6 +78,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,6 +112,15 @@ impl ResponseError for AppError {
                 format!("The form is too large: at most {limit_kb} KB can be sent. Nothing was saved."),
                 None,
             ),
+            AppError::Unavailable(error) => {
+                let reference = crate::random::reference();
+                tracing::error!(reference = %reference, error = ?error, "request failed: the database is unavailable");
+                (
+                    "Database unavailable",
+                    "Hookline cannot reach its database just now. Try again in a few seconds; if you were saving something, check whether it was saved before saving it again.".to_owned(),
+                    Some(reference),
+                )
+            }
             AppError::Internal(error) => {
                 let reference = crate::random::reference();
                 tracing::error!(reference = %reference, error = ?error, "request failed");
@@ -126,9 +139,14 @@ impl ResponseError for AppError {
         let body = page.render().unwrap_or_else(|_| {
             "A technical error has occurred. Please contact your administrator.".to_owned()
         });
-        let mut response = HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(body);
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unavailable(_)) {
+            response.insert_header((
+                header::RETRY_AFTER,
+                RETRY_UNAVAILABLE_AFTER_SECONDS.to_string(),
+            ));
+        }
+        let mut response = response.content_type("text/html; charset=utf-8").body(body);
         response.extensions_mut().insert(ShownError {
             title,
             message,
@@ -146,7 +164,8 @@ impl From<ServiceError> for AppError {
             ServiceError::Conflict(message) | ServiceError::Vetoed(message) => {
                 AppError::BadRequest(message)
             }
-            ServiceError::Internal(e) => e.into(),
+            ServiceError::Unavailable(e) => AppError::Unavailable(std::sync::Arc::new(e)),
+            ServiceError::Internal(e) => AppError::Internal(std::sync::Arc::new(e)),
             ServiceError::Invalid(errors) => {
                 let text: Vec<_> = errors.iter().map(|(_, m)| m.to_owned()).collect();
                 AppError::BadRequest(text.join(" "))

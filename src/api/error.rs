@@ -2,13 +2,15 @@
 //! Every failure of an `/api` route, including malformed JSON, a body too large and an unknown
 //! path, answers with it.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{FieldErrors, Right, Scope};
-use crate::services::ServiceError;
+use crate::services::{RETRY_UNAVAILABLE_AFTER_SECONDS, ServiceError};
+
+const UNAVAILABLE: &str = "Hookline cannot reach its database just now. Try again in a few seconds; if this request made a change, check whether it was saved before making it again.";
 
 /// One field's error, as the form shows it beside the field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -24,14 +26,16 @@ pub struct ErrorBody {
     /// The HTTP status, repeated.
     pub status: u16,
     /// A stable code: invalid_request, invalid_fields, unauthorized, forbidden, not_found,
-    /// conflict, vetoed, too_large, internal.
+    /// conflict, vetoed, too_large, unavailable (the database cannot serve just now: try
+    /// again after the Retry-After header's seconds), internal.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_scope: Option<&'static str>,
-    /// For internal errors: the reference to give the administrator, found in the log.
+    /// For internal errors and an unavailable database: the reference to give the
+    /// administrator, found in the log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
@@ -61,6 +65,8 @@ pub enum ApiError {
     /// A request the framework could not read (e.g. 415 for a body that is not JSON).
     #[error("unreadable request: {message}")]
     Unreadable { status: StatusCode, message: String },
+    #[error("database unavailable: {0}")]
+    Unavailable(anyhow::Error),
     #[error("internal: {0}")]
     Internal(anyhow::Error),
 }
@@ -92,6 +98,7 @@ impl ApiError {
             ServiceError::NotFound => ApiError::NotFound,
             ServiceError::Conflict(m) => ApiError::Conflict(m),
             ServiceError::Vetoed(m) => ApiError::Vetoed(m),
+            ServiceError::Unavailable(e) => ApiError::Unavailable(e),
             ServiceError::Internal(e) => ApiError::Internal(e),
         }
     }
@@ -105,7 +112,7 @@ impl From<ServiceError> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        ApiError::Internal(e)
+        ServiceError::from(e).into()
     }
 }
 
@@ -122,6 +129,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unreadable { status, .. } => *status,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -175,6 +183,12 @@ impl ResponseError for ApiError {
                 "This method is not allowed here.".to_owned(),
             ),
             ApiError::Unreadable { message, .. } => ("invalid_request", message.clone()),
+            ApiError::Unavailable(e) => {
+                let reference = crate::random::reference();
+                tracing::error!(reference = %reference, error = ?e, "API request failed: the database is unavailable");
+                body.reference = Some(reference);
+                ("unavailable", UNAVAILABLE.to_owned())
+            }
             ApiError::Internal(e) => {
                 let reference = crate::random::reference();
                 tracing::error!(reference = %reference, error = ?e, "API request failed");
@@ -187,6 +201,12 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header(("Cache-Control", "no-store"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((
+                header::RETRY_AFTER,
+                RETRY_UNAVAILABLE_AFTER_SECONDS.to_string(),
+            ));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer realm=\"hookline\""));
         }

@@ -20,6 +20,7 @@ macro_rules! grants_of {
 pub mod api_tokens;
 pub mod app_log;
 pub mod attempts;
+pub mod availability;
 mod background;
 mod codes;
 pub mod copy;
@@ -94,6 +95,7 @@ async fn connect_sqlite(database_url: &str) -> anyhow::Result<SqlitePool> {
         .await?;
     SqlitePoolOptions::new()
         .max_connections(readers())
+        .acquire_timeout(CONNECT_TIMEOUT)
         // A pooled SQLite connection cannot go stale; pinging it before each use would cost
         // every query a second hand-off to its thread.
         .test_before_acquire(false)
@@ -186,7 +188,8 @@ const OPEN_NOCASE: &str = "SELECT 'a' = 'A' COLLATE nocase";
 /// How long a pooled PostgreSQL connection may rest before it is checked again on use.
 const RECHECK_IDLE: Duration = Duration::from_secs(1);
 
-/// How long a start waits for PostgreSQL, and a query for a free connection.
+/// How long a start waits for PostgreSQL, and a query for a free connection (on either
+/// database: past it, the request is told the database is unavailable).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A database URL as it may be shown or logged: any password replaced.

@@ -38,13 +38,30 @@ pub enum ServiceError {
     /// A synchronous in-transaction webhook refused the change; nothing was saved.
     #[error("vetoed: {0}")]
     Vetoed(String),
+    /// The database cannot serve just now (unreachable, restarting, every connection busy
+    /// past the wait): worth trying again shortly, unlike an internal error.
+    #[error("database unavailable: {0}")]
+    Unavailable(anyhow::Error),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// How long a caller told that the database is unavailable is asked to wait (Retry-After).
+pub const RETRY_UNAVAILABLE_AFTER_SECONDS: u32 = 5;
+
+impl From<anyhow::Error> for ServiceError {
+    fn from(e: anyhow::Error) -> Self {
+        if crate::db::availability::unavailable_behind(&e) {
+            ServiceError::Unavailable(e)
+        } else {
+            ServiceError::Internal(e)
+        }
+    }
 }
 
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
-        ServiceError::Internal(e.into())
+        anyhow::Error::from(e).into()
     }
 }
 

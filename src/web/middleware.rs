@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web;
 use actix_web::{FromRequest, HttpResponse};
@@ -107,7 +107,8 @@ pub async fn error_pages(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?;
     let shown = res.response().extensions().get::<ShownError>().cloned();
-    let Some(error) = shown else {
+    // Without its database, the top bar cannot be drawn: the plain page says so at once.
+    let Some(error) = shown.filter(|_| res.status() != StatusCode::SERVICE_UNAVAILABLE) else {
         return Ok(res.map_into_boxed_body());
     };
     let (req, res) = res.into_parts();
@@ -124,9 +125,13 @@ pub async fn error_pages(
     let Ok(body) = page.render() else {
         return Ok(ServiceResponse::new(req, res).map_into_boxed_body());
     };
-    let replaced = HttpResponse::build(res.status())
+    let mut replaced = HttpResponse::build(res.status());
+    replaced
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body);
+        .insert_header(("Cache-Control", "no-store"));
+    if let Some(wait) = res.headers().get(header::RETRY_AFTER) {
+        replaced.insert_header((header::RETRY_AFTER, wait.clone()));
+    }
+    let replaced = replaced.body(body);
     Ok(ServiceResponse::new(req, replaced))
 }

@@ -683,6 +683,82 @@ async fn the_health_probes_answer_without_sign_in_and_ready_fails_without_the_da
 }
 
 #[tokio::test]
+async fn a_database_with_no_connection_to_give_is_answered_503_then_serves_again() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let admin = app.admin().await;
+    let held = hold_every_connection(&app).await;
+    // Each request waits as long as the pool lets it, then is told to come back shortly,
+    // not that something is broken.
+    let (api, page) = tokio::join!(
+        client()
+            .get(app.url("/api/v1/projects"))
+            .bearer_auth(&token)
+            .send(),
+        admin.get(app.url("/projects")).send()
+    );
+    let (api, page) = (api.unwrap(), page.unwrap());
+    for res in [&api, &page] {
+        assert_eq!(
+            res.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            res.url()
+        );
+        assert_eq!(res.headers()["retry-after"], "5", "{}", res.url());
+    }
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["status"], 503, "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    assert!(
+        body["reference"].as_str().is_some_and(|r| r.len() >= 6),
+        "the log can be searched for it: {body}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Database unavailable"), "{html}");
+    assert!(html.contains("Try again in a few seconds"), "{html}");
+
+    drop(held);
+    let (status, body) = call(&app, &token, Method::GET, "/api/v1/projects", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = app.get(&admin, "/projects").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_ended_is_unavailable_and_a_statement_at_fault_is_not() {
+    use hookline::db::availability::unavailable;
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let mut tx = app.state.store.begin_read().await.unwrap();
+    let fault = hookline::on_db!(&mut tx, ex => sqlx::query("SELECT * FROM no_such_table")
+        .execute(ex)
+        .await
+        .map(drop))
+    .unwrap_err();
+    assert!(!unavailable(&fault), "{fault:?}");
+    drop(tx);
+
+    let mut tx = app.state.store.begin_read().await.unwrap();
+    let backend: i32 =
+        hookline::on_db!(&mut tx, ex => sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(ex)
+        .await)
+        .unwrap();
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(backend)
+        .fetch_one(&postgres_admin().await)
+        .await
+        .unwrap();
+    assert!(ended);
+    let lost = hookline::on_db!(&mut tx, ex => sqlx::query("SELECT 1").execute(ex).await.map(drop))
+        .unwrap_err();
+    assert!(unavailable(&lost), "{lost:?}");
+}
+
+#[tokio::test]
 async fn connections_opened_while_the_database_file_is_away_make_no_empty_database() {
     if on_postgres() {
         return;
