@@ -112,23 +112,15 @@ impl ResponseError for AppError {
                 format!("The form is too large: at most {limit_kb} KB can be sent. Nothing was saved."),
                 None,
             ),
-            AppError::Unavailable(error) => {
+            AppError::Unavailable(error) | AppError::Internal(error) => {
                 let reference = crate::random::reference();
-                tracing::error!(reference = %reference, error = ?error, "request failed: the database is unavailable");
-                (
-                    "Database unavailable",
-                    "Hookline cannot reach its database just now. Try again in a few seconds; if you were saving something, check whether it was saved before saving it again.".to_owned(),
-                    Some(reference),
-                )
-            }
-            AppError::Internal(error) => {
-                let reference = crate::random::reference();
-                tracing::error!(reference = %reference, error = ?error, "request failed");
-                (
-                    "Technical error",
-                    "A technical error has occurred. Please contact your administrator.".to_owned(),
-                    Some(reference),
-                )
+                let status = self.status_code().as_u16();
+                tracing::error!(reference = %reference, status, error = ?error, "request failed");
+                let (title, message) = match self {
+                    AppError::Unavailable(_) => ("Database unavailable", "Hookline cannot reach its database just now. Try again in a few seconds; if you were saving something, check whether it was saved before saving it again."),
+                    _ => ("Technical error", "A technical error has occurred. Please contact your administrator."),
+                };
+                (title, message.to_owned(), Some(reference))
             }
         };
         let page = ErrorPage {

@@ -183,20 +183,18 @@ impl ResponseError for ApiError {
                 "This method is not allowed here.".to_owned(),
             ),
             ApiError::Unreadable { message, .. } => ("invalid_request", message.clone()),
-            ApiError::Unavailable(e) => {
+            ApiError::Unavailable(e) | ApiError::Internal(e) => {
                 let reference = crate::random::reference();
-                tracing::error!(reference = %reference, error = ?e, "API request failed: the database is unavailable");
+                tracing::error!(reference = %reference, status = status.as_u16(), error = ?e, "API request failed");
                 body.reference = Some(reference);
-                ("unavailable", UNAVAILABLE.to_owned())
-            }
-            ApiError::Internal(e) => {
-                let reference = crate::random::reference();
-                tracing::error!(reference = %reference, error = ?e, "API request failed");
-                body.reference = Some(reference);
-                (
-                    "internal",
-                    "A technical error has occurred. Please contact your administrator.".to_owned(),
-                )
+                match self {
+                    ApiError::Unavailable(_) => ("unavailable", UNAVAILABLE.to_owned()),
+                    _ => (
+                        "internal",
+                        "A technical error has occurred. Please contact your administrator."
+                            .to_owned(),
+                    ),
+                }
             }
         };
         let mut response = HttpResponse::build(status);

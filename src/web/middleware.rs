@@ -125,13 +125,9 @@ pub async fn error_pages(
     let Ok(body) = page.render() else {
         return Ok(ServiceResponse::new(req, res).map_into_boxed_body());
     };
-    let mut replaced = HttpResponse::build(res.status());
-    replaced
+    let replaced = HttpResponse::build(res.status())
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"));
-    if let Some(wait) = res.headers().get(header::RETRY_AFTER) {
-        replaced.insert_header((header::RETRY_AFTER, wait.clone()));
-    }
-    let replaced = replaced.body(body);
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body);
     Ok(ServiceResponse::new(req, replaced))
 }
