@@ -18,6 +18,24 @@ pub fn unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `e` says the connection itself was lost (the server or the network dropped it):
+/// what a connection left in the pool across a restart or a failover fails with.
+pub fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => d
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|e| lost_code(e.code())),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a connection lost (class 08) or ended by a server shutting
+/// down or crashed (57P01, 57P02).
+fn lost_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02")
+}
+
 /// Whether any database error behind `e` says the database cannot serve just now.
 pub fn unavailable_behind(e: &anyhow::Error) -> bool {
     e.chain()
@@ -27,10 +45,9 @@ pub fn unavailable_behind(e: &anyhow::Error) -> bool {
 
 fn unavailable_database(e: &dyn DatabaseError) -> bool {
     if let Some(e) = e.try_downcast_ref::<PgDatabaseError>() {
-        let code = e.code();
-        // Class 08: the connection was lost or refused. 57P01-57P03: the server is shutting
-        // down, crashed or is still starting. 53300: no connection slot is left.
-        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+        // Besides a lost connection: 57P03, the server is still starting; 53300, it has no
+        // connection slot left.
+        return lost_code(e.code()) || matches!(e.code(), "57P03" | "53300");
     }
     if e.try_downcast_ref::<SqliteError>().is_some() {
         // The primary code under the extended one: 5, the database stayed busy past the
@@ -58,6 +75,11 @@ mod tests {
         assert!(!unavailable(&sqlx::Error::Protocol(
             "unexpected message".into()
         )));
+        let reset = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(connection_lost(&sqlx::Error::Io(reset)));
+        // Waiting for a connection again would only wait as long again.
+        assert!(!connection_lost(&sqlx::Error::PoolTimedOut));
+        assert!(!connection_lost(&sqlx::Error::RowNotFound));
     }
 
     #[test]

@@ -759,6 +759,65 @@ async fn a_connection_the_server_ended_is_unavailable_and_a_statement_at_fault_i
 }
 
 #[tokio::test]
+async fn connections_the_server_dropped_while_pooled_cost_no_transaction() {
+    if !on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let store = hookline::db::Store::open_with(&app.state.settings.database_url, Some(4))
+        .await
+        .unwrap();
+    // Every connection of the pool, used and given back a moment ago: none is checked again
+    // before its next use.
+    let mut backends = Vec::new();
+    for _ in 0..4 {
+        let mut tx = store.begin_read().await.unwrap();
+        let backend: i32 =
+            hookline::on_db!(&mut tx, ex => sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(ex)
+            .await)
+            .unwrap();
+        backends.push((backend, tx));
+    }
+    let (backends, held): (Vec<i32>, Vec<_>) = backends.into_iter().unzip();
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
+    // The server ends them all, as a restart would.
+    let admin = postgres_admin().await;
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid")
+        .bind(&backends)
+        .execute(&admin)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)")
+                .bind(&backends)
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{left} backends left");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let mut tx = store
+        .begin_write()
+        .await
+        .expect("a new connection takes the place of the lost ones");
+    let one: i32 =
+        hookline::on_db!(&mut tx, ex => sqlx::query_scalar("SELECT 1").fetch_one(ex).await)
+            .unwrap();
+    assert_eq!(one, 1);
+    tx.commit().await.unwrap();
+    store.begin_read().await.unwrap().commit().await.unwrap();
+}
+
+#[tokio::test]
 async fn connections_opened_while_the_database_file_is_away_make_no_empty_database() {
     if on_postgres() {
         return;

@@ -36,6 +36,29 @@ const DELIVERIES_CHANNEL: &str = "hookline_deliveries";
 /// read from (tokens, users, roles, rights): see the migration that made them.
 const ACCESS_CHANNEL: &str = "hookline_access";
 
+/// Begins a transaction with `begin`. A pooled connection that the server dropped since its
+/// last use (a restart, a failover) fails at its BEGIN, before anything was done: another is
+/// taken, up to as many as the pool holds, so that the dead connections a restart leaves in
+/// the pool cost no request. (One left idle for a while is checked before use anyway.)
+async fn begin_postgres(
+    pool: &PgPool,
+    begin: &'static str,
+) -> sqlx::Result<Transaction<'static, Postgres>> {
+    let mut lost = 0;
+    loop {
+        match pool.begin_with(begin).await {
+            Err(e)
+                if lost < pool.options().get_max_connections()
+                    && super::availability::connection_lost(&e) =>
+            {
+                tracing::info!(error = %e, "a pooled connection was lost; taking another");
+                lost += 1;
+            }
+            begun => return begun,
+        }
+    }
+}
+
 async fn listener(pool: &PgPool) -> sqlx::Result<sqlx::postgres::PgListener> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
     listener
@@ -157,7 +180,7 @@ impl Store {
                 background,
                 callers,
             } => Ok(Tx::Postgres {
-                tx: pool.begin().await?,
+                tx: begin_postgres(pool, "BEGIN").await?,
                 background: background.clone(),
                 callers: callers.clone(),
                 changes_access: false,
@@ -170,8 +193,7 @@ impl Store {
         match &self.inner {
             Inner::Sqlite { pool, .. } => Ok(ReadTx::Sqlite(pool.begin().await?)),
             Inner::Postgres { pool, .. } => Ok(ReadTx::Postgres(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
+                begin_postgres(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
             )),
         }
     }
