@@ -110,8 +110,12 @@ async fn connect_sqlite(database_url: &str) -> anyhow::Result<SqlitePool> {
 /// change than 2 or 4 on 2 cores), while a few spare ones keep a slow read from holding up
 /// the others.
 fn readers() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-    (2 * cores).clamp(2, 8)
+    (2 * cores()).clamp(2, 8)
+}
+
+/// The cores this process may run on (2 when the system does not say).
+fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as u32)
 }
 
 /// Connections per instance on PostgreSQL unless told otherwise: four per core, from 4 to 16.
@@ -121,8 +125,7 @@ fn readers() -> u32 {
 /// with the backends of all instances (about 440 µs with 16, 600 µs with 32), and two
 /// instances of 16 delivered less than one.
 fn postgres_connections() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-    (4 * cores).clamp(4, 16)
+    (4 * cores()).clamp(4, 16)
 }
 
 /// Opens a pool of at most `connections` on the PostgreSQL database at `database_url`, once

@@ -742,11 +742,7 @@ async fn a_connection_the_server_ended_is_unavailable_and_a_statement_at_fault_i
     drop(tx);
 
     let mut tx = app.state.store.begin_read().await.unwrap();
-    let backend: i32 =
-        hookline::on_db!(&mut tx, ex => sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(ex)
-        .await)
-        .unwrap();
+    let backend = backend_of(&mut tx).await;
     let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
         .bind(backend)
         .fetch_one(&postgres_admin().await)
@@ -772,12 +768,7 @@ async fn connections_the_server_dropped_while_pooled_cost_no_transaction() {
     let mut backends = Vec::new();
     for _ in 0..4 {
         let mut tx = store.begin_read().await.unwrap();
-        let backend: i32 =
-            hookline::on_db!(&mut tx, ex => sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(ex)
-            .await)
-            .unwrap();
-        backends.push((backend, tx));
+        backends.push((backend_of(&mut tx).await, tx));
     }
     let (backends, held): (Vec<i32>, Vec<_>) = backends.into_iter().unzip();
     for tx in held {
@@ -815,6 +806,14 @@ async fn connections_the_server_dropped_while_pooled_cost_no_transaction() {
     assert_eq!(one, 1);
     tx.commit().await.unwrap();
     store.begin_read().await.unwrap().commit().await.unwrap();
+}
+
+/// The PostgreSQL backend serving a transaction's connection.
+async fn backend_of(tx: &mut hookline::db::ReadTx) -> i32 {
+    hookline::on_db!(tx, ex => sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(ex)
+        .await)
+    .unwrap()
 }
 
 #[tokio::test]
